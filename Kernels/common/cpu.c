@@ -1,0 +1,50 @@
+// CPU feature probe and the variant table, filled once when the library loads.
+#include "gk_internal.h"
+
+#include <stdio.h>
+
+static gk_gemm_variant gk_gemm_variants[] = {
+    {"f32_gemm_4x16__scalar", 4, 16, 1, gk_f32_gemm_ukernel_4x16__scalar},
+#if defined(__x86_64__)
+    {"f32_gemm_6x16__avx2", 6, 16, 0, gk_f32_gemm_ukernel_6x16__avx2},
+#endif
+};
+enum { GK_GEMM_VARIANTS = sizeof gk_gemm_variants / sizeof gk_gemm_variants[0] };
+
+static int gk_gemm_best = 0;
+static int gk_gemm_forced = -1;
+static char gk_features[128] = "";
+
+__attribute__((constructor)) static void gk_probe_cpu(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  int avx512 = __builtin_cpu_supports("avx512f");
+  int vnni = __builtin_cpu_supports("avx512vnni");
+  snprintf(gk_features, sizeof gk_features, "x86_64%s%s%s", avx2 ? " avx2 fma" : "",
+           avx512 ? " avx512f" : "", vnni ? " avx512vnni" : "");
+  gk_gemm_variants[1].available = avx2;
+#else
+  snprintf(gk_features, sizeof gk_features, "generic");
+#endif
+  // Preference: the last available entry (the table is ordered from slowest to fastest).
+  for (int i = 0; i < GK_GEMM_VARIANTS; i++)
+    if (gk_gemm_variants[i].available) gk_gemm_best = i;
+}
+
+int gk_gemm_variant_count(void) { return GK_GEMM_VARIANTS; }
+
+const gk_gemm_variant *gk_gemm_variant_at(int index) {
+  if (index < 0 || index >= GK_GEMM_VARIANTS) return &gk_gemm_variants[0];
+  return &gk_gemm_variants[index];
+}
+
+int gk_gemm_selected_variant(void) { return gk_gemm_forced >= 0 ? gk_gemm_forced : gk_gemm_best; }
+
+void gk_gemm_force_variant(int index) {
+  gk_gemm_forced = (index >= 0 && index < GK_GEMM_VARIANTS && gk_gemm_variants[index].available)
+                       ? index
+                       : -1;
+}
+
+const char *gk_cpu_features(void) { return gk_features; }

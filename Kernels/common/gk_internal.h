@@ -1,0 +1,79 @@
+// Internal helpers shared by the kernel files. Not part of the Swift-visible header.
+#ifndef GK_INTERNAL_H
+#define GK_INTERNAL_H
+
+#include "gan_kernels.h"
+#include <math.h>
+#include <string.h>
+
+#define GK_TARGET_AVX2 __attribute__((target("avx2,fma")))
+
+// GEMM blocking shared by all variants. MC is a multiple of GK_STAT_ROWS, which every MR divides,
+// so a statistics granule never straddles two tasks and its partial sums have a fixed order.
+enum { GK_KC = 256, GK_MC_MAX = 192, GK_NC_MAX = 2048, GK_STAT_ROWS = 48, GK_MR_MAX = 16,
+       GK_NR_MAX = 32 };
+
+static inline size_t gk_rowmap_off(const gk_rowmap *r, size_t i) {
+  size_t g = i / r->group;
+  size_t t = r->ntab > 1 ? g % (size_t)r->ntab : 0;
+  size_t q = r->ntab > 1 ? g / (size_t)r->ntab : g;
+  return r->tab[t] + q * r->outer + (i % r->group) * r->inner;
+}
+
+static inline int gk_omp_thread(void);
+#ifdef _OPENMP
+int omp_get_thread_num(void);
+static inline int gk_omp_thread(void) { return omp_get_thread_num(); }
+#else
+static inline int gk_omp_thread(void) { return 0; }
+#endif
+
+static inline float gk_bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+// exp for x in [-87, 88] (Cephes polynomial), branch-free so loops vectorize.
+static inline float gk_expf_inline(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  const float magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  float fx = (x * 1.44269504088896341f + magic) - magic;
+  float r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
+  float r2 = r * r;
+  float y = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+               4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f) * r2 + r + 1.0f;
+  int32_t n = (int32_t)fx;
+  return y * gk_bits_to_f32((uint32_t)(n + 127) << 23);
+}
+
+// tanh: odd polynomial below 0.625 (Cephes), 1 - 2 / (exp(2|x|) + 1) above.
+static inline float gk_tanhf_inline(float x) {
+  float ax = fabsf(x);
+  float z = x * x;
+  float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                  1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+  float e = gk_expf_inline(2.0f * (ax > 10.0f ? 10.0f : ax));
+  float big = 1.0f - 2.0f / (e + 1.0f);
+  big = x < 0 ? -big : big;
+  return ax < 0.625f ? small : big;
+}
+
+static inline float gk_act_apply(float v, int act, float slope) {
+  switch (act) {
+    case GK_ACT_RELU: return v > 0 ? v : 0.0f;
+    case GK_ACT_LRELU: return v > 0 ? v : v * slope;
+    case GK_ACT_TANH: return gk_tanhf_inline(v);
+    default: return v;
+  }
+}
+
+// Micro-kernels: c_rows[MR] rows of NR floats; a_packed [kc][MR], b_packed [kc][NR].
+void gk_f32_gemm_ukernel_4x16__scalar(size_t kc, const float *a, const float *b, float *const *c,
+                                      int load);
+#if defined(__x86_64__) || defined(_M_X64)
+void gk_f32_gemm_ukernel_6x16__avx2(size_t kc, const float *a, const float *b, float *const *c,
+                                    int load);
+#endif
+
+void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, const gk_operand *a,
+                      const gk_operand *b, const gk_output *c, const gk_epilogue *ep,
+                      void *workspace, int threads);
+
+#endif

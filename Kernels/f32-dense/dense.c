@@ -1,0 +1,36 @@
+// Dense layers: y (n, kout) = x (n, kin) * W (kin, kout), and its two gradients.
+#include "../common/gk_internal.h"
+
+static size_t max3(size_t a, size_t b, size_t c) { size_t m = a > b ? a : b; return m > c ? m : c; }
+
+size_t gk_f32_dense_workspace_bytes(int n, int kin, int kout, int threads) {
+  return max3(gk_f32_gemm_workspace_bytes(n, kout, kin, threads),
+              gk_f32_gemm_workspace_bytes(n, kin, kout, threads),
+              gk_f32_gemm_workspace_bytes(kin, kout, n, threads));
+}
+
+void gk_f32_dense_forward(int n, int kin, int kout, const float *x, const float *wgt,
+                          const gk_epilogue *ep, float *y, void *workspace, int threads) {
+  gk_operand A = gk_operand_matrix(x, (size_t)kin);
+  gk_operand B = gk_operand_matrix(wgt, (size_t)kout);
+  gk_output C = gk_output_dense(y, (size_t)kout);
+  gk_f32_gemm(n, kout, kin, &A, &B, &C, ep, workspace, threads);
+}
+
+void gk_f32_dense_backward_data(int n, int kin, int kout, const float *dy, const float *wgt,
+                                float *dx, void *workspace, int threads) {
+  gk_operand A = gk_operand_matrix(dy, (size_t)kout);
+  gk_operand B = gk_operand_matrix_t(wgt, (size_t)kout);
+  gk_output C = gk_output_dense(dx, (size_t)kin);
+  gk_f32_gemm(n, kin, kout, &A, &B, &C, NULL, workspace, threads);
+}
+
+void gk_f32_dense_backward_weights(int n, int kin, int kout, const float *x, const float *dy,
+                                   float *dw, int accumulate, void *workspace, int threads) {
+  gk_operand A = gk_operand_matrix_t(x, (size_t)kin);
+  gk_operand B = gk_operand_matrix(dy, (size_t)kout);
+  gk_output C = gk_output_dense(dw, (size_t)kout);
+  gk_epilogue ep; memset(&ep, 0, sizeof ep);
+  ep.accumulate = accumulate;
+  gk_f32_gemm(kin, kout, n, &A, &B, &C, &ep, workspace, threads);
+}

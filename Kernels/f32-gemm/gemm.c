@@ -1,0 +1,344 @@
+// f32 GEMM driver: Goto/BLIS blocking (NC x KC panels of B shared, MC x KC blocks of A per task),
+// packing from strided matrices or convolution windows, a register-blocked micro-kernel from the
+// variant table, and the epilogue (bias, activation, BatchNorm column statistics) on each finished
+// tile while it is still in L1.
+#include "../common/gk_internal.h"
+
+#include <stdint.h>
+
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+static size_t round_up(size_t a, size_t b) { return div_up(a, b) * b; }
+
+// MARK: - Descriptors
+
+gk_rowmap gk_rowmap_dense(size_t ld) {
+  gk_rowmap r;
+  memset(&r, 0, sizeof r);
+  r.group = SIZE_MAX;
+  r.inner = ld;
+  r.ntab = 1;
+  return r;
+}
+
+gk_operand gk_operand_matrix(const float *data, size_t ld) {
+  gk_operand op;
+  memset(&op, 0, sizeof op);
+  op.kind = GK_OPERAND_MATRIX;
+  op.data = data;
+  op.rows = gk_rowmap_dense(ld);
+  op.col_stride = 1;
+  return op;
+}
+
+gk_operand gk_operand_matrix_t(const float *data, size_t ld) {
+  gk_operand op = gk_operand_matrix(data, 1);
+  op.col_stride = ld;
+  return op;
+}
+
+gk_output gk_output_dense(float *data, size_t ld) {
+  gk_output o;
+  o.data = data;
+  o.rows = gk_rowmap_dense(ld);
+  return o;
+}
+
+static float window_at(const gk_window *w, const float *x, size_t m, size_t k) {
+  size_t per_img = (size_t)w->oh * w->ow;
+  size_t img = m / per_img, rem = m % per_img;
+  int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
+  int t = (int)(k / w->c), ci = (int)(k % w->c);
+  int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
+  if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) return 0.0f;
+  return x[(((size_t)img * w->h + y) * w->w + xx) * w->c + ci];
+}
+
+float gk_operand_at(const gk_operand *op, size_t r, size_t c) {
+  switch (op->kind) {
+    case GK_OPERAND_WINDOW: return window_at(&op->win, op->data, r, c);
+    case GK_OPERAND_WINDOW_T: return window_at(&op->win, op->data, c, r);
+    default: return op->data[gk_rowmap_off(&op->rows, r) + c * op->col_stride];
+  }
+}
+
+// MARK: - Packing
+
+// A panel: rows r0..r0+mr-1 (zero past m), columns k0..k0+kc-1, stored [kc][mr].
+static void pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size_t kc,
+                   float *dst) {
+  if (a->kind == GK_OPERAND_MATRIX) {
+    for (int r = 0; r < mr; r++) {
+      if (r0 + r >= m) {
+        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = 0.0f;
+        continue;
+      }
+      const float *src = a->data + gk_rowmap_off(&a->rows, r0 + r) + k0 * a->col_stride;
+      size_t cs = a->col_stride;
+      if (cs == 1) {
+        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = src[kk];
+      } else {
+        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = src[kk * cs];
+      }
+    }
+    return;
+  }
+  const gk_window *w = &a->win;
+  const float *x = a->data;
+  size_t per_img = (size_t)w->oh * w->ow;
+  if (a->kind == GK_OPERAND_WINDOW) {
+    // Rows are output pixels; each tap contributes a contiguous run of channels.
+    for (int r = 0; r < mr; r++) {
+      size_t m_idx = r0 + r;
+      if (m_idx >= m) {
+        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = 0.0f;
+        continue;
+      }
+      size_t img = m_idx / per_img, rem = m_idx % per_img;
+      int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
+      size_t kk = 0;
+      while (kk < kc) {
+        size_t k = k0 + kk;
+        int t = (int)(k / w->c), ci = (int)(k % w->c);
+        size_t run = (size_t)(w->c - ci);
+        if (run > kc - kk) run = kc - kk;
+        int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
+        float *d = dst + kk * mr + r;
+        if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
+          for (size_t q = 0; q < run; q++) d[q * mr] = 0.0f;
+        } else {
+          const float *s = x + (((size_t)img * w->h + y) * w->w + xx) * w->c + ci;
+          for (size_t q = 0; q < run; q++) d[q * mr] = s[q];
+        }
+        kk += run;
+      }
+    }
+    return;
+  }
+  // WINDOW_T: rows are (tap, channel), columns are pixels; a pixel gives mr channels in a row.
+  int tap[GK_MR_MAX], ch[GK_MR_MAX], valid[GK_MR_MAX];
+  size_t rows_total = (size_t)w->ntaps * w->c;
+  for (int r = 0; r < mr; r++) {
+    size_t rr = r0 + r;
+    valid[r] = rr < rows_total && rr < m;
+    tap[r] = valid[r] ? (int)(rr / w->c) : 0;
+    ch[r] = valid[r] ? (int)(rr % w->c) : 0;
+  }
+  size_t img = k0 / per_img, rem = k0 % per_img;
+  int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
+  for (size_t kk = 0; kk < kc; kk++) {
+    float *d = dst + kk * mr;
+    const float *base = x + (size_t)img * w->h * w->w * w->c;
+    for (int r = 0; r < mr; r++) {
+      int t = tap[r];
+      int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
+      int inside = valid[r] && y >= 0 && y < w->h && xx >= 0 && xx < w->w;
+      d[r] = inside ? base[((size_t)y * w->w + xx) * w->c + ch[r]] : 0.0f;
+    }
+    if (++j == w->ow) {
+      j = 0;
+      if (++i == w->oh) { i = 0; img++; }
+    }
+  }
+}
+
+// B panel: rows k0..k0+kc-1, columns n0..n0+nr-1 (zero past n), stored [kc][nr].
+static void pack_b(const gk_operand *b, size_t n, size_t n0, int nr, size_t k0, size_t kc,
+                   float *dst) {
+  size_t nvalid = n - n0 < (size_t)nr ? n - n0 : (size_t)nr;
+  if (b->kind == GK_OPERAND_MATRIX) {
+    size_t cs = b->col_stride;
+    for (size_t kk = 0; kk < kc; kk++) {
+      const float *src = b->data + gk_rowmap_off(&b->rows, k0 + kk) + n0 * cs;
+      float *d = dst + kk * nr;
+      if (cs == 1) {
+        for (size_t c = 0; c < nvalid; c++) d[c] = src[c];
+      } else {
+        for (size_t c = 0; c < nvalid; c++) d[c] = src[c * cs];
+      }
+      for (size_t c = nvalid; c < (size_t)nr; c++) d[c] = 0.0f;
+    }
+    return;
+  }
+  for (size_t kk = 0; kk < kc; kk++) {
+    float *d = dst + kk * nr;
+    for (size_t c = 0; c < (size_t)nr; c++)
+      d[c] = c < nvalid ? gk_operand_at(b, k0 + kk, n0 + c) : 0.0f;
+  }
+}
+
+// MARK: - Epilogue
+
+static void epilogue_rows(float *const *rows, int mvalid, int nvalid, size_t col0,
+                          const gk_epilogue *ep, double *psum, double *psumsq) {
+  const float *bias = ep ? ep->bias : NULL;
+  int act = ep ? ep->act : GK_ACT_NONE;
+  float slope = ep ? ep->slope : 0.0f;
+  for (int r = 0; r < mvalid; r++) {
+    float *row = rows[r];
+    if (bias) {
+      for (int c = 0; c < nvalid; c++) row[c] += bias[col0 + c];
+    }
+    switch (act) {
+      case GK_ACT_RELU:
+        for (int c = 0; c < nvalid; c++) row[c] = row[c] > 0 ? row[c] : 0.0f;
+        break;
+      case GK_ACT_LRELU:
+        for (int c = 0; c < nvalid; c++) row[c] = row[c] > 0 ? row[c] : row[c] * slope;
+        break;
+      case GK_ACT_TANH:
+        for (int c = 0; c < nvalid; c++) row[c] = gk_tanhf_inline(row[c]);
+        break;
+      default: break;
+    }
+    if (psum) {
+      for (int c = 0; c < nvalid; c++) {
+        double v = row[c];
+        psum[c] += v;
+        psumsq[c] += v * v;
+      }
+    }
+  }
+}
+
+// MARK: - Driver
+
+size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
+  (void)k;
+  if (threads < 1) threads = 1;
+  size_t ncb = round_up(n < GK_NC_MAX ? n : GK_NC_MAX, GK_NR_MAX);
+  size_t bpack = ncb * GK_KC * sizeof(float);
+  size_t apack = (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float);
+  size_t stats = div_up(m, GK_STAT_ROWS) * n * 2 * sizeof(double);
+  return round_up(bpack, 64) + round_up(apack, 64) + round_up(stats, 64) + 64;
+}
+
+void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, const gk_operand *a,
+                      const gk_operand *b, const gk_output *c, const gk_epilogue *ep,
+                      void *workspace, int threads) {
+  if (m == 0 || n == 0) return;
+  if (threads < 1) threads = 1;
+  const int mr = v->mr, nr = v->nr;
+  const int accumulate = ep && ep->accumulate;
+  const int want_stats = ep && ep->col_sum && ep->col_sumsq;
+
+  size_t ncb = round_up(n < GK_NC_MAX ? n : GK_NC_MAX, GK_NR_MAX);
+  char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
+  float *bpack = (float *)ws;
+  float *apack_all = (float *)(ws + round_up(ncb * GK_KC * sizeof(float), 64));
+  double *partial = (double *)((char *)apack_all +
+                               round_up((size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
+  size_t ngran = div_up(m, GK_STAT_ROWS);
+
+  // Rows per task: a multiple of GK_STAT_ROWS, small enough that every thread gets work.
+  size_t mc = round_up(div_up(m, (size_t)threads), GK_STAT_ROWS);
+  if (mc > GK_MC_MAX) mc = GK_MC_MAX;
+  size_t mblocks = div_up(m, mc);
+
+  if (k == 0) {
+    // Degenerate: C = (accumulate ? C : 0), then the epilogue.
+    for (size_t r = 0; r < m; r++) {
+      float *row = c->data + gk_rowmap_off(&c->rows, r);
+      if (!accumulate) memset(row, 0, n * sizeof(float));
+    }
+  }
+
+#pragma omp parallel num_threads(threads)
+  {
+    int tid = gk_omp_thread();
+    float *apack = apack_all + (size_t)tid * GK_MC_MAX * GK_KC;
+    if (want_stats) {
+#pragma omp for schedule(static)
+      for (size_t i = 0; i < ngran * n * 2; i++) partial[i] = 0.0;
+    }
+    for (size_t jc = 0; jc < n; jc += GK_NC_MAX) {
+      size_t ncur = n - jc < GK_NC_MAX ? n - jc : GK_NC_MAX;
+      size_t npan = div_up(ncur, (size_t)nr);
+      size_t nchunks = 1;
+      if (mblocks < 2 * (size_t)threads) {
+        nchunks = div_up(2 * (size_t)threads, mblocks);
+        if (nchunks > npan) nchunks = npan;
+      }
+      size_t pan_per_chunk = div_up(npan, nchunks);
+      size_t kstep = k == 0 ? 1 : k;
+      for (size_t pc = 0; pc < kstep; pc += GK_KC) {
+        size_t kc = k == 0 ? 0 : (k - pc < GK_KC ? k - pc : GK_KC);
+        int last = pc + GK_KC >= kstep;
+        int load = pc > 0 || accumulate || k == 0;
+        if (kc > 0) {
+#pragma omp for schedule(static)
+          for (size_t p = 0; p < npan; p++)
+            pack_b(b, n, jc + p * nr, nr, pc, kc, bpack + p * kc * nr);
+        }
+#pragma omp for schedule(static, 1)
+        for (size_t task = 0; task < mblocks * nchunks; task++) {
+          size_t ib = task / nchunks, ic = task % nchunks;
+          size_t m0 = ib * mc;
+          size_t mcur = m - m0 < mc ? m - m0 : mc;
+          size_t p0 = ic * pan_per_chunk, p1 = p0 + pan_per_chunk;
+          if (p1 > npan) p1 = npan;
+          if (p0 >= p1) continue;
+          size_t qpan = div_up(mcur, (size_t)mr);
+          if (kc > 0) {
+            for (size_t q = 0; q < qpan; q++)
+              pack_a(a, m, m0 + q * mr, mr, pc, kc, apack + q * kc * mr);
+          }
+          for (size_t p = p0; p < p1; p++) {
+            size_t n0 = jc + p * nr;
+            int nvalid = (int)(n - n0 < (size_t)nr ? n - n0 : (size_t)nr);
+            for (size_t q = 0; q < qpan; q++) {
+              size_t r0 = m0 + q * mr;
+              int mvalid = (int)(m - r0 < (size_t)mr ? m - r0 : (size_t)mr);
+              float *rows[GK_MR_MAX];
+              for (int r = 0; r < mvalid; r++)
+                rows[r] = c->data + gk_rowmap_off(&c->rows, r0 + r) + n0;
+              if (kc > 0) {
+                if (mvalid == mr && nvalid == nr) {
+                  v->ukernel(kc, apack + q * kc * mr, bpack + p * kc * nr, rows, load);
+                } else {
+                  float tile[GK_MR_MAX * GK_NR_MAX] __attribute__((aligned(64)));
+                  float *trows[GK_MR_MAX];
+                  for (int r = 0; r < mr; r++) trows[r] = tile + r * nr;
+                  if (load) {
+                    for (int r = 0; r < mvalid; r++)
+                      memcpy(trows[r], rows[r], (size_t)nvalid * sizeof(float));
+                  }
+                  v->ukernel(kc, apack + q * kc * mr, bpack + p * kc * nr, trows, load);
+                  for (int r = 0; r < mvalid; r++)
+                    memcpy(rows[r], trows[r], (size_t)nvalid * sizeof(float));
+                }
+              }
+              if (last) {
+                double *ps = NULL, *pq = NULL;
+                if (want_stats) {
+                  // partial layout: [granule][sum | sumsq][n]
+                  size_t g = r0 / GK_STAT_ROWS;
+                  ps = partial + g * n * 2 + n0;
+                  pq = partial + g * n * 2 + n + n0;
+                }
+                epilogue_rows(rows, mvalid, nvalid, n0, ep, ps, pq);
+              }
+            }
+          }
+        }
+      }
+    }
+    if (want_stats) {
+#pragma omp for schedule(static)
+      for (size_t col = 0; col < n; col++) {
+        double s = 0.0, q = 0.0;
+        for (size_t g = 0; g < ngran; g++) {
+          s += partial[g * n * 2 + col];
+          q += partial[g * n * 2 + n + col];
+        }
+        ep->col_sum[col] += s;
+        ep->col_sumsq[col] += q;
+      }
+    }
+  }
+}
+
+void gk_f32_gemm(size_t m, size_t n, size_t k, const gk_operand *a, const gk_operand *b,
+                 const gk_output *c, const gk_epilogue *ep, void *workspace, int threads) {
+  gk_f32_gemm_with(gk_gemm_variant_at(gk_gemm_selected_variant()), m, n, k, a, b, c, ep,
+                   workspace, threads);
+}

@@ -1,0 +1,227 @@
+// CGanKernels: the math of swift-gan. No allocation, no I/O, no globals but the variant table.
+//
+// Conventions
+// - Activations are NHWC float32: (n, h, w, c), channels innermost.
+// - 4x4 convolution weights are stored "KKIO": (ky, kx, cin, cout), where cin is the input of the
+//   layer's forward pass (for ConvTranspose2d the PyTorch layout is (cin, cout, ky, kx); for Conv2d
+//   (cout, cin, ky, kx); GanModel converts on load and save).
+// - Dense layers (the generator's 1x1 -> 4x4 ConvTranspose2d(4, 1, 0) and the discriminator's final
+//   Conv2d(4, 1, 0)) are y = x * W with W row-major (k, n).
+// - Every threaded kernel takes `threads` (OpenMP) and splits work over outputs only, so results do
+//   not depend on the thread count. Kernels that need scratch take `workspace` sized by the matching
+//   *_workspace_bytes function; it must be 64-byte aligned.
+// - Every optimized kernel has a scalar *_ref with the same contract: the test oracle and fallback.
+#ifndef GAN_KERNELS_H
+#define GAN_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Operand descriptors
+
+/// Maps a row index r to an element offset:
+///   g = r / group;  offset(r) = tab[g % ntab] + (g / ntab) * outer + (r % group) * inner.
+/// A plain row-major matrix with leading dimension ld is {group = SIZE_MAX, inner = ld, ntab = 1,
+/// tab = {0}}. Phase outputs of a stride-2 transposed convolution and tap-major weight slices are
+/// also rowmaps.
+typedef struct gk_rowmap {
+  size_t group;
+  size_t inner;
+  size_t outer;
+  int ntab;
+  size_t tab[16];
+} gk_rowmap;
+
+/// A convolution window over an NHWC image batch (h, w, c per image), seen as an im2col matrix:
+/// row m = (img * oh + i) * ow + j, column k = t * c + ci, element = x[img, s*i + dy[t], s*j + dx[t], ci]
+/// or 0 outside the image. Up to 16 taps.
+typedef struct gk_window {
+  int h, w, c;
+  int oh, ow;
+  int stride;
+  int ntaps;
+  int dy[16];
+  int dx[16];
+} gk_window;
+
+enum {
+  GK_OPERAND_MATRIX = 0,    ///< element(r, c) = data[rowmap(r) + c * col_stride]
+  GK_OPERAND_WINDOW = 1,    ///< element(r, c) = im2col(win)[r][c]
+  GK_OPERAND_WINDOW_T = 2,  ///< element(r, c) = im2col(win)[c][r] (transposed window)
+};
+
+typedef struct gk_operand {
+  int kind;
+  const float *data;
+  gk_rowmap rows;     // MATRIX only
+  size_t col_stride;  // MATRIX only
+  gk_window win;      // WINDOW, WINDOW_T
+} gk_operand;
+
+/// Output rows go through a rowmap; columns are contiguous.
+typedef struct gk_output {
+  float *data;
+  gk_rowmap rows;
+} gk_output;
+
+enum { GK_ACT_NONE = 0, GK_ACT_RELU = 1, GK_ACT_LRELU = 2, GK_ACT_TANH = 3 };
+
+/// What happens to each C element after the K reduction, in this order:
+/// (accumulate ? C_old : 0) + sum, + bias[col], activation; then the stored value is added to
+/// col_sum[col] and its square to col_sumsq[col] (per-column statistics for BatchNorm; the sums are
+/// added to what the arrays hold, reduced in a fixed order, so they are thread-count independent).
+typedef struct gk_epilogue {
+  int accumulate;
+  const float *bias;   // [n] or NULL
+  int act;             // GK_ACT_*
+  float slope;         // LeakyReLU negative slope
+  double *col_sum;     // [n] or NULL
+  double *col_sumsq;   // [n] or NULL (needs col_sum)
+} gk_epilogue;
+
+// MARK: - CPU features and variants (chosen once at start-up)
+
+typedef struct gk_gemm_variant {
+  const char *name;
+  int mr, nr;
+  int available;  // the CPU runs it
+  /// c_rows[MR] point at MR output rows of NR floats each. load != 0: add to what they hold.
+  void (*ukernel)(size_t kc, const float *a_packed, const float *b_packed, float *const *c_rows,
+                  int load);
+} gk_gemm_variant;
+
+/// All compiled GEMM variants (index 0 is the scalar reference micro-kernel).
+int gk_gemm_variant_count(void);
+const gk_gemm_variant *gk_gemm_variant_at(int index);
+/// The variant gk_f32_gemm uses: the best available one, or the one forced with
+/// gk_gemm_force_variant (tests and benchmarks only; -1 restores the automatic choice).
+int gk_gemm_selected_variant(void);
+void gk_gemm_force_variant(int index);
+/// "avx512f avx2 fma ..." as probed at start-up.
+const char *gk_cpu_features(void);
+
+// MARK: - f32 GEMM:  C[m x n] (epilogue)= A[m x k] * B[k x n]
+
+size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads);
+void gk_f32_gemm(size_t m, size_t n, size_t k, const gk_operand *a, const gk_operand *b,
+                 const gk_output *c, const gk_epilogue *ep, void *workspace, int threads);
+void gk_f32_gemm_ref(size_t m, size_t n, size_t k, const gk_operand *a, const gk_operand *b,
+                     const gk_output *c, const gk_epilogue *ep);
+
+/// Descriptor helpers.
+gk_rowmap gk_rowmap_dense(size_t ld);
+gk_operand gk_operand_matrix(const float *data, size_t ld);            // row-major, ld >= cols
+gk_operand gk_operand_matrix_t(const float *data, size_t ld);          // transpose of row-major
+gk_output gk_output_dense(float *data, size_t ld);
+float gk_operand_at(const gk_operand *op, size_t r, size_t c);
+
+// MARK: - Layer kernels (all share gk_f32_gemm; workspace from *_workspace_bytes)
+
+/// ConvTranspose2d(4, stride 2, pad 1): x (n, h, w, cin) -> y (n, 2h, 2w, cout), weights KKIO.
+/// Four 2x2 phase convolutions; epilogue per output element (bias[cout], act, statistics).
+size_t gk_f32_deconv4s2_workspace_bytes(int n, int h, int w, int cin, int cout, int threads);
+void gk_f32_deconv4s2_forward(int n, int h, int w, int cin, int cout, const float *x,
+                              const float *wgt, const gk_epilogue *ep, float *y, void *workspace,
+                              int threads);
+/// dx (n, h, w, cin) = d/dx of the forward, given dy (n, 2h, 2w, cout). Overwrites dx.
+void gk_f32_deconv4s2_backward_data(int n, int h, int w, int cin, int cout, const float *dy,
+                                    const float *wgt, float *dx, void *workspace, int threads);
+/// dw (4, 4, cin, cout) (+)= d/dw. accumulate != 0 adds to dw.
+void gk_f32_deconv4s2_backward_weights(int n, int h, int w, int cin, int cout, const float *x,
+                                       const float *dy, float *dw, int accumulate,
+                                       void *workspace, int threads);
+
+/// Conv2d(4, stride 2, pad 1): x (n, h, w, cin) -> y (n, h/2, w/2, cout), weights KKIO; h, w even.
+size_t gk_f32_conv4s2_workspace_bytes(int n, int h, int w, int cin, int cout, int threads);
+void gk_f32_conv4s2_forward(int n, int h, int w, int cin, int cout, const float *x,
+                            const float *wgt, const gk_epilogue *ep, float *y, void *workspace,
+                            int threads);
+void gk_f32_conv4s2_backward_data(int n, int h, int w, int cin, int cout, const float *dy,
+                                  const float *wgt, float *dx, void *workspace, int threads);
+void gk_f32_conv4s2_backward_weights(int n, int h, int w, int cin, int cout, const float *x,
+                                     const float *dy, float *dw, int accumulate, void *workspace,
+                                     int threads);
+
+/// Dense y (n, kout) = x (n, kin) * W (kin, kout): the 1x1 -> 4x4 ConvTranspose2d(4, 1, 0)
+/// (kin = nz, kout = 16 * cout, W laid out (cin, ky, kx, cout)) and the final Conv2d(4, 1, 0)
+/// (kin = 16 * cin, W laid out (ky, kx, cin, cout)).
+size_t gk_f32_dense_workspace_bytes(int n, int kin, int kout, int threads);
+void gk_f32_dense_forward(int n, int kin, int kout, const float *x, const float *wgt,
+                          const gk_epilogue *ep, float *y, void *workspace, int threads);
+void gk_f32_dense_backward_data(int n, int kin, int kout, const float *dy, const float *wgt,
+                                float *dx, void *workspace, int threads);
+void gk_f32_dense_backward_weights(int n, int kin, int kout, const float *x, const float *dy,
+                                   float *dw, int accumulate, void *workspace, int threads);
+
+// Direct (textbook) references of the layer kernels: scatter/gather loops, no GEMM.
+void gk_f32_deconv4s2_forward_ref(int n, int h, int w, int cin, int cout, const float *x,
+                                  const float *wgt, const gk_epilogue *ep, float *y);
+void gk_f32_deconv4s2_backward_data_ref(int n, int h, int w, int cin, int cout, const float *dy,
+                                        const float *wgt, float *dx);
+void gk_f32_deconv4s2_backward_weights_ref(int n, int h, int w, int cin, int cout,
+                                           const float *x, const float *dy, float *dw,
+                                           int accumulate);
+void gk_f32_conv4s2_forward_ref(int n, int h, int w, int cin, int cout, const float *x,
+                                const float *wgt, const gk_epilogue *ep, float *y);
+void gk_f32_conv4s2_backward_data_ref(int n, int h, int w, int cin, int cout, const float *dy,
+                                      const float *wgt, float *dx);
+void gk_f32_conv4s2_backward_weights_ref(int n, int h, int w, int cin, int cout, const float *x,
+                                         const float *dy, float *dw, int accumulate);
+void gk_f32_dense_forward_ref(int n, int kin, int kout, const float *x, const float *wgt,
+                              const gk_epilogue *ep, float *y);
+void gk_f32_dense_backward_data_ref(int n, int kin, int kout, const float *dy, const float *wgt,
+                                    float *dx);
+void gk_f32_dense_backward_weights_ref(int n, int kin, int kout, const float *x, const float *dy,
+                                       float *dw, int accumulate);
+
+// MARK: - Element-wise references (the Swift SIMD kernels in GanKernels are measured and tested
+// against these)
+
+/// BatchNorm2d training forward over x (rows, c) NHWC-flattened, rows = n*h*w:
+/// mean/var from col_sum/col_sumsq (as the GEMM epilogue produced them, over `rows`);
+/// writes save_mean[c], save_rstd[c]; updates running_mean/var as PyTorch (momentum, unbiased var);
+/// y = act(gamma * (x - mean) * rstd + beta) with act GK_ACT_RELU / GK_ACT_LRELU(slope) / NONE.
+void gk_f32_bn_stats_ref(size_t rows, size_t c, const double *col_sum, const double *col_sumsq,
+                         float eps, float momentum, float *save_mean, float *save_rstd,
+                         float *running_mean, float *running_var);
+void gk_f32_bn_apply_ref(size_t rows, size_t c, const float *x, const float *scale,
+                         const float *shift, int act, float slope, float *y);
+/// Backward of y = act(gamma * xhat + beta): given x, y, dy; writes dx, and dgamma/dbeta
+/// (accumulate != 0 adds to them).
+void gk_f32_bn_backward_ref(size_t rows, size_t c, const float *x, const float *y,
+                            const float *dy, const float *save_mean, const float *save_rstd,
+                            const float *gamma, int act, float slope, float *dx, float *dgamma,
+                            float *dbeta, int accumulate);
+void gk_f32_tanh_ref(size_t count, const float *x, float *y);
+/// dx = dy * (1 - y^2)
+void gk_f32_tanh_backward_ref(size_t count, const float *y, const float *dy, float *dx);
+/// dx = dy * (y > 0 ? 1 : slope)  (ReLU when slope = 0); y is the activation output.
+void gk_f32_act_backward_ref(size_t count, const float *y, const float *dy, float slope,
+                             float *dx);
+/// y = act(x) with GK_ACT_*
+void gk_f32_act_ref(size_t count, const float *x, int act, float slope, float *y);
+/// Mean BCE-with-logits over count logits against a constant target; writes d(loss)/d(logit)
+/// scaled by grad_scale into grad (if non-NULL). Returns the loss.
+double gk_f32_bce_logits(size_t count, const float *logits, float target, float *grad,
+                         float grad_scale);
+double gk_f32_bce_logits_ref(size_t count, const float *logits, float target, float *grad,
+                             float grad_scale);
+/// torch.optim.Adam (no weight decay, no amsgrad) step `step` (1-based) over a flat buffer.
+void gk_f32_adam_ref(size_t count, float *param, const float *grad, float *m, float *v,
+                     float lr, float beta1, float beta2, float eps, int64_t step);
+/// uint8 pixels -> x / 127.5 - 1, and back with rounding and clamping.
+void gk_u8_to_f32_ref(size_t count, const uint8_t *src, float *dst);
+void gk_f32_to_u8_ref(size_t count, const float *src, uint8_t *dst);
+
+/// The vectorizable tanh used by the GEMM epilogue (max error ~2 ulp against tanhf).
+float gk_tanhf(float x);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,356 @@
+import CGanKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+// The streaming element-wise passes, in Swift SIMD (this target builds with -Ounchecked).
+// Shapes are NHWC flattened to (rows, channels): rows = n*h*w, channels innermost. Each pass has a
+// scalar C reference (gk_*_ref) that tests compare against and benchmarks race.
+// Written with `a * b + c` and `replace(with:where:)`, which compile to plain vector code on the
+// x86-64 baseline; `addingProduct` would become a per-lane library call without FMA in the target.
+
+public typealias V16 = SIMD16<Float>
+
+@inline(__always)
+func load16(_ p: UnsafePointer<Float>) -> V16 {
+  UnsafeRawPointer(p).loadUnaligned(as: V16.self)
+}
+
+@inline(__always)
+func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self)
+}
+
+@inline(__always)
+func activate(_ v: V16, _ act: Activation) -> V16 {
+  var r = v
+  switch act {
+  case .relu: r.replace(with: 0, where: r .< 0)
+  case .leakyRelu(let s): r.replace(with: r * s, where: r .< 0)
+  default: break
+  }
+  return r
+}
+
+@inline(__always)
+func activate(_ v: Float, _ act: Activation) -> Float {
+  switch act {
+  case .relu: return v > 0 ? v : 0
+  case .leakyRelu(let s): return v > 0 ? v : v * s
+  default: return v
+  }
+}
+
+/// BatchNorm2d in training and inference, fused with ReLU / LeakyReLU.
+public enum BatchNorm {
+  /// From per-channel sums over `rows` (as the GEMM epilogue produced them): the batch mean and
+  /// 1/sqrt(var + eps) (biased variance), and PyTorch's running-statistics update (unbiased
+  /// variance, momentum). Per channel; a few hundred channels, so scalar.
+  public static func statistics(rows: Int, channels: Int, sum: UnsafePointer<Double>,
+                                sumOfSquares: UnsafePointer<Double>, eps: Float, momentum: Float,
+                                mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                                runningMean: UnsafeMutablePointer<Float>?,
+                                runningVar: UnsafeMutablePointer<Float>?) {
+    gk_f32_bn_stats_ref(rows, channels, sum, sumOfSquares, eps, momentum, mean, rstd, runningMean,
+                        runningVar)
+  }
+
+  /// scale = gamma * rstd, shift = beta - mean * scale (per channel).
+  public static func foldScaleShift(channels: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                    mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                    scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>) {
+    for j in 0..<channels {
+      let s = gamma[j] * rstd[j]
+      scale[j] = s
+      shift[j] = beta[j] - mean[j] * s
+    }
+  }
+
+  /// y (rows, c) = act(x * scale[c] + shift[c]).
+  public static func apply(rows: Int, channels c: Int, x: UnsafePointer<Float>,
+                           scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                           activation: Activation, y: UnsafeMutablePointer<Float>) {
+    let vecEnd = c & ~15
+    if c >= 16 {
+      for r in 0..<rows {
+        let xr = x + r * c, yr = y + r * c
+        var j = 0
+        while j < vecEnd {
+          let v = load16(xr + j) * load16(scale + j) + load16(shift + j)
+          store16(activate(v, activation), yr + j)
+          j += 16
+        }
+        while j < c {
+          yr[j] = activate(xr[j] * scale[j] + shift[j], activation)
+          j += 1
+        }
+      }
+    } else {
+      for r in 0..<rows {
+        let xr = x + r * c, yr = y + r * c
+        for j in 0..<c { yr[j] = activate(xr[j] * scale[j] + shift[j], activation) }
+      }
+    }
+  }
+
+  /// Backward of y = act(gamma * (x - mean) * rstd + beta) with batch statistics:
+  /// g = dy * act'(y); dbeta = sum g; dgamma = sum g * xhat;
+  /// dx = gamma * rstd / M * (M * g - dbeta - xhat * dgamma). dgamma/dbeta are added to when
+  /// `accumulate`. `sums` is scratch of 2 * channels floats.
+  public static func backward(rows: Int, channels c: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                              dy: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                              gamma: UnsafePointer<Float>, activation: Activation,
+                              dx: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
+                              dbeta: UnsafeMutablePointer<Float>, accumulate: Bool,
+                              scratch: UnsafeMutablePointer<Double>) {
+    let sumG = scratch, sumGX = scratch + c
+    for j in 0..<(2 * c) { scratch[j] = 0 }
+    let vecEnd = c & ~15
+    @inline(__always) func gated(_ g: Float, _ yv: Float) -> Float {
+      switch activation {
+      case .relu: return yv > 0 ? g : 0
+      case .leakyRelu(let sl): return yv > 0 ? g : g * sl
+      default: return g
+      }
+    }
+    // Pass 1: two reductions, in float over blocks of rows, then into double.
+    let block = 128
+    var r0 = 0
+    while r0 < rows {
+      let r1 = min(rows, r0 + block)
+      var j = 0
+      while j < vecEnd {
+        let m = load16(mean + j), s = load16(rstd + j)
+        var ag = V16(repeating: 0), agx = V16(repeating: 0)
+        for r in r0..<r1 {
+          let o = r * c + j
+          var g = load16(dy + o)
+          let yv = load16(y + o)
+          switch activation {
+          case .relu: g.replace(with: 0, where: yv .<= 0)
+          case .leakyRelu(let sl): g.replace(with: g * sl, where: yv .<= 0)
+          default: break
+          }
+          let xhat = (load16(x + o) - m) * s
+          ag += g
+          agx += g * xhat
+        }
+        for l in 0..<16 {
+          sumG[j + l] += Double(ag[l])
+          sumGX[j + l] += Double(agx[l])
+        }
+        j += 16
+      }
+      while j < c {
+        var ag: Float = 0, agx: Float = 0
+        for r in r0..<r1 {
+          let o = r * c + j
+          let g = gated(dy[o], y[o])
+          ag += g
+          agx += g * ((x[o] - mean[j]) * rstd[j])
+        }
+        sumG[j] += Double(ag)
+        sumGX[j] += Double(agx)
+        j += 1
+      }
+      r0 = r1
+    }
+    // Pass 2: dx. Per-channel constants are rebuilt as vectors from the double sums once.
+    let mf = Float(rows)
+    for r in 0..<rows {
+      var j = 0
+      while j < vecEnd {
+        let o = r * c + j
+        var g = load16(dy + o)
+        let yv = load16(y + o)
+        switch activation {
+        case .relu: g.replace(with: 0, where: yv .<= 0)
+        case .leakyRelu(let sl): g.replace(with: g * sl, where: yv .<= 0)
+        default: break
+        }
+        var sgv = V16(), sgxv = V16()
+        for l in 0..<16 {
+          sgv[l] = Float(sumG[j + l])
+          sgxv[l] = Float(sumGX[j + l])
+        }
+        let rs = load16(rstd + j)
+        let kv = load16(gamma + j) * rs / mf
+        let xhat = (load16(x + o) - load16(mean + j)) * rs
+        store16(kv * (mf * g - sgv - xhat * sgxv), dx + o)
+        j += 16
+      }
+      while j < c {
+        let o = r * c + j
+        let g = gated(dy[o], y[o])
+        let xhat = (x[o] - mean[j]) * rstd[j]
+        let k = gamma[j] * rstd[j] / mf
+        dx[o] = k * (mf * g - Float(sumG[j]) - xhat * Float(sumGX[j]))
+        j += 1
+      }
+    }
+    for j in 0..<c {
+      dgamma[j] = (accumulate ? dgamma[j] : 0) + Float(sumGX[j])
+      dbeta[j] = (accumulate ? dbeta[j] : 0) + Float(sumG[j])
+    }
+  }
+}
+
+/// Activation backward passes.
+public enum ActivationGrad {
+  /// dx = dy * (y > 0 ? 1 : slope), from the activation's output y (ReLU: slope 0).
+  public static func leakyRelu(count: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, slope: Float,
+                               dx: UnsafeMutablePointer<Float>) {
+    let vecEnd = count & ~15
+    var i = 0
+    while i < vecEnd {
+      var g = load16(dy + i)
+      g.replace(with: g * slope, where: load16(y + i) .<= 0)
+      store16(g, dx + i)
+      i += 16
+    }
+    while i < count {
+      dx[i] = y[i] > 0 ? dy[i] : dy[i] * slope
+      i += 1
+    }
+  }
+
+  /// dx = dy * (1 - y^2), from tanh's output y.
+  public static func tanh(count: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                          dx: UnsafeMutablePointer<Float>) {
+    let vecEnd = count & ~15
+    let one = V16(repeating: 1)
+    var i = 0
+    while i < vecEnd {
+      let yv = load16(y + i)
+      store16(load16(dy + i) * (one - yv * yv), dx + i)
+      i += 16
+    }
+    while i < count {
+      dx[i] = dy[i] * (1 - y[i] * y[i])
+      i += 1
+    }
+  }
+}
+
+/// torch.optim.Adam (no weight decay, no amsgrad) over one flat parameter buffer.
+public enum Adam {
+  /// One step; `step` is 1-based (PyTorch's state['step'] after the increment).
+  public static func step(count: Int, params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
+                          m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                          lr: Float, beta1: Float, beta2: Float, eps: Float, step: Int) {
+    let bc1 = 1 - pow(Double(beta1), Double(step))
+    let bc2 = 1 - pow(Double(beta2), Double(step))
+    let stepSize = Float(Double(lr) / bc1)
+    let bc2Sqrt = Float(bc2.squareRoot())
+    let oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2
+    let vecEnd = count & ~15
+    var i = 0
+    while i < vecEnd {
+      let g = load16(grads + i)
+      var mv = load16(m + i)
+      var vv = load16(v + i)
+      mv = mv + oneMinusB1 * (g - mv)
+      vv = vv * beta2 + oneMinusB2 * g * g
+      let denom = vv.squareRoot() / bc2Sqrt + eps
+      store16(load16(params + i) - stepSize * (mv / denom), params + i)
+      store16(mv, m + i)
+      store16(vv, v + i)
+      i += 16
+    }
+    while i < count {
+      let g = grads[i]
+      m[i] = m[i] + oneMinusB1 * (g - m[i])
+      v[i] = v[i] * beta2 + oneMinusB2 * g * g
+      let denom = v[i].squareRoot() / bc2Sqrt + eps
+      params[i] = params[i] - stepSize * (m[i] / denom)
+      i += 1
+    }
+  }
+}
+
+/// uint8 pixels <-> floats in [-1, 1].
+public enum PixelConvert {
+  /// dst = src / 127.5 - 1
+  public static func toFloat(count: Int, src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<Float>) {
+    let vecEnd = count & ~15
+    let inv = V16(repeating: 1 / 127.5)
+    var i = 0
+    while i < vecEnd {
+      let b = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<UInt8>.self)
+      let f = V16(SIMD16<Int32>(truncatingIfNeeded: b))
+      store16(f * inv - 1, dst + i)
+      i += 16
+    }
+    while i < count {
+      dst[i] = Float(src[i]) * (1 / 127.5) - 1
+      i += 1
+    }
+  }
+
+  /// dst = round(clamp((src + 1) * 127.5, 0, 255))
+  public static func toUInt8(count: Int, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<UInt8>) {
+    let vecEnd = count & ~15
+    var i = 0
+    while i < vecEnd {
+      var v = (load16(src + i) + 1) * 127.5
+      v.replace(with: 0, where: v .< 0)
+      v.replace(with: 255, where: v .> 255)
+      v = v + 0.5
+      let b = SIMD16<UInt8>(truncatingIfNeeded: SIMD16<Int32>(v, rounding: .towardZero))
+      UnsafeMutableRawPointer(dst + i).storeBytes(of: b, as: SIMD16<UInt8>.self)
+      i += 16
+    }
+    while i < count {
+      var v = (src[i] + 1) * 127.5
+      v = v < 0 ? 0 : (v > 255 ? 255 : v)
+      dst[i] = UInt8(v + 0.5)
+      i += 1
+    }
+  }
+}
+
+/// Scalar C references of the streaming passes, exposed for tests and benchmarks.
+public enum ElementwiseReference {
+  public static func bnApply(rows: Int, channels: Int, x: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                             shift: UnsafePointer<Float>, activation: Activation, y: UnsafeMutablePointer<Float>) {
+    gk_f32_bn_apply_ref(rows, channels, x, scale, shift, activation.code, activation.slope, y)
+  }
+  public static func bnBackward(rows: Int, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                dy: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                gamma: UnsafePointer<Float>, activation: Activation,
+                                dx: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
+                                dbeta: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    gk_f32_bn_backward_ref(rows, channels, x, y, dy, mean, rstd, gamma, activation.code, activation.slope,
+                           dx, dgamma, dbeta, accumulate ? 1 : 0)
+  }
+  public static func leakyReluBackward(count: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                       slope: Float, dx: UnsafeMutablePointer<Float>) {
+    gk_f32_act_backward_ref(count, y, dy, slope, dx)
+  }
+  public static func tanhBackward(count: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                  dx: UnsafeMutablePointer<Float>) {
+    gk_f32_tanh_backward_ref(count, y, dy, dx)
+  }
+  public static func tanh(count: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    gk_f32_tanh_ref(count, x, y)
+  }
+  public static func adam(count: Int, params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
+                          m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, lr: Float,
+                          beta1: Float, beta2: Float, eps: Float, step: Int) {
+    gk_f32_adam_ref(count, params, grads, m, v, lr, beta1, beta2, eps, Int64(step))
+  }
+  public static func toFloat(count: Int, src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<Float>) {
+    gk_u8_to_f32_ref(count, src, dst)
+  }
+  public static func toUInt8(count: Int, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<UInt8>) {
+    gk_f32_to_u8_ref(count, src, dst)
+  }
+  public static func bceWithLogits(_ logits: UnsafePointer<Float>, count: Int, target: Float,
+                                   gradient: UnsafeMutablePointer<Float>?) -> Double {
+    gk_f32_bce_logits_ref(count, logits, target, gradient, 1)
+  }
+  /// The GEMM epilogue's vectorizable tanh.
+  public static func epilogueTanh(_ x: Float) -> Float { gk_tanhf(x) }
+}

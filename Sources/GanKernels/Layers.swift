@@ -1,0 +1,172 @@
+import CGanKernels
+
+/// GEMM on plain row-major matrices: C (m x n) = op(A) (m x k) * op(B) (k x n), then the epilogue.
+/// `transposeA`: A is stored (k x m); `transposeB`: B is stored (n x k).
+public enum Gemm {
+  public static func workspaceBytes(m: Int, n: Int, k: Int, threads: Int) -> Int {
+    gk_f32_gemm_workspace_bytes(m, n, k, Int32(threads))
+  }
+
+  public static func run(m: Int, n: Int, k: Int,
+                         a: UnsafePointer<Float>, transposeA: Bool = false,
+                         b: UnsafePointer<Float>, transposeB: Bool = false,
+                         c: UnsafeMutablePointer<Float>, epilogue: Epilogue = .plain,
+                         workspace: UnsafeMutableRawPointer, threads: Int,
+                         reference: Bool = false) {
+    var opA = transposeA ? gk_operand_matrix_t(a, m) : gk_operand_matrix(a, k)
+    var opB = transposeB ? gk_operand_matrix_t(b, k) : gk_operand_matrix(b, n)
+    var out = gk_output_dense(c, n)
+    epilogue.withC { ep in
+      if reference {
+        gk_f32_gemm_ref(m, n, k, &opA, &opB, &out, ep)
+      } else {
+        gk_f32_gemm(m, n, k, &opA, &opB, &out, ep, workspace, Int32(threads))
+      }
+    }
+  }
+}
+
+/// Shape of a 4x4 stride-2 (transposed) convolution over an NHWC batch. For ConvTranspose2d
+/// (h, w) is the input size and the output is (2h, 2w); for Conv2d (h, w) is the input size and
+/// the output is (h/2, w/2). Weights are KKIO: (4, 4, cin, cout).
+public struct ConvShape: Sendable, Equatable {
+  public var batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int
+  public init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int) {
+    self.batch = batch; self.height = height; self.width = width
+    self.inChannels = inChannels; self.outChannels = outChannels
+  }
+  var n: Int32 { Int32(batch) }
+  var h: Int32 { Int32(height) }
+  var w: Int32 { Int32(width) }
+  var ci: Int32 { Int32(inChannels) }
+  var co: Int32 { Int32(outChannels) }
+  public var weightCount: Int { 16 * inChannels * outChannels }
+}
+
+/// ConvTranspose2d(4, stride 2, pad 1), x (n, h, w, cin) -> y (n, 2h, 2w, cout).
+public enum Deconv4s2 {
+  public static func workspaceBytes(_ s: ConvShape, threads: Int) -> Int {
+    gk_f32_deconv4s2_workspace_bytes(s.n, s.h, s.w, s.ci, s.co, Int32(threads))
+  }
+  public static func forward(_ s: ConvShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                             y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .plain,
+                             workspace: UnsafeMutableRawPointer?, threads: Int, reference: Bool = false) {
+    epilogue.withC { ep in
+      if reference {
+        gk_f32_deconv4s2_forward_ref(s.n, s.h, s.w, s.ci, s.co, x, weights, ep, y)
+      } else {
+        gk_f32_deconv4s2_forward(s.n, s.h, s.w, s.ci, s.co, x, weights, ep, y, workspace, Int32(threads))
+      }
+    }
+  }
+  public static func backwardData(_ s: ConvShape, dy: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                  dx: UnsafeMutablePointer<Float>, workspace: UnsafeMutableRawPointer?,
+                                  threads: Int, reference: Bool = false) {
+    if reference {
+      gk_f32_deconv4s2_backward_data_ref(s.n, s.h, s.w, s.ci, s.co, dy, weights, dx)
+    } else {
+      gk_f32_deconv4s2_backward_data(s.n, s.h, s.w, s.ci, s.co, dy, weights, dx, workspace, Int32(threads))
+    }
+  }
+  public static func backwardWeights(_ s: ConvShape, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                     dw: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                     workspace: UnsafeMutableRawPointer?, threads: Int,
+                                     reference: Bool = false) {
+    if reference {
+      gk_f32_deconv4s2_backward_weights_ref(s.n, s.h, s.w, s.ci, s.co, x, dy, dw, accumulate ? 1 : 0)
+    } else {
+      gk_f32_deconv4s2_backward_weights(s.n, s.h, s.w, s.ci, s.co, x, dy, dw, accumulate ? 1 : 0,
+                                        workspace, Int32(threads))
+    }
+  }
+}
+
+/// Conv2d(4, stride 2, pad 1), x (n, h, w, cin) -> y (n, h/2, w/2, cout).
+public enum Conv4s2 {
+  public static func workspaceBytes(_ s: ConvShape, threads: Int) -> Int {
+    gk_f32_conv4s2_workspace_bytes(s.n, s.h, s.w, s.ci, s.co, Int32(threads))
+  }
+  public static func forward(_ s: ConvShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                             y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .plain,
+                             workspace: UnsafeMutableRawPointer?, threads: Int, reference: Bool = false) {
+    epilogue.withC { ep in
+      if reference {
+        gk_f32_conv4s2_forward_ref(s.n, s.h, s.w, s.ci, s.co, x, weights, ep, y)
+      } else {
+        gk_f32_conv4s2_forward(s.n, s.h, s.w, s.ci, s.co, x, weights, ep, y, workspace, Int32(threads))
+      }
+    }
+  }
+  public static func backwardData(_ s: ConvShape, dy: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                  dx: UnsafeMutablePointer<Float>, workspace: UnsafeMutableRawPointer?,
+                                  threads: Int, reference: Bool = false) {
+    if reference {
+      gk_f32_conv4s2_backward_data_ref(s.n, s.h, s.w, s.ci, s.co, dy, weights, dx)
+    } else {
+      gk_f32_conv4s2_backward_data(s.n, s.h, s.w, s.ci, s.co, dy, weights, dx, workspace, Int32(threads))
+    }
+  }
+  public static func backwardWeights(_ s: ConvShape, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                     dw: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                     workspace: UnsafeMutableRawPointer?, threads: Int,
+                                     reference: Bool = false) {
+    if reference {
+      gk_f32_conv4s2_backward_weights_ref(s.n, s.h, s.w, s.ci, s.co, x, dy, dw, accumulate ? 1 : 0)
+    } else {
+      gk_f32_conv4s2_backward_weights(s.n, s.h, s.w, s.ci, s.co, x, dy, dw, accumulate ? 1 : 0,
+                                      workspace, Int32(threads))
+    }
+  }
+}
+
+/// Dense y (n, kout) = x (n, kin) * W (kin, kout): the generator's 1x1 -> 4x4 projection and the
+/// discriminator's final 4x4 -> 1 convolution.
+public enum Dense {
+  public static func workspaceBytes(batch: Int, inFeatures: Int, outFeatures: Int, threads: Int) -> Int {
+    gk_f32_dense_workspace_bytes(Int32(batch), Int32(inFeatures), Int32(outFeatures), Int32(threads))
+  }
+  public static func forward(batch: Int, inFeatures: Int, outFeatures: Int, x: UnsafePointer<Float>,
+                             weights: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                             epilogue: Epilogue = .plain, workspace: UnsafeMutableRawPointer?,
+                             threads: Int, reference: Bool = false) {
+    epilogue.withC { ep in
+      if reference {
+        gk_f32_dense_forward_ref(Int32(batch), Int32(inFeatures), Int32(outFeatures), x, weights, ep, y)
+      } else {
+        gk_f32_dense_forward(Int32(batch), Int32(inFeatures), Int32(outFeatures), x, weights, ep, y,
+                             workspace, Int32(threads))
+      }
+    }
+  }
+  public static func backwardData(batch: Int, inFeatures: Int, outFeatures: Int, dy: UnsafePointer<Float>,
+                                  weights: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                  workspace: UnsafeMutableRawPointer?, threads: Int, reference: Bool = false) {
+    if reference {
+      gk_f32_dense_backward_data_ref(Int32(batch), Int32(inFeatures), Int32(outFeatures), dy, weights, dx)
+    } else {
+      gk_f32_dense_backward_data(Int32(batch), Int32(inFeatures), Int32(outFeatures), dy, weights, dx,
+                                 workspace, Int32(threads))
+    }
+  }
+  public static func backwardWeights(batch: Int, inFeatures: Int, outFeatures: Int, x: UnsafePointer<Float>,
+                                     dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                     accumulate: Bool, workspace: UnsafeMutableRawPointer?, threads: Int,
+                                     reference: Bool = false) {
+    if reference {
+      gk_f32_dense_backward_weights_ref(Int32(batch), Int32(inFeatures), Int32(outFeatures), x, dy, dw,
+                                        accumulate ? 1 : 0)
+    } else {
+      gk_f32_dense_backward_weights(Int32(batch), Int32(inFeatures), Int32(outFeatures), x, dy, dw,
+                                    accumulate ? 1 : 0, workspace, Int32(threads))
+    }
+  }
+}
+
+/// BCE-with-logits, mean over the batch, against a constant target (1 real, 0 fake).
+public enum BCEWithLogits {
+  /// Returns the loss; writes d(loss)/d(logit) * gradScale into `gradient` when given.
+  public static func loss(_ logits: UnsafePointer<Float>, count: Int, target: Float,
+                          gradient: UnsafeMutablePointer<Float>?, gradScale: Float = 1) -> Double {
+    gk_f32_bce_logits(count, logits, target, gradient, gradScale)
+  }
+}

@@ -1,0 +1,116 @@
+import XCTest
+import GanKernels
+
+/// Layer kernels (phase deconvolution, stride-2 convolution, dense) against their direct
+/// scatter/gather references, for every GEMM variant, over edge shapes.
+final class LayerKernelTests: XCTestCase {
+  // (batch, h, w, cin, cout): batch 1, odd channel counts, 1x1 / 2x2 / 4x4 / odd maps.
+  let deconvShapes = [(1, 1, 1, 1, 1), (1, 1, 1, 5, 3), (2, 2, 2, 3, 17), (1, 4, 4, 17, 20),
+                      (3, 5, 3, 8, 3), (2, 4, 4, 33, 16), (1, 8, 8, 16, 3)]
+  // Conv2d needs even maps.
+  let convShapes = [(1, 2, 2, 1, 1), (1, 2, 2, 3, 5), (2, 4, 4, 3, 17), (1, 8, 8, 17, 20),
+                    (3, 6, 4, 8, 3), (2, 8, 8, 16, 33), (1, 4, 4, 64, 1)]
+
+  func tolerance(_ k: Int) -> Float { 2e-6 * Float(k).squareRoot() + 1e-6 }
+
+  func testDeconvForwardAndBackwardMatchReference() {
+    var rng = TestRandom(seed: 3)
+    forEachGemmVariant { v in
+      for (n, h, w, ci, co) in deconvShapes {
+        let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
+        let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co), bias = rng.array(co)
+        let dy = rng.array(n * 4 * h * w * co)
+        let ws = Workspace(bytes: Deconv4s2.workspaceBytes(s, threads: 2))
+        let tag = "\(v.name) deconv \(s)"
+        // forward with bias + ReLU + statistics
+        var y1 = [Float](repeating: 0, count: n * 4 * h * w * co), y2 = y1
+        var s1 = [Double](repeating: 0, count: co), q1 = s1, s2 = s1, q2 = s1
+        bias.withUnsafeBufferPointer { bp in
+          s1.withUnsafeMutableBufferPointer { a in q1.withUnsafeMutableBufferPointer { b in
+          s2.withUnsafeMutableBufferPointer { c in q2.withUnsafeMutableBufferPointer { d in
+            Deconv4s2.forward(s, x: x, weights: wt, y: &y1,
+                              epilogue: Epilogue(bias: bp.baseAddress, activation: .relu,
+                                                 statistics: (a.baseAddress!, b.baseAddress!)),
+                              workspace: ws.pointer, threads: 2)
+            Deconv4s2.forward(s, x: x, weights: wt, y: &y2,
+                              epilogue: Epilogue(bias: bp.baseAddress, activation: .relu,
+                                                 statistics: (c.baseAddress!, d.baseAddress!)),
+                              workspace: nil, threads: 1, reference: true)
+          }}}}
+        }
+        assertClose(y1, y2, tolerance: tolerance(4 * ci), "\(tag) forward")
+        for j in 0..<co {
+          XCTAssertEqual(s1[j], s2[j], accuracy: 1e-4 * (1 + q2[j]), "\(tag) stats")
+          XCTAssertEqual(q1[j], q2[j], accuracy: 1e-4 * (1 + q2[j]), "\(tag) stats")
+        }
+        // backward data
+        var dx1 = [Float](repeating: 0, count: n * h * w * ci), dx2 = dx1
+        Deconv4s2.backwardData(s, dy: dy, weights: wt, dx: &dx1, workspace: ws.pointer, threads: 2)
+        Deconv4s2.backwardData(s, dy: dy, weights: wt, dx: &dx2, workspace: nil, threads: 1, reference: true)
+        assertClose(dx1, dx2, tolerance: tolerance(16 * co), "\(tag) backward data")
+        // backward weights, accumulating onto a non-zero gradient
+        let dw0 = rng.array(16 * ci * co)
+        var dw1 = dw0, dw2 = dw0
+        Deconv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw1, accumulate: true, workspace: ws.pointer, threads: 2)
+        Deconv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw2, accumulate: true, workspace: nil, threads: 1, reference: true)
+        assertClose(dw1, dw2, tolerance: tolerance(n * h * w), "\(tag) backward weights")
+      }
+    }
+  }
+
+  func testConvForwardAndBackwardMatchReference() {
+    var rng = TestRandom(seed: 4)
+    forEachGemmVariant { v in
+      for (n, h, w, ci, co) in convShapes {
+        let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
+        let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co)
+        let dy = rng.array(n * (h / 2) * (w / 2) * co)
+        let ws = Workspace(bytes: Conv4s2.workspaceBytes(s, threads: 2))
+        let tag = "\(v.name) conv \(s)"
+        var y1 = [Float](repeating: 0, count: n * (h / 2) * (w / 2) * co), y2 = y1
+        Conv4s2.forward(s, x: x, weights: wt, y: &y1, epilogue: Epilogue(activation: .leakyRelu(0.2)),
+                        workspace: ws.pointer, threads: 2)
+        Conv4s2.forward(s, x: x, weights: wt, y: &y2, epilogue: Epilogue(activation: .leakyRelu(0.2)),
+                        workspace: nil, threads: 1, reference: true)
+        assertClose(y1, y2, tolerance: tolerance(16 * ci), "\(tag) forward")
+        var dx1 = [Float](repeating: 0, count: n * h * w * ci), dx2 = dx1
+        Conv4s2.backwardData(s, dy: dy, weights: wt, dx: &dx1, workspace: ws.pointer, threads: 2)
+        Conv4s2.backwardData(s, dy: dy, weights: wt, dx: &dx2, workspace: nil, threads: 1, reference: true)
+        assertClose(dx1, dx2, tolerance: tolerance(4 * co), "\(tag) backward data")
+        var dw1 = [Float](repeating: 0, count: 16 * ci * co), dw2 = dw1
+        Conv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw1, accumulate: false, workspace: ws.pointer, threads: 2)
+        Conv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw2, accumulate: false, workspace: nil, threads: 1, reference: true)
+        assertClose(dw1, dw2, tolerance: tolerance(n * h * w / 4), "\(tag) backward weights")
+      }
+    }
+  }
+
+  func testDenseMatchesReference() {
+    var rng = TestRandom(seed: 5)
+    forEachGemmVariant { v in
+      for (n, kin, kout) in [(1, 1, 1), (1, 100, 16 * 17), (4, 7, 3), (5, 16 * 33, 1), (64, 100, 512)] {
+        let x = rng.array(n * kin), wt = rng.array(kin * kout), dy = rng.array(n * kout)
+        let ws = Workspace(bytes: Dense.workspaceBytes(batch: n, inFeatures: kin, outFeatures: kout, threads: 2))
+        let tag = "\(v.name) dense n=\(n) kin=\(kin) kout=\(kout)"
+        var y1 = [Float](repeating: 0, count: n * kout), y2 = y1
+        Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, weights: wt, y: &y1,
+                      workspace: ws.pointer, threads: 2)
+        Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, weights: wt, y: &y2,
+                      workspace: nil, threads: 1, reference: true)
+        assertClose(y1, y2, tolerance: tolerance(kin), "\(tag) forward")
+        var dx1 = [Float](repeating: 0, count: n * kin), dx2 = dx1
+        Dense.backwardData(batch: n, inFeatures: kin, outFeatures: kout, dy: dy, weights: wt, dx: &dx1,
+                           workspace: ws.pointer, threads: 2)
+        Dense.backwardData(batch: n, inFeatures: kin, outFeatures: kout, dy: dy, weights: wt, dx: &dx2,
+                           workspace: nil, threads: 1, reference: true)
+        assertClose(dx1, dx2, tolerance: tolerance(kout), "\(tag) backward data")
+        var dw1 = [Float](repeating: 0, count: kin * kout), dw2 = dw1
+        Dense.backwardWeights(batch: n, inFeatures: kin, outFeatures: kout, x: x, dy: dy, dw: &dw1,
+                              accumulate: false, workspace: ws.pointer, threads: 2)
+        Dense.backwardWeights(batch: n, inFeatures: kin, outFeatures: kout, x: x, dy: dy, dw: &dw2,
+                              accumulate: false, workspace: nil, threads: 1, reference: true)
+        assertClose(dw1, dw2, tolerance: tolerance(n), "\(tag) backward weights")
+      }
+    }
+  }
+}
