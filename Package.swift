@@ -33,10 +33,9 @@ let package = Package(
     .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel"]),
     .testTarget(name: "KernelTests", dependencies: ["GanKernels", "CGanKernels"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
-    .testTarget(name: "GanModelTests", dependencies: ["GanModel"],
-                resources: [.copy("Fixtures")]),
+    .testTarget(name: "GanModelTests", dependencies: ["GanModel"]),
     .testTarget(name: "GanTrainingTests", dependencies: ["GanTraining", "GanModel", "GanKernels"],
-                resources: [.copy("Fixtures")],
+                exclude: ["Fixtures"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
   ],
   swiftLanguageModes: [.v5]

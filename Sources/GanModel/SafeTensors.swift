@@ -1,0 +1,270 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Element types of safetensors files.
+public enum DType: String, Sendable, CaseIterable {
+  case F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL
+
+  public var size: Int {
+    switch self {
+    case .F64, .I64: return 8
+    case .F32, .I32: return 4
+    case .F16, .BF16, .I16: return 2
+    case .I8, .U8, .BOOL: return 1
+    }
+  }
+}
+
+/// One tensor's header entry; offsets are relative to the data section.
+public struct SafeTensorEntry: Sendable, Equatable {
+  public var name: String
+  public var dtype: DType
+  public var shape: [Int]
+  public var begin: Int
+  public var end: Int
+  public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A safetensors file, validated, then memory-mapped read-only.
+///
+/// Format: 8-byte little-endian header length N, N bytes of JSON
+/// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,
+/// then the data section. Every check names the file and the problem.
+public final class SafeTensorsFile {
+  public let path: String
+  public let entries: [SafeTensorEntry]
+  public let metadata: [String: String]
+  private let base: UnsafeMutableRawPointer?
+  private let length: Int
+  private let dataStart: Int
+
+  /// Upper bound on the JSON header (the reference implementation uses 100 MB).
+  public static let maxHeaderBytes = 100_000_000
+
+  public init(path: String) throws {
+    self.path = path
+    func bad(_ reason: String) -> ModelError { .invalidFile(path: path, reason: reason) }
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("not a regular file") }
+    let size = Int(st.st_size)
+    guard size > 0 else { throw bad("empty file") }
+    guard size >= 8 else { throw bad("truncated: \(size) bytes, shorter than the 8-byte header length") }
+    guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+      throw ModelError.io(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+    }
+    var ok = false
+    defer { if !ok { munmap(map, size) } }
+    let headerLength = UInt64(littleEndian: map.loadUnaligned(as: UInt64.self))
+    guard headerLength <= UInt64(SafeTensorsFile.maxHeaderBytes) else {
+      throw bad("header length \(headerLength) exceeds the \(SafeTensorsFile.maxHeaderBytes)-byte limit")
+    }
+    guard headerLength <= UInt64(size - 8) else {
+      throw bad("header length \(headerLength) runs past the end of the file (\(size) bytes)")
+    }
+    let hl = Int(headerLength)
+    let headerBytes = Array(UnsafeRawBufferPointer(start: map + 8, count: hl))
+    let json: JSON
+    do { json = try JSON.parse(bytes: headerBytes) } catch let e as JSON.ParseError {
+      throw bad("header is not valid JSON (\(e.description))")
+    }
+    guard let members = json.objectValue else { throw bad("header is not a JSON object") }
+    let dataSize = size - 8 - hl
+    var list: [SafeTensorEntry] = []
+    var meta: [String: String] = [:]
+    for (name, value) in members {
+      if name == "__metadata__" {
+        guard let m = value.objectValue else { throw bad("__metadata__ is not an object") }
+        for (k, v) in m {
+          guard let s = v.stringValue else { throw bad("__metadata__ value for \"\(k)\" is not a string") }
+          meta[k] = s
+        }
+        continue
+      }
+      guard let dt = value["dtype"]?.stringValue else { throw bad("tensor \"\(name)\" has no dtype") }
+      guard let dtype = DType(rawValue: dt) else { throw bad("tensor \"\(name)\" has unsupported dtype \(dt)") }
+      guard let shapeList = value["shape"]?.arrayValue else { throw bad("tensor \"\(name)\" has no shape") }
+      var shape: [Int] = []
+      for d in shapeList {
+        guard let n = d.intValue, n >= 0, n < (1 << 40) else { throw bad("tensor \"\(name)\" has an invalid shape") }
+        shape.append(n)
+      }
+      guard let offs = value["data_offsets"]?.arrayValue, offs.count == 2,
+            let b = offs[0].intValue, let e = offs[1].intValue, b >= 0, e >= b else {
+        throw bad("tensor \"\(name)\" has invalid data_offsets")
+      }
+      guard e <= dataSize else {
+        throw bad("tensor \"\(name)\" data [\(b), \(e)) lies outside the \(dataSize)-byte data section")
+      }
+      var count = 1
+      for d in shape {
+        let (p, o) = count.multipliedReportingOverflow(by: d)
+        guard !o else { throw bad("tensor \"\(name)\" shape overflows") }
+        count = p
+      }
+      guard count * dtype.size == e - b else {
+        throw bad("tensor \"\(name)\" has \(e - b) bytes but shape \(shape) of \(dtype) needs \(count * dtype.size)")
+      }
+      list.append(SafeTensorEntry(name: name, dtype: dtype, shape: shape, begin: b, end: e))
+    }
+    let sorted = list.sorted { ($0.begin, $0.end) < ($1.begin, $1.end) }
+    for i in sorted.indices.dropFirst() where sorted[i].begin < sorted[i - 1].end {
+      throw bad("tensors \"\(sorted[i - 1].name)\" and \"\(sorted[i].name)\" overlap")
+    }
+    entries = list
+    metadata = meta
+    base = map
+    length = size
+    dataStart = 8 + hl
+    ok = true
+  }
+
+  deinit {
+    if let b = base { munmap(b, length) }
+  }
+
+  public func entry(_ name: String) -> SafeTensorEntry? { entries.first { $0.name == name } }
+
+  /// Raw bytes of a tensor inside the mapping (valid while the file object lives).
+  public func rawBytes(_ e: SafeTensorEntry) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: UnsafeRawPointer(base!) + dataStart + e.begin, count: e.end - e.begin)
+  }
+
+  /// A float32 tensor copied out, checked for dtype and (when given) shape.
+  public func floats(_ name: String, shape: [Int]? = nil) throws -> [Float] {
+    guard let e = entry(name) else { throw ModelError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
+    guard e.dtype == .F32 else {
+      throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected F32")
+    }
+    if let s = shape, s != e.shape {
+      throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" has shape \(e.shape), expected \(s)")
+    }
+    let raw = rawBytes(e)
+    return [Float](unsafeUninitializedCapacity: e.elementCount) { buf, n in
+      for i in 0..<e.elementCount {
+        buf[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+      }
+      n = e.elementCount
+    }
+  }
+
+  /// An integer tensor (I64 or I32) as Int64 values.
+  public func integers(_ name: String) throws -> [Int64] {
+    guard let e = entry(name) else { throw ModelError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
+    let raw = rawBytes(e)
+    switch e.dtype {
+    case .I64: return (0..<e.elementCount).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+    case .I32: return (0..<e.elementCount).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+    default: throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected I64 or I32")
+    }
+  }
+}
+
+/// Builds a safetensors file in memory and writes it atomically (temporary file, fsync, rename).
+/// The data section starts 64-byte aligned; tensors are laid out largest-alignment first so the
+/// big ones stay 64-byte aligned while the data remains contiguous (as PyTorch's loader requires).
+public struct SafeTensorsWriter {
+  private var items: [(name: String, dtype: DType, shape: [Int], bytes: [UInt8])] = []
+  public var metadata: [(String, String)] = []
+
+  public init() {}
+
+  public mutating func add(_ name: String, floats: UnsafeBufferPointer<Float>, shape: [Int]) {
+    precondition(shape.reduce(1, *) == floats.count, "shape \(shape) does not match \(floats.count) floats for \(name)")
+    var bytes = [UInt8](repeating: 0, count: floats.count * 4)
+    bytes.withUnsafeMutableBytes { raw in
+      for i in 0..<floats.count { raw.storeBytes(of: floats[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+    }
+    items.append((name, .F32, shape, bytes))
+  }
+
+  public mutating func add(_ name: String, floats: [Float], shape: [Int]) {
+    floats.withUnsafeBufferPointer { add(name, floats: $0, shape: shape) }
+  }
+
+  public mutating func add(_ name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
+    precondition(shape.reduce(1, *) * dtype.size == bytes.count, "byte count mismatch for \(name)")
+    items.append((name, dtype, shape, bytes))
+  }
+
+  public mutating func add(_ name: String, int64: [Int64], shape: [Int]) {
+    var bytes = [UInt8](repeating: 0, count: int64.count * 8)
+    bytes.withUnsafeMutableBytes { raw in
+      for i in 0..<int64.count { raw.storeBytes(of: int64[i].littleEndian, toByteOffset: 8 * i, as: Int64.self) }
+    }
+    add(name, dtype: .I64, shape: shape, bytes: bytes)
+  }
+
+  /// The file's bytes.
+  public func serialize() -> [UInt8] {
+    // Tensors whose size is a multiple of 64 first (they stay aligned), the rest after.
+    let order = items.indices.sorted { a, b in
+      let ka = items[a].bytes.count % 64 == 0 ? 0 : 1, kb = items[b].bytes.count % 64 == 0 ? 0 : 1
+      return ka != kb ? ka < kb : a < b
+    }
+    var offset = 0
+    var members: [(String, JSON)] = []
+    if !metadata.isEmpty {
+      members.append(("__metadata__", .object(metadata.map { ($0.0, JSON.string($0.1)) })))
+    }
+    for i in order {
+      let it = items[i]
+      members.append((it.name, .object([
+        ("dtype", .string(it.dtype.rawValue)),
+        ("shape", .array(it.shape.map { .number(Double($0)) })),
+        ("data_offsets", .array([.number(Double(offset)), .number(Double(offset + it.bytes.count))])),
+      ])))
+      offset += it.bytes.count
+    }
+    var header = Array(JSON.object(members).serialized.utf8)
+    while (8 + header.count) % 64 != 0 { header.append(0x20) }
+    var out: [UInt8] = []
+    out.reserveCapacity(8 + header.count + offset)
+    withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
+    out.append(contentsOf: header)
+    for i in order { out.append(contentsOf: items[i].bytes) }
+    return out
+  }
+
+  public func write(to path: String) throws {
+    try writeFileAtomically(path: path, bytes: serialize())
+  }
+}
+
+/// Writes to `path.tmp-PID`, fsyncs, renames over `path`, then fsyncs the directory: a crash leaves
+/// either the old file or the new one, never half of one.
+public func writeFileAtomically(path: String, bytes: [UInt8]) throws {
+  let tmp = path + ".tmp-\(getpid())"
+  let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  guard fd >= 0 else { throw ModelError.io(path: path, reason: "cannot create \(tmp): \(String(cString: strerror(errno)))") }
+  var written = 0
+  let result: Int = bytes.withUnsafeBytes { raw in
+    while written < raw.count {
+      let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+      if n < 0 { if errno == EINTR { continue }; return -1 }
+      written += n
+    }
+    return 0
+  }
+  if result != 0 || fsync(fd) != 0 {
+    let reason = String(cString: strerror(errno))
+    close(fd); unlink(tmp)
+    throw ModelError.io(path: path, reason: "write failed: \(reason)")
+  }
+  close(fd)
+  guard rename(tmp, path) == 0 else {
+    let reason = String(cString: strerror(errno))
+    unlink(tmp)
+    throw ModelError.io(path: path, reason: "rename failed: \(reason)")
+  }
+  var dir = path
+  if let slash = dir.lastIndex(of: "/") { dir = String(dir[..<slash]); if dir.isEmpty { dir = "/" } } else { dir = "." }
+  let dfd = open(dir, O_RDONLY)
+  if dfd >= 0 { fsync(dfd); close(dfd) }
+}

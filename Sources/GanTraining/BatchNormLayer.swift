@@ -1,0 +1,134 @@
+import GanKernels
+
+/// BatchNorm2d fused with its activation, over (rows = n*h*w, channels) NHWC activations.
+/// Views into the owning network's arena and parameter set; no allocation after construction.
+struct BatchNormLayer {
+  let rows: Int
+  let channels: Int
+  let activation: Activation
+  let gamma: UnsafeMutablePointer<Float>
+  let beta: UnsafeMutablePointer<Float>
+  let dgamma: UnsafeMutablePointer<Float>
+  let dbeta: UnsafeMutablePointer<Float>
+  let runningMean: UnsafeMutablePointer<Float>
+  let runningVar: UnsafeMutablePointer<Float>
+  /// Column sums and sums of squares filled by the producing GEMM's epilogue.
+  let sum: UnsafeMutablePointer<Double>
+  let sumOfSquares: UnsafeMutablePointer<Double>
+  let mean: UnsafeMutablePointer<Float>
+  let rstd: UnsafeMutablePointer<Float>
+  let scale: UnsafeMutablePointer<Float>
+  let shift: UnsafeMutablePointer<Float>
+  let scratch: UnsafeMutablePointer<Double>
+  /// Where dgamma / dbeta go when the caller does not want parameter gradients.
+  let discardGamma: UnsafeMutablePointer<Float>
+  let discardBeta: UnsafeMutablePointer<Float>
+
+  static let eps: Float = 1e-5
+  static let momentum: Float = 0.1
+
+  init(rows: Int, channels: Int, activation: Activation, arena: Arena, params: ParameterSet, bnIndex: Int,
+       positions: Int = 1) {
+    self.rows = rows
+    self.channels = channels
+    self.activation = activation
+    gamma = params.value("main.\(bnIndex).weight")
+    beta = params.value("main.\(bnIndex).bias")
+    dgamma = params.gradient("main.\(bnIndex).weight")
+    dbeta = params.gradient("main.\(bnIndex).bias")
+    runningMean = params.buffer("main.\(bnIndex).running_mean")
+    runningVar = params.buffer("main.\(bnIndex).running_var")
+    sum = arena.doubles(channels)
+    sumOfSquares = arena.doubles(channels)
+    mean = arena.floats(channels)
+    rstd = arena.floats(channels)
+    scale = arena.floats(channels)
+    shift = arena.floats(channels)
+    scratch = arena.doubles(2 * channels)
+    discardGamma = arena.floats(channels)
+    discardBeta = arena.floats(channels)
+    self.positions = positions
+    positionSum = positions > 1 ? arena.doubles(positions * channels) : nil
+    positionSumOfSquares = positions > 1 ? arena.doubles(positions * channels) : nil
+  }
+
+  /// Sums the per-(position, channel) statistics into per-channel ones, positions in order.
+  func foldPositions() {
+    guard let ps = positionSum, let pq = positionSumOfSquares else { return }
+    for j in 0..<channels {
+      var s = 0.0, q = 0.0
+      for p in 0..<positions {
+        s += ps[p * channels + j]
+        q += pq[p * channels + j]
+      }
+      sum[j] = s
+      sumOfSquares[j] = q
+    }
+  }
+
+  /// For a producer whose GEMM columns are (position, channel), e.g. the generator's projection
+  /// with columns (ky, kx, c): per-column sums of `positions * channels` columns.
+  let positionSum: UnsafeMutablePointer<Double>?
+  let positionSumOfSquares: UnsafeMutablePointer<Double>?
+  let positions: Int
+
+  /// The epilogue that makes the producing GEMM fill the statistics; call `foldPositions` after.
+  func statisticsEpilogue() -> Epilogue {
+    if let ps = positionSum, let pq = positionSumOfSquares {
+      ps.update(repeating: 0, count: positions * channels)
+      pq.update(repeating: 0, count: positions * channels)
+      return Epilogue(statistics: (ps, pq))
+    }
+    sum.update(repeating: 0, count: channels)
+    sumOfSquares.update(repeating: 0, count: channels)
+    return Epilogue(statistics: (sum, sumOfSquares))
+  }
+
+  /// Mode of a forward pass.
+  enum Mode {
+    /// Batch statistics; running statistics updated as PyTorch does.
+    case train
+    /// Batch statistics, accumulating into the running statistics with `momentum` (for the
+    /// re-estimation pass before export, PyTorch's momentum=None cumulative average).
+    case accumulate(momentum: Float)
+    /// Running statistics (eval mode).
+    case eval
+  }
+
+  /// y = act(BN(x)) after the GEMM epilogue has produced the sums.
+  func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mode: Mode) {
+    if case .eval = mode {} else { foldPositions() }
+    switch mode {
+    case .train:
+      BatchNorm.statistics(rows: rows, channels: channels, sum: sum, sumOfSquares: sumOfSquares,
+                           eps: Self.eps, momentum: Self.momentum, mean: mean, rstd: rstd,
+                           runningMean: runningMean, runningVar: runningVar)
+    case .accumulate(let m):
+      BatchNorm.statistics(rows: rows, channels: channels, sum: sum, sumOfSquares: sumOfSquares,
+                           eps: Self.eps, momentum: m, mean: mean, rstd: rstd,
+                           runningMean: runningMean, runningVar: runningVar)
+    case .eval:
+      for j in 0..<channels {
+        mean[j] = runningMean[j]
+        rstd[j] = 1 / (runningVar[j] + Self.eps).squareRoot()
+      }
+    }
+    BatchNorm.foldScaleShift(channels: channels, gamma: gamma, beta: beta, mean: mean, rstd: rstd,
+                             scale: scale, shift: shift)
+    BatchNorm.apply(rows: rows, channels: channels, x: x, scale: scale, shift: shift,
+                    activation: activation, y: y)
+  }
+
+  /// What happens to dgamma / dbeta in a backward pass.
+  enum ParameterGradients { case overwrite, accumulate, discard }
+
+  /// dx from dy (gradient at the activation output).
+  func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                dx: UnsafeMutablePointer<Float>, parameterGradients: ParameterGradients) {
+    let discard = parameterGradients == .discard
+    BatchNorm.backward(rows: rows, channels: channels, x: x, y: y, dy: dy, mean: mean, rstd: rstd,
+                       gamma: gamma, activation: activation, dx: dx,
+                       dgamma: discard ? discardGamma : dgamma, dbeta: discard ? discardBeta : dbeta,
+                       accumulate: parameterGradients == .accumulate, scratch: scratch)
+  }
+}

@@ -1,0 +1,116 @@
+import GanKernels
+import GanModel
+
+/// Parameters of one network (G or D) in one flat buffer, in the internal layouts, with their
+/// gradients, Adam moments and BatchNorm running statistics: one allocation, carved into views.
+public final class ParameterSet {
+  public let spec: NetworkSpec
+  public let count: Int
+  public let values: UnsafeMutablePointer<Float>
+  public let gradients: UnsafeMutablePointer<Float>
+  public let adamM: UnsafeMutablePointer<Float>
+  public let adamV: UnsafeMutablePointer<Float>
+  /// running_mean / running_var of every BatchNorm, per `spec.buffers`.
+  public let buffers: UnsafeMutablePointer<Float>
+  /// Adam steps taken (PyTorch's state['step']).
+  public var adamStep = 0
+  private let arena: Arena
+
+  public init(spec: NetworkSpec) {
+    self.spec = spec
+    count = spec.parameterCount
+    let n = count, b = spec.bufferCount
+    let (arena, views) = Arena.build { a in (a.floats(n), a.floats(n), a.floats(n), a.floats(n), a.floats(b)) }
+    self.arena = arena
+    (values, gradients, adamM, adamV, buffers) = views
+    resetBuffers()
+  }
+
+  public func value(_ name: String) -> UnsafeMutablePointer<Float> {
+    guard let s = spec.parameter(named: name) else { preconditionFailure("no parameter \(name)") }
+    return values + s.offset
+  }
+
+  public func gradient(_ name: String) -> UnsafeMutablePointer<Float> {
+    guard let s = spec.parameter(named: name) else { preconditionFailure("no parameter \(name)") }
+    return gradients + s.offset
+  }
+
+  public func buffer(_ name: String) -> UnsafeMutablePointer<Float> {
+    guard let s = spec.buffer(named: name) else { preconditionFailure("no buffer \(name)") }
+    return buffers + s.offset
+  }
+
+  /// running_mean = 0, running_var = 1 (PyTorch's initial state).
+  public func resetBuffers() {
+    for s in spec.buffers {
+      let v: Float = s.name.hasSuffix("running_var") ? 1 : 0
+      (buffers + s.offset).update(repeating: v, count: s.count)
+    }
+  }
+
+  public func zeroGradients() { gradients.update(repeating: 0, count: count) }
+
+  /// DCGAN initialization: conv weights N(0, 0.02), BatchNorm weight N(1, 0.02), bias 0;
+  /// Adam state cleared.
+  public func initializeDCGAN(rng: inout Philox4x32) {
+    for s in spec.parameters {
+      let p = UnsafeMutableBufferPointer(start: values + s.offset, count: s.count)
+      switch s.layout {
+      case .vector:
+        if s.name.hasSuffix(".weight") { rng.fillNormal(p, mean: 1, std: 0.02) } else { p.update(repeating: 0) }
+      default:
+        rng.fillNormal(p, mean: 0, std: 0.02)
+      }
+    }
+    adamM.update(repeating: 0, count: count)
+    adamV.update(repeating: 0, count: count)
+    adamStep = 0
+    resetBuffers()
+  }
+
+  /// torch.optim.Adam step over all parameters.
+  public func adamStep(lr: Float, beta1: Float, beta2: Float = 0.999, eps: Float = 1e-8) {
+    adamStep += 1
+    Adam.step(count: count, params: values, grads: gradients, m: adamM, v: adamV, lr: lr, beta1: beta1,
+              beta2: beta2, eps: eps, step: adamStep)
+  }
+
+  // MARK: - PyTorch names and layouts
+
+  /// Loads parameters and running statistics from a file in PyTorch layouts (`prefix` + name).
+  public func load(from file: SafeTensorsFile, prefix: String = "") throws {
+    for s in spec.parameters + spec.buffers {
+      let isBuffer = spec.buffers.contains(s)
+      let data = try file.floats(prefix + s.name, shape: s.layout.torchShape)
+      let dst = (isBuffer ? buffers : values) + s.offset
+      data.withUnsafeBufferPointer { s.layout.fromTorch($0.baseAddress!, to: dst) }
+    }
+  }
+
+  /// Adds parameters and running statistics, in PyTorch layouts, to a writer.
+  public func save(into writer: inout SafeTensorsWriter, prefix: String = "") {
+    for s in spec.parameters + spec.buffers {
+      let isBuffer = spec.buffers.contains(s)
+      var out = [Float](repeating: 0, count: s.count)
+      out.withUnsafeMutableBufferPointer { s.layout.toTorch((isBuffer ? buffers : values) + s.offset, to: $0.baseAddress!) }
+      writer.add(prefix + s.name, floats: out, shape: s.layout.torchShape)
+    }
+  }
+
+  /// A parameter's gradient in PyTorch's layout (for comparisons with PyTorch).
+  public func torchGradient(_ name: String) -> [Float] {
+    guard let s = spec.parameter(named: name) else { preconditionFailure("no parameter \(name)") }
+    var out = [Float](repeating: 0, count: s.count)
+    out.withUnsafeMutableBufferPointer { s.layout.toTorch(gradients + s.offset, to: $0.baseAddress!) }
+    return out
+  }
+
+  /// A parameter's value in PyTorch's layout.
+  public func torchValue(_ name: String) -> [Float] {
+    guard let s = spec.parameter(named: name) else { preconditionFailure("no parameter \(name)") }
+    var out = [Float](repeating: 0, count: s.count)
+    out.withUnsafeMutableBufferPointer { s.layout.toTorch(values + s.offset, to: $0.baseAddress!) }
+    return out
+  }
+}
