@@ -275,16 +275,16 @@ public enum PixelConvert {
   /// dst = src / 127.5 - 1
   public static func toFloat(count: Int, src: UnsafePointer<UInt8>, dst: UnsafeMutablePointer<Float>) {
     let vecEnd = count & ~15
-    let inv = V16(repeating: 1 / 127.5)
+    let divisor = V16(repeating: 127.5)
     var i = 0
     while i < vecEnd {
       let b = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<UInt8>.self)
       let f = V16(SIMD16<Int32>(truncatingIfNeeded: b))
-      store16(f * inv - 1, dst + i)
+      store16(f / divisor - 1, dst + i)
       i += 16
     }
     while i < count {
-      dst[i] = Float(src[i]) * (1 / 127.5) - 1
+      dst[i] = Float(src[i]) / 127.5 - 1
       i += 1
     }
   }

@@ -67,10 +67,10 @@ final class GemmTests: XCTestCase {
         outs.append(c)
         sums.append(s + q)
       }
-      XCTAssertEqual(outs[0], outs[1], "m=\(m) n=\(n) k=\(k): 1 vs 2 threads")
-      XCTAssertEqual(outs[0], outs[2], "m=\(m) n=\(n) k=\(k): 1 vs 3 threads")
-      XCTAssertEqual(sums[0], sums[1], "statistics 1 vs 2 threads")
-      XCTAssertEqual(sums[0], sums[2], "statistics 1 vs 3 threads")
+      assertIdentical(outs[0], outs[1], "m=\(m) n=\(n) k=\(k): 1 vs 2 threads")
+      assertIdentical(outs[0], outs[2], "m=\(m) n=\(n) k=\(k): 1 vs 3 threads")
+      assertIdentical(sums[0], sums[1], "statistics 1 vs 2 threads")
+      assertIdentical(sums[0], sums[2], "statistics 1 vs 3 threads")
     }
   }
 

@@ -55,3 +55,15 @@ func forEachGemmVariant(_ body: (Kernels.GemmVariant) throws -> Void) rethrows {
     try body(v)
   }
 }
+
+/// Exact equality, reporting the first differing index (never the whole arrays).
+func assertIdentical<T: Equatable>(_ a: [T], _ b: [T], _ message: @autoclosure () -> String,
+                                   file: StaticString = #filePath, line: UInt = #line) {
+  guard a.count == b.count else {
+    XCTFail("\(message()): \(a.count) vs \(b.count) elements", file: file, line: line)
+    return
+  }
+  if let i = a.indices.first(where: { a[$0] != b[$0] }) {
+    XCTFail("\(message()): first difference at [\(i)]: \(a[i]) vs \(b[i])", file: file, line: line)
+  }
+}
