@@ -10,7 +10,13 @@
 
 // GEMM blocking shared by all variants. MC is a multiple of GK_STAT_ROWS, which every MR divides,
 // so a statistics granule never straddles two tasks and its partial sums have a fixed order.
-enum { GK_KC = 256, GK_MC_MAX = 192, GK_NC_MAX = 2048, GK_STAT_ROWS = 48, GK_MR_MAX = 16,
+#ifndef GK_KC_SET
+#define GK_KC_SET 256
+#endif
+#ifndef GK_MC_SET
+#define GK_MC_SET 192
+#endif
+enum { GK_KC = GK_KC_SET, GK_MC_MAX = GK_MC_SET, GK_NC_MAX = 2048, GK_STAT_ROWS = 48, GK_MR_MAX = 16,
        GK_NR_MAX = 32 };
 
 static inline size_t gk_rowmap_off(const gk_rowmap *r, size_t i) {
@@ -20,12 +26,11 @@ static inline size_t gk_rowmap_off(const gk_rowmap *r, size_t i) {
   return r->tab[t] + q * r->outer + (i % r->group) * r->inner;
 }
 
-static inline int gk_omp_thread(void);
+// Declared here rather than through omp.h: Swift's clang does not ship one, and these two are
+// the whole OpenMP API the kernels use.
 #ifdef _OPENMP
 int omp_get_thread_num(void);
-static inline int gk_omp_thread(void) { return omp_get_thread_num(); }
-#else
-static inline int gk_omp_thread(void) { return 0; }
+int omp_get_num_threads(void);
 #endif
 
 static inline float gk_bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }

@@ -212,128 +212,161 @@ size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
   return round_up(bpack, 64) + round_up(apack, 64) + round_up(stats, 64) + 64;
 }
 
+// Everything one thread does for a GEMM call. Work is partitioned by hand (thread t takes items
+// t, t + nth, ...) with explicit barriers: Debian's libomp formats a debug string (malloc + free)
+// in every worksharing-loop init, and a one-thread region allocates, so neither is used.
+typedef struct gemm_call {
+  const gk_gemm_variant *v;
+  size_t m, n, k;
+  const gk_operand *a, *b;
+  const gk_output *c;
+  const gk_epilogue *ep;
+  float *bpack, *apack_all;
+  double *partial;
+  size_t mc, mblocks, ngran;
+} gemm_call;
+
+static void gemm_barrier(int nth) {
+  if (nth > 1) {
+#pragma omp barrier
+  }
+}
+
+static void gemm_thread(const gemm_call *g, int tid, int nth) {
+  const gk_gemm_variant *v = g->v;
+  const size_t m = g->m, n = g->n, k = g->k, mc = g->mc, mblocks = g->mblocks;
+  const int mr = v->mr, nr = v->nr;
+  const gk_epilogue *ep = g->ep;
+  const int accumulate = ep && ep->accumulate;
+  const int want_stats = ep && ep->col_sum && ep->col_sumsq;
+  float *apack = g->apack_all + (size_t)tid * GK_MC_MAX * GK_KC;
+  double *partial = g->partial;
+  if (want_stats) {
+    for (size_t i = (size_t)tid; i < g->ngran * n * 2; i += (size_t)nth) partial[i] = 0.0;
+    gemm_barrier(nth);
+  }
+  for (size_t jc = 0; jc < n; jc += GK_NC_MAX) {
+    size_t ncur = n - jc < GK_NC_MAX ? n - jc : GK_NC_MAX;
+    size_t npan = div_up(ncur, (size_t)nr);
+    size_t nchunks = 1;
+    if (mblocks < 2 * (size_t)nth) {
+      nchunks = div_up(2 * (size_t)nth, mblocks);
+      if (nchunks > npan) nchunks = npan;
+    }
+    size_t pan_per_chunk = div_up(npan, nchunks);
+    size_t kstep = k == 0 ? 1 : k;
+    for (size_t pc = 0; pc < kstep; pc += GK_KC) {
+      size_t kc = k == 0 ? 0 : (k - pc < GK_KC ? k - pc : GK_KC);
+      int last = pc + GK_KC >= kstep;
+      int load = pc > 0 || accumulate || k == 0;
+      if (kc > 0) {
+        for (size_t p = (size_t)tid; p < npan; p += (size_t)nth)
+          pack_b(g->b, n, jc + p * nr, nr, pc, kc, g->bpack + p * kc * nr);
+      }
+      gemm_barrier(nth);
+      for (size_t task = (size_t)tid; task < mblocks * nchunks; task += (size_t)nth) {
+        size_t ib = task / nchunks, ic = task % nchunks;
+        size_t m0 = ib * mc;
+        size_t mcur = m - m0 < mc ? m - m0 : mc;
+        size_t p0 = ic * pan_per_chunk, p1 = p0 + pan_per_chunk;
+        if (p1 > npan) p1 = npan;
+        if (p0 >= p1) continue;
+        size_t qpan = div_up(mcur, (size_t)mr);
+        if (kc > 0) {
+          for (size_t q = 0; q < qpan; q++)
+            pack_a(g->a, m, m0 + q * mr, mr, pc, kc, apack + q * kc * mr);
+        }
+        for (size_t p = p0; p < p1; p++) {
+          size_t n0 = jc + p * nr;
+          int nvalid = (int)(n - n0 < (size_t)nr ? n - n0 : (size_t)nr);
+          for (size_t q = 0; q < qpan; q++) {
+            size_t r0 = m0 + q * mr;
+            int mvalid = (int)(m - r0 < (size_t)mr ? m - r0 : (size_t)mr);
+            float *rows[GK_MR_MAX];
+            for (int r = 0; r < mvalid; r++)
+              rows[r] = g->c->data + gk_rowmap_off(&g->c->rows, r0 + r) + n0;
+            if (kc > 0) {
+              if (mvalid == mr && nvalid == nr) {
+                v->ukernel(kc, apack + q * kc * mr, g->bpack + p * kc * nr, rows, load);
+              } else {
+                float tile[GK_MR_MAX * GK_NR_MAX] __attribute__((aligned(64)));
+                float *trows[GK_MR_MAX];
+                for (int r = 0; r < mr; r++) trows[r] = tile + r * nr;
+                if (load) {
+                  for (int r = 0; r < mvalid; r++)
+                    memcpy(trows[r], rows[r], (size_t)nvalid * sizeof(float));
+                }
+                v->ukernel(kc, apack + q * kc * mr, g->bpack + p * kc * nr, trows, load);
+                for (int r = 0; r < mvalid; r++)
+                  memcpy(rows[r], trows[r], (size_t)nvalid * sizeof(float));
+              }
+            }
+            if (last) {
+              double *ps = NULL, *pq = NULL;
+              if (want_stats) {
+                // partial layout: [granule][sum | sumsq][n]
+                size_t gr = r0 / GK_STAT_ROWS;
+                ps = partial + gr * n * 2 + n0;
+                pq = partial + gr * n * 2 + n + n0;
+              }
+              epilogue_rows(rows, mvalid, nvalid, n0, ep, ps, pq);
+            }
+          }
+        }
+      }
+      // The next k block repacks B; it must not start while others still read this one.
+      gemm_barrier(nth);
+    }
+  }
+  if (want_stats) {
+    for (size_t col = (size_t)tid; col < n; col += (size_t)nth) {
+      double s = 0.0, q = 0.0;
+      for (size_t gr = 0; gr < g->ngran; gr++) {
+        s += partial[gr * n * 2 + col];
+        q += partial[gr * n * 2 + n + col];
+      }
+      ep->col_sum[col] += s;
+      ep->col_sumsq[col] += q;
+    }
+  }
+}
+
 void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, const gk_operand *a,
                       const gk_operand *b, const gk_output *c, const gk_epilogue *ep,
                       void *workspace, int threads) {
   if (m == 0 || n == 0) return;
   if (threads < 1) threads = 1;
-  const int mr = v->mr, nr = v->nr;
   const int accumulate = ep && ep->accumulate;
-  const int want_stats = ep && ep->col_sum && ep->col_sumsq;
-
   size_t ncb = round_up(n < GK_NC_MAX ? n : GK_NC_MAX, GK_NR_MAX);
   char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
-  float *bpack = (float *)ws;
-  float *apack_all = (float *)(ws + round_up(ncb * GK_KC * sizeof(float), 64));
-  double *partial = (double *)((char *)apack_all +
-                               round_up((size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
-  size_t ngran = div_up(m, GK_STAT_ROWS);
-
+  gemm_call g;
+  g.v = v; g.m = m; g.n = n; g.k = k; g.a = a; g.b = b; g.c = c; g.ep = ep;
+  g.bpack = (float *)ws;
+  g.apack_all = (float *)(ws + round_up(ncb * GK_KC * sizeof(float), 64));
+  g.partial = (double *)((char *)g.apack_all +
+                         round_up((size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
+  g.ngran = div_up(m, GK_STAT_ROWS);
   // Rows per task: a multiple of GK_STAT_ROWS, small enough that every thread gets work.
-  size_t mc = round_up(div_up(m, (size_t)threads), GK_STAT_ROWS);
-  if (mc > GK_MC_MAX) mc = GK_MC_MAX;
-  size_t mblocks = div_up(m, mc);
+  g.mc = round_up(div_up(m, (size_t)threads), GK_STAT_ROWS);
+  if (g.mc > GK_MC_MAX) g.mc = GK_MC_MAX;
+  g.mblocks = div_up(m, g.mc);
 
-  if (k == 0) {
-    // Degenerate: C = (accumulate ? C : 0), then the epilogue.
-    for (size_t r = 0; r < m; r++) {
-      float *row = c->data + gk_rowmap_off(&c->rows, r);
-      if (!accumulate) memset(row, 0, n * sizeof(float));
-    }
+  if (k == 0 && !accumulate) {
+    // Degenerate: C = 0, then the epilogue.
+    for (size_t r = 0; r < m; r++) memset(c->data + gk_rowmap_off(&c->rows, r), 0, n * sizeof(float));
   }
-
+  if (threads == 1) {
+    gemm_thread(&g, 0, 1);
+    return;
+  }
 #pragma omp parallel num_threads(threads)
   {
-    int tid = gk_omp_thread();
-    float *apack = apack_all + (size_t)tid * GK_MC_MAX * GK_KC;
-    if (want_stats) {
-#pragma omp for schedule(static)
-      for (size_t i = 0; i < ngran * n * 2; i++) partial[i] = 0.0;
-    }
-    for (size_t jc = 0; jc < n; jc += GK_NC_MAX) {
-      size_t ncur = n - jc < GK_NC_MAX ? n - jc : GK_NC_MAX;
-      size_t npan = div_up(ncur, (size_t)nr);
-      size_t nchunks = 1;
-      if (mblocks < 2 * (size_t)threads) {
-        nchunks = div_up(2 * (size_t)threads, mblocks);
-        if (nchunks > npan) nchunks = npan;
-      }
-      size_t pan_per_chunk = div_up(npan, nchunks);
-      size_t kstep = k == 0 ? 1 : k;
-      for (size_t pc = 0; pc < kstep; pc += GK_KC) {
-        size_t kc = k == 0 ? 0 : (k - pc < GK_KC ? k - pc : GK_KC);
-        int last = pc + GK_KC >= kstep;
-        int load = pc > 0 || accumulate || k == 0;
-        if (kc > 0) {
-#pragma omp for schedule(static)
-          for (size_t p = 0; p < npan; p++)
-            pack_b(b, n, jc + p * nr, nr, pc, kc, bpack + p * kc * nr);
-        }
-#pragma omp for schedule(static, 1)
-        for (size_t task = 0; task < mblocks * nchunks; task++) {
-          size_t ib = task / nchunks, ic = task % nchunks;
-          size_t m0 = ib * mc;
-          size_t mcur = m - m0 < mc ? m - m0 : mc;
-          size_t p0 = ic * pan_per_chunk, p1 = p0 + pan_per_chunk;
-          if (p1 > npan) p1 = npan;
-          if (p0 >= p1) continue;
-          size_t qpan = div_up(mcur, (size_t)mr);
-          if (kc > 0) {
-            for (size_t q = 0; q < qpan; q++)
-              pack_a(a, m, m0 + q * mr, mr, pc, kc, apack + q * kc * mr);
-          }
-          for (size_t p = p0; p < p1; p++) {
-            size_t n0 = jc + p * nr;
-            int nvalid = (int)(n - n0 < (size_t)nr ? n - n0 : (size_t)nr);
-            for (size_t q = 0; q < qpan; q++) {
-              size_t r0 = m0 + q * mr;
-              int mvalid = (int)(m - r0 < (size_t)mr ? m - r0 : (size_t)mr);
-              float *rows[GK_MR_MAX];
-              for (int r = 0; r < mvalid; r++)
-                rows[r] = c->data + gk_rowmap_off(&c->rows, r0 + r) + n0;
-              if (kc > 0) {
-                if (mvalid == mr && nvalid == nr) {
-                  v->ukernel(kc, apack + q * kc * mr, bpack + p * kc * nr, rows, load);
-                } else {
-                  float tile[GK_MR_MAX * GK_NR_MAX] __attribute__((aligned(64)));
-                  float *trows[GK_MR_MAX];
-                  for (int r = 0; r < mr; r++) trows[r] = tile + r * nr;
-                  if (load) {
-                    for (int r = 0; r < mvalid; r++)
-                      memcpy(trows[r], rows[r], (size_t)nvalid * sizeof(float));
-                  }
-                  v->ukernel(kc, apack + q * kc * mr, bpack + p * kc * nr, trows, load);
-                  for (int r = 0; r < mvalid; r++)
-                    memcpy(rows[r], trows[r], (size_t)nvalid * sizeof(float));
-                }
-              }
-              if (last) {
-                double *ps = NULL, *pq = NULL;
-                if (want_stats) {
-                  // partial layout: [granule][sum | sumsq][n]
-                  size_t g = r0 / GK_STAT_ROWS;
-                  ps = partial + g * n * 2 + n0;
-                  pq = partial + g * n * 2 + n + n0;
-                }
-                epilogue_rows(rows, mvalid, nvalid, n0, ep, ps, pq);
-              }
-            }
-          }
-        }
-      }
-    }
-    if (want_stats) {
-#pragma omp for schedule(static)
-      for (size_t col = 0; col < n; col++) {
-        double s = 0.0, q = 0.0;
-        for (size_t g = 0; g < ngran; g++) {
-          s += partial[g * n * 2 + col];
-          q += partial[g * n * 2 + n + col];
-        }
-        ep->col_sum[col] += s;
-        ep->col_sumsq[col] += q;
-      }
-    }
+    int nth = 1, tid = 0;
+#ifdef _OPENMP
+    nth = omp_get_num_threads();
+    tid = omp_get_thread_num();
+#endif
+    gemm_thread(&g, tid, nth);
   }
 }
 

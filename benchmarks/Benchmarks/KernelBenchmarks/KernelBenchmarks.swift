@@ -1,0 +1,161 @@
+import Benchmark
+import GanKernels
+
+// One benchmark per kernel on the real DCGAN-64 layer shapes at batch 1 and 64. Each measures
+// one kernel call between startMeasurement/stopMeasurement (buffers are made before), so
+// mallocCountTotal counts the kernel's own allocations; GFLOP/s is recorded as a custom metric
+// (MFLOP/s, integer) outside the measured region.
+
+let threads = Kernels.defaultThreads
+let mflops = BenchmarkMetric.custom("MFLOP/s", polarity: .prefersLarger, useScalingFactor: false)
+let clock = ContinuousClock()
+
+func timed(_ name: String, flops: Double, _ body: @escaping @Sendable () -> Void) {
+  Benchmark(name) { benchmark in
+    benchmark.startMeasurement()
+    let t0 = clock.now
+    body()
+    let elapsed = clock.now - t0
+    benchmark.stopMeasurement()
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    if flops > 0, seconds > 0 { benchmark.measurement(mflops, Int(flops / seconds / 1e6)) }
+  }
+}
+
+let benchmarks: @Sendable () -> Void = {
+  Benchmark.defaultConfiguration = .init(
+    metrics: [.wallClock, .mallocCountTotal, mflops],
+    warmupIterations: 3,
+    maxDuration: .seconds(1),
+    maxIterations: 1000
+  )
+
+  // Plain GEMM at the size the OpenBLAS comparison uses.
+  do {
+    let (m, n, k) = (256, 1024, 2048)
+    let a = FloatBuffer(m * k), b = FloatBuffer(k * n), c = FloatBuffer(m * n)
+    let ws = RawBuffer(bytes: Gemm.workspaceBytes(m: m, n: n, k: k, threads: threads))
+    timed("gemm M256 N1024 K2048", flops: 2.0 * Double(m * n * k)) {
+      Gemm.run(m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: c.pointer, workspace: ws.pointer, threads: threads)
+    }
+  }
+
+  for batch in DCGAN64.batches {
+    // G1: ConvTranspose2d(100, 512, 4, 1, 0) from 1x1, a dense layer.
+    do {
+      let kin = DCGAN64.nz, kout = 16 * 512
+      let x = FloatBuffer(batch * kin), w = FloatBuffer(kin * kout), y = FloatBuffer(batch * kout)
+      let dy = FloatBuffer(batch * kout), dx = FloatBuffer(batch * kin), dw = FloatBuffer(kin * kout)
+      let ws = RawBuffer(bytes: Dense.workspaceBytes(batch: batch, inFeatures: kin, outFeatures: kout, threads: threads))
+      let flops = 2.0 * Double(batch * kin * kout)
+      timed("G1 dense forward b\(batch)", flops: flops) {
+        Dense.forward(batch: batch, inFeatures: kin, outFeatures: kout, x: x.pointer, weights: w.pointer, y: y.pointer,
+                      workspace: ws.pointer, threads: threads)
+      }
+      timed("G1 dense backward-weights b\(batch)", flops: flops) {
+        Dense.backwardWeights(batch: batch, inFeatures: kin, outFeatures: kout, x: x.pointer, dy: dy.pointer, dw: dw.pointer,
+                              accumulate: false, workspace: ws.pointer, threads: threads)
+      }
+      timed("D5 dense forward b\(batch)", flops: 2.0 * Double(batch * kout)) {
+        Dense.forward(batch: batch, inFeatures: kout, outFeatures: 1, x: y.pointer, weights: w.pointer, y: dx.pointer,
+                      workspace: ws.pointer, threads: threads)
+      }
+      _ = dx
+    }
+    for l in DCGAN64.deconvLayers {
+      let s = ConvShape(batch: batch, height: l.side, width: l.side, inChannels: l.cin, outChannels: l.cout)
+      let x = FloatBuffer(batch * l.side * l.side * l.cin), w = FloatBuffer(s.weightCount)
+      let y = FloatBuffer(batch * 4 * l.side * l.side * l.cout), dw = FloatBuffer(s.weightCount)
+      let ws = RawBuffer(bytes: Deconv4s2.workspaceBytes(s, threads: threads))
+      let flops = 2.0 * Double(batch * l.side * l.side * 16 * l.cin * l.cout)
+      let act: Activation = l.name == "G5" ? .tanh : .none
+      timed("\(l.name) deconv forward b\(batch)", flops: flops) {
+        Deconv4s2.forward(s, x: x.pointer, weights: w.pointer, y: y.pointer, epilogue: Epilogue(activation: act),
+                          workspace: ws.pointer, threads: threads)
+      }
+      timed("\(l.name) deconv backward-data b\(batch)", flops: flops) {
+        Deconv4s2.backwardData(s, dy: y.pointer, weights: w.pointer, dx: x.pointer, workspace: ws.pointer, threads: threads)
+      }
+      timed("\(l.name) deconv backward-weights b\(batch)", flops: flops) {
+        Deconv4s2.backwardWeights(s, x: x.pointer, dy: y.pointer, dw: dw.pointer, accumulate: false,
+                                  workspace: ws.pointer, threads: threads)
+      }
+    }
+    for l in DCGAN64.convLayers {
+      let s = ConvShape(batch: batch, height: l.side, width: l.side, inChannels: l.cin, outChannels: l.cout)
+      let x = FloatBuffer(batch * l.side * l.side * l.cin), w = FloatBuffer(s.weightCount)
+      let y = FloatBuffer(batch * l.side * l.side / 4 * l.cout), dw = FloatBuffer(s.weightCount)
+      let ws = RawBuffer(bytes: Conv4s2.workspaceBytes(s, threads: threads))
+      let flops = 2.0 * Double(batch * l.side * l.side / 4 * 16 * l.cin * l.cout)
+      timed("\(l.name) conv forward b\(batch)", flops: flops) {
+        Conv4s2.forward(s, x: x.pointer, weights: w.pointer, y: y.pointer, epilogue: Epilogue(activation: .leakyRelu(0.2)),
+                        workspace: ws.pointer, threads: threads)
+      }
+      timed("\(l.name) conv backward-data b\(batch)", flops: flops) {
+        Conv4s2.backwardData(s, dy: y.pointer, weights: w.pointer, dx: x.pointer, workspace: ws.pointer, threads: threads)
+      }
+      timed("\(l.name) conv backward-weights b\(batch)", flops: flops) {
+        Conv4s2.backwardWeights(s, x: x.pointer, dy: y.pointer, dw: dw.pointer, accumulate: false,
+                                workspace: ws.pointer, threads: threads)
+      }
+    }
+    // Streaming passes: Swift SIMD and their scalar C references side by side.
+    for l in DCGAN64.normLayers {
+      let rows = batch * l.side * l.side, c = l.channels
+      let x = FloatBuffer(rows * c), y = FloatBuffer(rows * c), dy = FloatBuffer(rows * c), dx = FloatBuffer(rows * c)
+      let scale = FloatBuffer(c), shift = FloatBuffer(c), mean = FloatBuffer(c), rstd = FloatBuffer(c, fill: 0.02)
+      let dg = FloatBuffer(c), db = FloatBuffer(c)
+      let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * c)
+      let act = l.act
+      timed("\(l.name) bn-apply swift-simd b\(batch)", flops: 0) {
+        BatchNorm.apply(rows: rows, channels: c, x: x.pointer, scale: scale.pointer, shift: shift.pointer, activation: act, y: y.pointer)
+      }
+      timed("\(l.name) bn-apply c-ref b\(batch)", flops: 0) {
+        ElementwiseReference.bnApply(rows: rows, channels: c, x: x.pointer, scale: scale.pointer, shift: shift.pointer,
+                                     activation: act, y: y.pointer)
+      }
+      timed("\(l.name) bn-backward swift-simd b\(batch)", flops: 0) {
+        BatchNorm.backward(rows: rows, channels: c, x: x.pointer, y: y.pointer, dy: dy.pointer, mean: mean.pointer,
+                           rstd: rstd.pointer, gamma: scale.pointer, activation: act, dx: dx.pointer, dgamma: dg.pointer,
+                           dbeta: db.pointer, accumulate: false, scratch: scratch)
+      }
+      timed("\(l.name) bn-backward c-ref b\(batch)", flops: 0) {
+        ElementwiseReference.bnBackward(rows: rows, channels: c, x: x.pointer, y: y.pointer, dy: dy.pointer, mean: mean.pointer,
+                                        rstd: rstd.pointer, gamma: scale.pointer, activation: act, dx: dx.pointer,
+                                        dgamma: dg.pointer, dbeta: db.pointer, accumulate: false)
+      }
+    }
+    do {
+      let n = batch * 64 * 64 * 3
+      let y = FloatBuffer(n), dy = FloatBuffer(n), dx = FloatBuffer(n)
+      let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+      bytes.initialize(repeating: 77, count: n)
+      timed("G5 tanh-backward swift-simd b\(batch)", flops: 0) { ActivationGrad.tanh(count: n, y: y.pointer, dy: dy.pointer, dx: dx.pointer) }
+      timed("G5 tanh-backward c-ref b\(batch)", flops: 0) { ElementwiseReference.tanhBackward(count: n, y: y.pointer, dy: dy.pointer, dx: dx.pointer) }
+      timed("image u8-to-f32 swift-simd b\(batch)", flops: 0) { PixelConvert.toFloat(count: n, src: bytes, dst: dx.pointer) }
+      timed("image u8-to-f32 c-ref b\(batch)", flops: 0) { ElementwiseReference.toFloat(count: n, src: bytes, dst: dx.pointer) }
+      timed("image f32-to-u8 swift-simd b\(batch)", flops: 0) { PixelConvert.toUInt8(count: n, src: y.pointer, dst: bytes) }
+      timed("image f32-to-u8 c-ref b\(batch)", flops: 0) { ElementwiseReference.toUInt8(count: n, src: y.pointer, dst: bytes) }
+      let m = batch * 32 * 32 * 64
+      let ym = FloatBuffer(m), dym = FloatBuffer(m), dxm = FloatBuffer(m)
+      timed("D1 lrelu-backward swift-simd b\(batch)", flops: 0) {
+        ActivationGrad.leakyRelu(count: m, y: ym.pointer, dy: dym.pointer, slope: 0.2, dx: dxm.pointer)
+      }
+      timed("D1 lrelu-backward c-ref b\(batch)", flops: 0) {
+        ElementwiseReference.leakyReluBackward(count: m, y: ym.pointer, dy: dym.pointer, slope: 0.2, dx: dxm.pointer)
+      }
+    }
+  }
+  // Adam over the whole generator (batch-independent).
+  do {
+    let n = DCGAN64.generatorParameters
+    let p = FloatBuffer(n), g = FloatBuffer(n), m = FloatBuffer(n, fill: 0), v = FloatBuffer(n, fill: 0)
+    timed("G adam swift-simd", flops: 0) {
+      Adam.step(count: n, params: p.pointer, grads: g.pointer, m: m.pointer, v: v.pointer, lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, step: 3)
+    }
+    timed("G adam c-ref", flops: 0) {
+      ElementwiseReference.adam(count: n, params: p.pointer, grads: g.pointer, m: m.pointer, v: v.pointer, lr: 2e-4, beta1: 0.5,
+                                beta2: 0.999, eps: 1e-8, step: 3)
+    }
+  }
+}

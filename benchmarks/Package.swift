@@ -1,0 +1,30 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Kernel benchmarks for swift-gan on ordo-one/package-benchmark (see README.md).
+let package = Package(
+  name: "swift-gan-benchmarks",
+  dependencies: [
+    .package(name: "swift-gan", path: ".."),
+    .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+  ],
+  targets: [
+    .executableTarget(
+      name: "KernelBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "GanKernels", package: "swift-gan"),
+      ],
+      path: "Benchmarks/KernelBenchmarks",
+      swiftSettings: [.unsafeFlags(["-O"])],
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    ),
+    .executableTarget(
+      name: "gemm-probe",
+      dependencies: [.product(name: "GanKernels", package: "swift-gan")],
+      path: "Sources/gemm-probe",
+      swiftSettings: [.unsafeFlags(["-O"])]
+    ),
+  ],
+  swiftLanguageModes: [.v5]
+)

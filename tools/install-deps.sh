@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs the Debian packages swift-gan builds against, when missing:
+#   libomp-dev (OpenMP runtime for the C kernels), libpng-dev, libjpeg62-turbo-dev (image I/O).
+set -e
+missing=""
+for pkg in libomp-dev libpng-dev libjpeg62-turbo-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+echo "swift-gan: installing$missing" >&2
+if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
+  echo "swift-gan: need root (or sudo) to apt-get install$missing" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq $missing >/dev/null
