@@ -11,6 +11,12 @@ let package = Package(
     .library(name: "GanKernels", targets: ["GanKernels"]),
     .library(name: "GanModel", targets: ["GanModel"]),
     .library(name: "GanTraining", targets: ["GanTraining"]),
+    .library(name: "GanImage", targets: ["GanImage"]),
+    .library(name: "GanData", targets: ["GanData"]),
+    .executable(name: "gan-train", targets: ["gan-train"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
   ],
   targets: [
     .target(
@@ -30,11 +36,24 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-Ounchecked"])]
     ),
     .target(name: "GanModel", dependencies: ["GanKernels"]),
-    .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel"]),
+    .target(
+      name: "CGanImageIO",
+      cSettings: [.unsafeFlags(["-O2"])],
+      linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
+    ),
+    .target(name: "GanImage", dependencies: ["CGanImageIO"]),
+    .target(name: "GanData", dependencies: ["GanImage", "GanModel", "GanKernels"]),
+    .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel", "GanData", "GanImage"]),
+    .executableTarget(
+      name: "gan-train",
+      dependencies: ["GanTraining", "GanData", "GanModel",
+                     .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
     .testTarget(name: "KernelTests", dependencies: ["GanKernels", "CGanKernels"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanModelTests", dependencies: ["GanModel"]),
-    .testTarget(name: "GanTrainingTests", dependencies: ["GanTraining", "GanModel", "GanKernels"],
+    .testTarget(name: "GanDataTests", dependencies: ["GanData", "GanImage", "GanModel"]),
+    .testTarget(name: "GanTrainingTests", dependencies: ["GanTraining", "GanModel", "GanKernels", "GanData"],
                 exclude: ["Fixtures"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
   ],

@@ -93,6 +93,16 @@ struct BatchNormLayer {
     case accumulate(momentum: Float)
     /// Running statistics (eval mode).
     case eval
+    /// Batch statistics; running statistics untouched.
+    case batchOnly
+
+    init(_ m: NormalizationMode) {
+      switch m {
+      case .train: self = .train
+      case .eval: self = .eval
+      case .batchStatistics: self = .batchOnly
+      }
+    }
   }
 
   /// y = act(BN(x)) after the GEMM epilogue has produced the sums.
@@ -107,6 +117,10 @@ struct BatchNormLayer {
       BatchNorm.statistics(rows: rows, channels: channels, sum: sum, sumOfSquares: sumOfSquares,
                            eps: Self.eps, momentum: m, mean: mean, rstd: rstd,
                            runningMean: runningMean, runningVar: runningVar)
+    case .batchOnly:
+      BatchNorm.statistics(rows: rows, channels: channels, sum: sum, sumOfSquares: sumOfSquares,
+                           eps: Self.eps, momentum: Self.momentum, mean: mean, rstd: rstd,
+                           runningMean: nil, runningVar: nil)
     case .eval:
       for j in 0..<channels {
         mean[j] = runningMean[j]

@@ -7,6 +7,8 @@ public enum NormalizationMode: Sendable {
   case train
   /// Running statistics (PyTorch eval mode).
   case eval
+  /// Batch statistics without touching the running statistics (sample grids during training).
+  case batchStatistics
 }
 
 /// The DCGAN generator for a fixed batch size: parameters in a ParameterSet, activations and
@@ -92,7 +94,7 @@ public final class Generator {
       let last = i == L - 1
       let x: UnsafePointer<Float> = i == 0 ? UnsafePointer(input) : UnsafePointer(act[i - 1])
       let y = last ? output : pre[i]
-      let ep = last ? Epilogue(activation: .tanh) : (mode == .train ? norms[i].statisticsEpilogue() : .plain)
+      let ep = last ? Epilogue(activation: .tanh) : (mode == .eval ? .plain : norms[i].statisticsEpilogue())
       if i == 0 {
         Dense.forward(batch: batch, inFeatures: architecture.nz, outFeatures: 16 * architecture.generatorChannels(0),
                       x: x, weights: weights[0], y: y, epilogue: ep, workspace: workspace, threads: threads)
@@ -100,7 +102,7 @@ public final class Generator {
         Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
       }
       if !last {
-        norms[i].forward(x: pre[i], y: act[i], mode: mode == .train ? .train : .eval)
+        norms[i].forward(x: pre[i], y: act[i], mode: BatchNormLayer.Mode(mode))
       }
     }
   }
@@ -239,9 +241,9 @@ public final class Discriminator {
         Dense.forward(batch: batch, inFeatures: 16 * architecture.discriminatorInputChannels(i), outFeatures: 1,
                       x: x, weights: weights[i], y: logits, workspace: workspace, threads: threads)
       } else if let bn = norms[i] {
-        let ep = mode == .train ? bn.statisticsEpilogue() : .plain
+        let ep = mode == .eval ? .plain : bn.statisticsEpilogue()
         Conv4s2.forward(shape(i), x: x, weights: weights[i], y: pre[i], epilogue: ep, workspace: workspace, threads: threads)
-        bn.forward(x: pre[i], y: act[i], mode: mode == .train ? .train : .eval)
+        bn.forward(x: pre[i], y: act[i], mode: BatchNormLayer.Mode(mode))
       } else {
         Conv4s2.forward(shape(i), x: x, weights: weights[i], y: act[i],
                         epilogue: Epilogue(activation: .leakyRelu(Discriminator.slope)), workspace: workspace, threads: threads)

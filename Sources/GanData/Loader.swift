@@ -1,0 +1,157 @@
+import Foundation
+import GanImage
+import GanModel
+
+/// Builds (or reuses) the uint8 cache of a data source at a given size and channel count.
+public enum DatasetLoader {
+  public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+
+  /// Default cache folder: $XDG_CACHE_HOME/swift-gan or ~/.cache/swift-gan.
+  public static var defaultCacheDirectory: String {
+    let env = ProcessInfo.processInfo.environment
+    if let x = env["XDG_CACHE_HOME"], !x.isEmpty { return x + "/swift-gan" }
+    return (env["HOME"] ?? "/tmp") + "/.cache/swift-gan"
+  }
+
+  /// Loads `source` as size x size x channels images, reusing the cache when the inputs (paths,
+  /// sizes and modification times) are unchanged. `progress` receives human-readable lines.
+  public static func load(_ source: DataSource, size: Int, channels: Int, cacheDirectory: String = defaultCacheDirectory,
+                          progress: (String) -> Void = { _ in }) throws -> Dataset {
+    let fm = FileManager.default
+    var fp = Fingerprint()
+    fp.add("swift-gan dataset v1 \(size) \(channels)")
+    var files: [String] = []
+    switch source {
+    case .folder(let root):
+      let rootURL = URL(fileURLWithPath: root)
+      guard let e = fm.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else {
+        throw DataError("\(root): cannot list the folder")
+      }
+      for case let url as URL in e where imageExtensions.contains(url.pathExtension.lowercased()) {
+        files.append(url.path)
+      }
+      files.sort()
+      guard !files.isEmpty else { throw DataError("\(root): no .png, .jpg or .jpeg images found (searched recursively)") }
+      fp.add("folder " + rootURL.standardizedFileURL.path)
+    case .idx(let paths):
+      files = paths
+      fp.add("idx")
+    case .npy(let p):
+      files = [p]
+      fp.add("npy")
+    }
+    for f in files {
+      let a = try? fm.attributesOfItem(atPath: f)
+      fp.add(f)
+      fp.add(UInt64((a?[.size] as? NSNumber)?.int64Value ?? -1))
+      fp.add(UInt64(bitPattern: Int64(((a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000)))
+    }
+    try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+    let cachePath = cacheDirectory + "/" + fp.hex + ".gandata"
+    let skippedPath = cachePath + ".skipped"
+    if fm.fileExists(atPath: cachePath), let ds = try? Dataset(cachePath: cachePath, skipped: 0, skippedExamples: []) {
+      let note = (try? String(contentsOfFile: skippedPath, encoding: .utf8)) ?? ""
+      let lines = note.split(separator: "\n").map(String.init)
+      progress("dataset: \(ds.count) images \(size)x\(size)x\(channels) from cache \(cachePath)")
+      return try Dataset(cachePath: cachePath, skipped: Int(lines.first ?? "0") ?? 0, skippedExamples: Array(lines.dropFirst()))
+    }
+    // Build: write to a temporary file, then rename.
+    let tmp = cachePath + ".tmp-\(getpid())"
+    guard fm.createFile(atPath: tmp, contents: nil), let out = FileHandle(forWritingAtPath: tmp) else {
+      throw DataError("\(tmp): cannot create the dataset cache")
+    }
+    var count = 0, skipped = 0
+    var examples: [String] = []
+    out.write(Data(DatasetCache.Header(count: 0, size: size, channels: channels).bytes))
+    func emit(_ img: Image) {
+      let fitted = img.width == size && img.height == size ? img : img.centerCropResized(to: size)
+      out.write(Data(fitted.pixels))
+      count += 1
+    }
+    switch source {
+    case .folder:
+      let start = Date()
+      for (i, f) in files.enumerated() {
+        do { emit(try Image.load(path: f, channels: channels)) } catch {
+          skipped += 1
+          if examples.count < 5 { examples.append("\(error)") }
+        }
+        if (i + 1) % 2000 == 0 || i + 1 == files.count {
+          let rate = Double(i + 1) / max(Date().timeIntervalSince(start), 1e-3)
+          progress("decoding \(i + 1)/\(files.count) images (\(Int(rate))/s), \(skipped) unreadable")
+        }
+      }
+    case .idx(let paths):
+      for p in paths {
+        for img in try IDX.readImages(path: p) { emit(padTo32(img, channels: channels)) }
+      }
+    case .npy(let p):
+      let (bytes, shape) = try NPY.readUInt8(path: p)
+      guard shape.count == 3 || (shape.count == 4 && (shape[3] == 1 || shape[3] == 3)) else {
+        throw DataError("\(p): uint8 array of shape \(shape); expected (N, H, W) or (N, H, W, C) with C 1 or 3")
+      }
+      let (n, h, w, c) = (shape[0], shape[1], shape[2], shape.count == 4 ? shape[3] : 1)
+      for i in 0..<n {
+        let px = Array(bytes[(i * h * w * c)..<((i + 1) * h * w * c)])
+        emit(convert(Image(width: w, height: h, channels: c, pixels: px), to: channels))
+      }
+    }
+    try out.seek(toOffset: 0)
+    out.write(Data(DatasetCache.Header(count: count, size: size, channels: channels).bytes))
+    try out.synchronize()
+    try out.close()
+    guard count > 0 else {
+      try? fm.removeItem(atPath: tmp)
+      throw DataError("no usable image: \(skipped) files could not be read" + (examples.isEmpty ? "" : "; first: " + examples.joined(separator: "; ")))
+    }
+    try? ([String(skipped)] + examples).joined(separator: "\n").write(toFile: skippedPath, atomically: true, encoding: .utf8)
+    guard rename(tmp, cachePath) == 0 else { throw DataError("\(cachePath): cannot rename the dataset cache into place") }
+    progress("dataset: \(count) images \(size)x\(size)x\(channels) cached in \(cachePath)" + (skipped > 0 ? ", \(skipped) unreadable skipped" : ""))
+    return try Dataset(cachePath: cachePath, skipped: skipped, skippedExamples: examples)
+  }
+
+  /// MNIST-family 28x28 images are zero-padded to 32x32 (then resized if another size is asked).
+  static func padTo32(_ img: Image, channels: Int) -> Image {
+    var src = convert(img, to: channels)
+    guard src.width < 32, src.height < 32 else { return src }
+    var out = Image(width: 32, height: 32, channels: channels)
+    let ox = (32 - src.width) / 2, oy = (32 - src.height) / 2
+    for y in 0..<src.height {
+      for x in 0..<(src.width * channels) {
+        out.pixels[((oy + y) * 32 + ox) * channels + x] = src.pixels[y * src.width * channels + x]
+      }
+    }
+    src = out
+    return src
+  }
+
+  static func convert(_ img: Image, to channels: Int) -> Image {
+    if img.channels == channels { return img }
+    var out = Image(width: img.width, height: img.height, channels: channels)
+    for i in 0..<(img.width * img.height) {
+      if channels == 3 {
+        for c in 0..<3 { out.pixels[i * 3 + c] = img.pixels[i] }
+      } else {
+        let r = Int(img.pixels[i * 3]), g = Int(img.pixels[i * 3 + 1]), b = Int(img.pixels[i * 3 + 2])
+        out.pixels[i] = UInt8((299 * r + 587 * g + 114 * b + 500) / 1000)
+      }
+    }
+    return out
+  }
+}
+
+/// IDX files (the MNIST family): magic 0x00000803 for uint8 images, big-endian dimensions.
+public enum IDX {
+  public static func readImages(path: String) throws -> [Image] {
+    let b = try readMaybeGzip(path: path)
+    guard b.count >= 16, b[0] == 0, b[1] == 0, b[2] == 0x08, b[3] == 3 else {
+      throw DataError("\(path): not an IDX file of uint8 images (magic 0x00000803)")
+    }
+    func be(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
+    let (n, h, w) = (be(4), be(8), be(12))
+    guard 16 + n * h * w <= b.count else { throw DataError("\(path): truncated IDX file (\(n) images of \(h)x\(w) need \(16 + n * h * w) bytes)") }
+    return (0..<n).map { i in
+      Image(width: w, height: h, channels: 1, pixels: Array(b[(16 + i * h * w)..<(16 + (i + 1) * h * w)]))
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import CGanImageIO
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+public struct ImageError: Error, CustomStringConvertible, Equatable {
+  public let path: String
+  public let reason: String
+  public init(path: String, reason: String) { self.path = path; self.reason = reason }
+  public var description: String { "\(path): \(reason)" }
+}
+
+/// An 8-bit image, row-major, `channels` interleaved (1 gray, 3 RGB).
+public struct Image: Equatable, Sendable {
+  public var width: Int
+  public var height: Int
+  public var channels: Int
+  public var pixels: [UInt8]
+
+  public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+    precondition(pixels.count == width * height * channels, "pixel count mismatch")
+    self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
+  }
+
+  public init(width: Int, height: Int, channels: Int, fill: UInt8 = 0) {
+    self.init(width: width, height: height, channels: channels,
+              pixels: [UInt8](repeating: fill, count: width * height * channels))
+  }
+
+  /// Decodes a PNG or JPEG (detected by content) to gray (1) or RGB (3); alpha over white.
+  public static func load(path: String, channels: Int) throws -> Image {
+    var data: UnsafeMutablePointer<UInt8>?
+    var w: Int32 = 0, h: Int32 = 0
+    var err = [CChar](repeating: 0, count: 256)
+    let rc = gi_decode_file(path, Int32(channels), &data, &w, &h, &err, err.count)
+    guard rc == 0, let d = data else {
+      throw ImageError(path: path, reason: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+    defer { gi_free(d) }
+    let n = Int(w) * Int(h) * channels
+    return Image(width: Int(w), height: Int(h), channels: channels, pixels: Array(UnsafeBufferPointer(start: d, count: n)))
+  }
+
+  /// Writes an 8-bit PNG.
+  public func writePNG(path: String) throws {
+    var err = [CChar](repeating: 0, count: 256)
+    let rc = pixels.withUnsafeBufferPointer {
+      gi_write_png(path, $0.baseAddress, Int32(width), Int32(height), Int32(channels), &err, err.count)
+    }
+    guard rc == 0 else {
+      throw ImageError(path: path, reason: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+  }
+
+  /// The largest centred square, area-resized to size x size (each output pixel averages the
+  /// source area it covers, with fractional edge weights).
+  public func centerCropResized(to size: Int) -> Image {
+    let side = min(width, height)
+    let x0 = (width - side) / 2, y0 = (height - side) / 2
+    if side == size {
+      var out = Image(width: size, height: size, channels: channels)
+      for y in 0..<size {
+        let src = ((y0 + y) * width + x0) * channels
+        for i in 0..<(size * channels) { out.pixels[y * size * channels + i] = pixels[src + i] }
+      }
+      return out
+    }
+    // Separable weights: output o covers source [o * scale, (o + 1) * scale).
+    let scale = Double(side) / Double(size)
+    func weights() -> [[(Int, Double)]] {
+      (0..<size).map { o in
+        let a = Double(o) * scale, b = Double(o + 1) * scale
+        var w: [(Int, Double)] = []
+        var s = Int(a.rounded(.down))
+        while Double(s) < b && s < side {
+          let lo = max(a, Double(s)), hi = min(b, Double(s + 1))
+          if hi > lo { w.append((s, (hi - lo) / scale)) }
+          s += 1
+        }
+        return w
+      }
+    }
+    let wts = weights()
+    // Horizontal pass over the cropped rows, then vertical.
+    var tmp = [Double](repeating: 0, count: side * size * channels)
+    for y in 0..<side {
+      let row = ((y0 + y) * width + x0) * channels
+      for (ox, list) in wts.enumerated() {
+        for c in 0..<channels {
+          var acc = 0.0
+          for (sx, w) in list { acc += w * Double(pixels[row + sx * channels + c]) }
+          tmp[(y * size + ox) * channels + c] = acc
+        }
+      }
+    }
+    var out = Image(width: size, height: size, channels: channels)
+    for (oy, list) in wts.enumerated() {
+      for ox in 0..<size {
+        for c in 0..<channels {
+          var acc = 0.0
+          for (sy, w) in list { acc += w * tmp[(sy * size + ox) * channels + c] }
+          out.pixels[(oy * size + ox) * channels + c] = UInt8(max(0, min(255, acc.rounded())))
+        }
+      }
+    }
+    return out
+  }
+
+  /// A grid of `count` images from NHWC floats in [-1, 1] (torchvision make_grid layout: `columns`
+  /// per row, `padding` px of `padValue` around each).
+  public static func grid(nhwc: UnsafePointer<Float>, count: Int, size: Int, channels: Int, columns: Int,
+                          padding: Int = 2, padValue: UInt8 = 0) -> Image {
+    let cols = min(columns, count), rows = (count + cols - 1) / cols
+    let cell = size + padding
+    var out = Image(width: cols * cell + padding, height: rows * cell + padding, channels: channels, fill: padValue)
+    for i in 0..<count {
+      let gx = (i % cols) * cell + padding, gy = (i / cols) * cell + padding
+      let src = nhwc + i * size * size * channels
+      for y in 0..<size {
+        for x in 0..<size {
+          for c in 0..<channels {
+            var v = (src[(y * size + x) * channels + c] + 1) * 127.5
+            v = v < 0 ? 0 : (v > 255 ? 255 : v)
+            out.pixels[((gy + y) * out.width + gx + x) * channels + c] = UInt8(v + 0.5)
+          }
+        }
+      }
+    }
+    return out
+  }
+}
+
+/// Reads a whole file, decompressing gzip when the file is gzip-compressed.
+public func readMaybeGzip(path: String) throws -> [UInt8] {
+  var data: UnsafeMutablePointer<UInt8>?
+  var len = 0
+  var err = [CChar](repeating: 0, count: 256)
+  guard gi_read_gz(path, &data, &len, &err, err.count) == 0, let d = data else {
+    throw ImageError(path: path, reason: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+  }
+  defer { gi_free(d) }
+  return Array(UnsafeBufferPointer(start: d, count: len))
+}

@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// NumPy .npy files (format 1.0 - 3.0), C order, little-endian float32 or uint8: latents in,
+/// raw outputs out, so results compare with PyTorch directly.
+public enum NPY {
+  public struct Header: Equatable {
+    public var descr: String
+    public var shape: [Int]
+    public var dataOffset: Int
+    public var count: Int { shape.reduce(1, *) }
+  }
+
+  static func bad(_ path: String, _ r: String) -> ModelError { .invalidFile(path: path, reason: r) }
+
+  static func readAll(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var st = stat()
+    fstat(fd, &st)
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad(path, "not a regular file") }
+    var out = [UInt8](repeating: 0, count: Int(st.st_size))
+    var got = 0
+    while got < out.count {
+      let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, $0.count - got) }
+      if n <= 0 { throw ModelError.io(path: path, reason: "read failed") }
+      got += n
+    }
+    return out
+  }
+
+  public static func parseHeader(_ b: [UInt8], path: String) throws -> Header {
+    guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else { throw bad(path, "not a .npy file") }
+    let major = b[6]
+    let (len, start): (Int, Int) = major == 1 ? (Int(b[8]) | Int(b[9]) << 8, 10)
+      : (b.count >= 12 ? (Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24, 12) : (-1, 12))
+    guard len >= 0, start + len <= b.count else { throw bad(path, "truncated .npy header") }
+    let text = String(decoding: b[start..<(start + len)], as: UTF8.self)
+    func field(_ key: String) -> Substring? {
+      let needle = Array("'\(key)':".unicodeScalars)
+      let hay = Array(text.unicodeScalars)
+      guard hay.count >= needle.count else { return nil }
+      for i in 0...(hay.count - needle.count) where Array(hay[i..<(i + needle.count)]) == needle {
+        var rest = String.UnicodeScalarView()
+        rest.append(contentsOf: hay[(i + needle.count)...])
+        return Substring(String(rest)).drop { $0 == " " }
+      }
+      return nil
+    }
+    guard let d = field("descr"), d.first == "'", let end = d.dropFirst().firstIndex(of: "'") else { throw bad(path, "no descr in .npy header") }
+    let descr = String(d[d.index(after: d.startIndex)..<end])
+    if let f = field("fortran_order"), f.hasPrefix("True") { throw bad(path, "Fortran-order arrays are not supported") }
+    guard let s = field("shape"), s.first == "(", let close = s.firstIndex(of: ")") else { throw bad(path, "no shape in .npy header") }
+    let dims = s[s.index(after: s.startIndex)..<close].split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+    var shape: [Int] = []
+    for d in dims {
+      guard let n = Int(d), n >= 0 else { throw bad(path, "invalid shape in .npy header") }
+      shape.append(n)
+    }
+    return Header(descr: descr, shape: shape, dataOffset: start + len)
+  }
+
+  public static func readHeader(path: String) throws -> Header {
+    try parseHeader(try readAll(path), path: path)
+  }
+
+  /// A float32 array and its shape.
+  public static func readFloat32(path: String) throws -> (values: [Float], shape: [Int]) {
+    let b = try readAll(path)
+    let h = try parseHeader(b, path: path)
+    guard h.descr == "<f4" || h.descr == "=f4" else { throw bad(path, "dtype \(h.descr), expected float32 (<f4)") }
+    guard h.dataOffset + 4 * h.count <= b.count else { throw bad(path, "truncated: shape \(h.shape) needs \(4 * h.count) data bytes") }
+    let values = b.withUnsafeBytes { raw in
+      (0..<h.count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 4 * $0, as: UInt32.self))) }
+    }
+    return (values, h.shape)
+  }
+
+  /// A uint8 array and its shape.
+  public static func readUInt8(path: String) throws -> (values: [UInt8], shape: [Int]) {
+    let b = try readAll(path)
+    let h = try parseHeader(b, path: path)
+    guard h.descr == "|u1" || h.descr == "<u1" || h.descr == "u1" else { throw bad(path, "dtype \(h.descr), expected uint8 (|u1)") }
+    guard h.dataOffset + h.count <= b.count else { throw bad(path, "truncated: shape \(h.shape) needs \(h.count) data bytes") }
+    return (Array(b[h.dataOffset..<(h.dataOffset + h.count)]), h.shape)
+  }
+
+  /// The bytes of a float32 .npy file (format 1.0).
+  public static func encodeFloat32(_ values: UnsafeBufferPointer<Float>, shape: [Int]) -> [UInt8] {
+    precondition(shape.reduce(1, *) == values.count)
+    let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+    out += Array(header.utf8)
+    out.reserveCapacity(out.count + 4 * values.count)
+    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+    return out
+  }
+
+  public static func writeFloat32(path: String, values: UnsafeBufferPointer<Float>, shape: [Int]) throws {
+    try writeFileAtomically(path: path, bytes: encodeFloat32(values, shape: shape))
+  }
+}
+
+extension Substring {
+  var trimmingSpaces: String { String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+}

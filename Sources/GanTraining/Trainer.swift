@@ -1,0 +1,226 @@
+import GanKernels
+import GanModel
+
+/// Hyperparameters of a run (pytorch/examples dcgan defaults).
+public struct TrainingConfiguration: Sendable, Equatable {
+  public var architecture: Architecture
+  public var batchSize: Int = 64
+  public var learningRate: Float = 2e-4
+  public var beta1: Float = 0.5
+  public var beta2: Float = 0.999
+  public var seed: UInt64 = 0
+  public var threads: Int = 1
+  public var shuffle: Bool = true
+
+  public init(architecture: Architecture) { self.architecture = architecture }
+}
+
+/// The numbers pytorch/examples prints per iteration.
+public struct StepStatistics: Sendable, Equatable {
+  public var lossD: Double
+  public var lossG: Double
+  /// Mean D(x) over the real batch, D(G(z)) before and after the D update.
+  public var dx: Double
+  public var dgz1: Double
+  public var dgz2: Double
+  public var isFinite: Bool { lossD.isFinite && lossG.isFinite }
+}
+
+public enum TrainingError: Error, CustomStringConvertible {
+  case nonFiniteLoss(iteration: Int, StepStatistics)
+  case invalidCheckpoint(String)
+
+  public var description: String {
+    switch self {
+    case .nonFiniteLoss(let it, let s):
+      return "non-finite loss at iteration \(it) (Loss_D \(s.lossD), Loss_G \(s.lossG)); training stopped, the last good checkpoint is kept"
+    case .invalidCheckpoint(let r): return r
+    }
+  }
+}
+
+/// Counter-based randomness of a run: every draw is a pure function of (seed, purpose, index), so
+/// a resumed run sees exactly the latents and data order an uninterrupted one would.
+public struct RunRandomness: Sendable {
+  public let seed: UInt64
+  public init(seed: UInt64) { self.seed = seed }
+
+  static let noiseStream: UInt64 = 1 << 40
+  static let orderStream: UInt64 = 2 << 40
+  static let fixedNoiseStream: UInt64 = 3 << 40
+  static let reestimateStream: UInt64 = 4 << 40
+
+  /// Training latents of iteration t (0-based), count floats.
+  public func noise(iteration t: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
+    var r = Philox4x32(seed: seed, stream: RunRandomness.noiseStream + UInt64(t))
+    r.fillNormal(UnsafeMutableBufferPointer(start: out, count: count))
+  }
+
+  public func fixedNoise(into out: UnsafeMutablePointer<Float>, count: Int) {
+    var r = Philox4x32(seed: seed, stream: RunRandomness.fixedNoiseStream)
+    r.fillNormal(UnsafeMutableBufferPointer(start: out, count: count))
+  }
+
+  public func reestimationNoise(pass p: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
+    var r = Philox4x32(seed: seed, stream: RunRandomness.reestimateStream + UInt64(p))
+    r.fillNormal(UnsafeMutableBufferPointer(start: out, count: count))
+  }
+
+  /// The order of `count` examples in epoch e (Fisher-Yates), or the identity when not shuffling.
+  public func order(epoch e: Int, count: Int, shuffle: Bool) -> [Int] {
+    var idx = Array(0..<count)
+    guard shuffle else { return idx }
+    var r = Philox4x32(seed: seed, stream: RunRandomness.orderStream + UInt64(e))
+    for i in stride(from: count - 1, to: 0, by: -1) {
+      idx.swapAt(i, r.nextInt(below: i + 1))
+    }
+    return idx
+  }
+}
+
+/// G and D with their optimizers: one DCGAN training step as pytorch/examples runs it, over
+/// preallocated buffers (a step allocates nothing).
+public final class DCGANTrainer {
+  public let configuration: TrainingConfiguration
+  public let generator: Generator
+  public let discriminator: Discriminator
+  /// Real images (batch, S, S, nc) in [-1, 1]: fill before `step`.
+  public let realBatch: UnsafeMutablePointer<Float>
+  /// Steps completed.
+  public var iteration = 0
+  private let arena: Arena
+
+  public init(configuration c: TrainingConfiguration) {
+    configuration = c
+    let a = c.architecture
+    generator = Generator(architecture: a, batch: c.batchSize, threads: c.threads)
+    discriminator = Discriminator(architecture: a, batch: c.batchSize, threads: c.threads)
+    let n = c.batchSize * a.imageSize * a.imageSize * a.nc
+    (arena, realBatch) = Arena.build { $0.floats(n) }
+  }
+
+  /// DCGAN initialization of both networks (weights N(0, 0.02), BN gamma N(1, 0.02)).
+  public func initializeWeights() {
+    var rng = Philox4x32(seed: configuration.seed, stream: 5 << 40)
+    generator.parameters.initializeDCGAN(rng: &rng)
+    discriminator.parameters.initializeDCGAN(rng: &rng)
+  }
+
+  @inline(__always)
+  private func meanSigmoid(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
+    var s = 0.0
+    for i in 0..<n { s += 1 / (1 + Foundationless.exp(-Double(p[i]))) }
+    return s / Double(n)
+  }
+
+  /// One iteration with `realBatch` and the latents already in `generator.input`:
+  /// (1) update D: maximize log D(x) + log(1 - D(G(z))), the real and the fake batch as two
+  /// forward passes with their own batch statistics; (2) update G with the non-saturating loss on
+  /// the same fake batch through the updated D.
+  @discardableResult
+  public func step() -> StepStatistics {
+    let B = configuration.batchSize
+    let D = discriminator, G = generator
+    let c = configuration
+    // D on real.
+    D.forward(realBatch)
+    let errDReal = BCEWithLogits.loss(D.logits, count: B, target: 1, gradient: D.logitGradient)
+    let dx = meanSigmoid(D.logits, B)
+    D.backward(weightGradients: true, accumulate: false, inputGradient: false)
+    // D on fake (G's output, detached).
+    G.forward(mode: .train)
+    D.forward(G.output)
+    let errDFake = BCEWithLogits.loss(D.logits, count: B, target: 0, gradient: D.logitGradient)
+    let dgz1 = meanSigmoid(D.logits, B)
+    D.backward(weightGradients: true, accumulate: true, inputGradient: false)
+    D.parameters.adamStep(lr: c.learningRate, beta1: c.beta1, beta2: c.beta2)
+    // G through the updated D.
+    D.forward(G.output)
+    let errG = BCEWithLogits.loss(D.logits, count: B, target: 1, gradient: D.logitGradient)
+    let dgz2 = meanSigmoid(D.logits, B)
+    D.backward(weightGradients: false, accumulate: false, inputGradient: true)
+    G.outputGradient.update(from: D.inputGradient, count: G.outputCount)
+    G.backward(accumulate: false)
+    G.parameters.adamStep(lr: c.learningRate, beta1: c.beta1, beta2: c.beta2)
+    iteration += 1
+    return StepStatistics(lossD: errDReal + errDFake, lossG: errG, dx: dx, dgz1: dgz1, dgz2: dgz2)
+  }
+
+  // MARK: - Checkpoints
+
+  /// Everything needed to continue exactly: G, D (PyTorch names, `G.`/`D.` prefixes), their Adam
+  /// moments and step counts, the iteration, the seed and the current epoch's data order.
+  public func checkpoint(extraMetadata: [(String, String)] = [], epochOrder: [Int] = [], epoch: Int = 0) -> SafeTensorsWriter {
+    var w = SafeTensorsWriter()
+    w.metadata = [("gan.format", "swift-gan-checkpoint-1"), ("gan.arch", configuration.architecture.json)] + extraMetadata
+    for (prefix, p) in [("G.", generator.parameters), ("D.", discriminator.parameters)] {
+      p.save(into: &w, prefix: prefix)
+      for s in p.spec.parameters {
+        for (kind, buf) in [("m", p.adamM), ("v", p.adamV)] {
+          var out = [Float](repeating: 0, count: s.count)
+          out.withUnsafeMutableBufferPointer { s.layout.toTorch(buf + s.offset, to: $0.baseAddress!) }
+          w.add("\(prefix)adam.\(kind).\(s.name)", floats: out, shape: s.layout.torchShape)
+        }
+      }
+      w.add("\(prefix)adam.step", int64: [Int64(p.adamStep)], shape: [1])
+    }
+    w.add("state.iteration", int64: [Int64(iteration)], shape: [1])
+    w.add("state.epoch", int64: [Int64(epoch)], shape: [1])
+    w.add("state.seed", int64: [Int64(bitPattern: configuration.seed)], shape: [1])
+    w.add("state.batch_size", int64: [Int64(configuration.batchSize)], shape: [1])
+    if !epochOrder.isEmpty { w.add("state.epoch_order", int64: epochOrder.map(Int64.init), shape: [epochOrder.count]) }
+    return w
+  }
+
+  /// Loads G and D weights (and BN statistics) only, e.g. `--init`.
+  public func loadWeights(from file: SafeTensorsFile) throws {
+    try generator.parameters.load(from: file, prefix: "G.")
+    try discriminator.parameters.load(from: file, prefix: "D.")
+  }
+
+  /// Restores a full checkpoint written by `checkpoint()`. Returns the stored epoch order.
+  @discardableResult
+  public func restore(from file: SafeTensorsFile) throws -> [Int] {
+    if let arch = file.metadata["gan.arch"], try Architecture(json: arch) != configuration.architecture {
+      throw TrainingError.invalidCheckpoint("\(file.path): architecture \(arch) differs from this run's \(configuration.architecture.json)")
+    }
+    if let b = try? file.integers("state.batch_size").first, Int(b) != configuration.batchSize {
+      throw TrainingError.invalidCheckpoint("\(file.path): written with batch size \(b), this run uses \(configuration.batchSize)")
+    }
+    try loadWeights(from: file)
+    for (prefix, p) in [("G.", generator.parameters), ("D.", discriminator.parameters)] {
+      for s in p.spec.parameters {
+        for (kind, buf) in [("m", p.adamM), ("v", p.adamV)] {
+          let v = try file.floats("\(prefix)adam.\(kind).\(s.name)", shape: s.layout.torchShape)
+          v.withUnsafeBufferPointer { s.layout.fromTorch($0.baseAddress!, to: buf + s.offset) }
+        }
+      }
+      guard let step = try file.integers("\(prefix)adam.step").first else {
+        throw TrainingError.invalidCheckpoint("\(file.path): empty \(prefix)adam.step")
+      }
+      p.adamStep = Int(step)
+    }
+    guard let it = try file.integers("state.iteration").first else {
+      throw TrainingError.invalidCheckpoint("\(file.path): empty state.iteration")
+    }
+    iteration = Int(it)
+    return file.entry("state.epoch_order") == nil ? [] : try file.integers("state.epoch_order").map { Int($0) }
+  }
+}
+
+/// exp without Foundation (GanTraining's hot paths use only the standard library and the kernels).
+enum Foundationless {
+  @inline(__always) static func exp(_ x: Double) -> Double {
+    #if canImport(Glibc)
+    return Glibc.exp(x)
+    #else
+    return Musl.exp(x)
+    #endif
+  }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import GanData
+import GanKernels
+import GanModel
+import GanTraining
+
+/// gan-train: the flags of pytorch/examples dcgan in kebab-case, with the same defaults.
+struct GanTrain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "gan-train",
+    abstract: "Train a DCGAN (Radford et al. 2015) on a folder of images, IDX files or a uint8 .npy array.",
+    discussion: """
+    Writes into --outf: real_samples.png, fake_samples_epoch_NNN.png (and _iter_ grids every \
+    --sample-every iterations) from fixed noise, log.csv, report.html (refreshed as it trains), \
+    checkpoint.safetensors (full state; also on Ctrl-C / SIGTERM) and, at the end, \
+    generator.safetensors (fp32, PyTorch names, BatchNorm statistics re-estimated).
+    Example: gan-train --dataroot fashion-mnist --image-size 32 --iterations 300 --outf out
+    """)
+
+  @Option(help: "Images: a folder (searched recursively for .png/.jpg/.jpeg), an IDX(.gz) file, a uint8 .npy (N,H,W[,C]), or 'fashion-mnist' (Debian's dataset-fashion-mnist).")
+  var dataroot: String
+
+  @Option(help: "Image side: 32, 64 or 128. Images are centre-cropped and area-resized.")
+  var imageSize: Int = 64
+
+  @Option(help: "Channels: 1 (gray) or 3 (RGB). Default: 1 for IDX data, 3 for image folders, the array's own for .npy.")
+  var channels: Int?
+
+  @Option(help: "Input batch size.")
+  var batchSize: Int = 64
+
+  @Option(help: "Number of epochs to train for (an epoch is floor(images / batch-size) iterations).")
+  var niter: Int = 25
+
+  @Option(help: "Total iterations to train (overrides --niter; counts iterations before a resume).")
+  var iterations: Int?
+
+  @Option(help: "Adam learning rate.")
+  var lr: Float = 0.0002
+
+  @Option(help: "Adam beta1.")
+  var beta1: Float = 0.5
+
+  @Option(help: "Size of the latent z vector.")
+  var nz: Int = 100
+
+  @Option(help: "Generator feature maps (the last hidden layer's channels).")
+  var ngf: Int = 64
+
+  @Option(help: "Discriminator feature maps (the first layer's channels).")
+  var ndf: Int = 64
+
+  @Option(help: "Seed for weights, latents, fixed noise and data order (default: random, printed).")
+  var manualSeed: UInt64?
+
+  @Option(help: "Folder for images, logs, report and model files.")
+  var outf: String = "."
+
+  @Option(help: "Compute threads (default: all cores). Results are identical for any count.")
+  var threads: Int?
+
+  @Flag(help: "Continue from <outf>/checkpoint.safetensors exactly where it stopped.")
+  var resume = false
+
+  @Option(name: .customLong("init"), help: "Start from the G and D weights in this safetensors file (names G.main.N... / D.main.N..., as in checkpoint.safetensors).")
+  var initFile: String?
+
+  @Option(help: "Write a fixed-noise grid every N iterations (and at every epoch end).")
+  var sampleEvery: Int = 500
+
+  @Option(help: "Write checkpoint.safetensors every N iterations (and at the end, and on SIGINT/SIGTERM).")
+  var checkpointEvery: Int = 500
+
+  @Flag(help: "Keep the data in file order instead of reshuffling every epoch.")
+  var noShuffle = false
+
+  @Option(help: "Training latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1): batch-size rows per iteration, in order.")
+  var noise: String?
+
+  @Option(help: "Folder of the decoded-dataset cache (default: $XDG_CACHE_HOME/swift-gan or ~/.cache/swift-gan).")
+  var cacheDir: String?
+
+  func validate() throws {
+    guard Architecture.supportedImageSizes.contains(imageSize) else { throw ValidationError("--image-size must be 32, 64 or 128") }
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
+    if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    guard sampleEvery > 0, checkpointEvery > 0 else { throw ValidationError("--sample-every and --checkpoint-every must be positive") }
+    if resume && initFile != nil { throw ValidationError("--resume and --init exclude each other") }
+  }
+
+  func run() throws {
+    do {
+      try train()
+    } catch let e as TrainingError {
+      FileHandle.standardError.write("gan-train: \(e)\n".data(using: .utf8)!)
+      throw ExitCode(2)
+    } catch let e as ValidationError {
+      throw e
+    } catch let e as ExitCode {
+      throw e
+    } catch {
+      FileHandle.standardError.write("gan-train: \(error)\n".data(using: .utf8)!)
+      throw ExitCode(1)
+    }
+  }
+
+  func train() throws {
+    let source = try DataSource.resolve(dataroot)
+    let nc = channels ?? source.defaultChannels
+    let arch = try Architecture(imageSize: imageSize, nz: nz, ngf: ngf, ndf: ndf, nc: nc)
+    let seed = manualSeed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+    print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threads ?? Kernels.defaultThreads), kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
+    let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc, cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory) { print($0) }
+    if dataset.skipped > 0 {
+      print("warning: \(dataset.skipped) unreadable files skipped; first: \(dataset.skippedExamples.joined(separator: "; "))")
+    }
+    var cfg = TrainingConfiguration(architecture: arch)
+    cfg.batchSize = batchSize
+    cfg.learningRate = lr
+    cfg.beta1 = beta1
+    cfg.seed = seed
+    cfg.threads = threads ?? Kernels.defaultThreads
+    cfg.shuffle = !noShuffle
+    var opts = RunOptions()
+    opts.outf = outf
+    opts.iterations = iterations
+    opts.epochs = niter
+    opts.sampleEvery = sampleEvery
+    opts.checkpointEvery = checkpointEvery
+    opts.resume = resume
+    opts.initFrom = initFile
+    if let n = noise {
+      let (values, shape) = try NPY.readFloat32(path: n)
+      guard shape.count >= 2, shape[1] == nz, shape.dropFirst(2).allSatisfy({ $0 == 1 }) else {
+        throw DataError("\(n): latents of shape \(shape); expected (N, \(nz)) or (N, \(nz), 1, 1)")
+      }
+      opts.noise = values
+    }
+    if resume, manualSeed == nil {
+      // The checkpoint's seed drives the latents and data order of a resumed run.
+      let f = try SafeTensorsFile(path: outf + "/checkpoint.safetensors")
+      cfg.seed = UInt64(bitPattern: try f.integers("state.seed").first ?? 0)
+    }
+    let run = try TrainingRun(configuration: cfg, dataset: dataset, options: opts)
+    let it = try run.run()
+    print("done at iteration \(it): grids and report.html in \(outf)/ (open \(outf)/report.html)")
+  }
+}
+
+GanTrain.main()
