@@ -42,6 +42,8 @@ let package = Package(
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
     ),
     .target(name: "GanImage", dependencies: ["CGanImageIO"]),
+    // Test support: counts heap allocations (for the allocation-free tests).
+    .target(name: "CMallocCounter"),
     .target(name: "GanData", dependencies: ["GanImage", "GanModel", "GanKernels"]),
     .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel", "GanData", "GanImage"]),
     .executableTarget(
@@ -52,8 +54,8 @@ let package = Package(
     .testTarget(name: "KernelTests", dependencies: ["GanKernels", "CGanKernels"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanModelTests", dependencies: ["GanModel"]),
-    .testTarget(name: "GanDataTests", dependencies: ["GanData", "GanImage", "GanModel"]),
-    .testTarget(name: "GanTrainingTests", dependencies: ["GanTraining", "GanModel", "GanKernels", "GanData"],
+    .testTarget(name: "GanDataTests", dependencies: ["GanData", "GanImage", "GanModel"], exclude: ["Fixtures"]),
+    .testTarget(name: "GanTrainingTests", dependencies: ["GanTraining", "GanModel", "GanKernels", "GanData", "CMallocCounter"],
                 exclude: ["Fixtures"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
   ],

@@ -1,0 +1,181 @@
+import CMallocCounter
+import Foundation
+import GanData
+import GanImage
+import GanKernels
+import GanModel
+import GanTraining
+import XCTest
+
+/// A small gray dataset written as a uint8 .npy (N, 32, 32): smooth blobs, so D has something to learn.
+func makeNpyDataset(in dir: String, count: Int) throws -> Dataset {
+  var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(count), 32, 32), }"
+  while (10 + header.count + 1) % 64 != 0 { header += " " }
+  header += "\n"
+  var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count), 0] + Array(header.utf8)
+  for i in 0..<count {
+    let cx = Double(8 + (i * 7) % 16), cy = Double(8 + (i * 11) % 16)
+    for y in 0..<32 { for x in 0..<32 {
+      let d = ((Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy)) / 40
+      bytes.append(UInt8(255 * exp(-d)))
+    }}
+  }
+  let path = dir + "/blobs.npy"
+  FileManager.default.createFile(atPath: path, contents: Data(bytes))
+  return try DatasetLoader.load(.npy(path), size: 32, channels: 1, cacheDirectory: dir + "/cache")
+}
+
+final class TrainingTests: XCTestCase {
+  var dir = ""
+  override func setUp() {
+    dir = NSTemporaryDirectory() + "gan-train-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+  func smallConfiguration(threads: Int = 2) throws -> TrainingConfiguration {
+    var c = TrainingConfiguration(architecture: try Architecture(imageSize: 32, nz: 16, ngf: 8, ndf: 8, nc: 1))
+    c.batchSize = 8
+    c.seed = 77
+    c.threads = threads
+    return c
+  }
+
+  func options(_ outf: String, iterations: Int) -> RunOptions {
+    var o = RunOptions()
+    o.outf = outf
+    o.iterations = iterations
+    o.sampleEvery = 3
+    o.checkpointEvery = 2
+    o.reestimationBatches = 4
+    o.installSignalHandlers = false
+    o.log = { _ in }
+    return o
+  }
+
+  func tensors(_ path: String) throws -> [String: [Float]] {
+    let f = try SafeTensorsFile(path: path)
+    var out: [String: [Float]] = [:]
+    for e in f.entries where e.dtype == .F32 { out[e.name] = try f.floats(e.name) }
+    for e in f.entries where e.dtype == .I64 { out[e.name] = try f.integers(e.name).map { Float($0) } }
+    return out
+  }
+
+  /// N + M iterations in one run equal N, stop, resume, M, bit for bit (same threads). The data
+  /// has 40 images and batch 8, so the resumed part crosses an epoch boundary (5 iterations each).
+  func testResumeIsExact() throws {
+    let ds = try makeNpyDataset(in: dir, count: 40)
+    let cfg = try smallConfiguration()
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/straight", iterations: 7)).run()
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/split", iterations: 3)).run()
+    var resumed = options(dir + "/split", iterations: 7)
+    resumed.resume = true
+    XCTAssertEqual(try TrainingRun(configuration: cfg, dataset: ds, options: resumed).run(), 7)
+    let a = try tensors(dir + "/straight/checkpoint.safetensors"), b = try tensors(dir + "/split/checkpoint.safetensors")
+    XCTAssertEqual(Set(a.keys), Set(b.keys))
+    XCTAssertGreaterThan(a.count, 30)
+    for (k, v) in a { XCTAssertEqual(v, b[k], "checkpoint tensor \(k) differs after resume") }
+    XCTAssertEqual(a["state.iteration"], [7])
+    let ga = try tensors(dir + "/straight/generator.safetensors"), gb = try tensors(dir + "/split/generator.safetensors")
+    for (k, v) in ga { XCTAssertEqual(v, gb[k], "generator tensor \(k) differs after resume") }
+    // The log has one row per iteration, without duplicates from the resumed part.
+    let log = try String(contentsOfFile: dir + "/split/log.csv", encoding: .utf8).split(separator: "\n")
+    XCTAssertEqual(log.first, "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s")
+    XCTAssertEqual(log.dropFirst().map { $0.split(separator: ",")[0] }, (1...7).map { Substring(String($0)) })
+    // Files a DCGAN user expects.
+    for f in ["real_samples.png", "fake_samples_epoch_000.png", "fake_samples_iter_0000003.png", "report.html", "log.csv"] {
+      XCTAssert(FileManager.default.fileExists(atPath: dir + "/split/" + f), "missing \(f)")
+    }
+    let html = try String(contentsOfFile: dir + "/split/report.html", encoding: .utf8)
+    XCTAssert(html.contains("<svg") && html.contains("data:image/png;base64,"))
+    XCTAssertFalse(html.contains("http://") && html.contains("<script src"))
+  }
+
+  func testResultsDoNotDependOnThreadCount() throws {
+    let ds = try makeNpyDataset(in: dir, count: 24)
+    try TrainingRun(configuration: try smallConfiguration(threads: 1), dataset: ds, options: options(dir + "/t1", iterations: 3)).run()
+    try TrainingRun(configuration: try smallConfiguration(threads: 2), dataset: ds, options: options(dir + "/t2", iterations: 3)).run()
+    let a = try tensors(dir + "/t1/checkpoint.safetensors"), b = try tensors(dir + "/t2/checkpoint.safetensors")
+    for (k, v) in a { XCTAssertEqual(v, b[k], "\(k): 1 vs 2 threads") }
+  }
+
+  func testNonFiniteLossStopsTrainingAndKeepsTheLastGoodCheckpoint() throws {
+    let ds = try makeNpyDataset(in: dir, count: 24)
+    var cfg = try smallConfiguration()
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/nan", iterations: 2)).run()
+    let good = try tensors(dir + "/nan/checkpoint.safetensors")
+    let goodGenerator = try tensors(dir + "/nan/generator.safetensors")
+    // An absurd learning rate drives the weights to infinity within a few steps.
+    cfg.learningRate = 1e38
+    var o = options(dir + "/nan", iterations: 40)
+    o.resume = true
+    o.checkpointEvery = 1000
+    XCTAssertThrowsError(try TrainingRun(configuration: cfg, dataset: ds, options: o).run()) { e in
+      guard case TrainingError.nonFiniteLoss(let it, _) = e else { return XCTFail("unexpected \(e)") }
+      XCTAssertGreaterThan(it, 2)
+      XCTAssert("\(e)".contains("non-finite loss at iteration"), "\(e)")
+    }
+    let after = try tensors(dir + "/nan/checkpoint.safetensors")
+    for (k, v) in good { XCTAssertEqual(v, after[k], "\(k): the last good checkpoint was overwritten") }
+    let generatorAfter = try tensors(dir + "/nan/generator.safetensors")
+    for (k, v) in goodGenerator { XCTAssertEqual(v, generatorAfter[k], "\(k): generator.safetensors was overwritten") }
+  }
+
+  func testTrainingStepAllocatesNothingAfterTheFirst() throws {
+    let trainer = DCGANTrainer(configuration: try smallConfiguration())
+    trainer.initializeWeights()
+    var rng = Philox4x32(seed: 1)
+    rng.fillNormal(UnsafeMutableBufferPointer(start: trainer.realBatch, count: 8 * 32 * 32))
+    rng.fillNormal(UnsafeMutableBufferPointer(start: trainer.generator.input, count: 8 * 16))
+    trainer.step()
+    let before = gmc_allocations()
+    for _ in 0..<5 { trainer.step() }
+    XCTAssertEqual(gmc_allocations() - before, 0, "heap allocations during 5 training steps")
+  }
+
+  /// Three iterations of the pytorch/examples loop replayed from PyTorch's weights, data and latents.
+  func testThreeStepsMatchPyTorch() throws {
+    let f = try Fixtures.open("train3.safetensors")
+    var cfg = TrainingConfiguration(architecture: try Architecture(json: f.metadata["arch"]!))
+    cfg.batchSize = Int(f.metadata["batch"]!)!
+    cfg.threads = 2
+    let t = DCGANTrainer(configuration: cfg)
+    try t.loadWeights(from: f)
+    let before = (G: t.generator.parameters.spec.parameters.map { t.generator.parameters.torchValue($0.name) },
+                  D: t.discriminator.parameters.spec.parameters.map { t.discriminator.parameters.torchValue($0.name) })
+    let real = try f.floats("real"), noise = try f.floats("noise"), stats = try f.floats("stats")
+    let a = cfg.architecture, B = cfg.batchSize
+    let imageCount = B * a.imageSize * a.imageSize * a.nc
+    var lossErrors: [Double] = []
+    for step in 0..<3 {
+      let nhwc = nchwToNHWC(Array(real[(step * imageCount)..<((step + 1) * imageCount)]), n: B, c: a.nc, h: a.imageSize, w: a.imageSize)
+      nhwc.withUnsafeBufferPointer { t.realBatch.update(from: $0.baseAddress!, count: imageCount) }
+      noise.withUnsafeBufferPointer { t.generator.input.update(from: $0.baseAddress! + step * B * a.nz, count: B * a.nz) }
+      let s = t.step()
+      let want = Array(stats[(step * 5)..<(step * 5 + 5)]).map(Double.init)
+      for (got, w) in zip([s.lossD, s.lossG, s.dx, s.dgz1, s.dgz2], want) {
+        lossErrors.append(abs(got - w) / abs(w))
+        XCTAssertEqual(got, w, accuracy: 1e-4 * abs(w), "step \(step + 1): losses / D outputs \(got) vs PyTorch \(w)")
+      }
+    }
+    print("train3: max relative error of losses and D outputs: \(lossErrors.max()!)")
+    var total = 0, outliers = 0
+    var diffNorm = 0.0, updateNorm = 0.0
+    for (net, params, initial) in [("G", t.generator.parameters, before.G), ("D", t.discriminator.parameters, before.D)] {
+      for (i, s) in params.spec.parameters.enumerated() {
+        let got = params.torchValue(s.name), want = try f.floats("after.\(net).\(s.name)")
+        for j in 0..<got.count {
+          total += 1
+          if abs(got[j] - want[j]) > 1e-4 * abs(want[j]) + 1e-7 { outliers += 1 }
+          let du = Double(got[j] - initial[i][j]), dw = Double(want[j] - initial[i][j])
+          diffNorm += (du - dw) * (du - dw)
+          updateNorm += dw * dw
+        }
+      }
+    }
+    let updateError = (diffNorm / updateNorm).squareRoot()
+    print("train3: \(outliers) of \(total) weights outside 1e-4 relative; whole update relative error \(updateError)")
+    XCTAssertLessThanOrEqual(Double(outliers), 0.001 * Double(total), "weights outside 1e-4 relative")
+    XCTAssertLessThan(updateError, 0.01, "whole weight update relative error")
+  }
+}
