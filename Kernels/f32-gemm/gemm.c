@@ -114,26 +114,39 @@ static void pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, 
     }
     return;
   }
-  // WINDOW_T: rows are (tap, channel), columns are pixels; a pixel gives mr channels in a row.
-  int tap[GK_MR_MAX], ch[GK_MR_MAX], valid[GK_MR_MAX];
+  // WINDOW_T: rows are (tap, channel), columns are pixels. The panel's rows split into at most a
+  // few runs of one tap each; per pixel, each run is one contiguous copy (or zeros at a border).
   size_t rows_total = (size_t)w->ntaps * w->c;
-  for (int r = 0; r < mr; r++) {
-    size_t rr = r0 + r;
-    valid[r] = rr < rows_total && rr < m;
-    tap[r] = valid[r] ? (int)(rr / w->c) : 0;
-    ch[r] = valid[r] ? (int)(rr % w->c) : 0;
+  size_t limit = rows_total < m ? rows_total : m;
+  int run_tap[GK_NR_MAX + 1], run_start[GK_NR_MAX + 1], run_len[GK_NR_MAX + 1], runs = 0;
+  int valid_rows = r0 >= limit ? 0 : (int)(limit - r0 < (size_t)mr ? limit - r0 : (size_t)mr);
+  for (int r = 0; r < valid_rows;) {
+    int t = (int)((r0 + r) / w->c), ci = (int)((r0 + r) % w->c);
+    int len = w->c - ci;
+    if (len > valid_rows - r) len = valid_rows - r;
+    run_tap[runs] = t; run_start[runs] = r; run_len[runs] = len; runs++;
+    r += len;
   }
+  int ch0[GK_NR_MAX + 1];
+  for (int q = 0; q < runs; q++) ch0[q] = (int)((r0 + run_start[q]) % w->c);
   size_t img = k0 / per_img, rem = k0 % per_img;
   int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
+  const size_t img_stride = (size_t)w->h * w->w * w->c;
   for (size_t kk = 0; kk < kc; kk++) {
     float *d = dst + kk * mr;
-    const float *base = x + (size_t)img * w->h * w->w * w->c;
-    for (int r = 0; r < mr; r++) {
-      int t = tap[r];
+    const float *base = x + img * img_stride;
+    for (int q = 0; q < runs; q++) {
+      int t = run_tap[q];
       int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
-      int inside = valid[r] && y >= 0 && y < w->h && xx >= 0 && xx < w->w;
-      d[r] = inside ? base[((size_t)y * w->w + xx) * w->c + ch[r]] : 0.0f;
+      float *o = d + run_start[q];
+      if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
+        for (int r = 0; r < run_len[q]; r++) o[r] = 0.0f;
+      } else {
+        const float *src = base + ((size_t)y * w->w + xx) * w->c + ch0[q];
+        for (int r = 0; r < run_len[q]; r++) o[r] = src[r];
+      }
     }
+    for (int r = valid_rows; r < mr; r++) d[r] = 0.0f;
     if (++j == w->ow) {
       j = 0;
       if (++i == w->oh) { i = 0; img++; }
