@@ -218,7 +218,8 @@ static void epilogue_rows(float *const *rows, int mvalid, int nvalid, size_t col
 size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
   (void)k;
   if (threads < 1) threads = 1;
-  size_t ncb = round_up(n < GK_NC_MAX ? n : GK_NC_MAX, GK_NR_MAX);
+  size_t wide = m > n ? m : n;  // the swapped mode packs B^T panels along m
+  size_t ncb = round_up(wide < GK_NC_MAX ? wide : GK_NC_MAX, GK_NR_MAX);
   size_t bpack = ncb * GK_KC * sizeof(float);
   size_t apack = (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float);
   size_t stats = div_up(m, GK_STAT_ROWS) * n * 2 * sizeof(double);
@@ -228,6 +229,11 @@ size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
 // Everything one thread does for a GEMM call. Work is partitioned by hand (thread t takes items
 // t, t + nth, ...) with explicit barriers: Debian's libomp formats a debug string (malloc + free)
 // in every worksharing-loop init, and a one-thread region allocates, so neither is used.
+//
+// Swapped mode, for outputs with few columns (a layer with 1 or 3 output channels): the
+// micro-kernel computes C^T = B^T A^T, so the narrow dimension fills MR (6) rows instead of NR (16)
+// columns. A^T panels come from the B packer and B^T panels from the A packer (each writes the
+// layout the other's operand needs), and tiles are written back transposed.
 typedef struct gemm_call {
   const gk_gemm_variant *v;
   size_t m, n, k;
@@ -237,6 +243,7 @@ typedef struct gemm_call {
   float *bpack, *apack_all;
   double *partial;
   size_t mc, mblocks, ngran;
+  int swapped;
 } gemm_call;
 
 static void gemm_barrier(int nth) {
@@ -247,7 +254,10 @@ static void gemm_barrier(int nth) {
 
 static void gemm_thread(const gemm_call *g, int tid, int nth) {
   const gk_gemm_variant *v = g->v;
+  const int swapped = g->swapped;
   const size_t m = g->m, n = g->n, k = g->k, mc = g->mc, mblocks = g->mblocks;
+  // Rows and columns of the product the micro-kernel sees.
+  const size_t rows_total = swapped ? n : m, cols_total = swapped ? m : n;
   const int mr = v->mr, nr = v->nr;
   const gk_epilogue *ep = g->ep;
   const int accumulate = ep && ep->accumulate;
@@ -258,8 +268,8 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
     for (size_t i = (size_t)tid; i < g->ngran * n * 2; i += (size_t)nth) partial[i] = 0.0;
     gemm_barrier(nth);
   }
-  for (size_t jc = 0; jc < n; jc += GK_NC_MAX) {
-    size_t ncur = n - jc < GK_NC_MAX ? n - jc : GK_NC_MAX;
+  for (size_t jc = 0; jc < cols_total; jc += GK_NC_MAX) {
+    size_t ncur = cols_total - jc < GK_NC_MAX ? cols_total - jc : GK_NC_MAX;
     size_t npan = div_up(ncur, (size_t)nr);
     size_t nchunks = 1;
     if (mblocks < 2 * (size_t)nth) {
@@ -267,62 +277,84 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
       if (nchunks > npan) nchunks = npan;
     }
     size_t pan_per_chunk = div_up(npan, nchunks);
+    // Swapped: a statistics granule (GK_STAT_ROWS output rows) must stay within one task.
+    if (swapped) pan_per_chunk = round_up(pan_per_chunk, GK_STAT_ROWS / (size_t)nr);
     size_t kstep = k == 0 ? 1 : k;
     for (size_t pc = 0; pc < kstep; pc += GK_KC) {
       size_t kc = k == 0 ? 0 : (k - pc < GK_KC ? k - pc : GK_KC);
       int last = pc + GK_KC >= kstep;
       int load = pc > 0 || accumulate || k == 0;
       if (kc > 0) {
-        for (size_t p = (size_t)tid; p < npan; p += (size_t)nth)
-          pack_b(g->b, n, jc + p * nr, nr, pc, kc, g->bpack + p * kc * nr);
+        for (size_t p = (size_t)tid; p < npan; p += (size_t)nth) {
+          float *dst = g->bpack + p * kc * nr;
+          if (swapped) pack_a(g->a, m, jc + p * nr, nr, pc, kc, dst);
+          else pack_b(g->b, n, jc + p * nr, nr, pc, kc, dst);
+        }
       }
       gemm_barrier(nth);
       for (size_t task = (size_t)tid; task < mblocks * nchunks; task += (size_t)nth) {
         size_t ib = task / nchunks, ic = task % nchunks;
         size_t m0 = ib * mc;
-        size_t mcur = m - m0 < mc ? m - m0 : mc;
+        size_t mcur = rows_total - m0 < mc ? rows_total - m0 : mc;
         size_t p0 = ic * pan_per_chunk, p1 = p0 + pan_per_chunk;
         if (p1 > npan) p1 = npan;
         if (p0 >= p1) continue;
         size_t qpan = div_up(mcur, (size_t)mr);
         if (kc > 0) {
-          for (size_t q = 0; q < qpan; q++)
-            pack_a(g->a, m, m0 + q * mr, mr, pc, kc, apack + q * kc * mr);
+          for (size_t q = 0; q < qpan; q++) {
+            float *dst = apack + q * kc * mr;
+            if (swapped) pack_b(g->b, n, m0 + q * mr, mr, pc, kc, dst);
+            else pack_a(g->a, m, m0 + q * mr, mr, pc, kc, dst);
+          }
         }
         for (size_t p = p0; p < p1; p++) {
           size_t n0 = jc + p * nr;
-          int nvalid = (int)(n - n0 < (size_t)nr ? n - n0 : (size_t)nr);
+          int nvalid = (int)(cols_total - n0 < (size_t)nr ? cols_total - n0 : (size_t)nr);
           for (size_t q = 0; q < qpan; q++) {
             size_t r0 = m0 + q * mr;
-            int mvalid = (int)(m - r0 < (size_t)mr ? m - r0 : (size_t)mr);
-            float *rows[GK_MR_MAX];
-            for (int r = 0; r < mvalid; r++)
-              rows[r] = g->c->data + gk_rowmap_off(&g->c->rows, r0 + r) + n0;
+            int mvalid = (int)(rows_total - r0 < (size_t)mr ? rows_total - r0 : (size_t)mr);
+            // Output rows of this tile: tile rows, or tile columns when swapped.
+            float *rows[GK_NR_MAX];
+            size_t out_row0 = swapped ? n0 : r0, out_col0 = swapped ? r0 : n0;
+            int out_rows = swapped ? nvalid : mvalid, out_cols = swapped ? mvalid : nvalid;
+            for (int r = 0; r < out_rows; r++)
+              rows[r] = g->c->data + gk_rowmap_off(&g->c->rows, out_row0 + r) + out_col0;
             if (kc > 0) {
-              if (mvalid == mr && nvalid == nr) {
-                v->ukernel(kc, apack + q * kc * mr, g->bpack + p * kc * nr, rows, load);
+              const float *ap = apack + q * kc * mr, *bp = g->bpack + p * kc * nr;
+              if (!swapped && mvalid == mr && nvalid == nr) {
+                v->ukernel(kc, ap, bp, rows, load);
               } else {
                 float tile[GK_MR_MAX * GK_NR_MAX] __attribute__((aligned(64)));
                 float *trows[GK_MR_MAX];
                 for (int r = 0; r < mr; r++) trows[r] = tile + r * nr;
                 if (load) {
-                  for (int r = 0; r < mvalid; r++)
-                    memcpy(trows[r], rows[r], (size_t)nvalid * sizeof(float));
+                  if (swapped) {
+                    for (int r = 0; r < out_rows; r++)
+                      for (int cc = 0; cc < out_cols; cc++) trows[cc][r] = rows[r][cc];
+                  } else {
+                    for (int r = 0; r < mvalid; r++)
+                      memcpy(trows[r], rows[r], (size_t)nvalid * sizeof(float));
+                  }
                 }
-                v->ukernel(kc, apack + q * kc * mr, g->bpack + p * kc * nr, trows, load);
-                for (int r = 0; r < mvalid; r++)
-                  memcpy(rows[r], trows[r], (size_t)nvalid * sizeof(float));
+                v->ukernel(kc, ap, bp, trows, load);
+                if (swapped) {
+                  for (int r = 0; r < out_rows; r++)
+                    for (int cc = 0; cc < out_cols; cc++) rows[r][cc] = trows[cc][r];
+                } else {
+                  for (int r = 0; r < mvalid; r++)
+                    memcpy(rows[r], trows[r], (size_t)nvalid * sizeof(float));
+                }
               }
             }
             if (last) {
               double *ps = NULL, *pq = NULL;
               if (want_stats) {
-                // partial layout: [granule][sum | sumsq][n]
-                size_t gr = r0 / GK_STAT_ROWS;
-                ps = partial + gr * n * 2 + n0;
-                pq = partial + gr * n * 2 + n + n0;
+                // partial layout: [granule][sum | sumsq][n]; a tile's output rows share a granule.
+                size_t gr = out_row0 / GK_STAT_ROWS;
+                ps = partial + gr * n * 2 + out_col0;
+                pq = partial + gr * n * 2 + n + out_col0;
               }
-              epilogue_rows(rows, mvalid, nvalid, n0, ep, ps, pq);
+              epilogue_rows(rows, out_rows, out_cols, out_col0, ep, ps, pq);
             }
           }
         }
@@ -350,19 +382,24 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
   if (m == 0 || n == 0) return;
   if (threads < 1) threads = 1;
   const int accumulate = ep && ep->accumulate;
-  size_t ncb = round_up(n < GK_NC_MAX ? n : GK_NC_MAX, GK_NR_MAX);
-  char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
   gemm_call g;
   g.v = v; g.m = m; g.n = n; g.k = k; g.a = a; g.b = b; g.c = c; g.ep = ep;
+  // A narrow output (fewer than half an NR of columns) over many rows runs swapped; the choice
+  // depends on the shape only, never on the thread count.
+  g.swapped = 2 * n < (size_t)v->nr && m >= (size_t)v->nr && GK_STAT_ROWS % v->nr == 0 &&
+              v->nr <= GK_NR_MAX && v->mr <= GK_MR_MAX;
+  size_t rows_total = g.swapped ? n : m, cols_total = g.swapped ? m : n;
+  size_t ncb = round_up(cols_total < GK_NC_MAX ? cols_total : GK_NC_MAX, GK_NR_MAX);
+  char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
   g.bpack = (float *)ws;
   g.apack_all = (float *)(ws + round_up(ncb * GK_KC * sizeof(float), 64));
   g.partial = (double *)((char *)g.apack_all +
                          round_up((size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
   g.ngran = div_up(m, GK_STAT_ROWS);
   // Rows per task: a multiple of GK_STAT_ROWS, small enough that every thread gets work.
-  g.mc = round_up(div_up(m, (size_t)threads), GK_STAT_ROWS);
+  g.mc = round_up(div_up(rows_total, (size_t)threads), GK_STAT_ROWS);
   if (g.mc > GK_MC_MAX) g.mc = GK_MC_MAX;
-  g.mblocks = div_up(m, g.mc);
+  g.mblocks = div_up(rows_total, g.mc);
 
   if (k == 0 && !accumulate) {
     // Degenerate: C = 0, then the epilogue.
