@@ -396,8 +396,11 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
   g.partial = (double *)((char *)g.apack_all +
                          round_up((size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
   g.ngran = div_up(m, GK_STAT_ROWS);
-  // Rows per task: a multiple of GK_STAT_ROWS, small enough that every thread gets work.
-  g.mc = round_up(div_up(rows_total, (size_t)threads), GK_STAT_ROWS);
+  // Rows per task: a multiple of GK_STAT_ROWS, at most GK_MC_MAX, and sized so the blocks divide
+  // evenly among the threads (otherwise the driver also splits columns, and every split packs its
+  // A block again).
+  size_t per_thread = div_up(rows_total, (size_t)threads * GK_MC_MAX);
+  g.mc = round_up(div_up(rows_total, (size_t)threads * per_thread), GK_STAT_ROWS);
   if (g.mc > GK_MC_MAX) g.mc = GK_MC_MAX;
   g.mblocks = div_up(rows_total, g.mc);
 
