@@ -54,6 +54,7 @@ let package = Package(
     .testTarget(name: "KernelTests", dependencies: ["GanKernels", "CGanKernels"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanModelTests", dependencies: ["GanModel"]),
+    .testTarget(name: "GanTrainCLITests", dependencies: ["GanModel"]),
     .testTarget(name: "GanDataTests", dependencies: ["GanData", "GanImage", "GanModel"], exclude: ["Fixtures"]),
     .testTarget(name: "GanTrainingTests", dependencies: ["GanTraining", "GanModel", "GanKernels", "GanData", "CMallocCounter"],
                 exclude: ["Fixtures"],

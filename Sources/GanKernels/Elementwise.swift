@@ -291,15 +291,20 @@ public enum PixelConvert {
 
   /// dst = round(clamp((src + 1) * 127.5, 0, 255))
   public static func toUInt8(count: Int, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<UInt8>) {
+    // SIMD16<Int32>(v, rounding:) is converted lane by lane (40x slower, measured); instead round
+    // with the 1.5 * 2^23 magic number, whose float bits then hold the integer in the low byte.
     let vecEnd = count & ~15
+    let magic = V16(repeating: 12_582_912)
     var i = 0
     while i < vecEnd {
       var v = (load16(src + i) + 1) * 127.5
       v.replace(with: 0, where: v .< 0)
       v.replace(with: 255, where: v .> 255)
-      v = v + 0.5
-      let b = SIMD16<UInt8>(truncatingIfNeeded: SIMD16<Int32>(v, rounding: .towardZero))
-      UnsafeMutableRawPointer(dst + i).storeBytes(of: b, as: SIMD16<UInt8>.self)
+      let w = v + 0.5
+      var t = (w + magic) - magic  // nearest integer
+      t.replace(with: t - 1, where: t .> w)  // floor(w): the reference truncates v + 0.5
+      let bits = unsafeBitCast(t + magic, to: SIMD16<UInt32>.self)
+      UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits), as: SIMD16<UInt8>.self)
       i += 16
     }
     while i < count {

@@ -36,6 +36,8 @@ public final class TrainingRun {
   let sampler: Generator
   let fixedNoiseCount = 64
   var history: [(iteration: Int, stats: StepStatistics)] = []
+  /// True when the last `run()` ended on SIGINT/SIGTERM (after writing the checkpoint).
+  public private(set) var stoppedBySignal = false
   var grids: [(label: String, file: String)] = []
   let startTime = Date()
 
@@ -151,6 +153,7 @@ public final class TrainingRun {
       if stopRequested != 0 {
         if tty { print("") }
         options.log("stopped by signal at iteration \(trainer.iteration); checkpoint written to \(checkpointPath)")
+        stoppedBySignal = true
         return trainer.iteration
       }
     }

@@ -145,6 +145,10 @@ struct GanTrain: ParsableCommand {
     }
     let run = try TrainingRun(configuration: cfg, dataset: dataset, options: opts)
     let it = try run.run()
+    if run.stoppedBySignal {
+      print("interrupted at iteration \(it); continue with the same command plus --resume")
+      throw ExitCode(130)
+    }
     print("done at iteration \(it): grids and report.html in \(outf)/ (open \(outf)/report.html)")
   }
 }

@@ -1,0 +1,115 @@
+import Foundation
+import GanModel
+import XCTest
+
+/// gan-train as a user runs it: the built executable, its exit status, stdout and stderr.
+final class GanTrainCLITests: XCTestCase {
+  var dir = ""
+  override func setUp() {
+    dir = NSTemporaryDirectory() + "gan-cli-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+  var executable: String {
+    // The test bundle sits beside the products of the same build.
+    var url = Bundle(for: GanTrainCLITests.self).bundleURL
+    while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("gan-train").path
+  }
+
+  func launch(_ args: [String]) throws -> (Process, Pipe, Pipe) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    return (p, out, err)
+  }
+
+  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    let (p, out, err) = try launch(args)
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+
+  func writeDataset(count: Int) -> String {
+    var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(count), 32, 32), }"
+    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count), 0] + Array(header.utf8)
+    for i in 0..<(count * 1024) { bytes.append(UInt8(truncatingIfNeeded: i &* 2654435761 >> 24)) }
+    let path = dir + "/data.npy"
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    return path
+  }
+
+  func testHelpExplainsEveryFlag() throws {
+    XCTAssert(FileManager.default.isExecutableFile(atPath: executable), "no gan-train at \(executable)")
+    let r = try run(["--help"])
+    XCTAssertEqual(r.status, 0)
+    for flag in ["--dataroot", "--image-size", "--batch-size", "--niter", "--iterations", "--lr", "--beta1", "--nz", "--ngf",
+                 "--ndf", "--manual-seed", "--outf", "--threads", "--resume", "--init", "--sample-every", "--checkpoint-every",
+                 "--no-shuffle", "--noise", "--channels", "--cache-dir"] {
+      XCTAssert(r.out.contains(flag), "--help does not mention \(flag)")
+    }
+  }
+
+  func testBadInputsGiveOneClearLineAndStatus1() throws {
+    let r = try run(["--dataroot", dir + "/missing", "--outf", dir + "/o"])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertEqual(r.err.trimmingCharacters(in: .newlines), "gan-train: \(dir)/missing: no such file or directory")
+    try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+    let e = try run(["--dataroot", dir + "/empty", "--outf", dir + "/o", "--cache-dir", dir + "/cache"])
+    XCTAssertEqual(e.status, 1)
+    XCTAssert(e.err.contains("no .png, .jpg or .jpeg images found"), e.err)
+    let v = try run(["--dataroot", dir, "--image-size", "48"])
+    XCTAssertNotEqual(v.status, 0)
+    XCTAssert(v.err.contains("--image-size must be 32, 64 or 128"), v.err)
+  }
+
+  func testSigintWritesACheckpointAndResumeContinues() throws {
+    let data = writeDataset(count: 64)
+    let common = ["--dataroot", data, "--image-size", "32", "--batch-size", "8", "--nz", "8", "--ngf", "8", "--ndf", "8",
+                  "--manual-seed", "5", "--outf", dir + "/out", "--cache-dir", dir + "/cache", "--threads", "1"]
+    let (p, out, err) = try launch(common + ["--iterations", "100000", "--sample-every", "100000", "--checkpoint-every", "100000"])
+    // Wait for a few logged iterations, then interrupt.
+    let deadline = Date().addingTimeInterval(120)
+    var rows = 0
+    while Date() < deadline {
+      rows = ((try? String(contentsOfFile: dir + "/out/log.csv", encoding: .utf8)) ?? "").split(separator: "\n").count - 1
+      if rows >= 3 { break }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    XCTAssertGreaterThanOrEqual(rows, 3, "training did not start")
+    kill(p.processIdentifier, SIGINT)
+    let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    _ = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 130, o)
+    XCTAssert(o.contains("stopped by signal at iteration"), o)
+    let ck = try SafeTensorsFile(path: dir + "/out/checkpoint.safetensors")
+    let it = Int(try ck.integers("state.iteration")[0])
+    XCTAssertGreaterThanOrEqual(it, 3)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out/generator.safetensors"))
+    // Resume to a few iterations past the interruption.
+    let r = try run(common + ["--iterations", "\(it + 2)", "--resume"])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssert(r.out.contains("resumed from"), r.out)
+    XCTAssertEqual(Int(try SafeTensorsFile(path: dir + "/out/checkpoint.safetensors").integers("state.iteration")[0]), it + 2)
+    XCTAssert(FileManager.default.fileExists(atPath: dir + "/out/generator.safetensors"))
+  }
+
+  func testNoiseFileShapeIsChecked() throws {
+    let data = writeDataset(count: 16)
+    var values = [Float](repeating: 0.5, count: 3 * 7)
+    let path = dir + "/z.npy"
+    try values.withUnsafeMutableBufferPointer { try NPY.writeFloat32(path: path, values: UnsafeBufferPointer($0), shape: [3, 7]) }
+    let r = try run(["--dataroot", data, "--image-size", "32", "--nz", "8", "--noise", path, "--outf", dir + "/o", "--cache-dir", dir + "/cache"])
+    XCTAssertEqual(r.status, 1)
+    XCTAssert(r.err.contains("expected (N, 8) or (N, 8, 1, 1)"), r.err)
+  }
+}
