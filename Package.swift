@@ -14,6 +14,8 @@ let package = Package(
     .library(name: "GanImage", targets: ["GanImage"]),
     .library(name: "GanData", targets: ["GanData"]),
     .executable(name: "gan-train", targets: ["gan-train"]),
+    .executable(name: "gan-gen", targets: ["gan-gen"]),
+    .library(name: "GanRuntime", targets: ["GanRuntime"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +48,16 @@ let package = Package(
     .target(name: "CMallocCounter"),
     .target(name: "GanData", dependencies: ["GanImage", "GanModel", "GanKernels"]),
     .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel", "GanData", "GanImage"]),
+    // The board runtime: no Foundation, no GanTraining.
+    .target(name: "GanRuntime", dependencies: ["GanKernels", "GanModel"]),
+    .executableTarget(
+      name: "gan-gen",
+      dependencies: ["GanRuntime", "GanModel", "GanImage", "GanKernels",
+                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      // Static Swift runtime, so the binary runs on a board without Swift installed. ArgumentParser
+      // pulls in FoundationEssentials, whose archive needs its two companion libraries named.
+      linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization"])]
+    ),
     .executableTarget(
       name: "gan-train",
       dependencies: ["GanTraining", "GanData", "GanModel",
@@ -55,6 +67,8 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanModelTests", dependencies: ["GanModel"]),
     .testTarget(name: "GanTrainCLITests", dependencies: ["GanModel"]),
+    .testTarget(name: "GanRuntimeTests", dependencies: ["GanRuntime", "GanModel", "GanKernels", "CMallocCounter"],
+                exclude: ["Fixtures"], swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanDataTests", dependencies: ["GanData", "GanImage", "GanModel"], exclude: ["Fixtures"]),
     .testTarget(name: "GanTrainingTests", dependencies: ["GanTraining", "GanModel", "GanKernels", "GanData", "CMallocCounter"],
                 exclude: ["Fixtures"],

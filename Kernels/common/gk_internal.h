@@ -60,6 +60,14 @@ static inline float gk_tanhf_inline(float x) {
   return ax < 0.625f ? small : big;
 }
 
+// A tanh output in [-1, 1] as a pixel: round-half-up of (v + 1) * 127.5, clamped (the reference
+// gk_f32_to_u8_ref rounds the same way).
+static inline uint8_t gk_to_u8(float v) {
+  float p = (v + 1.0f) * 127.5f;
+  p = p < 0 ? 0 : (p > 255 ? 255 : p);
+  return (uint8_t)(p + 0.5f);
+}
+
 static inline float gk_act_apply(float v, int act, float slope) {
   switch (act) {
     case GK_ACT_RELU: return v > 0 ? v : 0.0f;

@@ -181,8 +181,8 @@ static void pack_b(const gk_operand *b, size_t n, size_t n0, int nr, size_t k0, 
 
 // MARK: - Epilogue
 
-static void epilogue_rows(float *const *rows, int mvalid, int nvalid, size_t col0,
-                          const gk_epilogue *ep, double *psum, double *psumsq) {
+static void epilogue_rows(float *const *rows, uint8_t *const *u8rows, int mvalid, int nvalid,
+                          size_t col0, const gk_epilogue *ep, double *psum, double *psumsq) {
   const float *bias = ep ? ep->bias : NULL;
   int act = ep ? ep->act : GK_ACT_NONE;
   float slope = ep ? ep->slope : 0.0f;
@@ -202,6 +202,10 @@ static void epilogue_rows(float *const *rows, int mvalid, int nvalid, size_t col
         for (int c = 0; c < nvalid; c++) row[c] = gk_tanhf_inline(row[c]);
         break;
       default: break;
+    }
+    if (u8rows) {
+      uint8_t *px = u8rows[r];
+      for (int c = 0; c < nvalid; c++) px[c] = gk_to_u8(row[c]);
     }
     if (psum) {
       for (int c = 0; c < nvalid; c++) {
@@ -315,10 +319,14 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
             int mvalid = (int)(rows_total - r0 < (size_t)mr ? rows_total - r0 : (size_t)mr);
             // Output rows of this tile: tile rows, or tile columns when swapped.
             float *rows[GK_NR_MAX];
+            uint8_t *u8rows[GK_NR_MAX];
             size_t out_row0 = swapped ? n0 : r0, out_col0 = swapped ? r0 : n0;
             int out_rows = swapped ? nvalid : mvalid, out_cols = swapped ? mvalid : nvalid;
-            for (int r = 0; r < out_rows; r++)
-              rows[r] = g->c->data + gk_rowmap_off(&g->c->rows, out_row0 + r) + out_col0;
+            for (int r = 0; r < out_rows; r++) {
+              size_t off = gk_rowmap_off(&g->c->rows, out_row0 + r) + out_col0;
+              rows[r] = g->c->data + off;
+              if (ep && ep->u8) u8rows[r] = ep->u8 + off;
+            }
             if (kc > 0) {
               const float *ap = apack + q * kc * mr, *bp = g->bpack + p * kc * nr;
               if (!swapped && mvalid == mr && nvalid == nr) {
@@ -354,7 +362,7 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
                 ps = partial + gr * n * 2 + out_col0;
                 pq = partial + gr * n * 2 + n + out_col0;
               }
-              epilogue_rows(rows, out_rows, out_cols, out_col0, ep, ps, pq);
+              epilogue_rows(rows, ep && ep->u8 ? u8rows : NULL, out_rows, out_cols, out_col0, ep, ps, pq);
             }
           }
         }

@@ -74,6 +74,8 @@ enum { GK_ACT_NONE = 0, GK_ACT_RELU = 1, GK_ACT_LRELU = 2, GK_ACT_TANH = 3 };
 /// (accumulate ? C_old : 0) + sum, + bias[col], activation; then the stored value is added to
 /// col_sum[col] and its square to col_sumsq[col] (per-column statistics for BatchNorm; the sums are
 /// added to what the arrays hold, reduced in a fixed order, so they are thread-count independent).
+/// With u8 set, round(clamp((v + 1) * 127.5, 0, 255)) also goes to u8 at the element's offset
+/// (the output's rowmap applied to bytes): the generator's last layer writes pixels directly.
 typedef struct gk_epilogue {
   int accumulate;
   const float *bias;   // [n] or NULL
@@ -81,6 +83,7 @@ typedef struct gk_epilogue {
   float slope;         // LeakyReLU negative slope
   double *col_sum;     // [n] or NULL
   double *col_sumsq;   // [n] or NULL (needs col_sum)
+  uint8_t *u8;         // NULL, or pixels laid out like C
 } gk_epilogue;
 
 // MARK: - CPU features and variants (chosen once at start-up)

@@ -1,13 +1,16 @@
 // Scalar references: the definitions, written as plainly as possible. Test oracles and fallbacks.
 #include "../common/gk_internal.h"
 
-static void epilogue_ref(float *row, size_t ncols, const gk_epilogue *ep) {
+// Applies the epilogue to one output row that starts at element offset `off` of the output.
+static void epilogue_ref(float *out, size_t off, size_t ncols, const gk_epilogue *ep) {
   if (!ep) return;
+  float *row = out + off;
   for (size_t c = 0; c < ncols; c++) {
     float v = row[c];
     if (ep->bias) v += ep->bias[c];
     v = gk_act_apply(v, ep->act, ep->slope);
     row[c] = v;
+    if (ep->u8) ep->u8[off + c] = gk_to_u8(v);
     if (ep->col_sum) {
       ep->col_sum[c] += v;
       ep->col_sumsq[c] += (double)v * v;
@@ -19,13 +22,14 @@ void gk_f32_gemm_ref(size_t m, size_t n, size_t k, const gk_operand *a, const gk
                      const gk_output *c, const gk_epilogue *ep) {
   int accumulate = ep && ep->accumulate;
   for (size_t i = 0; i < m; i++) {
-    float *row = c->data + gk_rowmap_off(&c->rows, i);
+    size_t off = gk_rowmap_off(&c->rows, i);
+    float *row = c->data + off;
     for (size_t j = 0; j < n; j++) {
       float acc = 0.0f;
       for (size_t p = 0; p < k; p++) acc += gk_operand_at(a, i, p) * gk_operand_at(b, p, j);
       row[j] = accumulate ? row[j] + acc : acc;
     }
-    epilogue_ref(row, n, ep);
+    epilogue_ref(c->data, off, n, ep);
   }
 }
 
@@ -50,7 +54,7 @@ void gk_f32_deconv4s2_forward_ref(int n, int h, int w, int cin, int cout, const 
               for (int co = 0; co < cout; co++) out[co] += in[ci] * wr[co];
             }
           }
-  for (size_t p = 0; p < (size_t)n * oh * ow; p++) epilogue_ref(y + p * cout, cout, ep);
+  for (size_t p = 0; p < (size_t)n * oh * ow; p++) epilogue_ref(y, p * cout, cout, ep);
 }
 
 void gk_f32_deconv4s2_backward_data_ref(int n, int h, int w, int cin, int cout, const float *dy,
@@ -116,7 +120,7 @@ void gk_f32_conv4s2_forward_ref(int n, int h, int w, int cin, int cout, const fl
             }
           out[co] = (ep && ep->accumulate) ? out[co] + acc : acc;
         }
-        epilogue_ref(out, cout, ep);
+        epilogue_ref(y, (size_t)(out - y), cout, ep);
       }
 }
 
@@ -173,7 +177,7 @@ void gk_f32_dense_forward_ref(int n, int kin, int kout, const float *x, const fl
       for (int p = 0; p < kin; p++) acc += x[(size_t)i * kin + p] * wgt[(size_t)p * kout + j];
       out[j] = (ep && ep->accumulate) ? out[j] + acc : acc;
     }
-    epilogue_ref(out, kout, ep);
+    epilogue_ref(y, (size_t)i * kout, kout, ep);
   }
 }
 

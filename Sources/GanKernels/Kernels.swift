@@ -70,14 +70,18 @@ public struct Epilogue {
   public var bias: UnsafePointer<Float>?
   public var activation: Activation
   public var statistics: (sum: UnsafeMutablePointer<Double>, sumOfSquares: UnsafeMutablePointer<Double>)?
+  /// Also write each output as a uint8 pixel, round(clamp((v + 1) * 127.5)), at the same offset.
+  public var pixels: UnsafeMutablePointer<UInt8>?
 
   public init(accumulate: Bool = false, bias: UnsafePointer<Float>? = nil,
               activation: Activation = .none,
-              statistics: (sum: UnsafeMutablePointer<Double>, sumOfSquares: UnsafeMutablePointer<Double>)? = nil) {
+              statistics: (sum: UnsafeMutablePointer<Double>, sumOfSquares: UnsafeMutablePointer<Double>)? = nil,
+              pixels: UnsafeMutablePointer<UInt8>? = nil) {
     self.accumulate = accumulate
     self.bias = bias
     self.activation = activation
     self.statistics = statistics
+    self.pixels = pixels
   }
 
   public static let plain = Epilogue()
@@ -90,6 +94,7 @@ public struct Epilogue {
     ep.slope = activation.slope
     ep.col_sum = statistics?.sum
     ep.col_sumsq = statistics?.sumOfSquares
+    ep.u8 = pixels
     return withUnsafePointer(to: &ep) { body($0) }
   }
 }

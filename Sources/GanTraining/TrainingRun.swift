@@ -22,7 +22,8 @@ public struct RunOptions {
   /// Batches of the BN re-estimation pass before `generator.safetensors` is written.
   public var reestimationBatches: Int = 50
   public var installSignalHandlers: Bool = true
-  public var log: (String) -> Void = { print($0) }
+  /// Progress and notices; the default prints and flushes (stdout may be a pipe or a file).
+  public var log: (String) -> Void = { print($0); fflush(stdout) }
   public init() {}
 }
 

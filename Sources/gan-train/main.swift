@@ -112,7 +112,7 @@ struct GanTrain: ParsableCommand {
     let arch = try Architecture(imageSize: imageSize, nz: nz, ngf: ngf, ndf: ndf, nc: nc)
     let seed = manualSeed ?? UInt64.random(in: 0...UInt64(UInt32.max))
     print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threads ?? Kernels.defaultThreads), kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
-    let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc, cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory) { print($0) }
+    let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc, cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory) { print($0); fflush(stdout) }
     if dataset.skipped > 0 {
       print("warning: \(dataset.skipped) unreadable files skipped; first: \(dataset.skippedExamples.joined(separator: "; "))")
     }

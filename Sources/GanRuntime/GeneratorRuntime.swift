@@ -1,0 +1,172 @@
+import GanKernels
+import GanModel
+
+/// The latent of image `index` under `seed`: a pure function of (seed, index) (Philox4x32-10
+/// stream `index`), so image i is the same whatever the batch, the first index or the threads.
+public func latent(seed: UInt64, index: Int, into out: UnsafeMutablePointer<Float>, nz: Int) {
+  var r = Philox4x32(seed: seed, stream: UInt64(index))
+  r.fillNormal(UnsafeMutableBufferPointer(start: out, count: nz))
+}
+
+/// A DCGAN generator planned once for inference: BatchNorm folded into the weights and a bias,
+/// weights in the kernels' layouts, one arena (two ping-pong activation buffers and a workspace)
+/// sized for `maxBatch`. `generate` allocates nothing.
+public final class GeneratorRuntime {
+  public let architecture: Architecture
+  public let maxBatch: Int
+  public let threads: Int
+  /// Where the model came from and how its tensors were named.
+  public let path: String
+  public let namePrefix: String
+
+  private let weights: [UnsafeMutablePointer<Float>]
+  private let biases: [UnsafeMutablePointer<Float>]
+  private let ping: UnsafeMutablePointer<Float>
+  private let pong: UnsafeMutablePointer<Float>
+  private let workspace: UnsafeMutableRawPointer
+  private let arena: Arena
+
+  /// Floats per image of the output (S * S * nc), NHWC.
+  public var imageElements: Int { architecture.imageSize * architecture.imageSize * architecture.nc }
+
+  /// Loads and validates a generator file written by gan-train, or a PyTorch DCGAN `state_dict`
+  /// saved with safetensors (`main.N.` or bare `N.` names; a `G.` prefix is accepted too).
+  public init(path: String, maxBatch: Int, threads: Int) throws {
+    precondition(maxBatch > 0 && threads > 0)
+    let file = try SafeTensorsFile(path: path)
+    let (arch, prefix) = try GeneratorRuntime.inferArchitecture(file)
+    self.path = path
+    architecture = arch
+    namePrefix = prefix
+    self.maxBatch = maxBatch
+    self.threads = threads
+    let L = arch.layerCount
+    let spec = arch.generatorSpec
+    // Largest activation (NHWC floats) and workspace over the layers.
+    var maxElements = 0, ws = 0
+    for i in 0..<L {
+      let s = arch.generatorSize(i)
+      maxElements = max(maxElements, maxBatch * s * s * arch.generatorChannels(i))
+      if i == 0 {
+        ws = max(ws, Dense.workspaceBytes(batch: maxBatch, inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0), threads: threads))
+      } else {
+        let h = arch.generatorSize(i - 1)
+        ws = max(ws, Deconv4s2.workspaceBytes(ConvShape(batch: maxBatch, height: h, width: h, inChannels: arch.generatorInputChannels(i),
+                                                        outChannels: arch.generatorChannels(i)), threads: threads))
+      }
+    }
+    let counts = (0..<L).map { spec.parameter(named: "main.\(spec.convIndex[$0]).weight")!.count }
+    // Biases: the projection's is per (ky, kx, channel) so the dense epilogue can use it.
+    let biasCounts = (0..<L).map { $0 == 0 ? 16 * arch.generatorChannels(0) : arch.generatorChannels($0) }
+    let workspaceBytes = ws, activationElements = maxElements
+    let built = Arena.build { a in
+      (counts.map { a.floats($0) }, biasCounts.map { a.floats($0) }, a.floats(activationElements), a.floats(activationElements),
+       a.raw(workspaceBytes))
+    }
+    arena = built.arena
+    (weights, biases, ping, pong, workspace) = built.value
+    try loadAndFold(file, spec: spec)
+  }
+
+  /// Weights in the internal layout, scaled per output channel by gamma / sqrt(var + eps), and
+  /// bias = beta - mean * gamma / sqrt(var + eps) (zero for the last layer).
+  private func loadAndFold(_ file: SafeTensorsFile, spec: NetworkSpec) throws {
+    let a = architecture, L = a.layerCount
+    for i in 0..<L {
+      let wSpec = spec.parameter(named: "main.\(spec.convIndex[i]).weight")!
+      let raw = try file.floats(namePrefix + "\(spec.convIndex[i]).weight", shape: wSpec.layout.torchShape)
+      raw.withUnsafeBufferPointer { wSpec.layout.fromTorch($0.baseAddress!, to: weights[i]) }
+      let cout = a.generatorChannels(i)
+      var scale = [Float](repeating: 1, count: cout), shift = [Float](repeating: 0, count: cout)
+      if let bn = spec.bnIndex[i] {
+        let p = namePrefix + "\(bn)."
+        let gamma = try file.floats(p + "weight", shape: [cout]), beta = try file.floats(p + "bias", shape: [cout])
+        let mean = try file.floats(p + "running_mean", shape: [cout]), variance = try file.floats(p + "running_var", shape: [cout])
+        for c in 0..<cout {
+          guard variance[c] >= 0, variance[c].isFinite else {
+            throw ModelError.invalidFile(path: path, reason: "\(p)running_var[\(c)] is \(variance[c])")
+          }
+          scale[c] = gamma[c] / (variance[c] + 1e-5).squareRoot()
+          shift[c] = beta[c] - mean[c] * scale[c]
+        }
+      }
+      // Output channel is the innermost index of every internal weight layout.
+      let w = weights[i]
+      for e in 0..<wSpec.count { w[e] *= scale[e % cout] }
+      let positions = i == 0 ? 16 : 1
+      for p in 0..<positions { for c in 0..<cout { biases[i][p * cout + c] = shift[c] } }
+    }
+  }
+
+  /// Generates `count` images (count <= maxBatch) from latents (count, nz).
+  /// output: NHWC floats in [-1, 1] (count * imageElements), and/or pixels: NHWC uint8.
+  public func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
+                       pixels: UnsafeMutablePointer<UInt8>?) {
+    precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
+    let a = architecture, L = a.layerCount
+    var x: UnsafePointer<Float> = latents
+    var buffers = (ping, pong)
+    for i in 0..<L {
+      let last = i == L - 1
+      let y = last ? (output ?? buffers.0) : buffers.0
+      let ep = Epilogue(bias: biases[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
+      if i == 0 {
+        Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x, weights: weights[0],
+                      y: y, epilogue: ep, workspace: workspace, threads: threads)
+      } else {
+        let h = a.generatorSize(i - 1)
+        Deconv4s2.forward(ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
+                                    outChannels: a.generatorChannels(i)),
+                          x: x, weights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+      }
+      x = UnsafePointer(y)
+      buffers = (buffers.1, buffers.0)
+    }
+  }
+
+  // MARK: - Architecture from tensor shapes
+
+  static func inferArchitecture(_ f: SafeTensorsFile) throws -> (Architecture, String) {
+    func bad(_ r: String) -> ModelError { .invalidFile(path: f.path, reason: r) }
+    // The prefix before the layer index: "main.", "", "G.main.", "module.main." ...
+    let candidates = ["main.", "", "G.main.", "module.main.", "netG.main."]
+    var chosen: String?
+    for p in candidates where f.entry(p + "0.weight") != nil { chosen = p; break }
+    guard let prefix = chosen else {
+      throw bad("missing tensor \"main.0.weight\" (not a DCGAN generator: no first ConvTranspose2d weight)")
+    }
+    var layers: [[Int]] = []
+    var idx = 0
+    while let e = f.entry(prefix + "\(idx).weight"), e.shape.count == 4 {
+      guard e.dtype == .F32 else { throw bad("tensor \"\(e.name)\" is \(e.dtype.rawValue), expected F32") }
+      layers.append(e.shape)
+      idx += 3
+    }
+    let L = layers.count
+    guard (4...6).contains(L) else {
+      throw bad("shape not a DCGAN generator: \(L) ConvTranspose2d layers found at \(prefix)0, \(prefix)3, ... (32/64/128 px need 4/5/6)")
+    }
+    let nz = layers[0][0], nc = layers[L - 1][1], ngf = layers[L - 2][1]
+    let arch: Architecture
+    do { arch = try Architecture(imageSize: 4 << (L - 1), nz: nz, ngf: ngf, ndf: ngf, nc: nc) } catch {
+      throw bad("shape not a DCGAN generator: \(error)")
+    }
+    for i in 0..<L {
+      let want = [arch.generatorInputChannels(i), arch.generatorChannels(i), 4, 4]
+      guard layers[i] == want else {
+        throw bad("shape not a DCGAN generator: \(prefix)\(3 * i).weight has shape \(layers[i]), expected \(want) for \(arch)")
+      }
+      if i < L - 1 {
+        for t in ["weight", "bias", "running_mean", "running_var"] {
+          let name = prefix + "\(3 * i + 1).\(t)"
+          guard let e = f.entry(name) else { throw bad("missing tensor \"\(name)\"") }
+          guard e.dtype == .F32 else { throw bad("tensor \"\(name)\" is \(e.dtype.rawValue), expected F32") }
+          guard e.shape == [arch.generatorChannels(i)] else {
+            throw bad("tensor \"\(name)\" has shape \(e.shape), expected [\(arch.generatorChannels(i))]")
+          }
+        }
+      }
+    }
+    return (arch, prefix)
+  }
+}

@@ -1,0 +1,209 @@
+import CMallocCounter
+import Foundation
+import GanKernels
+import GanModel
+import GanRuntime
+import XCTest
+
+let fixtureDir = String(#filePath[..<#filePath.lastIndex(of: "/")!]) + "/Fixtures"
+
+func nchwToNHWC(_ v: [Float], n: Int, c: Int, h: Int, w: Int) -> [Float] {
+  var out = [Float](repeating: 0, count: v.count)
+  for i in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
+    out[((i * h + y) * w + x) * c + ch] = v[((i * c + ch) * h + y) * w + x]
+  }}}}
+  return out
+}
+
+func maxAbs(_ a: [Float], _ b: [Float]) -> Float {
+  precondition(a.count == b.count)
+  return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}
+
+final class GeneratorRuntimeTests: XCTestCase {
+  func generate(_ r: GeneratorRuntime, _ z: [Float], count: Int, batch: Int) -> (images: [Float], pixels: [UInt8]) {
+    var images = [Float](repeating: 0, count: count * r.imageElements)
+    var pixels = [UInt8](repeating: 0, count: count * r.imageElements)
+    z.withUnsafeBufferPointer { zp in images.withUnsafeMutableBufferPointer { ip in pixels.withUnsafeMutableBufferPointer { pp in
+      var i = 0
+      while i < count {
+        let n = min(batch, count - i)
+        r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n, output: ip.baseAddress! + i * r.imageElements,
+                   pixels: pp.baseAddress! + i * r.imageElements)
+        i += n
+      }
+    }}}
+    return (images, pixels)
+  }
+
+  /// Eval-mode PyTorch outputs (BN folded here) within 1e-4 max abs, for main.N. and bare N. names.
+  func testMatchesPyTorchEvalMode() throws {
+    for (size, nc) in [(32, 1), (64, 3)] {
+      let r = try GeneratorRuntime(path: fixtureDir + "/g\(size).safetensors", maxBatch: 4, threads: 2)
+      XCTAssertEqual(r.architecture.imageSize, size)
+      XCTAssertEqual(r.architecture.nc, nc)
+      XCTAssertEqual(r.namePrefix, size == 32 ? "main." : "")
+      let (z, zs) = try NPY.readFloat32(path: fixtureDir + "/z\(size).npy")
+      let (want, ws) = try NPY.readFloat32(path: fixtureDir + "/out\(size).npy")
+      let got = generate(r, z, count: zs[0], batch: 4)
+      let err = maxAbs(got.images, nchwToNHWC(want, n: ws[0], c: ws[1], h: ws[2], w: ws[3]))
+      print("gan-gen vs PyTorch \(size) px: max abs error \(err)")
+      XCTAssertLessThanOrEqual(err, 1e-4, "\(size) px max abs error")
+      // Pixels are the float output rounded as the reference conversion does.
+      var ref = [UInt8](repeating: 0, count: got.images.count)
+      ElementwiseReference.toUInt8(count: got.images.count, src: got.images, dst: &ref)
+      XCTAssertEqual(got.pixels, ref, "\(size) px pixels")
+    }
+  }
+
+  func testBitwiseIdenticalForAnyThreadCountAndBatch() throws {
+    let path = fixtureDir + "/g64.safetensors"
+    let count = 70
+    var z = [Float](repeating: 0, count: count * 32)
+    for i in 0..<count { z.withUnsafeMutableBufferPointer { latent(seed: 9, index: i, into: $0.baseAddress! + i * 32, nz: 32) } }
+    var reference: (images: [Float], pixels: [UInt8])?
+    for threads in [1, 2] {
+      for batch in [1, 7, 64] {
+        let r = try GeneratorRuntime(path: path, maxBatch: batch, threads: threads)
+        let got = generate(r, z, count: count, batch: batch)
+        if let ref = reference {
+          XCTAssert(got.images == ref.images, "floats differ: threads \(threads) batch \(batch)")
+          XCTAssert(got.pixels == ref.pixels, "pixels differ: threads \(threads) batch \(batch)")
+        } else {
+          reference = got
+        }
+      }
+    }
+  }
+
+  func testGenerateAllocatesNothing() throws {
+    let r = try GeneratorRuntime(path: fixtureDir + "/g32.safetensors", maxBatch: 8, threads: 2)
+    let z = UnsafeMutablePointer<Float>.allocate(capacity: 8 * 100)
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: 8 * r.imageElements)
+    let px = UnsafeMutablePointer<UInt8>.allocate(capacity: 8 * r.imageElements)
+    defer { z.deallocate(); out.deallocate(); px.deallocate() }
+    for i in 0..<8 { latent(seed: 1, index: i, into: z + i * 100, nz: 100) }
+    r.generate(latents: z, count: 8, output: out, pixels: px)
+    let before = gmc_allocations()
+    for c in 0..<100 { r.generate(latents: z, count: 1 + c % 8, output: out, pixels: px) }
+    XCTAssertEqual(gmc_allocations() - before, 0, "heap allocations in 100 generate calls")
+  }
+
+  func testLatentsArePureFunctionsOfSeedAndIndex() {
+    var a = [Float](repeating: 0, count: 100), b = a, c = a
+    latent(seed: 3, index: 17, into: &a, nz: 100)
+    latent(seed: 3, index: 17, into: &b, nz: 100)
+    latent(seed: 3, index: 18, into: &c, nz: 100)
+    XCTAssertEqual(a, b)
+    XCTAssertNotEqual(a, c)
+  }
+}
+
+/// gan-gen as users run it.
+final class GanGenCLITests: XCTestCase {
+  var dir = ""
+  override func setUp() {
+    dir = NSTemporaryDirectory() + "gan-gen-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+  var executable: String {
+    var url = Bundle(for: GanGenCLITests.self).bundleURL
+    while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("gan-gen").path
+  }
+
+  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+
+  func testLatentsInRawOutMatchesPyTorch() throws {
+    for size in [32, 64] {
+      let r = try run(["--model", fixtureDir + "/g\(size).safetensors", "--latents", fixtureDir + "/z\(size).npy",
+                       "--save-raw", dir + "/raw\(size).npy", "--out", dir + "/png\(size)", "--batch", "3"])
+      XCTAssertEqual(r.status, 0, r.err)
+      let (got, gs) = try NPY.readFloat32(path: dir + "/raw\(size).npy")
+      let (want, ws) = try NPY.readFloat32(path: fixtureDir + "/out\(size).npy")
+      XCTAssertEqual(gs, ws)
+      XCTAssertLessThanOrEqual(maxAbs(got, want), 1e-4, "\(size) px via the CLI")
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/png\(size)").count, 10)
+    }
+  }
+
+  func testImageIIsTheSameWhateverTheBatchAndFirstIndex() throws {
+    let m = fixtureDir + "/g64.safetensors"
+    XCTAssertEqual(try run(["--model", m, "--count", "5", "--out", dir + "/a", "--threads", "1"]).status, 0)
+    XCTAssertEqual(try run(["--model", m, "--count", "2", "--first-index", "3", "--batch", "1", "--out", dir + "/b"]).status, 0)
+    for i in [3, 4] {
+      let name = String(format: "image_%06d.png", i)
+      XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a/" + name), FileManager.default.contents(atPath: dir + "/b/" + name), name)
+    }
+    let g = try run(["--model", m, "--count", "12", "--grid", "4", "--out", dir + "/grid.png"])
+    XCTAssertEqual(g.status, 0, g.err)
+    XCTAssert(FileManager.default.fileExists(atPath: dir + "/grid.png"))
+    let i = try run(["--model", m, "--interpolate", "slerp", "--steps", "5", "--grid", "5", "--out", dir + "/walk.png"])
+    XCTAssertEqual(i.status, 0, i.err)
+    let b = try run(["--model", m, "--bench", "--batch", "2", "--count", "4"])
+    XCTAssertEqual(b.status, 0, b.err)
+    XCTAssert(b.out.contains("latency per call (ms): p50"), b.out)
+  }
+
+  func header(_ json: String, data: Int) -> Data {
+    let h = Array(json.utf8)
+    var out: [UInt8] = []
+    withUnsafeBytes(of: UInt64(h.count).littleEndian) { out.append(contentsOf: $0) }
+    return Data(out + h + [UInt8](repeating: 0, count: data))
+  }
+
+  func testBadFilesGiveOneErrorLineAndStatus1() throws {
+    let good = try Data(contentsOf: URL(fileURLWithPath: fixtureDir + "/g32.safetensors"))
+    let goodHeaderLength = Int(good[0]) | Int(good[1]) << 8 | Int(good[2]) << 16
+    var json = String(decoding: good[8..<(8 + goodHeaderLength)], as: UTF8.self)
+    let wrongDtype = json.replacingOccurrences(of: "\"main.3.weight\":{\"dtype\":\"F32\"", with: "\"main.3.weight\":{\"dtype\":\"I32\"")
+    json = json.trimmingCharacters(in: .whitespaces)
+    func withHeader(_ h: String) -> Data {
+      var b = Array(h.utf8)
+      while b.count < goodHeaderLength { b.append(0x20) }
+      var d = Data(good.prefix(8)); d.append(Data(b)); d.append(good.suffix(from: 8 + goodHeaderLength))
+      return d
+    }
+    let missing = json.replacingOccurrences(of: "\"main.4.running_var\"", with: "\"main.4.running_vaX\"")
+    let notDCGAN = header(#"{"main.0.weight":{"dtype":"F32","shape":[4,4,4,4],"data_offsets":[0,1024]}}"#, data: 1024)
+    let overlap = header(#"{"main.0.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"main.1.weight":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: 16)
+    let cases: [(String, Data?, String)] = [
+      ("truncated", good.prefix(good.count / 2), "outside"),
+      ("header-past-end", Data([0x00, 0x10, 0, 0, 0, 0, 0, 0]) + Data("{}".utf8), "runs past the end"),
+      ("malformed-json", header("{\"main.0.weight\": {", data: 0), "not valid JSON"),
+      ("wrong-dtype", wrongDtype == json ? nil : withHeader(wrongDtype), "is I32, expected F32"),
+      ("missing-tensor", withHeader(missing), "missing tensor \"main.4.running_var\""),
+      ("not-a-dcgan", notDCGAN, "not a DCGAN"),
+      ("overlap", overlap, "overlap"),
+      ("empty", Data(), "empty file"),
+    ]
+    for (name, data, fragment) in cases {
+      guard let data = data else { XCTFail("\(name): could not build the case"); continue }
+      let path = dir + "/\(name).safetensors"
+      FileManager.default.createFile(atPath: path, contents: data)
+      let r = try run(["--model", path, "--count", "1", "--out", dir + "/o"])
+      XCTAssertEqual(r.status, 1, "\(name): \(r.err)")
+      let lines = r.err.split(separator: "\n")
+      XCTAssertEqual(lines.count, 1, "\(name): \(r.err)")
+      XCTAssert(r.err.hasPrefix("gan-gen: \(path): "), "\(name): \(r.err)")
+      XCTAssert(r.err.contains(fragment), "\(name): expected '\(fragment)' in \(r.err)")
+    }
+    let d = try run(["--model", dir, "--count", "1"])
+    XCTAssertEqual(d.status, 1)
+    XCTAssert(d.err.contains("not a regular file"), d.err)
+    XCTAssertEqual(d.err.split(separator: "\n").count, 1)
+  }
+}
