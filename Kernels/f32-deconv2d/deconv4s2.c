@@ -102,3 +102,36 @@ void gk_f32_deconv4s2_backward_weights(int n, int h, int w, int cin, int cout, c
     gk_f32_gemm(4 * (size_t)cin, cout, pix, &A, &B, &C, &ep, workspace, threads);
   }
 }
+
+size_t gk_f32_deconv4s2_packed_floats(int cin, int cout) {
+  return 4 * gk_f32_gemm_packed_b_floats(4 * (size_t)cin, (size_t)cout);
+}
+
+void gk_f32_deconv4s2_pack_weights(int cin, int cout, const float *wgt, float *packed) {
+  size_t per = gk_f32_gemm_packed_b_floats(4 * (size_t)cin, (size_t)cout);
+  for (int phase = 0; phase < 4; phase++) {
+    gk_operand B; memset(&B, 0, sizeof B);
+    B.kind = GK_OPERAND_MATRIX; B.data = wgt; B.col_stride = 1;
+    B.rows = phase_weight_rows(cin, cout, phase >> 1, phase & 1);
+    gk_f32_gemm_pack_b(&B, 4 * (size_t)cin, (size_t)cout, packed + phase * per);
+  }
+}
+
+void gk_f32_deconv4s2_forward_packed(int n, int h, int w, int cin, int cout, const float *x,
+                                     const float *packed, const gk_epilogue *ep, float *y,
+                                     void *workspace, int threads) {
+  size_t pix = (size_t)n * h * w, k = 4 * (size_t)cin;
+  size_t per = gk_f32_gemm_packed_b_floats(k, (size_t)cout);
+  for (int phase = 0; phase < 4; phase++) {
+    int a = phase >> 1, b = phase & 1;
+    gk_operand A; memset(&A, 0, sizeof A);
+    A.kind = GK_OPERAND_WINDOW; A.data = x;
+    phase_window(&A.win, h, w, cin, a, b);
+    gk_operand B; memset(&B, 0, sizeof B);
+    B.kind = GK_OPERAND_PACKED; B.data = packed + phase * per;
+    B.packed_k = k; B.packed_n = (size_t)cout;
+    B.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+    gk_output C = {y, phase_output_rows(h, w, cout, a, b)};
+    gk_f32_gemm(pix, cout, k, &A, &B, &C, ep, workspace, threads);
+  }
+}

@@ -34,3 +34,23 @@ void gk_f32_dense_backward_weights(int n, int kin, int kout, const float *x, con
   ep.accumulate = accumulate;
   gk_f32_gemm(kin, kout, n, &A, &B, &C, &ep, workspace, threads);
 }
+
+size_t gk_f32_dense_packed_floats(int kin, int kout) {
+  return gk_f32_gemm_packed_b_floats((size_t)kin, (size_t)kout);
+}
+
+void gk_f32_dense_pack_weights(int kin, int kout, const float *wgt, float *packed) {
+  gk_operand B = gk_operand_matrix(wgt, (size_t)kout);
+  gk_f32_gemm_pack_b(&B, (size_t)kin, (size_t)kout, packed);
+}
+
+void gk_f32_dense_forward_packed(int n, int kin, int kout, const float *x, const float *packed,
+                                 const gk_epilogue *ep, float *y, void *workspace, int threads) {
+  gk_operand A = gk_operand_matrix(x, (size_t)kin);
+  gk_operand B; memset(&B, 0, sizeof B);
+  B.kind = GK_OPERAND_PACKED; B.data = packed;
+  B.packed_k = (size_t)kin; B.packed_n = (size_t)kout;
+  B.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+  gk_output C = gk_output_dense(y, (size_t)kout);
+  gk_f32_gemm(n, kout, kin, &A, &B, &C, ep, workspace, threads);
+}

@@ -1,4 +1,5 @@
 // AVX2 + FMA 6x16 micro-kernel: 12 ymm accumulators, 2 B loads and 6 broadcasts per k step.
+// B panels may be caller-packed weights of any alignment: loads are vmovups.
 // The k loop is inline assembly with a fixed register assignment (ymm0-11 accumulators, ymm12-13
 // B, ymm14-15 broadcasts): compilers spill one accumulator at 16 live ymm registers, which puts a
 // store-forwarding chain into every step (36 instead of ~90 GFLOP/s per core here).
@@ -27,8 +28,8 @@ void gk_f32_gemm_ukernel_6x16__avx2(size_t kc, const float *a, const float *b, f
       "jz 2f\n\t"
       ".p2align 5\n"
       "1:\n\t"
-      "vmovaps (%[b]), %%ymm12\n\t"
-      "vmovaps 32(%[b]), %%ymm13\n\t"
+      "vmovups (%[b]), %%ymm12\n\t"
+      "vmovups 32(%[b]), %%ymm13\n\t"
       "vbroadcastss (%[a]), %%ymm14\n\t"
       "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
       "vfmadd231ps %%ymm13, %%ymm14, %%ymm1\n\t"

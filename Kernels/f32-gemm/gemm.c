@@ -53,8 +53,15 @@ static float window_at(const gk_window *w, const float *x, size_t m, size_t k) {
   return x[(((size_t)img * w->h + y) * w->w + xx) * w->c + ci];
 }
 
+static float packed_at(const gk_operand *op, size_t k, size_t n) {
+  size_t nr = (size_t)op->packed_nr, npad = round_up(op->packed_n, nr);
+  size_t k0 = k / GK_KC * GK_KC, kc = op->packed_k - k0 < GK_KC ? op->packed_k - k0 : GK_KC;
+  return op->data[k0 * npad + (n / nr) * kc * nr + (k - k0) * nr + n % nr];
+}
+
 float gk_operand_at(const gk_operand *op, size_t r, size_t c) {
   switch (op->kind) {
+    case GK_OPERAND_PACKED: return packed_at(op, r, c);
     case GK_OPERAND_WINDOW: return window_at(&op->win, op->data, r, c);
     case GK_OPERAND_WINDOW_T: return window_at(&op->win, op->data, c, r);
     default: return op->data[gk_rowmap_off(&op->rows, r) + c * op->col_stride];
@@ -179,6 +186,27 @@ static void pack_b(const gk_operand *b, size_t n, size_t n0, int nr, size_t k0, 
   }
 }
 
+size_t gk_f32_gemm_packed_b_floats(size_t k, size_t n) {
+  return k * round_up(n, (size_t)gk_gemm_variant_at(gk_gemm_selected_variant())->nr);
+}
+
+gk_operand gk_f32_gemm_pack_b(const gk_operand *b, size_t k, size_t n, float *packed) {
+  int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+  size_t npad = round_up(n, (size_t)nr);
+  for (size_t pc = 0; pc < k; pc += GK_KC) {
+    size_t kc = k - pc < GK_KC ? k - pc : GK_KC;
+    for (size_t p = 0; p * nr < n; p++) pack_b(b, n, p * nr, nr, pc, kc, packed + pc * npad + p * kc * nr);
+  }
+  gk_operand op;
+  memset(&op, 0, sizeof op);
+  op.kind = GK_OPERAND_PACKED;
+  op.data = packed;
+  op.packed_k = k;
+  op.packed_n = n;
+  op.packed_nr = nr;
+  return op;
+}
+
 // MARK: - Epilogue
 
 static void epilogue_rows(float *const *rows, uint8_t *const *u8rows, int mvalid, int nvalid,
@@ -259,6 +287,7 @@ static void gemm_barrier(int nth) {
 static void gemm_thread(const gemm_call *g, int tid, int nth) {
   const gk_gemm_variant *v = g->v;
   const int swapped = g->swapped;
+  const int b_packed = g->b->kind == GK_OPERAND_PACKED;
   const size_t m = g->m, n = g->n, k = g->k, mc = g->mc, mblocks = g->mblocks;
   // Rows and columns of the product the micro-kernel sees.
   const size_t rows_total = swapped ? n : m, cols_total = swapped ? m : n;
@@ -288,14 +317,16 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
       size_t kc = k == 0 ? 0 : (k - pc < GK_KC ? k - pc : GK_KC);
       int last = pc + GK_KC >= kstep;
       int load = pc > 0 || accumulate || k == 0;
-      if (kc > 0) {
+      if (kc > 0 && !b_packed) {
         for (size_t p = (size_t)tid; p < npan; p += (size_t)nth) {
           float *dst = g->bpack + p * kc * nr;
           if (swapped) pack_a(g->a, m, jc + p * nr, nr, pc, kc, dst);
           else pack_b(g->b, n, jc + p * nr, nr, pc, kc, dst);
         }
+        gemm_barrier(nth);
       }
-      gemm_barrier(nth);
+      // Panels of this k block: packed here, or read in place from prepacked weights.
+      const float *bblock = b_packed ? g->b->data + pc * round_up(n, (size_t)nr) + (jc / nr) * kc * nr : g->bpack;
       for (size_t task = (size_t)tid; task < mblocks * nchunks; task += (size_t)nth) {
         size_t ib = task / nchunks, ic = task % nchunks;
         size_t m0 = ib * mc;
@@ -328,7 +359,7 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
               if (ep && ep->u8) u8rows[r] = ep->u8 + off;
             }
             if (kc > 0) {
-              const float *ap = apack + q * kc * mr, *bp = g->bpack + p * kc * nr;
+              const float *ap = apack + q * kc * mr, *bp = bblock + p * kc * nr;
               if (!swapped && mvalid == mr && nvalid == nr) {
                 v->ukernel(kc, ap, bp, rows, load);
               } else {
@@ -368,7 +399,7 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
         }
       }
       // The next k block repacks B; it must not start while others still read this one.
-      gemm_barrier(nth);
+      if (!b_packed) gemm_barrier(nth);
     }
   }
   if (want_stats) {
@@ -395,7 +426,12 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
   // A narrow output (fewer than half an NR of columns) over many rows runs swapped; the choice
   // depends on the shape only, never on the thread count.
   g.swapped = 2 * n < (size_t)v->nr && m >= (size_t)v->nr && GK_STAT_ROWS % v->nr == 0 &&
-              v->nr <= GK_NR_MAX && v->mr <= GK_MR_MAX;
+              v->nr <= GK_NR_MAX && v->mr <= GK_MR_MAX && b->kind != GK_OPERAND_PACKED;
+  if (b->kind == GK_OPERAND_PACKED && (b->packed_nr != v->nr || b->packed_k != k || b->packed_n != n)) {
+    // Packed for another variant or shape: fall back to the reference rather than misread it.
+    gk_f32_gemm_ref(m, n, k, a, b, c, ep);
+    return;
+  }
   size_t rows_total = g.swapped ? n : m, cols_total = g.swapped ? m : n;
   size_t ncb = round_up(cols_total < GK_NC_MAX ? cols_total : GK_NC_MAX, GK_NR_MAX);
   char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);

@@ -52,6 +52,7 @@ enum {
   GK_OPERAND_MATRIX = 0,    ///< element(r, c) = data[rowmap(r) + c * col_stride]
   GK_OPERAND_WINDOW = 1,    ///< element(r, c) = im2col(win)[r][c]
   GK_OPERAND_WINDOW_T = 2,  ///< element(r, c) = im2col(win)[c][r] (transposed window)
+  GK_OPERAND_PACKED = 3,    ///< a B operand already in micro-kernel panels (gk_f32_gemm_pack_b)
 };
 
 typedef struct gk_operand {
@@ -60,6 +61,8 @@ typedef struct gk_operand {
   gk_rowmap rows;     // MATRIX only
   size_t col_stride;  // MATRIX only
   gk_window win;      // WINDOW, WINDOW_T
+  size_t packed_k, packed_n;  // PACKED: the matrix's shape
+  int packed_nr;              // PACKED: panel width it was packed for
 } gk_operand;
 
 /// Output rows go through a rowmap; columns are contiguous.
@@ -115,6 +118,12 @@ void gk_f32_gemm(size_t m, size_t n, size_t k, const gk_operand *a, const gk_ope
 void gk_f32_gemm_ref(size_t m, size_t n, size_t k, const gk_operand *a, const gk_operand *b,
                      const gk_output *c, const gk_epilogue *ep);
 
+/// Weights packed once (inference plans): B (k x n) in the selected variant's panel layout, read
+/// in place by gk_f32_gemm instead of being packed on every call. Layout: for each KC block of k,
+/// for each NR-wide panel of n, kc x NR floats (zero-padded past n).
+size_t gk_f32_gemm_packed_b_floats(size_t k, size_t n);
+gk_operand gk_f32_gemm_pack_b(const gk_operand *b, size_t k, size_t n, float *packed);
+
 /// Descriptor helpers.
 gk_rowmap gk_rowmap_dense(size_t ld);
 gk_operand gk_operand_matrix(const float *data, size_t ld);            // row-major, ld >= cols
@@ -159,6 +168,18 @@ void gk_f32_dense_backward_data(int n, int kin, int kout, const float *dy, const
                                 float *dx, void *workspace, int threads);
 void gk_f32_dense_backward_weights(int n, int kin, int kout, const float *x, const float *dy,
                                    float *dw, int accumulate, void *workspace, int threads);
+
+/// Inference with packed weights: the four phase matrices of a ConvTranspose2d(4, 2, 1), and a
+/// dense layer's matrix, packed once; the forward passes then read them in place.
+size_t gk_f32_deconv4s2_packed_floats(int cin, int cout);
+void gk_f32_deconv4s2_pack_weights(int cin, int cout, const float *wgt, float *packed);
+void gk_f32_deconv4s2_forward_packed(int n, int h, int w, int cin, int cout, const float *x,
+                                     const float *packed, const gk_epilogue *ep, float *y,
+                                     void *workspace, int threads);
+size_t gk_f32_dense_packed_floats(int kin, int kout);
+void gk_f32_dense_pack_weights(int kin, int kout, const float *wgt, float *packed);
+void gk_f32_dense_forward_packed(int n, int kin, int kout, const float *x, const float *packed,
+                                 const gk_epilogue *ep, float *y, void *workspace, int threads);
 
 // Direct (textbook) references of the layer kernels: scatter/gather loops, no GEMM.
 void gk_f32_deconv4s2_forward_ref(int n, int h, int w, int cin, int cout, const float *x,

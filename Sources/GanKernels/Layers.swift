@@ -81,6 +81,25 @@ public enum Deconv4s2 {
   }
 }
 
+extension Deconv4s2 {
+  /// Floats of the four phase weight matrices packed for the selected GEMM variant.
+  public static func packedCount(inChannels: Int, outChannels: Int) -> Int {
+    gk_f32_deconv4s2_packed_floats(Int32(inChannels), Int32(outChannels))
+  }
+  /// Packs KKIO weights once (inference plans); repack if the GEMM variant is forced to another.
+  public static func packWeights(inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
+                                 into packed: UnsafeMutablePointer<Float>) {
+    gk_f32_deconv4s2_pack_weights(Int32(inChannels), Int32(outChannels), weights, packed)
+  }
+  public static func forward(_ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
+                             y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .plain,
+                             workspace: UnsafeMutableRawPointer?, threads: Int) {
+    epilogue.withC { ep in
+      gk_f32_deconv4s2_forward_packed(s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
+    }
+  }
+}
+
 /// Conv2d(4, stride 2, pad 1), x (n, h, w, cin) -> y (n, h/2, w/2, cout).
 public enum Conv4s2 {
   public static func workspaceBytes(_ s: ConvShape, threads: Int) -> Int {
@@ -158,6 +177,24 @@ public enum Dense {
     } else {
       gk_f32_dense_backward_weights(Int32(batch), Int32(inFeatures), Int32(outFeatures), x, dy, dw,
                                     accumulate ? 1 : 0, workspace, Int32(threads))
+    }
+  }
+}
+
+extension Dense {
+  public static func packedCount(inFeatures: Int, outFeatures: Int) -> Int {
+    gk_f32_dense_packed_floats(Int32(inFeatures), Int32(outFeatures))
+  }
+  public static func packWeights(inFeatures: Int, outFeatures: Int, weights: UnsafePointer<Float>,
+                                 into packed: UnsafeMutablePointer<Float>) {
+    gk_f32_dense_pack_weights(Int32(inFeatures), Int32(outFeatures), weights, packed)
+  }
+  public static func forward(batch: Int, inFeatures: Int, outFeatures: Int, x: UnsafePointer<Float>,
+                             packedWeights: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                             epilogue: Epilogue = .plain, workspace: UnsafeMutableRawPointer?, threads: Int) {
+    epilogue.withC { ep in
+      gk_f32_dense_forward_packed(Int32(batch), Int32(inFeatures), Int32(outFeatures), x, packedWeights, ep, y,
+                                  workspace, Int32(threads))
     }
   }
 }

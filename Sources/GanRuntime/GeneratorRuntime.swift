@@ -19,6 +19,7 @@ public final class GeneratorRuntime {
   public let path: String
   public let namePrefix: String
 
+  /// Folded weights, packed for the GEMM variant selected at load.
   private let weights: [UnsafeMutablePointer<Float>]
   private let biases: [UnsafeMutablePointer<Float>]
   private let ping: UnsafeMutablePointer<Float>
@@ -55,7 +56,10 @@ public final class GeneratorRuntime {
                                                         outChannels: arch.generatorChannels(i)), threads: threads))
       }
     }
-    let counts = (0..<L).map { spec.parameter(named: "main.\(spec.convIndex[$0]).weight")!.count }
+    let counts = (0..<L).map { i in
+      i == 0 ? Dense.packedCount(inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0))
+        : Deconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
+    }
     // Biases: the projection's is per (ky, kx, channel) so the dense epilogue can use it.
     let biasCounts = (0..<L).map { $0 == 0 ? 16 * arch.generatorChannels(0) : arch.generatorChannels($0) }
     let workspaceBytes = ws, activationElements = maxElements
@@ -69,13 +73,16 @@ public final class GeneratorRuntime {
   }
 
   /// Weights in the internal layout, scaled per output channel by gamma / sqrt(var + eps), and
-  /// bias = beta - mean * gamma / sqrt(var + eps) (zero for the last layer).
+  /// bias = beta - mean * gamma / sqrt(var + eps) (zero for the last layer); then packed into the
+  /// GEMM's panels, so calls read them in place. Only the packed copy stays.
   private func loadAndFold(_ file: SafeTensorsFile, spec: NetworkSpec) throws {
     let a = architecture, L = a.layerCount
     for i in 0..<L {
       let wSpec = spec.parameter(named: "main.\(spec.convIndex[i]).weight")!
       let raw = try file.floats(namePrefix + "\(spec.convIndex[i]).weight", shape: wSpec.layout.torchShape)
-      raw.withUnsafeBufferPointer { wSpec.layout.fromTorch($0.baseAddress!, to: weights[i]) }
+      let w = UnsafeMutablePointer<Float>.allocate(capacity: wSpec.count)
+      defer { w.deallocate() }
+      raw.withUnsafeBufferPointer { wSpec.layout.fromTorch($0.baseAddress!, to: w) }
       let cout = a.generatorChannels(i)
       var scale = [Float](repeating: 1, count: cout), shift = [Float](repeating: 0, count: cout)
       if let bn = spec.bnIndex[i] {
@@ -91,8 +98,12 @@ public final class GeneratorRuntime {
         }
       }
       // Output channel is the innermost index of every internal weight layout.
-      let w = weights[i]
       for e in 0..<wSpec.count { w[e] *= scale[e % cout] }
+      if i == 0 {
+        Dense.packWeights(inFeatures: a.nz, outFeatures: 16 * cout, weights: w, into: weights[0])
+      } else {
+        Deconv4s2.packWeights(inChannels: a.generatorInputChannels(i), outChannels: cout, weights: w, into: weights[i])
+      }
       let positions = i == 0 ? 16 : 1
       for p in 0..<positions { for c in 0..<cout { biases[i][p * cout + c] = shift[c] } }
     }
@@ -111,13 +122,13 @@ public final class GeneratorRuntime {
       let y = last ? (output ?? buffers.0) : buffers.0
       let ep = Epilogue(bias: biases[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
       if i == 0 {
-        Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x, weights: weights[0],
-                      y: y, epilogue: ep, workspace: workspace, threads: threads)
+        Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
+                      packedWeights: weights[0], y: y, epilogue: ep, workspace: workspace, threads: threads)
       } else {
         let h = a.generatorSize(i - 1)
         Deconv4s2.forward(ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
                                     outChannels: a.generatorChannels(i)),
-                          x: x, weights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+                          x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
       }
       x = UnsafePointer(y)
       buffers = (buffers.1, buffers.0)

@@ -113,4 +113,41 @@ final class LayerKernelTests: XCTestCase {
       }
     }
   }
+
+  /// Weights packed once and read in place give exactly the results of packing on every call.
+  func testPackedWeightsMatchUnpackedBitForBit() {
+    var rng = TestRandom(seed: 6)
+    forEachGemmVariant { v in
+      for (n, h, w, ci, co) in deconvShapes {
+        let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
+        let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co), bias = rng.array(co)
+        var packed = [Float](repeating: .nan, count: Deconv4s2.packedCount(inChannels: ci, outChannels: co))
+        Deconv4s2.packWeights(inChannels: ci, outChannels: co, weights: wt, into: &packed)
+        let ws = Workspace(bytes: Deconv4s2.workspaceBytes(s, threads: 2))
+        var y1 = [Float](repeating: 0, count: n * 4 * h * w * co), y2 = y1
+        var p1 = [UInt8](repeating: 0, count: y1.count), p2 = p1
+        bias.withUnsafeBufferPointer { bp in p1.withUnsafeMutableBufferPointer { a in p2.withUnsafeMutableBufferPointer { b in
+          Deconv4s2.forward(s, x: x, weights: wt, y: &y1, epilogue: Epilogue(bias: bp.baseAddress, activation: .tanh, pixels: a.baseAddress),
+                            workspace: ws.pointer, threads: 2)
+          Deconv4s2.forward(s, x: x, packedWeights: packed, y: &y2,
+                            epilogue: Epilogue(bias: bp.baseAddress, activation: .tanh, pixels: b.baseAddress), workspace: ws.pointer, threads: 2)
+        }}}
+        if co * 2 >= v.nr { assertIdentical(y1, y2, "\(v.name) packed deconv \(s)") }
+        else { assertClose(y2, y1, tolerance: tolerance(4 * ci), "\(v.name) packed deconv \(s) (unpacked runs swapped)") }
+        var ref = [UInt8](repeating: 0, count: y2.count)
+        ElementwiseReference.toUInt8(count: y2.count, src: y2, dst: &ref)
+        assertIdentical(p2, ref, "\(v.name) epilogue pixels \(s)")
+      }
+      for (n, kin, kout) in [(1, 100, 16 * 17), (5, 7, 3), (64, 100, 512)] {
+        let x = rng.array(n * kin), wt = rng.array(kin * kout)
+        var packed = [Float](repeating: .nan, count: Dense.packedCount(inFeatures: kin, outFeatures: kout))
+        Dense.packWeights(inFeatures: kin, outFeatures: kout, weights: wt, into: &packed)
+        let ws = Workspace(bytes: Dense.workspaceBytes(batch: n, inFeatures: kin, outFeatures: kout, threads: 2))
+        var y1 = [Float](repeating: 0, count: n * kout), y2 = y1
+        Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, weights: wt, y: &y1, workspace: ws.pointer, threads: 2)
+        Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, packedWeights: packed, y: &y2, workspace: ws.pointer, threads: 2)
+        assertIdentical(y1, y2, "\(v.name) packed dense n=\(n) kin=\(kin) kout=\(kout)")
+      }
+    }
+  }
 }
