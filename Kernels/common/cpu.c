@@ -11,6 +11,15 @@ static gk_gemm_variant gk_gemm_variants[] = {
 };
 enum { GK_GEMM_VARIANTS = sizeof gk_gemm_variants / sizeof gk_gemm_variants[0] };
 
+static gk_narrow_variant gk_narrow_variants[] = {
+    {"f32_deconv4s2_narrow__scalar", 1, gk_f32_deconv4s2_narrow_row_scalar},
+#if defined(__x86_64__)
+    {"f32_deconv4s2_narrow__avx2", 0, gk_f32_deconv4s2_narrow_row__avx2},
+#endif
+};
+enum { GK_NARROW_VARIANTS = sizeof gk_narrow_variants / sizeof gk_narrow_variants[0] };
+static int gk_narrow_best = 0, gk_narrow_forced = -1;
+
 static int gk_gemm_best = 0;
 static int gk_gemm_forced = -1;
 static char gk_features[128] = "";
@@ -24,12 +33,25 @@ __attribute__((constructor)) static void gk_probe_cpu(void) {
   snprintf(gk_features, sizeof gk_features, "x86_64%s%s%s", avx2 ? " avx2 fma" : "",
            avx512 ? " avx512f" : "", vnni ? " avx512vnni" : "");
   gk_gemm_variants[1].available = avx2;
+  gk_narrow_variants[1].available = avx2;
 #else
   snprintf(gk_features, sizeof gk_features, "generic");
 #endif
   // Preference: the last available entry (the table is ordered from slowest to fastest).
   for (int i = 0; i < GK_GEMM_VARIANTS; i++)
     if (gk_gemm_variants[i].available) gk_gemm_best = i;
+  for (int i = 0; i < GK_NARROW_VARIANTS; i++)
+    if (gk_narrow_variants[i].available) gk_narrow_best = i;
+}
+
+int gk_narrow_variant_count(void) { return GK_NARROW_VARIANTS; }
+const gk_narrow_variant *gk_narrow_variant_at(int index) {
+  if (index < 0 || index >= GK_NARROW_VARIANTS) return &gk_narrow_variants[0];
+  return &gk_narrow_variants[index];
+}
+int gk_narrow_selected_variant(void) { return gk_narrow_forced >= 0 ? gk_narrow_forced : gk_narrow_best; }
+void gk_narrow_force_variant(int index) {
+  gk_narrow_forced = (index >= 0 && index < GK_NARROW_VARIANTS && gk_narrow_variants[index].available) ? index : -1;
 }
 
 int gk_gemm_variant_count(void) { return GK_GEMM_VARIANTS; }

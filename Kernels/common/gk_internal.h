@@ -85,6 +85,15 @@ void gk_f32_gemm_ukernel_6x16__avx2(size_t kc, const float *a, const float *b, f
                                     int load);
 #endif
 
+void gk_f32_deconv4s2_narrow_row_scalar(int h, int w, int cin, int cout, const float *x_img,
+                                        const float *packed, const float *bias, int act, int oy,
+                                        float *y_row, uint8_t *u8_row);
+#if defined(__x86_64__)
+void gk_f32_deconv4s2_narrow_row__avx2(int h, int w, int cin, int cout, const float *x_img,
+                                       const float *packed, const float *bias, int act, int oy,
+                                       float *y_row, uint8_t *u8_row);
+#endif
+
 void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, const gk_operand *a,
                       const gk_operand *b, const gk_output *c, const gk_epilogue *ep,
                       void *workspace, int threads);

@@ -135,3 +135,20 @@ void gk_f32_deconv4s2_forward_packed(int n, int h, int w, int cin, int cout, con
     gk_f32_gemm(pix, cout, k, &A, &B, &C, ep, workspace, threads);
   }
 }
+
+void gk_f32_deconv4s2_pack_torch_weights(int cin, int cout, const float *torch_wgt,
+                                         const float *col_scale, float *packed) {
+  // Phase rows (tap, ci) of a (cin, cout, 4, 4) tensor: offset (ci * cout + co) * 16 + ky * 4 + kx.
+  size_t per = gk_f32_gemm_packed_b_floats(4 * (size_t)cin, (size_t)cout);
+  for (int phase = 0; phase < 4; phase++) {
+    int a = phase >> 1, b = phase & 1;
+    gk_operand B; memset(&B, 0, sizeof B);
+    B.kind = GK_OPERAND_MATRIX; B.data = torch_wgt; B.col_stride = 16;
+    B.rows.group = (size_t)cin; B.rows.inner = (size_t)cout * 16; B.rows.ntab = 4;
+    for (int t = 0; t < 4; t++) {
+      int ry = a - 1 + (t >> 1), rx = b - 1 + (t & 1);
+      B.rows.tab[t] = (size_t)((1 + a - 2 * ry) * 4 + (1 + b - 2 * rx));
+    }
+    gk_f32_gemm_pack_b_scaled(&B, 4 * (size_t)cin, (size_t)cout, col_scale, packed + phase * per);
+  }
+}

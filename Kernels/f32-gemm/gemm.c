@@ -191,11 +191,24 @@ size_t gk_f32_gemm_packed_b_floats(size_t k, size_t n) {
 }
 
 gk_operand gk_f32_gemm_pack_b(const gk_operand *b, size_t k, size_t n, float *packed) {
+  return gk_f32_gemm_pack_b_scaled(b, k, n, NULL, packed);
+}
+
+gk_operand gk_f32_gemm_pack_b_scaled(const gk_operand *b, size_t k, size_t n,
+                                     const float *col_scale, float *packed) {
   int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
   size_t npad = round_up(n, (size_t)nr);
   for (size_t pc = 0; pc < k; pc += GK_KC) {
     size_t kc = k - pc < GK_KC ? k - pc : GK_KC;
-    for (size_t p = 0; p * nr < n; p++) pack_b(b, n, p * nr, nr, pc, kc, packed + pc * npad + p * kc * nr);
+    for (size_t p = 0; p * nr < n; p++) {
+      float *panel = packed + pc * npad + p * kc * nr;
+      pack_b(b, n, p * nr, nr, pc, kc, panel);
+      if (col_scale) {
+        size_t nvalid = n - p * nr < (size_t)nr ? n - p * nr : (size_t)nr;
+        for (size_t kk = 0; kk < kc; kk++)
+          for (size_t c = 0; c < nvalid; c++) panel[kk * nr + c] *= col_scale[p * nr + c];
+      }
+    }
   }
   gk_operand op;
   memset(&op, 0, sizeof op);

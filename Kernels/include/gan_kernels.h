@@ -123,6 +123,9 @@ void gk_f32_gemm_ref(size_t m, size_t n, size_t k, const gk_operand *a, const gk
 /// for each NR-wide panel of n, kc x NR floats (zero-padded past n).
 size_t gk_f32_gemm_packed_b_floats(size_t k, size_t n);
 gk_operand gk_f32_gemm_pack_b(const gk_operand *b, size_t k, size_t n, float *packed);
+/// As gk_f32_gemm_pack_b, multiplying column j by col_scale[j] (BatchNorm folding at load).
+gk_operand gk_f32_gemm_pack_b_scaled(const gk_operand *b, size_t k, size_t n,
+                                     const float *col_scale, float *packed);
 
 /// Descriptor helpers.
 gk_rowmap gk_rowmap_dense(size_t ld);
@@ -173,6 +176,10 @@ void gk_f32_dense_backward_weights(int n, int kin, int kout, const float *x, con
 /// dense layer's matrix, packed once; the forward passes then read them in place.
 size_t gk_f32_deconv4s2_packed_floats(int cin, int cout);
 void gk_f32_deconv4s2_pack_weights(int cin, int cout, const float *wgt, float *packed);
+/// Packs straight from PyTorch's ConvTranspose2d layout (cin, cout, 4, 4), scaling output channel
+/// co by col_scale[co] (NULL: 1), so a loader needs no converted copy of the weights.
+void gk_f32_deconv4s2_pack_torch_weights(int cin, int cout, const float *torch_wgt,
+                                         const float *col_scale, float *packed);
 void gk_f32_deconv4s2_forward_packed(int n, int h, int w, int cin, int cout, const float *x,
                                      const float *packed, const gk_epilogue *ep, float *y,
                                      void *workspace, int threads);
@@ -180,6 +187,35 @@ size_t gk_f32_dense_packed_floats(int kin, int kout);
 void gk_f32_dense_pack_weights(int kin, int kout, const float *wgt, float *packed);
 void gk_f32_dense_forward_packed(int n, int kin, int kout, const float *x, const float *packed,
                                  const gk_epilogue *ep, float *y, void *workspace, int threads);
+
+/// Narrow ConvTranspose2d(4, 2, 1) for inference (cout <= 4, the generator's RGB/gray output):
+/// each output pixel is a direct dot product of its 4 taps x cin input channels with cout weight
+/// vectors, vectorized over channels; no packing. Weights packed once as [phase][tap][cout][cin].
+/// Epilogue: bias (may be NULL), act (GK_ACT_*), optional u8 pixels; no statistics.
+enum { GK_NARROW_MAX_COUT = 4 };
+size_t gk_f32_deconv4s2_narrow_floats(int cin, int cout);
+void gk_f32_deconv4s2_narrow_pack(int cin, int cout, const float *wgt, float *packed);
+/// From PyTorch's (cin, cout, 4, 4) layout, output channel co scaled by col_scale[co] (NULL: 1).
+void gk_f32_deconv4s2_narrow_pack_torch(int cin, int cout, const float *torch_wgt,
+                                        const float *col_scale, float *packed);
+void gk_f32_deconv4s2_narrow_forward(int n, int h, int w, int cin, int cout, const float *x,
+                                     const float *packed, const float *bias, int act, float *y,
+                                     uint8_t *u8, int threads);
+void gk_f32_deconv4s2_narrow_forward_ref(int n, int h, int w, int cin, int cout, const float *x,
+                                         const float *packed, const float *bias, int act, float *y,
+                                         uint8_t *u8);
+typedef void (*gk_narrow_row_fn)(int h, int w, int cin, int cout, const float *x_img,
+                                 const float *packed, const float *bias, int act, int oy,
+                                 float *y_row, uint8_t *u8_row);
+typedef struct gk_narrow_variant {
+  const char *name;
+  int available;
+  gk_narrow_row_fn row;  ///< one output row (2w pixels) of one image
+} gk_narrow_variant;
+int gk_narrow_variant_count(void);
+const gk_narrow_variant *gk_narrow_variant_at(int index);
+int gk_narrow_selected_variant(void);
+void gk_narrow_force_variant(int index);
 
 // Direct (textbook) references of the layer kernels: scatter/gather loops, no GEMM.
 void gk_f32_deconv4s2_forward_ref(int n, int h, int w, int cin, int cout, const float *x,

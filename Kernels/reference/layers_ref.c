@@ -201,3 +201,29 @@ void gk_f32_dense_backward_weights_ref(int n, int kin, int kout, const float *x,
       *d = accumulate ? *d + acc : acc;
     }
 }
+
+// Narrow deconvolution reference: the scatter definition over the packed [phase][tap][co][ci]
+// weights, with double accumulation (an oracle independent of the optimized summation order).
+void gk_f32_deconv4s2_narrow_forward_ref(int n, int h, int w, int cin, int cout, const float *x,
+                                         const float *packed, const float *bias, int act, float *y,
+                                         uint8_t *u8) {
+  for (int img = 0; img < n; img++)
+    for (int oy = 0; oy < 2 * h; oy++)
+      for (int ox = 0; ox < 2 * w; ox++) {
+        int a = oy & 1, b = ox & 1, phase = a * 2 + b;
+        for (int co = 0; co < cout; co++) {
+          double acc = bias ? bias[co] : 0.0;
+          for (int t = 0; t < 4; t++) {
+            int iy = (oy >> 1) + a - 1 + (t >> 1), ix = (ox >> 1) + b - 1 + (t & 1);
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            for (int ci = 0; ci < cin; ci++)
+              acc += (double)x[(((size_t)img * h + iy) * w + ix) * cin + ci] *
+                     packed[(((size_t)phase * 4 + t) * cout + co) * cin + ci];
+          }
+          float v = gk_act_apply((float)acc, act, 0.2f);
+          size_t o = (((size_t)img * 2 * h + oy) * 2 * w + ox) * cout + co;
+          y[o] = v;
+          if (u8) u8[o] = gk_to_u8(v);
+        }
+      }
+}

@@ -6,10 +6,12 @@ public final class Arena {
   private var used = 0
   private let measuring: Bool
 
-  public init(bytes: Int) {
+  /// zeroed: fill with zeros now (every page becomes resident); otherwise pages stay unbacked
+  /// until first written, which keeps a loader's peak memory to what it has filled so far.
+  public init(bytes: Int, zeroed: Bool = true) {
     capacity = max(bytes, 64)
     base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
-    base!.initializeMemory(as: UInt8.self, repeating: 0, count: capacity)
+    if zeroed { base!.initializeMemory(as: UInt8.self, repeating: 0, count: capacity) }
     measuring = false
   }
 
@@ -44,10 +46,10 @@ public final class Arena {
   deinit { base?.deallocate() }
 
   /// Measures `build`, allocates once, then builds for real.
-  public static func build<T>(_ build: (Arena) -> T) -> (arena: Arena, value: T) {
+  public static func build<T>(zeroed: Bool = true, _ build: (Arena) -> T) -> (arena: Arena, value: T) {
     let m = Arena.measuring()
     _ = build(m)
-    let a = Arena(bytes: m.bytesUsed + 64)
+    let a = Arena(bytes: m.bytesUsed + 64, zeroed: zeroed)
     return (a, build(a))
   }
 }

@@ -91,6 +91,11 @@ extension Deconv4s2 {
                                  into packed: UnsafeMutablePointer<Float>) {
     gk_f32_deconv4s2_pack_weights(Int32(inChannels), Int32(outChannels), weights, packed)
   }
+  /// Packs straight from PyTorch's (cin, cout, 4, 4) layout, scaling output channels.
+  public static func packTorchWeights(inChannels: Int, outChannels: Int, torchWeights: UnsafePointer<Float>,
+                                      channelScale: UnsafePointer<Float>?, into packed: UnsafeMutablePointer<Float>) {
+    gk_f32_deconv4s2_pack_torch_weights(Int32(inChannels), Int32(outChannels), torchWeights, channelScale, packed)
+  }
   public static func forward(_ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
                              y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .plain,
                              workspace: UnsafeMutableRawPointer?, threads: Int) {
@@ -205,5 +210,44 @@ public enum BCEWithLogits {
   public static func loss(_ logits: UnsafePointer<Float>, count: Int, target: Float,
                           gradient: UnsafeMutablePointer<Float>?, gradScale: Float = 1) -> Double {
     gk_f32_bce_logits(count, logits, target, gradient, gradScale)
+  }
+}
+
+/// Direct ConvTranspose2d(4, 2, 1) for outputs of at most 4 channels (inference): no packing.
+public enum NarrowDeconv4s2 {
+  public static let maxOutChannels = Int(GK_NARROW_MAX_COUT)
+
+  public static var variants: [(index: Int32, name: String, available: Bool)] {
+    (0..<gk_narrow_variant_count()).map { i in
+      let v = gk_narrow_variant_at(i)!.pointee
+      return (i, String(cString: v.name), v.available != 0)
+    }
+  }
+  public static var selectedVariantName: String { String(cString: gk_narrow_variant_at(gk_narrow_selected_variant())!.pointee.name) }
+  public static func forceVariant(_ index: Int32?) { gk_narrow_force_variant(index ?? -1) }
+
+  public static func packedCount(inChannels: Int, outChannels: Int) -> Int {
+    gk_f32_deconv4s2_narrow_floats(Int32(inChannels), Int32(outChannels))
+  }
+  /// Packs KKIO weights as [phase][tap][cout][cin].
+  public static func packWeights(inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
+                                 into packed: UnsafeMutablePointer<Float>) {
+    precondition(outChannels <= maxOutChannels)
+    gk_f32_deconv4s2_narrow_pack(Int32(inChannels), Int32(outChannels), weights, packed)
+  }
+  public static func packTorchWeights(inChannels: Int, outChannels: Int, torchWeights: UnsafePointer<Float>,
+                                      channelScale: UnsafePointer<Float>?, into packed: UnsafeMutablePointer<Float>) {
+    precondition(outChannels <= maxOutChannels)
+    gk_f32_deconv4s2_narrow_pack_torch(Int32(inChannels), Int32(outChannels), torchWeights, channelScale, packed)
+  }
+  public static func forward(_ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
+                             bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>,
+                             pixels: UnsafeMutablePointer<UInt8>? = nil, threads: Int, reference: Bool = false) {
+    precondition(s.outChannels <= maxOutChannels)
+    if reference {
+      gk_f32_deconv4s2_narrow_forward_ref(s.n, s.h, s.w, s.ci, s.co, x, packedWeights, bias, activation.code, y, pixels)
+    } else {
+      gk_f32_deconv4s2_narrow_forward(s.n, s.h, s.w, s.ci, s.co, x, packedWeights, bias, activation.code, y, pixels, Int32(threads))
+    }
   }
 }

@@ -154,6 +154,37 @@ public final class SafeTensorsFile {
     }
   }
 
+  /// A float32 tensor read in place from the mapping (copied only when it is not 4-byte aligned),
+  /// checked for dtype and shape; then its pages are released (MADV_DONTNEED), so a loader that
+  /// converts tensors one by one never holds the whole file in memory.
+  public func withFloats<R>(_ name: String, shape: [Int], _ body: (UnsafePointer<Float>) throws -> R) throws -> R {
+    guard let e = entry(name) else { throw ModelError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
+    guard e.dtype == .F32 else {
+      throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected F32")
+    }
+    guard shape == e.shape else {
+      throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" has shape \(e.shape), expected \(shape)")
+    }
+    defer { release(e) }
+    let raw = rawBytes(e)
+    #if _endian(little)
+    if UInt(bitPattern: raw.baseAddress) % 4 == 0 {
+      return try body(raw.baseAddress!.assumingMemoryBound(to: Float.self))
+    }
+    #endif
+    let copy = try floats(name)
+    return try copy.withUnsafeBufferPointer { try body($0.baseAddress!) }
+  }
+
+  /// Drops the resident pages lying wholly inside a tensor's bytes (they are re-read if touched).
+  public func release(_ e: SafeTensorEntry) {
+    guard let b = base else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = dataStart + e.begin, end = dataStart + e.end
+    let first = (start + page - 1) / page * page, last = end / page * page
+    if last > first { madvise(b + first, last - first, Int32(MADV_DONTNEED)) }
+  }
+
   /// An integer tensor (I64 or I32) as Int64 values.
   public func integers(_ name: String) throws -> [Int64] {
     guard let e = entry(name) else { throw ModelError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }

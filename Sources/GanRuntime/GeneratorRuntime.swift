@@ -26,6 +26,8 @@ public final class GeneratorRuntime {
   private let pong: UnsafeMutablePointer<Float>
   private let workspace: UnsafeMutableRawPointer
   private let arena: Arena
+  /// The last layer (1 or 3 channels) runs the direct narrow kernel instead of a GEMM.
+  private let narrowOutput: Bool
 
   /// Floats per image of the output (S * S * nc), NHWC.
   public var imageElements: Int { architecture.imageSize * architecture.imageSize * architecture.nc }
@@ -56,34 +58,36 @@ public final class GeneratorRuntime {
                                                         outChannels: arch.generatorChannels(i)), threads: threads))
       }
     }
+    let narrowLast = arch.nc <= NarrowDeconv4s2.maxOutChannels
     let counts = (0..<L).map { i in
       i == 0 ? Dense.packedCount(inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0))
-        : Deconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
+        : (i == L - 1 && narrowLast ? NarrowDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.nc)
+           : Deconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i)))
     }
     // Biases: the projection's is per (ky, kx, channel) so the dense epilogue can use it.
     let biasCounts = (0..<L).map { $0 == 0 ? 16 * arch.generatorChannels(0) : arch.generatorChannels($0) }
     let workspaceBytes = ws, activationElements = maxElements
-    let built = Arena.build { a in
+    // Not pre-zeroed: packed weights become resident as they are written (peak memory).
+    let built = Arena.build(zeroed: false) { a in
       (counts.map { a.floats($0) }, biasCounts.map { a.floats($0) }, a.floats(activationElements), a.floats(activationElements),
        a.raw(workspaceBytes))
     }
     arena = built.arena
     (weights, biases, ping, pong, workspace) = built.value
+    narrowOutput = narrowLast
     try loadAndFold(file, spec: spec)
   }
 
-  /// Weights in the internal layout, scaled per output channel by gamma / sqrt(var + eps), and
-  /// bias = beta - mean * gamma / sqrt(var + eps) (zero for the last layer); then packed into the
-  /// GEMM's panels, so calls read them in place. Only the packed copy stays.
+  /// BatchNorm folded per output channel: weights scaled by gamma / sqrt(var + eps) while they are
+  /// packed (straight from PyTorch's layout in the mapped file), bias = beta - mean * that scale
+  /// (zero for the last layer). Largest layer first and each tensor's file pages released after
+  /// packing, so peak memory is the packed weights plus one source tensor.
   private func loadAndFold(_ file: SafeTensorsFile, spec: NetworkSpec) throws {
     let a = architecture, L = a.layerCount
-    for i in 0..<L {
+    let order = (0..<L).sorted { spec.parameter(named: "main.\(spec.convIndex[$0]).weight")!.count > spec.parameter(named: "main.\(spec.convIndex[$1]).weight")!.count }
+    for i in order {
       let wSpec = spec.parameter(named: "main.\(spec.convIndex[i]).weight")!
-      let raw = try file.floats(namePrefix + "\(spec.convIndex[i]).weight", shape: wSpec.layout.torchShape)
-      let w = UnsafeMutablePointer<Float>.allocate(capacity: wSpec.count)
-      defer { w.deallocate() }
-      raw.withUnsafeBufferPointer { wSpec.layout.fromTorch($0.baseAddress!, to: w) }
-      let cout = a.generatorChannels(i)
+      let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
       var scale = [Float](repeating: 1, count: cout), shift = [Float](repeating: 0, count: cout)
       if let bn = spec.bnIndex[i] {
         let p = namePrefix + "\(bn)."
@@ -97,12 +101,19 @@ public final class GeneratorRuntime {
           shift[c] = beta[c] - mean[c] * scale[c]
         }
       }
-      // Output channel is the innermost index of every internal weight layout.
-      for e in 0..<wSpec.count { w[e] *= scale[e % cout] }
-      if i == 0 {
-        Dense.packWeights(inFeatures: a.nz, outFeatures: 16 * cout, weights: w, into: weights[0])
-      } else {
-        Deconv4s2.packWeights(inChannels: a.generatorInputChannels(i), outChannels: cout, weights: w, into: weights[i])
+      try file.withFloats(namePrefix + "\(spec.convIndex[i]).weight", shape: wSpec.layout.torchShape) { torch in
+        if i == 0 {
+          // The projection's columns are (ky, kx, channel): convert (small), scale, pack.
+          let w = UnsafeMutablePointer<Float>.allocate(capacity: wSpec.count)
+          defer { w.deallocate() }
+          wSpec.layout.fromTorch(torch, to: w)
+          for e in 0..<wSpec.count { w[e] *= scale[e % cout] }
+          Dense.packWeights(inFeatures: a.nz, outFeatures: 16 * cout, weights: w, into: weights[0])
+        } else if i == L - 1 && narrowOutput {
+          NarrowDeconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: scale, into: weights[i])
+        } else {
+          Deconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: scale, into: weights[i])
+        }
       }
       let positions = i == 0 ? 16 : 1
       for p in 0..<positions { for c in 0..<cout { biases[i][p * cout + c] = shift[c] } }
@@ -126,9 +137,14 @@ public final class GeneratorRuntime {
                       packedWeights: weights[0], y: y, epilogue: ep, workspace: workspace, threads: threads)
       } else {
         let h = a.generatorSize(i - 1)
-        Deconv4s2.forward(ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
-                                    outChannels: a.generatorChannels(i)),
-                          x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+        let shape = ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
+                              outChannels: a.generatorChannels(i))
+        if last && narrowOutput {
+          NarrowDeconv4s2.forward(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
+                                  pixels: pixels, threads: threads)
+        } else {
+          Deconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+        }
       }
       x = UnsafePointer(y)
       buffers = (buffers.1, buffers.0)

@@ -150,4 +150,40 @@ final class LayerKernelTests: XCTestCase {
       }
     }
   }
+
+  /// The narrow (cout <= 4) direct deconvolution: every variant against its double-precision
+  /// reference, and against the GEMM path, over edge shapes; bitwise equal across thread counts.
+  func testNarrowDeconvMatchesReference() {
+    var rng = TestRandom(seed: 7)
+    defer { NarrowDeconv4s2.forceVariant(nil) }
+    for v in NarrowDeconv4s2.variants where v.available {
+      NarrowDeconv4s2.forceVariant(v.index)
+      for (n, h, w, ci, co) in [(1, 1, 1, 1, 1), (2, 3, 5, 7, 3), (1, 4, 4, 8, 4), (3, 2, 6, 17, 2), (2, 8, 8, 64, 3), (1, 16, 16, 64, 1)] {
+        let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
+        let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co), bias = rng.array(co)
+        var packed = [Float](repeating: 0, count: NarrowDeconv4s2.packedCount(inChannels: ci, outChannels: co))
+        NarrowDeconv4s2.packWeights(inChannels: ci, outChannels: co, weights: wt, into: &packed)
+        let outCount = n * 4 * h * w * co
+        var got = [Float](repeating: 0, count: outCount), want = got, gemm = got, got1 = got
+        var px = [UInt8](repeating: 0, count: outCount), pxRef = px
+        for act in [Activation.tanh, .relu, .none] {
+          NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: bias, activation: act, y: &got, pixels: &px, threads: 2)
+          NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: bias, activation: act, y: &got1, threads: 1)
+          NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: bias, activation: act, y: &want, pixels: &pxRef, threads: 1,
+                                  reference: true)
+          let tag = "\(v.name) \(s) \(act)"
+          assertClose(got, want, tolerance: tolerance(4 * ci), tag)
+          assertIdentical(got, got1, "\(tag): 1 vs 2 threads")
+          var conv = [UInt8](repeating: 0, count: outCount)
+          ElementwiseReference.toUInt8(count: outCount, src: got, dst: &conv)
+          assertIdentical(px, conv, "\(tag): pixels")
+          bias.withUnsafeBufferPointer { bp in
+            Deconv4s2.forward(s, x: x, weights: wt, y: &gemm, epilogue: Epilogue(bias: bp.baseAddress, activation: act), workspace: nil,
+                              threads: 1, reference: true)
+          }
+          assertClose(got, gemm, tolerance: tolerance(4 * ci), "\(tag) vs the scatter reference")
+        }
+      }
+    }
+  }
 }

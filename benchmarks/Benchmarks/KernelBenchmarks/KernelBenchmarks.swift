@@ -52,6 +52,12 @@ let benchmarks: @Sendable () -> Void = {
         Dense.forward(batch: batch, inFeatures: kin, outFeatures: kout, x: x.pointer, weights: w.pointer, y: y.pointer,
                       workspace: ws.pointer, threads: threads)
       }
+      let packed = FloatBuffer(Dense.packedCount(inFeatures: kin, outFeatures: kout))
+      Dense.packWeights(inFeatures: kin, outFeatures: kout, weights: w.pointer, into: packed.pointer)
+      timed("G1 dense forward-packed b\(batch)", flops: flops) {
+        Dense.forward(batch: batch, inFeatures: kin, outFeatures: kout, x: x.pointer, packedWeights: packed.pointer,
+                      y: y.pointer, epilogue: Epilogue(activation: .relu), workspace: ws.pointer, threads: threads)
+      }
       timed("G1 dense backward-weights b\(batch)", flops: flops) {
         Dense.backwardWeights(batch: batch, inFeatures: kin, outFeatures: kout, x: x.pointer, dy: dy.pointer, dw: dw.pointer,
                               accumulate: false, workspace: ws.pointer, threads: threads)
@@ -71,6 +77,14 @@ let benchmarks: @Sendable () -> Void = {
       let act: Activation = l.name == "G5" ? .tanh : .none
       timed("\(l.name) deconv forward b\(batch)", flops: flops) {
         Deconv4s2.forward(s, x: x.pointer, weights: w.pointer, y: y.pointer, epilogue: Epilogue(activation: act),
+                          workspace: ws.pointer, threads: threads)
+      }
+      let packed = FloatBuffer(Deconv4s2.packedCount(inChannels: l.cin, outChannels: l.cout))
+      Deconv4s2.packWeights(inChannels: l.cin, outChannels: l.cout, weights: w.pointer, into: packed.pointer)
+      let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: l.name == "G5" ? batch * 64 * 64 * 3 : 1)
+      timed("\(l.name) deconv forward-packed b\(batch)", flops: flops) {
+        Deconv4s2.forward(s, x: x.pointer, packedWeights: packed.pointer, y: y.pointer,
+                          epilogue: Epilogue(activation: act == .tanh ? .tanh : .relu, pixels: l.name == "G5" ? pixels : nil),
                           workspace: ws.pointer, threads: threads)
       }
       timed("\(l.name) deconv backward-data b\(batch)", flops: flops) {
