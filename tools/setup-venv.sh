@@ -7,4 +7,4 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy python3-venv
 fi
 [ -x .venv-tools/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv-tools
-.venv-tools/bin/pip install -q safetensors
+.venv-tools/bin/pip install -q safetensors "numpy<2"  # Debian's torch is built against numpy 1.x

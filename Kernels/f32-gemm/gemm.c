@@ -266,7 +266,8 @@ size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
   size_t wide = m > n ? m : n;  // the swapped mode packs B^T panels along m
   size_t ncb = round_up(wide < GK_NC_MAX ? wide : GK_NC_MAX, GK_NR_MAX);
   size_t bpack = ncb * GK_KC * sizeof(float);
-  size_t apack = (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float);
+  // Per-thread A blocks, or (small M) all rows packed once and shared: up to 2 * threads blocks.
+  size_t apack = 2 * (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float);
   size_t stats = div_up(m, GK_STAT_ROWS) * n * 2 * sizeof(double);
   return round_up(bpack, 64) + round_up(apack, 64) + round_up(stats, 64) + 64;
 }
@@ -323,6 +324,9 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
       if (nchunks > npan) nchunks = npan;
     }
     size_t pan_per_chunk = div_up(npan, nchunks);
+    // Few row blocks split over columns: every task would pack the same A block, so the threads
+    // pack all of A once, together, into the shared region (small M, e.g. batch-1 inference).
+    const int shared_a = nchunks > 1;
     // Swapped: a statistics granule (GK_STAT_ROWS output rows) must stay within one task.
     if (swapped) pan_per_chunk = round_up(pan_per_chunk, GK_STAT_ROWS / (size_t)nr);
     size_t kstep = k == 0 ? 1 : k;
@@ -338,6 +342,15 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
         }
         gemm_barrier(nth);
       }
+      if (shared_a && kc > 0) {
+        size_t qtotal = div_up(rows_total, (size_t)mr);
+        for (size_t q = (size_t)tid; q < qtotal; q += (size_t)nth) {
+          float *dst = g->apack_all + q * kc * mr;
+          if (swapped) pack_b(g->b, n, q * mr, mr, pc, kc, dst);
+          else pack_a(g->a, m, q * mr, mr, pc, kc, dst);
+        }
+        gemm_barrier(nth);
+      }
       // Panels of this k block: packed here, or read in place from prepacked weights.
       const float *bblock = b_packed ? g->b->data + pc * round_up(n, (size_t)nr) + (jc / nr) * kc * nr : g->bpack;
       for (size_t task = (size_t)tid; task < mblocks * nchunks; task += (size_t)nth) {
@@ -348,7 +361,9 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
         if (p1 > npan) p1 = npan;
         if (p0 >= p1) continue;
         size_t qpan = div_up(mcur, (size_t)mr);
-        if (kc > 0) {
+        // This task's A panels: its own packing, or its rows of the shared packing.
+        float *atask = shared_a ? g->apack_all + (m0 / (size_t)mr) * kc * mr : apack;
+        if (kc > 0 && !shared_a) {
           for (size_t q = 0; q < qpan; q++) {
             float *dst = apack + q * kc * mr;
             if (swapped) pack_b(g->b, n, m0 + q * mr, mr, pc, kc, dst);
@@ -372,7 +387,7 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
               if (ep && ep->u8) u8rows[r] = ep->u8 + off;
             }
             if (kc > 0) {
-              const float *ap = apack + q * kc * mr, *bp = bblock + p * kc * nr;
+              const float *ap = atask + q * kc * mr, *bp = bblock + p * kc * nr;
               if (!swapped && mvalid == mr && nvalid == nr) {
                 v->ukernel(kc, ap, bp, rows, load);
               } else {
@@ -411,8 +426,8 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
           }
         }
       }
-      // The next k block repacks B; it must not start while others still read this one.
-      if (!b_packed) gemm_barrier(nth);
+      // The next k block repacks B (or the shared A); it must not start while others still read.
+      if (!b_packed || shared_a) gemm_barrier(nth);
     }
   }
   if (want_stats) {
@@ -451,7 +466,7 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
   g.bpack = (float *)ws;
   g.apack_all = (float *)(ws + round_up(ncb * GK_KC * sizeof(float), 64));
   g.partial = (double *)((char *)g.apack_all +
-                         round_up((size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
+                         round_up(2 * (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
   g.ngran = div_up(m, GK_STAT_ROWS);
   // Rows per task: a multiple of GK_STAT_ROWS, at most GK_MC_MAX, and sized so the blocks divide
   // evenly among the threads (otherwise the driver also splits columns, and every split packs its

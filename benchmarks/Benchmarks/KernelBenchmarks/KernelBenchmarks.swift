@@ -87,6 +87,14 @@ let benchmarks: @Sendable () -> Void = {
                           epilogue: Epilogue(activation: act == .tanh ? .tanh : .relu, pixels: l.name == "G5" ? pixels : nil),
                           workspace: ws.pointer, threads: threads)
       }
+      if l.cout <= NarrowDeconv4s2.maxOutChannels {
+        let narrow = FloatBuffer(NarrowDeconv4s2.packedCount(inChannels: l.cin, outChannels: l.cout))
+        NarrowDeconv4s2.packWeights(inChannels: l.cin, outChannels: l.cout, weights: w.pointer, into: narrow.pointer)
+        timed("\(l.name) deconv forward-narrow b\(batch)", flops: flops) {
+          NarrowDeconv4s2.forward(s, x: x.pointer, packedWeights: narrow.pointer, bias: nil, activation: .tanh, y: y.pointer,
+                                  pixels: pixels, threads: threads)
+        }
+      }
       timed("\(l.name) deconv backward-data b\(batch)", flops: flops) {
         Deconv4s2.backwardData(s, dy: y.pointer, weights: w.pointer, dx: x.pointer, workspace: ws.pointer, threads: threads)
       }
