@@ -20,6 +20,7 @@ enum { GK_KC = GK_KC_SET, GK_MC_MAX = GK_MC_SET, GK_NC_MAX = 2048, GK_STAT_ROWS 
        GK_NR_MAX = 32 };
 
 static inline size_t gk_rowmap_off(const gk_rowmap *r, size_t i) {
+  if (r->group == SIZE_MAX) return r->tab[0] + i * r->inner;  // plain matrix: no divisions
   size_t g = i / r->group;
   size_t t = r->ntab > 1 ? g % (size_t)r->ntab : 0;
   size_t q = r->ntab > 1 ? g / (size_t)r->ntab : g;

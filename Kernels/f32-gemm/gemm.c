@@ -220,6 +220,35 @@ gk_operand gk_f32_gemm_pack_b_scaled(const gk_operand *b, size_t k, size_t n,
   return op;
 }
 
+// B panels p_begin..p_end-1 of a matrix with contiguous columns, row by row: each source row is
+// read once, contiguously, and its slices go to the panels (one rowmap lookup per row instead of
+// one per row and panel).
+static void pack_b_panels(const gk_operand *b, size_t n, size_t n0, size_t p_begin, size_t p_end,
+                          int nr, size_t k0, size_t kc, float *bpack) {
+  if (p_begin >= p_end) return;
+  if (b->kind != GK_OPERAND_MATRIX || b->col_stride != 1) {
+    for (size_t p = p_begin; p < p_end; p++) pack_b(b, n, n0 + p * nr, nr, k0, kc, bpack + p * kc * nr);
+    return;
+  }
+  size_t c_begin = n0 + p_begin * nr, c_end = n0 + p_end * (size_t)nr;
+  size_t c_valid = c_end < n ? c_end : n;
+  for (size_t kk = 0; kk < kc; kk++) {
+    const float *src = b->data + gk_rowmap_off(&b->rows, k0 + kk);
+    for (size_t p = p_begin; p < p_end; p++) {
+      float *d = bpack + p * kc * nr + kk * nr;
+      size_t c0 = n0 + p * nr;
+      if (c0 + nr <= c_valid) {
+        memcpy(d, src + c0, (size_t)nr * sizeof(float));
+      } else {
+        size_t v = c_valid > c0 ? c_valid - c0 : 0;
+        for (size_t c = 0; c < v; c++) d[c] = src[c0 + c];
+        for (size_t c = v; c < (size_t)nr; c++) d[c] = 0.0f;
+      }
+    }
+  }
+  (void)c_begin;
+}
+
 // MARK: - Epilogue
 
 static void epilogue_rows(float *const *rows, uint8_t *const *u8rows, int mvalid, int nvalid,
@@ -335,10 +364,14 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
       int last = pc + GK_KC >= kstep;
       int load = pc > 0 || accumulate || k == 0;
       if (kc > 0 && !b_packed) {
-        for (size_t p = (size_t)tid; p < npan; p += (size_t)nth) {
-          float *dst = g->bpack + p * kc * nr;
-          if (swapped) pack_a(g->a, m, jc + p * nr, nr, pc, kc, dst);
-          else pack_b(g->b, n, jc + p * nr, nr, pc, kc, dst);
+        if (swapped) {
+          for (size_t p = (size_t)tid; p < npan; p += (size_t)nth)
+            pack_a(g->a, m, jc + p * nr, nr, pc, kc, g->bpack + p * kc * nr);
+        } else {
+          // Contiguous panel ranges per thread, packed row by row.
+          size_t per = div_up(npan, (size_t)nth), p0 = (size_t)tid * per;
+          size_t p1 = p0 + per < npan ? p0 + per : npan;
+          pack_b_panels(g->b, n, jc, p0, p1, nr, pc, kc, g->bpack);
         }
         gemm_barrier(nth);
       }
@@ -370,6 +403,11 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
             else pack_a(g->a, m, m0 + q * mr, mr, pc, kc, dst);
           }
         }
+        // Output row offsets of this task's rows, looked up once (not per tile).
+        size_t row_off[GK_MC_MAX];
+        if (!swapped) {
+          for (size_t r = 0; r < mcur; r++) row_off[r] = gk_rowmap_off(&g->c->rows, m0 + r);
+        }
         for (size_t p = p0; p < p1; p++) {
           size_t n0 = jc + p * nr;
           int nvalid = (int)(cols_total - n0 < (size_t)nr ? cols_total - n0 : (size_t)nr);
@@ -382,7 +420,7 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
             size_t out_row0 = swapped ? n0 : r0, out_col0 = swapped ? r0 : n0;
             int out_rows = swapped ? nvalid : mvalid, out_cols = swapped ? mvalid : nvalid;
             for (int r = 0; r < out_rows; r++) {
-              size_t off = gk_rowmap_off(&g->c->rows, out_row0 + r) + out_col0;
+              size_t off = (swapped ? gk_rowmap_off(&g->c->rows, out_row0 + r) : row_off[r0 - m0 + r]) + out_col0;
               rows[r] = g->c->data + off;
               if (ep && ep->u8) u8rows[r] = ep->u8 + off;
             }
