@@ -319,6 +319,7 @@ typedef struct gemm_call {
   double *partial;
   size_t mc, mblocks, ngran;
   int swapped;
+  int small_m;  // gemm_thread_small_m applies
 } gemm_call;
 
 static void gemm_barrier(int nth) {
@@ -327,7 +328,101 @@ static void gemm_barrier(int nth) {
   }
 }
 
+// Small M with prepacked B (batch-1 inference): all of A, for every K block, is packed once by
+// all threads ([k block][row panel][kc][mr] in the shared region), then one barrier; each task
+// runs its tiles through every K block with no further synchronization.
+static int small_m_fits(const gemm_call *g, size_t capacity_floats) {
+  const gk_gemm_variant *v = g->v;
+  size_t rows_pad = round_up(g->m, (size_t)v->mr);
+  return g->b->kind == GK_OPERAND_PACKED && !g->swapped && g->k > 0 && g->n <= GK_NC_MAX &&
+         rows_pad * g->k <= capacity_floats;
+}
+
+static void gemm_thread_small_m(const gemm_call *g, int tid, int nth) {
+  const gk_gemm_variant *v = g->v;
+  const size_t m = g->m, n = g->n, k = g->k, mc = g->mc, mblocks = g->mblocks;
+  const int mr = v->mr, nr = v->nr;
+  const gk_epilogue *ep = g->ep;
+  const int accumulate = ep && ep->accumulate;
+  const int want_stats = ep && ep->col_sum && ep->col_sumsq;
+  const size_t rows_pad = round_up(m, (size_t)mr), qtotal = rows_pad / (size_t)mr;
+  const size_t kblocks = div_up(k, GK_KC), npan = div_up(n, (size_t)nr), npad = npan * (size_t)nr;
+  double *partial = g->partial;
+  // Pack A: items (k block, row panel).
+  for (size_t item = (size_t)tid; item < kblocks * qtotal; item += (size_t)nth) {
+    size_t kb = item / qtotal, q = item % qtotal, pc = kb * GK_KC;
+    size_t kc = k - pc < GK_KC ? k - pc : GK_KC;
+    pack_a(g->a, m, q * mr, mr, pc, kc, g->apack_all + pc * rows_pad + q * kc * mr);
+  }
+  if (want_stats)
+    for (size_t i = (size_t)tid; i < g->ngran * n * 2; i += (size_t)nth) partial[i] = 0.0;
+  gemm_barrier(nth);
+  size_t nchunks = mblocks < 2 * (size_t)nth ? div_up(2 * (size_t)nth, mblocks) : 1;
+  if (nchunks > npan) nchunks = npan;
+  size_t pan_per_chunk = div_up(npan, nchunks);
+  for (size_t task = (size_t)tid; task < mblocks * nchunks; task += (size_t)nth) {
+    size_t ib = task / nchunks, ic = task % nchunks;
+    size_t m0 = ib * mc, mcur = m - m0 < mc ? m - m0 : mc;
+    size_t p0 = ic * pan_per_chunk, p1 = p0 + pan_per_chunk < npan ? p0 + pan_per_chunk : npan;
+    size_t qpan = div_up(mcur, (size_t)mr);
+    size_t row_off[GK_MC_MAX];
+    for (size_t r = 0; r < mcur; r++) row_off[r] = gk_rowmap_off(&g->c->rows, m0 + r);
+    for (size_t p = p0; p < p1; p++) {
+      size_t n0 = p * nr;
+      int nvalid = (int)(n - n0 < (size_t)nr ? n - n0 : (size_t)nr);
+      for (size_t q = 0; q < qpan; q++) {
+        size_t r0 = m0 + q * mr;
+        int mvalid = (int)(m - r0 < (size_t)mr ? m - r0 : (size_t)mr);
+        float *rows[GK_MR_MAX];
+        uint8_t *u8rows[GK_MR_MAX];
+        for (int r = 0; r < mvalid; r++) {
+          size_t off = row_off[r0 - m0 + r] + n0;
+          rows[r] = g->c->data + off;
+          if (ep && ep->u8) u8rows[r] = ep->u8 + off;
+        }
+        float tile[GK_MR_MAX * GK_NR_MAX] __attribute__((aligned(64)));
+        float *trows[GK_MR_MAX];
+        int full = mvalid == mr && nvalid == nr;
+        for (int r = 0; r < mr; r++) trows[r] = full ? rows[r] : tile + r * nr;
+        if (!full && accumulate)
+          for (int r = 0; r < mvalid; r++) memcpy(trows[r], rows[r], (size_t)nvalid * sizeof(float));
+        for (size_t pc = 0; pc < k; pc += GK_KC) {
+          size_t kc = k - pc < GK_KC ? k - pc : GK_KC;
+          const float *ap = g->apack_all + pc * rows_pad + (r0 / (size_t)mr) * kc * mr;
+          const float *bp = g->b->data + pc * npad + p * kc * nr;
+          v->ukernel(kc, ap, bp, trows, pc > 0 || accumulate);
+        }
+        if (!full)
+          for (int r = 0; r < mvalid; r++) memcpy(rows[r], trows[r], (size_t)nvalid * sizeof(float));
+        double *ps = NULL, *pq = NULL;
+        if (want_stats) {
+          size_t gr = r0 / GK_STAT_ROWS;
+          ps = partial + gr * n * 2 + n0;
+          pq = partial + gr * n * 2 + n + n0;
+        }
+        epilogue_rows(rows, ep && ep->u8 ? u8rows : NULL, mvalid, nvalid, n0, ep, ps, pq);
+      }
+    }
+  }
+  if (want_stats) {
+    gemm_barrier(nth);
+    for (size_t col = (size_t)tid; col < n; col += (size_t)nth) {
+      double s = 0.0, q = 0.0;
+      for (size_t gr = 0; gr < g->ngran; gr++) {
+        s += partial[gr * n * 2 + col];
+        q += partial[gr * n * 2 + n + col];
+      }
+      ep->col_sum[col] += s;
+      ep->col_sumsq[col] += q;
+    }
+  }
+}
+
 static void gemm_thread(const gemm_call *g, int tid, int nth) {
+  if (g->small_m) {
+    gemm_thread_small_m(g, tid, nth);
+    return;
+  }
   const gk_gemm_variant *v = g->v;
   const int swapped = g->swapped;
   const int b_packed = g->b->kind == GK_OPERAND_PACKED;
@@ -513,6 +608,9 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
   g.mc = round_up(div_up(rows_total, (size_t)threads * per_thread), GK_STAT_ROWS);
   if (g.mc > GK_MC_MAX) g.mc = GK_MC_MAX;
   g.mblocks = div_up(rows_total, g.mc);
+  // Small M (fewer row blocks than twice the threads) with prepacked B: one synchronization.
+  g.small_m = g.mblocks < 2 * (size_t)threads &&
+              small_m_fits(&g, 2 * (size_t)threads * GK_MC_MAX * GK_KC);
 
   if (k == 0 && !accumulate) {
     // Degenerate: C = 0, then the epilogue.

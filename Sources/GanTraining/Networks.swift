@@ -37,6 +37,9 @@ public final class Generator {
   private let workspace: UnsafeMutableRawPointer
   private let weights: [UnsafeMutablePointer<Float>]
   private let weightGradients: [UnsafeMutablePointer<Float>]
+  /// The output layer (1 or 3 channels) runs the direct narrow kernel; its weights are repacked
+  /// (16 * cin * nc floats) at every forward, since the optimizer changes them between passes.
+  private let narrowPacked: UnsafeMutablePointer<Float>?
 
   public var outputCount: Int { batch * architecture.imageSize * architecture.imageSize * architecture.nc }
 
@@ -62,9 +65,12 @@ public final class Generator {
     }
     let maxElements = (0..<L).map(elements).max()! 
     let workspaceBytes = ws
+    let narrowCount = arch.nc <= NarrowDeconv4s2.maxOutChannels
+      ? NarrowDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(L - 1), outChannels: arch.nc) : 0
     let built = Arena.build { a -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                                     [UnsafeMutablePointer<Float>], [UnsafeMutablePointer<Float>], [BatchNormLayer],
-                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer) in
+                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer,
+                                    UnsafeMutablePointer<Float>?) in
       let input = a.floats(batch * arch.nz)
       let output = a.floats(elements(L - 1))
       let outGrad = a.floats(elements(L - 1))
@@ -75,10 +81,11 @@ public final class Generator {
                        activation: .relu, arena: a, params: params, bnIndex: spec.bnIndex[i]!,
                        positions: i == 0 ? 16 : 1)
       }
-      return (input, output, outGrad, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes))
+      return (input, output, outGrad, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes),
+              narrowCount > 0 ? a.floats(narrowCount) : nil)
     }
     arena = built.arena
-    (input, output, outputGradient, pre, act, norms, scratchA, scratchB, workspace) = built.value
+    (input, output, outputGradient, pre, act, norms, scratchA, scratchB, workspace, narrowPacked) = built.value
   }
 
   private func shape(_ i: Int) -> ConvShape {
@@ -98,6 +105,10 @@ public final class Generator {
       if i == 0 {
         Dense.forward(batch: batch, inFeatures: architecture.nz, outFeatures: 16 * architecture.generatorChannels(0),
                       x: x, weights: weights[0], y: y, epilogue: ep, workspace: workspace, threads: threads)
+      } else if last, let packed = narrowPacked {
+        NarrowDeconv4s2.packWeights(inChannels: architecture.generatorInputChannels(i), outChannels: architecture.nc,
+                                    weights: weights[i], into: packed)
+        NarrowDeconv4s2.forward(shape(i), x: x, packedWeights: packed, bias: nil, activation: .tanh, y: y, threads: threads)
       } else {
         Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
       }

@@ -39,3 +39,8 @@ for name, side, cin, cout in [("G2", 4, 512, 256), ("G3", 8, 256, 128), ("G4", 1
     ws = [rng.random((4 * cin, cout), dtype=np.float32) for _ in range(4)]
     report(f"{name} b64 (4x M{m} N{cout} K{4 * cin})", 2 * 4 * m * cout * 4 * cin,
            median(lambda: [x @ w for x, w in zip(xs, ws)]))
+# The same G5 shape again, for the line gemm-probe times with its direct narrow kernel.
+m = 64 * 32 * 32
+xs = [rng.random((m, 256), dtype=np.float32) for _ in range(4)]
+ws = [rng.random((256, 3), dtype=np.float32) for _ in range(4)]
+report(f"G5 b64 narrow (4x M{m} N3 K256)", 2 * 4 * m * 3 * 256, median(lambda: [x @ w for x, w in zip(xs, ws)]))

@@ -64,3 +64,16 @@ for (name, side, cin, cout) in [("G2", 4, 512, 256), ("G3", 8, 256, 128), ("G4",
     Deconv4s2.forward(s, x: x, weights: w, y: y, workspace: ws, threads: threads)
   })
 }
+
+// G5 (3 output channels) as the layer runs: the direct narrow kernel, no window gather.
+do {
+  let batch = 64, side = 32, cin = 64, cout = 3
+  let s = ConvShape(batch: batch, height: side, width: side, inChannels: cin, outChannels: cout)
+  let x = buffer(batch * side * side * cin), w = buffer(s.weightCount), y = buffer(batch * 4 * side * side * cout)
+  let packed = buffer(NarrowDeconv4s2.packedCount(inChannels: cin, outChannels: cout))
+  NarrowDeconv4s2.packWeights(inChannels: cin, outChannels: cout, weights: w, into: packed)
+  let m = batch * side * side
+  report("G5 b64 narrow (4x M\(m) N3 K256)", flops: 2.0 * 4 * Double(m * cout * 4 * cin), medianSeconds {
+    NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: nil, activation: .tanh, y: y, threads: threads)
+  })
+}
