@@ -16,7 +16,10 @@
 #ifndef GK_MC_SET
 #define GK_MC_SET 192
 #endif
-enum { GK_KC = GK_KC_SET, GK_MC_MAX = GK_MC_SET, GK_NC_MAX = 2048, GK_STAT_ROWS = 48, GK_MR_MAX = 16,
+#ifndef GK_NC_SET
+#define GK_NC_SET 8192
+#endif
+enum { GK_KC = GK_KC_SET, GK_MC_MAX = GK_MC_SET, GK_NC_MAX = GK_NC_SET, GK_STAT_ROWS = 48, GK_MR_MAX = 16,
        GK_NR_MAX = 32 };
 
 static inline size_t gk_rowmap_off(const gk_rowmap *r, size_t i) {
