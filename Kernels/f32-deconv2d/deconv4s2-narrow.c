@@ -64,17 +64,24 @@ void gk_f32_deconv4s2_narrow_row_scalar(int h, int w, int cin, int cout, const f
   }
 }
 
+void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *g, int tid, int nth) {
+  gk_narrow_row_fn row = gk_narrow_variant_at(gk_narrow_selected_variant())->row;
+  int rows = g->n * 2 * g->h;
+  size_t out_row = (size_t)2 * g->w * g->cout, in_img = (size_t)g->h * g->w * g->cin;
+  // Contiguous blocks of rows per thread (better locality than round-robin).
+  int per = (rows + nth - 1) / nth, r0 = tid * per, r1 = r0 + per < rows ? r0 + per : rows;
+  for (int r = r0; r < r1; r++)
+    row(g->h, g->w, g->cin, g->cout, g->x + (size_t)(r / (2 * g->h)) * in_img, g->packed, g->bias,
+        g->act, r % (2 * g->h), g->y + (size_t)r * out_row, g->u8 ? g->u8 + (size_t)r * out_row : NULL);
+}
+
 void gk_f32_deconv4s2_narrow_forward(int n, int h, int w, int cin, int cout, const float *x,
                                      const float *packed, const float *bias, int act, float *y,
                                      uint8_t *u8, int threads) {
-  gk_narrow_row_fn row = gk_narrow_variant_at(gk_narrow_selected_variant())->row;
-  int rows = n * 2 * h;
-  size_t out_row = (size_t)2 * w * cout, in_img = (size_t)h * w * cin;
+  gk_narrow_args g = {n, h, w, cin, cout, x, packed, bias, act, y, u8};
   if (threads < 1) threads = 1;
-  if (threads == 1 || rows < 2) {
-    for (int r = 0; r < rows; r++)
-      row(h, w, cin, cout, x + (size_t)(r / (2 * h)) * in_img, packed, bias, act, r % (2 * h),
-          y + (size_t)r * out_row, u8 ? u8 + (size_t)r * out_row : NULL);
+  if (threads == 1 || n * 2 * h < 2) {
+    gk_f32_deconv4s2_narrow_rows(&g, 0, 1);
     return;
   }
 #pragma omp parallel num_threads(threads)
@@ -84,10 +91,6 @@ void gk_f32_deconv4s2_narrow_forward(int n, int h, int w, int cin, int cout, con
     nth = omp_get_num_threads();
     tid = omp_get_thread_num();
 #endif
-    // Contiguous blocks of rows per thread (better locality than round-robin).
-    int per = (rows + nth - 1) / nth, r0 = tid * per, r1 = r0 + per < rows ? r0 + per : rows;
-    for (int r = r0; r < r1; r++)
-      row(h, w, cin, cout, x + (size_t)(r / (2 * h)) * in_img, packed, bias, act, r % (2 * h),
-          y + (size_t)r * out_row, u8 ? u8 + (size_t)r * out_row : NULL);
+    gk_f32_deconv4s2_narrow_rows(&g, tid, nth);
   }
 }

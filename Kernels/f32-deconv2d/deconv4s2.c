@@ -152,3 +152,23 @@ void gk_f32_deconv4s2_pack_torch_weights(int cin, int cout, const float *torch_w
     gk_f32_gemm_pack_b_scaled(&B, 4 * (size_t)cin, (size_t)cout, col_scale, packed + phase * per);
   }
 }
+
+int gk_seq_deconv4s2_packed(gk_seq_step *out, int n, int h, int w, int cin, int cout,
+                            const float *x, const float *packed, const gk_epilogue *ep, float *y) {
+  size_t k = 4 * (size_t)cin, per = gk_f32_gemm_packed_b_floats(k, (size_t)cout);
+  for (int phase = 0; phase < 4; phase++) {
+    int a = phase >> 1, b = phase & 1;
+    gk_seq_step *st = &out[phase];
+    memset(st, 0, sizeof *st);
+    st->kind = GK_STEP_GEMM;
+    st->m = (size_t)n * h * w; st->n = (size_t)cout; st->k = k;
+    st->a.kind = GK_OPERAND_WINDOW; st->a.data = x;
+    phase_window(&st->a.win, h, w, cin, a, b);
+    st->b.kind = GK_OPERAND_PACKED; st->b.data = packed + phase * per;
+    st->b.packed_k = k; st->b.packed_n = (size_t)cout;
+    st->b.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+    st->c.data = y; st->c.rows = phase_output_rows(h, w, cout, a, b);
+    if (ep) st->ep = *ep;
+  }
+  return 4;
+}

@@ -54,3 +54,24 @@ void gk_f32_dense_forward_packed(int n, int kin, int kout, const float *x, const
   gk_output C = gk_output_dense(y, (size_t)kout);
   gk_f32_gemm(n, kout, kin, &A, &B, &C, ep, workspace, threads);
 }
+
+int gk_seq_dense_packed(gk_seq_step *out, int n, int kin, int kout, const float *x,
+                        const float *packed, const gk_epilogue *ep, float *y) {
+  memset(out, 0, sizeof *out);
+  out->kind = GK_STEP_GEMM;
+  out->m = (size_t)n; out->n = (size_t)kout; out->k = (size_t)kin;
+  out->a = gk_operand_matrix(x, (size_t)kin);
+  out->b.kind = GK_OPERAND_PACKED; out->b.data = packed;
+  out->b.packed_k = (size_t)kin; out->b.packed_n = (size_t)kout;
+  out->b.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+  out->c = gk_output_dense(y, (size_t)kout);
+  if (ep) out->ep = *ep;
+  return 1;
+}
+
+int gk_seq_narrow(gk_seq_step *out, const gk_narrow_args *args) {
+  memset(out, 0, sizeof *out);
+  out->kind = GK_STEP_NARROW;
+  out->narrow = *args;
+  return 1;
+}

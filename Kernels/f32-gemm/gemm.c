@@ -576,46 +576,57 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
   }
 }
 
+// Fills the per-call plan every thread works from. Returns 0 when the call must run as the
+// scalar reference instead (a packed operand that does not match the variant or shape).
+static int gemm_prepare(gemm_call *g, const gk_gemm_variant *v, size_t m, size_t n, size_t k,
+                        const gk_operand *a, const gk_operand *b, const gk_output *c,
+                        const gk_epilogue *ep, void *workspace, int threads) {
+  g->v = v; g->m = m; g->n = n; g->k = k; g->a = a; g->b = b; g->c = c; g->ep = ep;
+  // A narrow output (fewer than half an NR of columns) over many rows runs swapped; the choice
+  // depends on the shape only, never on the thread count.
+  g->swapped = 2 * n < (size_t)v->nr && m >= (size_t)v->nr && GK_STAT_ROWS % v->nr == 0 &&
+               v->nr <= GK_NR_MAX && v->mr <= GK_MR_MAX && b->kind != GK_OPERAND_PACKED;
+  if (b->kind == GK_OPERAND_PACKED && (b->packed_nr != v->nr || b->packed_k != k || b->packed_n != n))
+    return 0;
+  size_t rows_total = g->swapped ? n : m, cols_total = g->swapped ? m : n;
+  size_t ncb = round_up(cols_total < GK_NC_MAX ? cols_total : GK_NC_MAX, GK_NR_MAX);
+  char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
+  g->bpack = (float *)ws;
+  g->apack_all = (float *)(ws + round_up(ncb * GK_KC * sizeof(float), 64));
+  g->partial = (double *)((char *)g->apack_all +
+                          round_up(2 * (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
+  g->ngran = div_up(m, GK_STAT_ROWS);
+  // Rows per task: a multiple of GK_STAT_ROWS, at most GK_MC_MAX, and sized so the blocks divide
+  // evenly among the threads (otherwise the driver also splits columns, and every split packs its
+  // A block again).
+  size_t per_thread = div_up(rows_total, (size_t)threads * GK_MC_MAX);
+  g->mc = round_up(div_up(rows_total, (size_t)threads * per_thread), GK_STAT_ROWS);
+  if (g->mc > GK_MC_MAX) g->mc = GK_MC_MAX;
+  g->mblocks = div_up(rows_total, g->mc);
+  // Small M (fewer row blocks than twice the threads) with prepacked B: one synchronization.
+  g->small_m = g->mblocks < 2 * (size_t)threads &&
+               small_m_fits(g, 2 * (size_t)threads * GK_MC_MAX * GK_KC);
+  return 1;
+}
+
+static void gemm_zero_if_empty_k(const gemm_call *g) {
+  if (g->k == 0 && !(g->ep && g->ep->accumulate)) {
+    for (size_t r = 0; r < g->m; r++)
+      memset(g->c->data + gk_rowmap_off(&g->c->rows, r), 0, g->n * sizeof(float));
+  }
+}
+
 void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, const gk_operand *a,
                       const gk_operand *b, const gk_output *c, const gk_epilogue *ep,
                       void *workspace, int threads) {
   if (m == 0 || n == 0) return;
   if (threads < 1) threads = 1;
-  const int accumulate = ep && ep->accumulate;
   gemm_call g;
-  g.v = v; g.m = m; g.n = n; g.k = k; g.a = a; g.b = b; g.c = c; g.ep = ep;
-  // A narrow output (fewer than half an NR of columns) over many rows runs swapped; the choice
-  // depends on the shape only, never on the thread count.
-  g.swapped = 2 * n < (size_t)v->nr && m >= (size_t)v->nr && GK_STAT_ROWS % v->nr == 0 &&
-              v->nr <= GK_NR_MAX && v->mr <= GK_MR_MAX && b->kind != GK_OPERAND_PACKED;
-  if (b->kind == GK_OPERAND_PACKED && (b->packed_nr != v->nr || b->packed_k != k || b->packed_n != n)) {
-    // Packed for another variant or shape: fall back to the reference rather than misread it.
+  if (!gemm_prepare(&g, v, m, n, k, a, b, c, ep, workspace, threads)) {
     gk_f32_gemm_ref(m, n, k, a, b, c, ep);
     return;
   }
-  size_t rows_total = g.swapped ? n : m, cols_total = g.swapped ? m : n;
-  size_t ncb = round_up(cols_total < GK_NC_MAX ? cols_total : GK_NC_MAX, GK_NR_MAX);
-  char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
-  g.bpack = (float *)ws;
-  g.apack_all = (float *)(ws + round_up(ncb * GK_KC * sizeof(float), 64));
-  g.partial = (double *)((char *)g.apack_all +
-                         round_up(2 * (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float), 64));
-  g.ngran = div_up(m, GK_STAT_ROWS);
-  // Rows per task: a multiple of GK_STAT_ROWS, at most GK_MC_MAX, and sized so the blocks divide
-  // evenly among the threads (otherwise the driver also splits columns, and every split packs its
-  // A block again).
-  size_t per_thread = div_up(rows_total, (size_t)threads * GK_MC_MAX);
-  g.mc = round_up(div_up(rows_total, (size_t)threads * per_thread), GK_STAT_ROWS);
-  if (g.mc > GK_MC_MAX) g.mc = GK_MC_MAX;
-  g.mblocks = div_up(rows_total, g.mc);
-  // Small M (fewer row blocks than twice the threads) with prepacked B: one synchronization.
-  g.small_m = g.mblocks < 2 * (size_t)threads &&
-              small_m_fits(&g, 2 * (size_t)threads * GK_MC_MAX * GK_KC);
-
-  if (k == 0 && !accumulate) {
-    // Degenerate: C = 0, then the epilogue.
-    for (size_t r = 0; r < m; r++) memset(c->data + gk_rowmap_off(&c->rows, r), 0, n * sizeof(float));
-  }
+  gemm_zero_if_empty_k(&g);
   if (threads == 1) {
     gemm_thread(&g, 0, 1);
     return;
@@ -628,6 +639,52 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
     tid = omp_get_thread_num();
 #endif
     gemm_thread(&g, tid, nth);
+  }
+}
+
+// MARK: - Step sequences (one parallel region for many kernel calls)
+
+void gk_seq_run_steps(gk_seq_step *steps, int count, void *workspace, int threads);
+
+static void seq_thread(gk_seq_step *steps, int count, void *workspace, int threads, int tid,
+                       int nth) {
+  for (int s = 0; s < count; s++) {
+    gk_seq_step *st = &steps[s];
+    if (st->kind == GK_STEP_GEMM) {
+      if (st->m == 0 || st->n == 0) continue;
+      gemm_call g;
+      const gk_gemm_variant *v = gk_gemm_variant_at(gk_gemm_selected_variant());
+      // Every thread prepares the same plan from the same inputs (no shared state to publish).
+      if (!gemm_prepare(&g, v, st->m, st->n, st->k, &st->a, &st->b, &st->c, &st->ep, workspace,
+                        threads)) {
+        if (tid == 0) gk_f32_gemm_ref(st->m, st->n, st->k, &st->a, &st->b, &st->c, &st->ep);
+      } else {
+        if (tid == 0) gemm_zero_if_empty_k(&g);
+        if (g.k == 0) gemm_barrier(nth);
+        gemm_thread(&g, tid, nth);
+      }
+    } else {
+      gk_f32_deconv4s2_narrow_rows(&st->narrow, tid, nth);
+    }
+    // The next step reads this one's output and reuses the workspace.
+    gemm_barrier(nth);
+  }
+}
+
+void gk_seq_run_steps(gk_seq_step *steps, int count, void *workspace, int threads) {
+  if (threads < 1) threads = 1;
+  if (threads == 1) {
+    seq_thread(steps, count, workspace, 1, 0, 1);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    int nth = 1, tid = 0;
+#ifdef _OPENMP
+    nth = omp_get_num_threads();
+    tid = omp_get_thread_num();
+#endif
+    seq_thread(steps, count, workspace, threads, tid, nth);
   }
 }
 

@@ -217,6 +217,41 @@ const gk_narrow_variant *gk_narrow_variant_at(int index);
 int gk_narrow_selected_variant(void);
 void gk_narrow_force_variant(int index);
 
+/// Arguments of one narrow deconvolution (see gk_f32_deconv4s2_narrow_forward).
+typedef struct gk_narrow_args {
+  int n, h, w, cin, cout;
+  const float *x;
+  const float *packed;
+  const float *bias;
+  int act;
+  float *y;
+  uint8_t *u8;
+} gk_narrow_args;
+/// The rows thread `tid` of `nth` computes (for callers already inside a parallel region).
+void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
+
+// MARK: - Step sequences: many kernel calls in one parallel region (batch-1 inference, where
+// a fork/join per GEMM costs as much as the GEMM), with a barrier between steps.
+
+enum { GK_STEP_GEMM = 0, GK_STEP_NARROW = 1 };
+typedef struct gk_seq_step {
+  int kind;
+  size_t m, n, k;  // GEMM
+  gk_operand a, b;
+  gk_output c;
+  gk_epilogue ep;
+  gk_narrow_args narrow;  // NARROW
+} gk_seq_step;
+/// Steps for a packed ConvTranspose2d(4, 2, 1) forward (4, one per phase), a packed dense forward
+/// (1), and a narrow deconvolution (1). Each returns the number of steps written.
+int gk_seq_deconv4s2_packed(gk_seq_step *out, int n, int h, int w, int cin, int cout,
+                            const float *x, const float *packed, const gk_epilogue *ep, float *y);
+int gk_seq_dense_packed(gk_seq_step *out, int n, int kin, int kout, const float *x,
+                        const float *packed, const gk_epilogue *ep, float *y);
+int gk_seq_narrow(gk_seq_step *out, const gk_narrow_args *args);
+/// Runs the steps in order; workspace as for the largest GEMM among them.
+void gk_seq_run_steps(gk_seq_step *steps, int count, void *workspace, int threads);
+
 // Direct (textbook) references of the layer kernels: scatter/gather loops, no GEMM.
 void gk_f32_deconv4s2_forward_ref(int n, int h, int w, int cin, int cout, const float *x,
                                   const float *wgt, const gk_epilogue *ep, float *y);

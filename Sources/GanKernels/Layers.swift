@@ -251,3 +251,59 @@ public enum NarrowDeconv4s2 {
     }
   }
 }
+
+/// Kernel calls run in one parallel region with a barrier between steps: for batch-1 inference,
+/// where a fork/join per GEMM costs about as much as the GEMM. The step buffer is allocated once;
+/// filling and running it allocates nothing.
+public final class StepSequence {
+  private let steps: UnsafeMutablePointer<gk_seq_step>
+  public let capacity: Int
+  public private(set) var count = 0
+
+  public init(capacity: Int) {
+    self.capacity = capacity
+    steps = .allocate(capacity: capacity)
+    steps.initialize(repeating: gk_seq_step(), count: capacity)
+  }
+
+  deinit { steps.deallocate() }
+
+  public func reset() { count = 0 }
+
+  private func reserve(_ n: Int) {
+    precondition(count + n <= capacity, "StepSequence: more than \(capacity) steps")
+  }
+
+  /// A packed ConvTranspose2d(4, 2, 1) forward (four phase GEMMs).
+  public func appendDeconv(_ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
+                           y: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
+    reserve(4)
+    count += Int(epilogue.withC { ep in
+      gk_seq_deconv4s2_packed(steps + count, s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y)
+    })
+  }
+
+  /// A packed dense forward.
+  public func appendDense(batch: Int, inFeatures: Int, outFeatures: Int, x: UnsafePointer<Float>,
+                          packedWeights: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
+    reserve(1)
+    count += Int(epilogue.withC { ep in
+      gk_seq_dense_packed(steps + count, Int32(batch), Int32(inFeatures), Int32(outFeatures), x, packedWeights, ep, y)
+    })
+  }
+
+  /// A narrow (cout <= 4) deconvolution.
+  public func appendNarrowDeconv(_ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
+                                 bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>,
+                                 pixels: UnsafeMutablePointer<UInt8>?) {
+    reserve(1)
+    var args = gk_narrow_args(n: s.n, h: s.h, w: s.w, cin: s.ci, cout: s.co, x: x, packed: packedWeights, bias: bias,
+                              act: activation.code, y: y, u8: pixels)
+    count += Int(gk_seq_narrow(steps + count, &args))
+  }
+
+  /// Runs the steps; `workspace` sized for the largest GEMM among them at `threads`.
+  public func run(workspace: UnsafeMutableRawPointer, threads: Int) {
+    gk_seq_run_steps(steps, Int32(count), workspace, Int32(threads))
+  }
+}

@@ -28,6 +28,8 @@ public final class GeneratorRuntime {
   private let arena: Arena
   /// The last layer (1 or 3 channels) runs the direct narrow kernel instead of a GEMM.
   private let narrowOutput: Bool
+  /// The kernel calls of one `generate`, refilled per call (fixed capacity, no allocation).
+  private let sequence: StepSequence
 
   /// Floats per image of the output (S * S * nc), NHWC.
   public var imageElements: Int { architecture.imageSize * architecture.imageSize * architecture.nc }
@@ -75,6 +77,7 @@ public final class GeneratorRuntime {
     arena = built.arena
     (weights, biases, ping, pong, workspace) = built.value
     narrowOutput = narrowLast
+    sequence = StepSequence(capacity: 4 * L)
     try loadAndFold(file, spec: spec)
   }
 
@@ -126,6 +129,8 @@ public final class GeneratorRuntime {
                        pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
     let a = architecture, L = a.layerCount
+    // All layers as one step sequence: one parallel region per call.
+    sequence.reset()
     var x: UnsafePointer<Float> = latents
     var buffers = (ping, pong)
     for i in 0..<L {
@@ -133,22 +138,23 @@ public final class GeneratorRuntime {
       let y = last ? (output ?? buffers.0) : buffers.0
       let ep = Epilogue(bias: biases[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
       if i == 0 {
-        Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
-                      packedWeights: weights[0], y: y, epilogue: ep, workspace: workspace, threads: threads)
+        sequence.appendDense(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
+                             packedWeights: weights[0], y: y, epilogue: ep)
       } else {
         let h = a.generatorSize(i - 1)
         let shape = ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
                               outChannels: a.generatorChannels(i))
         if last && narrowOutput {
-          NarrowDeconv4s2.forward(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
-                                  pixels: pixels, threads: threads)
+          sequence.appendNarrowDeconv(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
+                                      pixels: pixels)
         } else {
-          Deconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+          sequence.appendDeconv(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep)
         }
       }
       x = UnsafePointer(y)
       buffers = (buffers.1, buffers.0)
     }
+    sequence.run(workspace: workspace, threads: threads)
   }
 
   // MARK: - Architecture from tensor shapes
