@@ -53,3 +53,27 @@ final class PyTorchNetworkTests: XCTestCase {
   func testDCGAN32MatchesPyTorch() throws { try check("dcgan32.safetensors") }
   func testDCGAN64GrayMatchesPyTorch() throws { try check("dcgan64.safetensors") }
 }
+
+/// 128 px networks (one more block than 64) run forward and backward with finite results, and a
+/// training step of a 128 px model changes every parameter tensor.
+final class LargeModelTests: XCTestCase {
+  func testDCGAN128TrainsOneStep() throws {
+    var cfg = TrainingConfiguration(architecture: try Architecture(imageSize: 128, nz: 8, ngf: 4, ndf: 4, nc: 3))
+    cfg.batchSize = 2
+    cfg.threads = 2
+    let t = DCGANTrainer(configuration: cfg)
+    t.initializeWeights()
+    XCTAssertEqual(t.generator.parameters.spec.parameters.count, 6 + 2 * 5)
+    var rng = Philox4x32(seed: 3)
+    rng.fillNormal(UnsafeMutableBufferPointer(start: t.realBatch, count: 2 * 128 * 128 * 3), std: 0.5)
+    rng.fillNormal(UnsafeMutableBufferPointer(start: t.generator.input, count: 2 * 8))
+    let before = t.generator.parameters.spec.parameters.map { t.generator.parameters.torchValue($0.name) }
+    let s = t.step()
+    XCTAssert(s.isFinite, "\(s)")
+    XCTAssertEqual(t.generator.outputCount, 2 * 128 * 128 * 3)
+    XCTAssertFalse(UnsafeBufferPointer(start: t.generator.output, count: t.generator.outputCount).contains { !$0.isFinite || abs($0) > 1 })
+    for (i, spec) in t.generator.parameters.spec.parameters.enumerated() {
+      XCTAssertNotEqual(t.generator.parameters.torchValue(spec.name), before[i], "\(spec.name) did not change")
+    }
+  }
+}
