@@ -1,17 +1,25 @@
 #!/bin/sh
-# The whole test suite: installs missing system packages, builds, runs every test target (XCTest),
-# and ends with one summary line "N passed, N failed".
+# The whole test suite: installs missing system packages, builds, runs every Swift test target
+# (XCTest), then the kernel tests without Swift natively and for aarch64 under qemu
+# (tools/test-kernels.sh). Ends with one summary line "N passed, N failed".
 set -e
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 swift build --build-tests
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+klog=$(mktemp)
+trap 'rm -f "$log" "$klog"' EXIT
 status=0
 swift test --skip-build --disable-swift-testing 2>&1 | tee "$log" || status=$?
 summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
+if [ -z "$summary" ]; then echo "0 passed, 1 failed"; exit 1; fi
 total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
 failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
-if [ -z "$summary" ]; then echo "0 passed, 1 failed"; exit 1; fi
-echo "$((total - failed)) passed, $failed failed"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
+kstatus=0
+tools/test-kernels.sh 2>&1 | tee "$klog" || kstatus=1
+kline=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$klog" | tail -1)
+if [ -z "$kline" ]; then kstatus=1; kpass=0; kfail=1; else
+  kpass=$(echo "$kline" | cut -d' ' -f1); kfail=$(echo "$kline" | cut -d' ' -f3); fi
+echo "Swift tests: $((total - failed)) passed, $failed failed; kernel checks (native, qemu A72, qemu A76): $kpass passed, $kfail failed"
+echo "$((total - failed + kpass)) passed, $((failed + kfail)) failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$kstatus" -eq 0 ] && [ "$kfail" -eq 0 ]

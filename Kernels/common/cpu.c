@@ -2,11 +2,17 @@
 #include "gk_internal.h"
 
 #include <stdio.h>
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 static gk_gemm_variant gk_gemm_variants[] = {
     {"f32_gemm_4x16__scalar", 4, 16, 1, gk_f32_gemm_ukernel_4x16__scalar},
 #if defined(__x86_64__)
     {"f32_gemm_6x16__avx2", 6, 16, 0, gk_f32_gemm_ukernel_6x16__avx2},
+#endif
+#if defined(__aarch64__)
+    {"f32_gemm_8x12__neonfma", 8, 12, 0, gk_f32_gemm_ukernel_8x12__neonfma},
 #endif
 };
 enum { GK_GEMM_VARIANTS = sizeof gk_gemm_variants / sizeof gk_gemm_variants[0] };
@@ -15,6 +21,9 @@ static gk_narrow_variant gk_narrow_variants[] = {
     {"f32_deconv4s2_narrow__scalar", 1, gk_f32_deconv4s2_narrow_row_scalar},
 #if defined(__x86_64__)
     {"f32_deconv4s2_narrow__avx2", 0, gk_f32_deconv4s2_narrow_row__avx2},
+#endif
+#if defined(__aarch64__)
+    {"f32_deconv4s2_narrow__neon", 0, gk_f32_deconv4s2_narrow_row__neon},
 #endif
 };
 enum { GK_NARROW_VARIANTS = sizeof gk_narrow_variants / sizeof gk_narrow_variants[0] };
@@ -34,6 +43,22 @@ __attribute__((constructor)) static void gk_probe_cpu(void) {
            avx512 ? " avx512f" : "", vnni ? " avx512vnni" : "");
   gk_gemm_variants[1].available = avx2;
   gk_narrow_variants[1].available = avx2;
+#elif defined(__aarch64__)
+  // ASIMD (NEON with FMA) is part of AArch64; the probe still asks, and records dot product
+  // support (sdot, Cortex-A76 / Pi 5) for the int8 kernels.
+  int asimd = 1, dotprod = 0;
+#if defined(__linux__)
+  unsigned long hw = getauxval(AT_HWCAP);
+#ifdef HWCAP_ASIMD
+  asimd = (hw & HWCAP_ASIMD) != 0;
+#endif
+#ifdef HWCAP_ASIMDDP
+  dotprod = (hw & HWCAP_ASIMDDP) != 0;
+#endif
+#endif
+  snprintf(gk_features, sizeof gk_features, "aarch64%s%s", asimd ? " asimd" : "", dotprod ? " asimddp" : "");
+  gk_gemm_variants[1].available = asimd;
+  gk_narrow_variants[1].available = asimd;
 #else
   snprintf(gk_features, sizeof gk_features, "generic");
 #endif

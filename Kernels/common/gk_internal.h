@@ -19,6 +19,9 @@
 #ifndef GK_NC_SET
 #define GK_NC_SET 8192
 #endif
+// Packed-B columns are rounded to a multiple of every NR (12 on NEON, 16 on x86): a whole number
+// of panels always fits the region the workspace reserves.
+enum { GK_NC_ROUND = 96 };
 enum { GK_KC = GK_KC_SET, GK_MC_MAX = GK_MC_SET, GK_NC_MAX = GK_NC_SET, GK_STAT_ROWS = 48, GK_MR_MAX = 16,
        GK_NR_MAX = 32 };
 
@@ -84,6 +87,10 @@ static inline float gk_act_apply(float v, int act, float slope) {
 // Micro-kernels: c_rows[MR] rows of NR floats; a_packed [kc][MR], b_packed [kc][NR].
 void gk_f32_gemm_ukernel_4x16__scalar(size_t kc, const float *a, const float *b, float *const *c,
                                       int load);
+#if defined(__aarch64__)
+void gk_f32_gemm_ukernel_8x12__neonfma(size_t kc, const float *a, const float *b, float *const *c,
+                                       int load);
+#endif
 #if defined(__x86_64__) || defined(_M_X64)
 void gk_f32_gemm_ukernel_6x16__avx2(size_t kc, const float *a, const float *b, float *const *c,
                                     int load);
@@ -92,6 +99,11 @@ void gk_f32_gemm_ukernel_6x16__avx2(size_t kc, const float *a, const float *b, f
 void gk_f32_deconv4s2_narrow_row_scalar(int h, int w, int cin, int cout, const float *x_img,
                                         const float *packed, const float *bias, int act, int oy,
                                         float *y_row, uint8_t *u8_row);
+#if defined(__aarch64__)
+void gk_f32_deconv4s2_narrow_row__neon(int h, int w, int cin, int cout, const float *x_img,
+                                       const float *packed, const float *bias, int act, int oy,
+                                       float *y_row, uint8_t *u8_row);
+#endif
 #if defined(__x86_64__)
 void gk_f32_deconv4s2_narrow_row__avx2(int h, int w, int cin, int cout, const float *x_img,
                                        const float *packed, const float *bias, int act, int oy,

@@ -293,7 +293,7 @@ size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
   (void)k;
   if (threads < 1) threads = 1;
   size_t wide = m > n ? m : n;  // the swapped mode packs B^T panels along m
-  size_t ncb = round_up(wide < GK_NC_MAX ? wide : GK_NC_MAX, GK_NR_MAX);
+  size_t ncb = round_up(wide < GK_NC_MAX ? wide : GK_NC_MAX, GK_NC_ROUND);
   size_t bpack = ncb * GK_KC * sizeof(float);
   // Per-thread A blocks, or (small M) all rows packed once and shared: up to 2 * threads blocks.
   size_t apack = 2 * (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float);
@@ -334,7 +334,8 @@ static void gemm_barrier(int nth) {
 static int small_m_fits(const gemm_call *g, size_t capacity_floats) {
   const gk_gemm_variant *v = g->v;
   size_t rows_pad = round_up(g->m, (size_t)v->mr);
-  return g->b->kind == GK_OPERAND_PACKED && !g->swapped && g->k > 0 && g->n <= GK_NC_MAX &&
+  return g->b->kind == GK_OPERAND_PACKED && !g->swapped && g->k > 0 &&
+         g->n <= GK_NC_MAX / (size_t)v->nr * (size_t)v->nr &&
          rows_pad * g->k <= capacity_floats;
 }
 
@@ -439,8 +440,10 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
     for (size_t i = (size_t)tid; i < g->ngran * n * 2; i += (size_t)nth) partial[i] = 0.0;
     gemm_barrier(nth);
   }
-  for (size_t jc = 0; jc < cols_total; jc += GK_NC_MAX) {
-    size_t ncur = cols_total - jc < GK_NC_MAX ? cols_total - jc : GK_NC_MAX;
+  // Column blocks hold a whole number of NR-wide panels (NR is 16 on x86, 12 on NEON).
+  const size_t nc_block = GK_NC_MAX / (size_t)nr * (size_t)nr;
+  for (size_t jc = 0; jc < cols_total; jc += nc_block) {
+    size_t ncur = cols_total - jc < nc_block ? cols_total - jc : nc_block;
     size_t npan = div_up(ncur, (size_t)nr);
     size_t nchunks = 1;
     if (mblocks < 2 * (size_t)nth) {
@@ -589,7 +592,7 @@ static int gemm_prepare(gemm_call *g, const gk_gemm_variant *v, size_t m, size_t
   if (b->kind == GK_OPERAND_PACKED && (b->packed_nr != v->nr || b->packed_k != k || b->packed_n != n))
     return 0;
   size_t rows_total = g->swapped ? n : m, cols_total = g->swapped ? m : n;
-  size_t ncb = round_up(cols_total < GK_NC_MAX ? cols_total : GK_NC_MAX, GK_NR_MAX);
+  size_t ncb = round_up(cols_total < GK_NC_MAX ? cols_total : GK_NC_MAX, GK_NC_ROUND);
   char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
   g->bpack = (float *)ws;
   g->apack_all = (float *)(ws + round_up(ncb * GK_KC * sizeof(float), 64));
