@@ -40,6 +40,20 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 #endif
 
+// The 16-tap window of a Conv2d(4, 2, 1) over an (h, w, c) image: output (h/2, w/2), tap t at
+// row offset (t >> 2) - 1, column offset (t & 3) - 1. Used by conv forward and deconv backward-data.
+static inline void gk_window_s2(gk_window *win, int h, int w, int c) {
+  memset(win, 0, sizeof *win);
+  win->h = h; win->w = w; win->c = c; win->oh = h / 2; win->ow = w / 2; win->stride = 2;
+  win->ntaps = 16;
+  for (int t = 0; t < 16; t++) { win->dy[t] = (t >> 2) - 1; win->dx[t] = (t & 3) - 1; }
+}
+
+/// Runs body(ctx, tid, nth) on `threads` threads (directly when 1): the only OpenMP region shape
+/// the kernels use. Work inside is partitioned by hand with gk_barrier between phases.
+void gk_run_parallel(int threads, void (*body)(void *ctx, int tid, int nth), void *ctx);
+void gk_barrier(int nth);
+
 static inline float gk_bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
 // exp for x in [-87, 88] (Cephes polynomial), branch-free so loops vectorize.

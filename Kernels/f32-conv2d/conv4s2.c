@@ -2,13 +2,6 @@
 // backward-data is a transposed convolution of dy, done as four phase GEMMs.
 #include "../common/gk_internal.h"
 
-static void s2_window(gk_window *win, int h, int w, int c) {
-  memset(win, 0, sizeof *win);
-  win->h = h; win->w = w; win->c = c; win->oh = h / 2; win->ow = w / 2; win->stride = 2;
-  win->ntaps = 16;
-  for (int t = 0; t < 16; t++) { win->dy[t] = (t >> 2) - 1; win->dx[t] = (t & 3) - 1; }
-}
-
 static size_t max3(size_t a, size_t b, size_t c) { size_t m = a > b ? a : b; return m > c ? m : c; }
 
 size_t gk_f32_conv4s2_workspace_bytes(int n, int h, int w, int cin, int cout, int threads) {
@@ -23,7 +16,7 @@ void gk_f32_conv4s2_forward(int n, int h, int w, int cin, int cout, const float 
                             int threads) {
   gk_operand A; memset(&A, 0, sizeof A);
   A.kind = GK_OPERAND_WINDOW; A.data = x;
-  s2_window(&A.win, h, w, cin);
+  gk_window_s2(&A.win, h, w, cin);
   gk_operand B = gk_operand_matrix(wgt, (size_t)cout);
   gk_output C = gk_output_dense(y, (size_t)cout);
   gk_f32_gemm((size_t)n * (h / 2) * (w / 2), cout, 16 * (size_t)cin, &A, &B, &C, ep, workspace,
@@ -64,7 +57,7 @@ void gk_f32_conv4s2_backward_weights(int n, int h, int w, int cin, int cout, con
                                      int threads) {
   gk_operand A; memset(&A, 0, sizeof A);
   A.kind = GK_OPERAND_WINDOW_T; A.data = x;
-  s2_window(&A.win, h, w, cin);
+  gk_window_s2(&A.win, h, w, cin);
   gk_operand B = gk_operand_matrix(dy, (size_t)cout);
   gk_output C = gk_output_dense(dw, (size_t)cout);
   gk_epilogue ep; memset(&ep, 0, sizeof ep);

@@ -75,22 +75,13 @@ void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *g, int tid, int nth) {
         g->act, r % (2 * g->h), g->y + (size_t)r * out_row, g->u8 ? g->u8 + (size_t)r * out_row : NULL);
 }
 
+static void narrow_body(void *ctx, int tid, int nth) {
+  gk_f32_deconv4s2_narrow_rows((const gk_narrow_args *)ctx, tid, nth);
+}
+
 void gk_f32_deconv4s2_narrow_forward(int n, int h, int w, int cin, int cout, const float *x,
                                      const float *packed, const float *bias, int act, float *y,
                                      uint8_t *u8, int threads) {
   gk_narrow_args g = {n, h, w, cin, cout, x, packed, bias, act, y, u8};
-  if (threads < 1) threads = 1;
-  if (threads == 1 || n * 2 * h < 2) {
-    gk_f32_deconv4s2_narrow_rows(&g, 0, 1);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    int nth = 1, tid = 0;
-#ifdef _OPENMP
-    nth = omp_get_num_threads();
-    tid = omp_get_thread_num();
-#endif
-    gk_f32_deconv4s2_narrow_rows(&g, tid, nth);
-  }
+  gk_run_parallel(n * 2 * h < 2 ? 1 : threads, narrow_body, &g);
 }

@@ -37,13 +37,6 @@ static gk_rowmap phase_output_rows(int h, int w, int c, int a, int b) {
   return r;
 }
 
-static void s2_window(gk_window *win, int h, int w, int c) {
-  memset(win, 0, sizeof *win);
-  win->h = h; win->w = w; win->c = c; win->oh = h / 2; win->ow = w / 2; win->stride = 2;
-  win->ntaps = 16;
-  for (int t = 0; t < 16; t++) { win->dy[t] = (t >> 2) - 1; win->dx[t] = (t & 3) - 1; }
-}
-
 static size_t max3(size_t a, size_t b, size_t c) { size_t m = a > b ? a : b; return m > c ? m : c; }
 
 size_t gk_f32_deconv4s2_workspace_bytes(int n, int h, int w, int cin, int cout, int threads) {
@@ -76,7 +69,7 @@ void gk_f32_deconv4s2_backward_data(int n, int h, int w, int cin, int cout, cons
   // a stride-2 convolution of dy; B rows (tap, co), columns ci.
   gk_operand A; memset(&A, 0, sizeof A);
   A.kind = GK_OPERAND_WINDOW; A.data = dy;
-  s2_window(&A.win, 2 * h, 2 * w, cout);
+  gk_window_s2(&A.win, 2 * h, 2 * w, cout);
   gk_operand B; memset(&B, 0, sizeof B);
   B.kind = GK_OPERAND_MATRIX; B.data = wgt; B.col_stride = (size_t)cout;
   B.rows.group = (size_t)cout; B.rows.inner = 1; B.rows.outer = (size_t)cin * cout; B.rows.ntab = 1;

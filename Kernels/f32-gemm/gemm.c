@@ -322,11 +322,7 @@ typedef struct gemm_call {
   int small_m;  // gemm_thread_small_m applies
 } gemm_call;
 
-static void gemm_barrier(int nth) {
-  if (nth > 1) {
-#pragma omp barrier
-  }
-}
+static void gemm_barrier(int nth) { gk_barrier(nth); }
 
 // Small M with prepacked B (batch-1 inference): all of A, for every K block, is packed once by
 // all threads ([k block][row panel][kc][mr] in the shared region), then one barrier; each task
@@ -579,6 +575,8 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
   }
 }
 
+static void gemm_body(void *ctx, int tid, int nth) { gemm_thread((const gemm_call *)ctx, tid, nth); }
+
 // Fills the per-call plan every thread works from. Returns 0 when the call must run as the
 // scalar reference instead (a packed operand that does not match the variant or shape).
 static int gemm_prepare(gemm_call *g, const gk_gemm_variant *v, size_t m, size_t n, size_t k,
@@ -630,24 +628,10 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
     return;
   }
   gemm_zero_if_empty_k(&g);
-  if (threads == 1) {
-    gemm_thread(&g, 0, 1);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    int nth = 1, tid = 0;
-#ifdef _OPENMP
-    nth = omp_get_num_threads();
-    tid = omp_get_thread_num();
-#endif
-    gemm_thread(&g, tid, nth);
-  }
+  gk_run_parallel(threads, gemm_body, &g);
 }
 
 // MARK: - Step sequences (one parallel region for many kernel calls)
-
-void gk_seq_run_steps(gk_seq_step *steps, int count, void *workspace, int threads);
 
 static void seq_thread(gk_seq_step *steps, int count, void *workspace, int threads, int tid,
                        int nth) {
@@ -674,21 +658,21 @@ static void seq_thread(gk_seq_step *steps, int count, void *workspace, int threa
   }
 }
 
+typedef struct seq_call {
+  gk_seq_step *steps;
+  int count;
+  void *workspace;
+  int threads;
+} seq_call;
+
+static void seq_body(void *ctx, int tid, int nth) {
+  seq_call *c = (seq_call *)ctx;
+  seq_thread(c->steps, c->count, c->workspace, c->threads, tid, nth);
+}
+
 void gk_seq_run_steps(gk_seq_step *steps, int count, void *workspace, int threads) {
-  if (threads < 1) threads = 1;
-  if (threads == 1) {
-    seq_thread(steps, count, workspace, 1, 0, 1);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    int nth = 1, tid = 0;
-#ifdef _OPENMP
-    nth = omp_get_num_threads();
-    tid = omp_get_thread_num();
-#endif
-    seq_thread(steps, count, workspace, threads, tid, nth);
-  }
+  seq_call c = {steps, count, workspace, threads < 1 ? 1 : threads};
+  gk_run_parallel(c.threads, seq_body, &c);
 }
 
 void gk_f32_gemm(size_t m, size_t n, size_t k, const gk_operand *a, const gk_operand *b,
