@@ -53,6 +53,7 @@ func assertMatches(_ got: [Float], _ want: [Float], _ what: String, tolerance: F
   XCTAssertEqual(got.count, want.count, what, file: file, line: line)
   guard got.count == want.count else { return }
   let e = relativeInfError(got, want)
+  print("fixture \(what): relative inf-norm error \(e)")
   XCTAssert(e <= tolerance, "\(what): relative inf-norm error \(e) > \(tolerance)", file: file, line: line)
   XCTAssertFalse(got.contains { !$0.isFinite }, "\(what): non-finite values", file: file, line: line)
 }
