@@ -162,6 +162,9 @@ int gk_seq_deconv4s2_packed(gk_seq_step *out, int n, int h, int w, int cin, int 
     st->b.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
     st->c.data = y; st->c.rows = phase_output_rows(h, w, cout, a, b);
     if (ep) st->ep = *ep;
+    // The four phases write disjoint outputs from the same input: one group. Statistics would
+    // be shared between them, so a statistics epilogue keeps them cooperative.
+    st->group = (ep && ep->col_sum) ? 0 : 1;
   }
   return 4;
 }

@@ -236,6 +236,10 @@ void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
 enum { GK_STEP_GEMM = 0, GK_STEP_NARROW = 1 };
 typedef struct gk_seq_step {
   int kind;
+  /// Steps with the same non-zero group are independent GEMMs of one shape (a deconvolution's four
+  /// phases): when the thread count divides the group, each thread runs whole GEMMs alone in its
+  /// own workspace slice, with one barrier after the group instead of two per GEMM.
+  int group;
   size_t m, n, k;  // GEMM
   gk_operand a, b;
   gk_output c;
@@ -249,8 +253,10 @@ int gk_seq_deconv4s2_packed(gk_seq_step *out, int n, int h, int w, int cin, int 
 int gk_seq_dense_packed(gk_seq_step *out, int n, int kin, int kout, const float *x,
                         const float *packed, const gk_epilogue *ep, float *y);
 int gk_seq_narrow(gk_seq_step *out, const gk_narrow_args *args);
-/// Runs the steps in order; workspace as for the largest GEMM among them.
+/// Runs the steps in order; workspace from gk_seq_workspace_bytes for the largest step.
 void gk_seq_run_steps(gk_seq_step *steps, int count, void *workspace, int threads);
+/// Workspace for running a GEMM of this shape in a sequence, cooperatively or one per thread.
+size_t gk_seq_workspace_bytes(size_t m, size_t n, size_t k, int threads);
 
 // Direct (textbook) references of the layer kernels: scatter/gather loops, no GEMM.
 void gk_f32_deconv4s2_forward_ref(int n, int h, int w, int cin, int cout, const float *x,

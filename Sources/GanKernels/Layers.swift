@@ -302,7 +302,12 @@ public final class StepSequence {
     count += Int(gk_seq_narrow(steps + count, &args))
   }
 
-  /// Runs the steps; `workspace` sized for the largest GEMM among them at `threads`.
+  /// Workspace for a GEMM of this shape run in a sequence (cooperatively or one per thread).
+  public static func workspaceBytes(m: Int, n: Int, k: Int, threads: Int) -> Int {
+    gk_seq_workspace_bytes(m, n, k, Int32(threads))
+  }
+
+  /// Runs the steps; `workspace` sized by `workspaceBytes` for the largest step at `threads`.
   public func run(workspace: UnsafeMutableRawPointer, threads: Int) {
     gk_seq_run_steps(steps, Int32(count), workspace, Int32(threads))
   }

@@ -58,6 +58,9 @@ public final class GeneratorRuntime {
         let h = arch.generatorSize(i - 1)
         ws = max(ws, Deconv4s2.workspaceBytes(ConvShape(batch: maxBatch, height: h, width: h, inChannels: arch.generatorInputChannels(i),
                                                         outChannels: arch.generatorChannels(i)), threads: threads))
+        // A sequence may run the four phases one per thread, each in its own slice.
+        ws = max(ws, StepSequence.workspaceBytes(m: maxBatch * h * h, n: arch.generatorChannels(i),
+                                                 k: 4 * arch.generatorInputChannels(i), threads: threads))
       }
     }
     let narrowLast = arch.nc <= NarrowDeconv4s2.maxOutChannels
