@@ -178,4 +178,54 @@ final class TrainingTests: XCTestCase {
     XCTAssertLessThanOrEqual(Double(outliers), 0.001 * Double(total), "weights outside 1e-4 relative")
     XCTAssertLessThan(updateError, 0.01, "whole weight update relative error")
   }
+
+  /// --no-shuffle keeps file order; shuffled epochs are permutations that differ per epoch and seed.
+  func testDataOrder() {
+    let r = RunRandomness(seed: 5)
+    XCTAssertEqual(r.order(epoch: 3, count: 10, shuffle: false), Array(0..<10))
+    let e0 = r.order(epoch: 0, count: 100, shuffle: true), e1 = r.order(epoch: 1, count: 100, shuffle: true)
+    XCTAssertEqual(e0.sorted(), Array(0..<100))
+    XCTAssertNotEqual(e0, e1)
+    XCTAssertNotEqual(e0, RunRandomness(seed: 6).order(epoch: 0, count: 100, shuffle: true))
+    XCTAssertEqual(e0, RunRandomness(seed: 5).order(epoch: 0, count: 100, shuffle: true))
+  }
+
+  /// --noise: iteration t takes rows t*B ..< (t+1)*B of the file, in order; too few rows is an error.
+  func testNoiseRowsAreUsedInOrder() throws {
+    let ds = try makeNpyDataset(in: dir, count: 24)
+    let cfg = try smallConfiguration()
+    var o = options(dir + "/noise", iterations: 3)
+    o.noise = (0..<(3 * 8 * 16)).map { Float($0) / 1000 }
+    let run = try TrainingRun(configuration: cfg, dataset: ds, options: o)
+    try run.run()
+    // After the run the generator's input holds iteration 3's latents: rows 16..<24.
+    let input = Array(UnsafeBufferPointer(start: run.trainer.generator.input, count: 8 * 16))
+    XCTAssertEqual(input, Array(o.noise![(2 * 8 * 16)..<(3 * 8 * 16)]))
+    var short = options(dir + "/noise2", iterations: 4)
+    short.noise = o.noise
+    XCTAssertThrowsError(try TrainingRun(configuration: cfg, dataset: ds, options: short).run()) { e in
+      XCTAssert("\(e)".contains("--noise holds 24 latents"), "\(e)")
+    }
+  }
+
+  /// --init starts from another file's G and D weights (fresh Adam state and iteration count).
+  func testInitStartsFromGivenWeights() throws {
+    let ds = try makeNpyDataset(in: dir, count: 24)
+    let cfg = try smallConfiguration()
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/a", iterations: 2)).run()
+    let source = try SafeTensorsFile(path: dir + "/a/checkpoint.safetensors")
+    var o = options(dir + "/b", iterations: 1)
+    o.initFrom = dir + "/a/checkpoint.safetensors"
+    var c2 = cfg
+    c2.learningRate = 0  // no update: the weights after one step are the loaded ones
+    let run = try TrainingRun(configuration: c2, dataset: ds, options: o)
+    try run.run()
+    for spec in run.trainer.generator.parameters.spec.parameters {
+      XCTAssertEqual(run.trainer.generator.parameters.torchValue(spec.name), try source.floats("G." + spec.name), spec.name)
+    }
+    for spec in run.trainer.discriminator.parameters.spec.parameters {
+      XCTAssertEqual(run.trainer.discriminator.parameters.torchValue(spec.name), try source.floats("D." + spec.name), spec.name)
+    }
+    XCTAssertEqual(try SafeTensorsFile(path: dir + "/b/checkpoint.safetensors").integers("state.iteration"), [1])
+  }
 }
