@@ -230,6 +230,18 @@ typedef struct gk_narrow_args {
 /// The rows thread `tid` of `nth` computes (for callers already inside a parallel region).
 void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
 
+/// Winograd F(2x2, 2x2) ConvTranspose2d(4, 2, 1) forward for inference (h and w even): kernels
+/// transformed and packed once (scratch: 9 * cin * cout floats), then per phase an input
+/// transform, 9 GEMMs against the packed transformed kernels, and an output transform fused with
+/// bias, activation and optional u8 pixels (no statistics).
+size_t gk_f32_deconv4s2_wino2_packed_floats(int cin, int cout);
+void gk_f32_deconv4s2_wino2_pack_weights(int cin, int cout, const float *wgt, float *packed,
+                                         float *scratch);
+size_t gk_f32_deconv4s2_wino2_workspace_bytes(int n, int h, int w, int cin, int cout, int threads);
+void gk_f32_deconv4s2_wino2_forward(int n, int h, int w, int cin, int cout, const float *x,
+                                    const float *packed, const gk_epilogue *ep, float *y,
+                                    void *workspace, int threads);
+
 // MARK: - Step sequences: many kernel calls in one parallel region (batch-1 inference, where
 // a fork/join per GEMM costs as much as the GEMM), with a barrier between steps.
 

@@ -312,3 +312,30 @@ public final class StepSequence {
     gk_seq_run_steps(steps, Int32(count), workspace, Int32(threads))
   }
 }
+
+/// Winograd F(2x2, 2x2) ConvTranspose2d(4, 2, 1) forward for inference (even h and w): 1.78x fewer
+/// multiplications than the direct phase kernels, plus additive input and output transforms.
+public enum WinogradDeconv4s2 {
+  public static func packedCount(inChannels: Int, outChannels: Int) -> Int {
+    gk_f32_deconv4s2_wino2_packed_floats(Int32(inChannels), Int32(outChannels))
+  }
+  /// Transforms and packs KKIO weights once (allocates a temporary 9 * cin * cout floats).
+  public static func packWeights(inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
+                                 into packed: UnsafeMutablePointer<Float>) {
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 9 * inChannels * outChannels)
+    defer { scratch.deallocate() }
+    gk_f32_deconv4s2_wino2_pack_weights(Int32(inChannels), Int32(outChannels), weights, packed, scratch)
+  }
+  public static func workspaceBytes(_ s: ConvShape, threads: Int) -> Int {
+    gk_f32_deconv4s2_wino2_workspace_bytes(s.n, s.h, s.w, s.ci, s.co, Int32(threads))
+  }
+  public static func forward(_ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
+                             y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .plain,
+                             workspace: UnsafeMutableRawPointer, threads: Int) {
+    precondition(s.height % 2 == 0 && s.width % 2 == 0, "Winograd F(2x2, 2x2) needs even h and w")
+    precondition(epilogue.statistics == nil && !epilogue.accumulate, "Winograd forward: bias, activation and pixels only")
+    epilogue.withC { ep in
+      gk_f32_deconv4s2_wino2_forward(s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
+    }
+  }
+}

@@ -87,6 +87,16 @@ let benchmarks: @Sendable () -> Void = {
                           epilogue: Epilogue(activation: act == .tanh ? .tanh : .relu, pixels: l.name == "G5" ? pixels : nil),
                           workspace: ws.pointer, threads: threads)
       }
+      if l.cout > NarrowDeconv4s2.maxOutChannels {
+        let wino = FloatBuffer(WinogradDeconv4s2.packedCount(inChannels: l.cin, outChannels: l.cout))
+        WinogradDeconv4s2.packWeights(inChannels: l.cin, outChannels: l.cout, weights: w.pointer, into: wino.pointer)
+        let wws = RawBuffer(bytes: WinogradDeconv4s2.workspaceBytes(s, threads: threads))
+        // MFLOP/s counts the direct method's operations, so it compares with forward-packed.
+        timed("\(l.name) deconv forward-winograd b\(batch)", flops: flops) {
+          WinogradDeconv4s2.forward(s, x: x.pointer, packedWeights: wino.pointer, y: y.pointer,
+                                    epilogue: Epilogue(activation: .relu), workspace: wws.pointer, threads: threads)
+        }
+      }
       if l.cout <= NarrowDeconv4s2.maxOutChannels {
         let narrow = FloatBuffer(NarrowDeconv4s2.packedCount(inChannels: l.cin, outChannels: l.cout))
         NarrowDeconv4s2.packWeights(inChannels: l.cin, outChannels: l.cout, weights: w.pointer, into: narrow.pointer)
