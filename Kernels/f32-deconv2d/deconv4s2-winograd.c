@@ -46,12 +46,13 @@ void gk_f32_deconv4s2_wino2_pack_weights(int cin, int cout, const float *wgt, fl
 size_t gk_f32_deconv4s2_wino2_workspace_bytes(int n, int h, int w, int cin, int cout, int threads) {
   size_t tiles = (size_t)n * (h / 2) * (w / 2);
   return round_up64(9 * tiles * cin * sizeof(float)) + round_up64(9 * tiles * cout * sizeof(float)) +
-         gk_f32_gemm_workspace_bytes(tiles, cout, cin, threads) + 64;
+         round_up64((size_t)cin * sizeof(float)) + gk_f32_gemm_workspace_bytes(tiles, cout, cin, threads) + 64;
 }
 
 typedef struct wino_args {
   int n, h, w, cin, cout, a, b;
   const float *x;
+  const float *zeros;  // cin zeros: the patch rows outside the image
   float *v;         // [9][tiles][cin]
   const float *m;   // [9][tiles][cout]
   const gk_epilogue *ep;
@@ -72,26 +73,25 @@ static void input_transform(void *ctx, int tid, int nth) {
       for (int q = 0; q < 3; q++) {
         int iy = 2 * ti + g->a - 1 + r, ix = 2 * tj + g->b - 1 + q;
         row[r][q] = (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
-                        ? NULL
+                        ? g->zeros
                         : g->x + (((size_t)img * g->h + iy) * g->w + ix) * c;
       }
     float *out[9];
     for (int xi = 0; xi < 9; xi++) out[xi] = g->v + ((size_t)xi * tiles + t) * c;
+    // Branch-free over channels (border taps read the zero row), so the loop vectorizes.
+    const float *d00 = row[0][0], *d01 = row[0][1], *d02 = row[0][2];
+    const float *d10 = row[1][0], *d11 = row[1][1], *d12 = row[1][2];
+    const float *d20 = row[2][0], *d21 = row[2][1], *d22 = row[2][2];
+    float *o0 = out[0], *o1 = out[1], *o2 = out[2], *o3 = out[3], *o4 = out[4], *o5 = out[5];
+    float *o6 = out[6], *o7 = out[7], *o8 = out[8];
     for (int ci = 0; ci < c; ci++) {
-      float d[3][3];
-      for (int r = 0; r < 3; r++)
-        for (int q = 0; q < 3; q++) d[r][q] = row[r][q] ? row[r][q][ci] : 0.0f;
-      float s[3][3];  // B^T d: rows (d0 - d1, d1, d2 - d1)
-      for (int q = 0; q < 3; q++) {
-        s[0][q] = d[0][q] - d[1][q];
-        s[1][q] = d[1][q];
-        s[2][q] = d[2][q] - d[1][q];
-      }
-      for (int r = 0; r < 3; r++) {  // (B^T d) B: columns the same way
-        out[r * 3 + 0][ci] = s[r][0] - s[r][1];
-        out[r * 3 + 1][ci] = s[r][1];
-        out[r * 3 + 2][ci] = s[r][2] - s[r][1];
-      }
+      // B^T d: rows (d0 - d1, d1, d2 - d1); then (B^T d) B over columns the same way.
+      float s00 = d00[ci] - d10[ci], s01 = d01[ci] - d11[ci], s02 = d02[ci] - d12[ci];
+      float s10 = d10[ci], s11 = d11[ci], s12 = d12[ci];
+      float s20 = d20[ci] - d10[ci], s21 = d21[ci] - d11[ci], s22 = d22[ci] - d12[ci];
+      o0[ci] = s00 - s01; o1[ci] = s01; o2[ci] = s02 - s01;
+      o3[ci] = s10 - s11; o4[ci] = s11; o5[ci] = s12 - s11;
+      o6[ci] = s20 - s21; o7[ci] = s21; o8[ci] = s22 - s21;
     }
   }
 }
@@ -117,21 +117,30 @@ static void output_transform(void *ctx, int tid, int nth) {
         int oy = 2 * (2 * ti + p) + g->a, ox = 2 * (2 * tj + q) + g->b;
         off[p][q] = (((size_t)img * 2 * g->h + oy) * ow + ox) * co;
       }
+    float *y00 = g->y + off[0][0], *y01 = g->y + off[0][1], *y10 = g->y + off[1][0], *y11 = g->y + off[1][1];
     for (int c = 0; c < co; c++) {
-      // A^T M: rows (m0 + m1, m1 + m2), then the same over columns.
-      float r0[3], r1[3];
-      for (int q = 0; q < 3; q++) {
-        r0[q] = m[0 * 3 + q][c] + m[1 * 3 + q][c];
-        r1[q] = m[1 * 3 + q][c] + m[2 * 3 + q][c];
-      }
-      float yv[2][2] = {{r0[0] + r0[1], r0[1] + r0[2]}, {r1[0] + r1[1], r1[1] + r1[2]}};
+      // A^T M: rows (m0 + m1, m1 + m2), then the same over columns; plus bias.
       float bv = bias ? bias[c] : 0.0f;
-      for (int p = 0; p < 2; p++)
-        for (int q = 0; q < 2; q++) {
-          float v = gk_act_apply(yv[p][q] + bv, act, slope);
-          g->y[off[p][q] + c] = v;
-          if (u8) u8[off[p][q] + c] = gk_to_u8(v);
-        }
+      float r00 = m[0][c] + m[3][c], r01 = m[1][c] + m[4][c], r02 = m[2][c] + m[5][c];
+      float r10 = m[3][c] + m[6][c], r11 = m[4][c] + m[7][c], r12 = m[5][c] + m[8][c];
+      y00[c] = r00 + r01 + bv; y01[c] = r01 + r02 + bv;
+      y10[c] = r10 + r11 + bv; y11[c] = r11 + r12 + bv;
+    }
+    // Activation and pixels as separate tight loops (a per-element switch would not vectorize).
+    float *rows4[4] = {y00, y01, y10, y11};
+    for (int k = 0; k < 4; k++) {
+      float *yr = rows4[k];
+      if (act == GK_ACT_RELU) {
+        for (int c = 0; c < co; c++) yr[c] = yr[c] > 0 ? yr[c] : 0.0f;
+      } else if (act == GK_ACT_LRELU) {
+        for (int c = 0; c < co; c++) yr[c] = yr[c] > 0 ? yr[c] : yr[c] * slope;
+      } else if (act == GK_ACT_TANH) {
+        for (int c = 0; c < co; c++) yr[c] = gk_tanhf_inline(yr[c]);
+      }
+      if (u8) {
+        uint8_t *px = u8 + (size_t)(yr - g->y);
+        for (int c = 0; c < co; c++) px[c] = gk_to_u8(yr[c]);
+      }
     }
   }
 }
@@ -143,11 +152,13 @@ void gk_f32_deconv4s2_wino2_forward(int n, int h, int w, int cin, int cout, cons
   char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
   float *v = (float *)ws;
   float *m = (float *)(ws + round_up64(9 * tiles * cin * sizeof(float)));
-  void *gemm_ws = (char *)m + round_up64(9 * tiles * cout * sizeof(float));
+  float *zeros = (float *)((char *)m + round_up64(9 * tiles * cout * sizeof(float)));
+  memset(zeros, 0, (size_t)cin * sizeof(float));
+  void *gemm_ws = (char *)zeros + round_up64((size_t)cin * sizeof(float));
   size_t per = gk_f32_gemm_packed_b_floats((size_t)cin, (size_t)cout);
   int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
   for (int phase = 0; phase < 4; phase++) {
-    wino_args g = {n, h, w, cin, cout, phase >> 1, phase & 1, x, v, m, ep, y};
+    wino_args g = {n, h, w, cin, cout, phase >> 1, phase & 1, x, zeros, v, m, ep, y};
     gk_run_parallel(threads, input_transform, &g);
     for (int xi = 0; xi < 9; xi++) {
       gk_operand A = gk_operand_matrix(v + (size_t)xi * tiles * cin, (size_t)cin);
