@@ -36,7 +36,18 @@ public final class GeneratorRuntime {
 
   /// Loads and validates a generator file written by gan-train, or a PyTorch DCGAN `state_dict`
   /// saved with safetensors (`main.N.` or bare `N.` names; a `G.` prefix is accepted too).
-  public init(path: String, maxBatch: Int, threads: Int) throws {
+  /// The deconvolution layers (all but the narrow output) run Winograd F(2x2, 2x2): faster at
+  /// larger batches, and bitwise identical across threads and batch sizes like the direct path
+  /// (but not bitwise equal to it: it rounds differently, within ~1e-6).
+  public let winograd: Bool
+
+  /// Kernels in use, for --bench.
+  public var kernelDescription: String {
+    "GEMM \(Kernels.selectedGemmVariant.name)" + (winograd ? ", deconvolutions Winograd F(2x2, 2x2)" : ", deconvolutions direct (4 phase GEMMs)")
+      + (narrowOutput ? ", output layer \(NarrowDeconv4s2.selectedVariantName)" : "")
+  }
+
+  public init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false) throws {
     precondition(maxBatch > 0 && threads > 0)
     let file = try SafeTensorsFile(path: path)
     let (arch, prefix) = try GeneratorRuntime.inferArchitecture(file)
@@ -45,6 +56,7 @@ public final class GeneratorRuntime {
     namePrefix = prefix
     self.maxBatch = maxBatch
     self.threads = threads
+    self.winograd = winograd
     let L = arch.layerCount
     let spec = arch.generatorSpec
     // Largest activation (NHWC floats) and workspace over the layers.
@@ -61,13 +73,20 @@ public final class GeneratorRuntime {
         // A sequence may run the four phases one per thread, each in its own slice.
         ws = max(ws, StepSequence.workspaceBytes(m: maxBatch * h * h, n: arch.generatorChannels(i),
                                                  k: 4 * arch.generatorInputChannels(i), threads: threads))
+        if winograd && h % 2 == 0 {
+          ws = max(ws, WinogradDeconv4s2.workspaceBytes(ConvShape(batch: maxBatch, height: h, width: h,
+                                                                  inChannels: arch.generatorInputChannels(i),
+                                                                  outChannels: arch.generatorChannels(i)), threads: threads))
+        }
       }
     }
     let narrowLast = arch.nc <= NarrowDeconv4s2.maxOutChannels
     let counts = (0..<L).map { i in
       i == 0 ? Dense.packedCount(inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0))
         : (i == L - 1 && narrowLast ? NarrowDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.nc)
-           : Deconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i)))
+           : (winograd && arch.generatorSize(i - 1) % 2 == 0
+              ? WinogradDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
+              : Deconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))))
     }
     // Biases: the projection's is per (ky, kx, channel) so the dense epilogue can use it.
     let biasCounts = (0..<L).map { $0 == 0 ? 16 * arch.generatorChannels(0) : arch.generatorChannels($0) }
@@ -117,6 +136,13 @@ public final class GeneratorRuntime {
           Dense.packWeights(inFeatures: a.nz, outFeatures: 16 * cout, weights: w, into: weights[0])
         } else if i == L - 1 && narrowOutput {
           NarrowDeconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: scale, into: weights[i])
+        } else if usesWinograd(i) {
+          // Winograd packs from KKIO: convert and scale (one layer at a time), transform, pack.
+          let w = UnsafeMutablePointer<Float>.allocate(capacity: wSpec.count)
+          defer { w.deallocate() }
+          wSpec.layout.fromTorch(torch, to: w)
+          for e in 0..<wSpec.count { w[e] *= scale[e % cout] }
+          WinogradDeconv4s2.packWeights(inChannels: cin, outChannels: cout, weights: w, into: weights[i])
         } else {
           Deconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: scale, into: weights[i])
         }
@@ -128,9 +154,17 @@ public final class GeneratorRuntime {
 
   /// Generates `count` images (count <= maxBatch) from latents (count, nz).
   /// output: NHWC floats in [-1, 1] (count * imageElements), and/or pixels: NHWC uint8.
+  private func usesWinograd(_ i: Int) -> Bool {
+    winograd && i > 0 && !(i == architecture.layerCount - 1 && narrowOutput) && architecture.generatorSize(i - 1) % 2 == 0
+  }
+
   public func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
                        pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
+    if winograd {
+      generateLayerByLayer(latents: latents, count: count, output: output, pixels: pixels)
+      return
+    }
     let a = architecture, L = a.layerCount
     // All layers as one step sequence: one parallel region per call.
     sequence.reset()
@@ -158,6 +192,38 @@ public final class GeneratorRuntime {
       buffers = (buffers.1, buffers.0)
     }
     sequence.run(workspace: workspace, threads: threads)
+  }
+
+  /// The Winograd path: each layer its own kernel call (the transforms have their own parallel
+  /// regions), used at the larger batches Winograd is for.
+  private func generateLayerByLayer(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
+                                    pixels: UnsafeMutablePointer<UInt8>?) {
+    let a = architecture, L = a.layerCount
+    var x: UnsafePointer<Float> = latents
+    var buffers = (ping, pong)
+    for i in 0..<L {
+      let last = i == L - 1
+      let y = last ? (output ?? buffers.0) : buffers.0
+      let ep = Epilogue(bias: biases[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
+      if i == 0 {
+        Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
+                      packedWeights: weights[0], y: y, epilogue: ep, workspace: workspace, threads: threads)
+      } else {
+        let h = a.generatorSize(i - 1)
+        let shape = ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
+                              outChannels: a.generatorChannels(i))
+        if last && narrowOutput {
+          NarrowDeconv4s2.forward(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
+                                  pixels: pixels, threads: threads)
+        } else if usesWinograd(i) {
+          WinogradDeconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+        } else {
+          Deconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+        }
+      }
+      x = UnsafePointer(y)
+      buffers = (buffers.1, buffers.0)
+    }
   }
 
   // MARK: - Architecture from tensor shapes

@@ -76,6 +76,21 @@ final class GeneratorRuntimeTests: XCTestCase {
     }
   }
 
+  /// --winograd: PyTorch within 1e-4 max abs, and bitwise identical across threads and batch sizes.
+  func testWinogradPathMatchesPyTorchAndIsDeterministic() throws {
+    for size in [32, 64] {
+      let (z, zs) = try NPY.readFloat32(path: fixtureDir + "/z\(size).npy")
+      let (want, ws) = try NPY.readFloat32(path: fixtureDir + "/out\(size).npy")
+      var reference: [Float]?
+      for (threads, batch) in [(2, 4), (1, 1), (2, 10)] {
+        let r = try GeneratorRuntime(path: fixtureDir + "/g\(size).safetensors", maxBatch: batch, threads: threads, winograd: true)
+        let got = generate(r, z, count: zs[0], batch: batch).images
+        XCTAssertLessThanOrEqual(maxAbs(got, nchwToNHWC(want, n: ws[0], c: ws[1], h: ws[2], w: ws[3])), 1e-4, "\(size) px winograd")
+        if let ref = reference { XCTAssert(got == ref, "\(size) px winograd: threads \(threads) batch \(batch) differs") } else { reference = got }
+      }
+    }
+  }
+
   func testGenerateAllocatesNothing() throws {
     let r = try GeneratorRuntime(path: fixtureDir + "/g32.safetensors", maxBatch: 8, threads: 2)
     let z = UnsafeMutablePointer<Float>.allocate(capacity: 8 * 100)
@@ -156,6 +171,10 @@ final class GanGenCLITests: XCTestCase {
     let b = try run(["--model", m, "--bench", "--batch", "2", "--count", "4"])
     XCTAssertEqual(b.status, 0, b.err)
     XCTAssert(b.out.contains("latency per call (ms): p50"), b.out)
+    XCTAssert(b.out.contains("kernels: GEMM"), b.out)
+    let wb = try run(["--model", m, "--bench", "--batch", "4", "--count", "8", "--winograd"])
+    XCTAssertEqual(wb.status, 0, wb.err)
+    XCTAssert(wb.out.contains("Winograd F(2x2, 2x2)"), wb.out)
   }
 
   func header(_ json: String, data: Int) -> Data {
