@@ -106,6 +106,9 @@ def gan_gen(exe, st, tmp):
                           capture_output=True, text=True, check=True).stdout
     out64 = subprocess.run([exe, "--model", st, "--bench", "--batch", "64", "--count", "960", "--threads", str(THREADS)],
                            capture_output=True, text=True, check=True).stdout
+    out64w = subprocess.run([exe, "--model", st, "--bench", "--batch", "64", "--count", "960", "--threads", str(THREADS),
+                             "--winograd"], capture_output=True, text=True, check=True).stdout
+    ips_w = float(re.search(r"throughput: ([0-9.]+) img/s at the median", out64w).group(1))
     p50 = float(re.search(r"p50 ([0-9.]+)", out1).group(1))
     p90 = float(re.search(r"p90 ([0-9.]+)", out1).group(1))
     ips = float(re.search(r"throughput: ([0-9.]+) img/s at the median", out64).group(1))
@@ -115,7 +118,7 @@ def gan_gen(exe, st, tmp):
                         "--out", os.path.join(tmp, "one")], capture_output=True, text=True, check=True)
     first_png = (time.perf_counter() - t0) * 1e3
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1)) / 1024
-    return (p50, p90), ips, rss, first_png
+    return (p50, p90), ips, rss, first_png, ips_w
 
 
 def main():
@@ -132,7 +135,7 @@ def main():
             ort_lat, ort_ips, ort_v = bench_ort(onnx_path)
             nc, nc_v = bench_ncnn(G, tmp)
             rows.append((gg, (ort_lat, ort_ips), nc))
-            print(f"round {r + 1}: gan-gen b1 {gg[0][0]:.3f} ms, {gg[1]:.0f} img/s b64 | ORT {ort_v} b1 {ort_lat[0]:.3f} ms, "
+            print(f"round {r + 1}: gan-gen b1 {gg[0][0]:.3f} ms, {gg[1]:.0f} img/s b64 ({gg[4]:.0f} --winograd) | ORT {ort_v} b1 {ort_lat[0]:.3f} ms, "
                   f"{ort_ips:.0f} img/s | ncnn {nc_v}: " + (f"b1 {nc[0][0]:.3f} ms, {nc[1]:.0f} img/s" if nc else "-"), flush=True)
         med = lambda xs: sorted(xs)[len(xs) // 2]
         print()
@@ -140,6 +143,7 @@ def main():
         print("| runtime | batch-1 latency p50 (ms) | p90 (ms) | batch-64 img/s |")
         print("|---|---|---|---|")
         print(f"| gan-gen | {med([x[0][0][0] for x in rows]):.3f} | {med([x[0][0][1] for x in rows]):.3f} | {med([x[0][1] for x in rows]):.0f} |")
+        print(f"| gan-gen --winograd | | | {med([x[0][4] for x in rows]):.0f} |")
         print(f"| ONNX Runtime {ort_v} | {med([x[1][0][0] for x in rows]):.3f} | {med([x[1][0][1] for x in rows]):.3f} | {med([x[1][1] for x in rows]):.0f} |")
         if all(x[2] for x in rows):
             print(f"| ncnn {nc_v} | {med([x[2][0][0] for x in rows]):.3f} | {med([x[2][0][1] for x in rows]):.3f} | {med([x[2][1] for x in rows]):.0f} |")
