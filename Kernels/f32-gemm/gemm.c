@@ -2,252 +2,7 @@
 // packing from strided matrices or convolution windows, a register-blocked micro-kernel from the
 // variant table, and the epilogue (bias, activation, BatchNorm column statistics) on each finished
 // tile while it is still in L1.
-#include "../common/gk_internal.h"
-
-#include <stdint.h>
-
-static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
-static size_t round_up(size_t a, size_t b) { return div_up(a, b) * b; }
-
-// MARK: - Descriptors
-
-gk_rowmap gk_rowmap_dense(size_t ld) {
-  gk_rowmap r;
-  memset(&r, 0, sizeof r);
-  r.group = SIZE_MAX;
-  r.inner = ld;
-  r.ntab = 1;
-  return r;
-}
-
-gk_operand gk_operand_matrix(const float *data, size_t ld) {
-  gk_operand op;
-  memset(&op, 0, sizeof op);
-  op.kind = GK_OPERAND_MATRIX;
-  op.data = data;
-  op.rows = gk_rowmap_dense(ld);
-  op.col_stride = 1;
-  return op;
-}
-
-gk_operand gk_operand_matrix_t(const float *data, size_t ld) {
-  gk_operand op = gk_operand_matrix(data, 1);
-  op.col_stride = ld;
-  return op;
-}
-
-gk_output gk_output_dense(float *data, size_t ld) {
-  gk_output o;
-  o.data = data;
-  o.rows = gk_rowmap_dense(ld);
-  return o;
-}
-
-static float window_at(const gk_window *w, const float *x, size_t m, size_t k) {
-  size_t per_img = (size_t)w->oh * w->ow;
-  size_t img = m / per_img, rem = m % per_img;
-  int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
-  int t = (int)(k / w->c), ci = (int)(k % w->c);
-  int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
-  if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) return 0.0f;
-  return x[(((size_t)img * w->h + y) * w->w + xx) * w->c + ci];
-}
-
-static float packed_at(const gk_operand *op, size_t k, size_t n) {
-  size_t nr = (size_t)op->packed_nr, npad = round_up(op->packed_n, nr);
-  size_t k0 = k / GK_KC * GK_KC, kc = op->packed_k - k0 < GK_KC ? op->packed_k - k0 : GK_KC;
-  return op->data[k0 * npad + (n / nr) * kc * nr + (k - k0) * nr + n % nr];
-}
-
-float gk_operand_at(const gk_operand *op, size_t r, size_t c) {
-  switch (op->kind) {
-    case GK_OPERAND_PACKED: return packed_at(op, r, c);
-    case GK_OPERAND_WINDOW: return window_at(&op->win, op->data, r, c);
-    case GK_OPERAND_WINDOW_T: return window_at(&op->win, op->data, c, r);
-    default: return op->data[gk_rowmap_off(&op->rows, r) + c * op->col_stride];
-  }
-}
-
-// MARK: - Packing
-
-// A panel: rows r0..r0+mr-1 (zero past m), columns k0..k0+kc-1, stored [kc][mr].
-static void pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size_t kc,
-                   float *dst) {
-  if (a->kind == GK_OPERAND_MATRIX) {
-    for (int r = 0; r < mr; r++) {
-      if (r0 + r >= m) {
-        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = 0.0f;
-        continue;
-      }
-      const float *src = a->data + gk_rowmap_off(&a->rows, r0 + r) + k0 * a->col_stride;
-      size_t cs = a->col_stride;
-      if (cs == 1) {
-        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = src[kk];
-      } else {
-        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = src[kk * cs];
-      }
-    }
-    return;
-  }
-  const gk_window *w = &a->win;
-  const float *x = a->data;
-  size_t per_img = (size_t)w->oh * w->ow;
-  if (a->kind == GK_OPERAND_WINDOW) {
-    // Rows are output pixels; each tap contributes a contiguous run of channels.
-    for (int r = 0; r < mr; r++) {
-      size_t m_idx = r0 + r;
-      if (m_idx >= m) {
-        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = 0.0f;
-        continue;
-      }
-      size_t img = m_idx / per_img, rem = m_idx % per_img;
-      int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
-      size_t kk = 0;
-      while (kk < kc) {
-        size_t k = k0 + kk;
-        int t = (int)(k / w->c), ci = (int)(k % w->c);
-        size_t run = (size_t)(w->c - ci);
-        if (run > kc - kk) run = kc - kk;
-        int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
-        float *d = dst + kk * mr + r;
-        if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
-          for (size_t q = 0; q < run; q++) d[q * mr] = 0.0f;
-        } else {
-          const float *s = x + (((size_t)img * w->h + y) * w->w + xx) * w->c + ci;
-          for (size_t q = 0; q < run; q++) d[q * mr] = s[q];
-        }
-        kk += run;
-      }
-    }
-    return;
-  }
-  // WINDOW_T: rows are (tap, channel), columns are pixels. The panel's rows split into at most a
-  // few runs of one tap each; per pixel, each run is one contiguous copy (or zeros at a border).
-  size_t rows_total = (size_t)w->ntaps * w->c;
-  size_t limit = rows_total < m ? rows_total : m;
-  int run_tap[GK_NR_MAX + 1], run_start[GK_NR_MAX + 1], run_len[GK_NR_MAX + 1], runs = 0;
-  int valid_rows = r0 >= limit ? 0 : (int)(limit - r0 < (size_t)mr ? limit - r0 : (size_t)mr);
-  for (int r = 0; r < valid_rows;) {
-    int t = (int)((r0 + r) / w->c), ci = (int)((r0 + r) % w->c);
-    int len = w->c - ci;
-    if (len > valid_rows - r) len = valid_rows - r;
-    run_tap[runs] = t; run_start[runs] = r; run_len[runs] = len; runs++;
-    r += len;
-  }
-  int ch0[GK_NR_MAX + 1];
-  for (int q = 0; q < runs; q++) ch0[q] = (int)((r0 + run_start[q]) % w->c);
-  size_t img = k0 / per_img, rem = k0 % per_img;
-  int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
-  const size_t img_stride = (size_t)w->h * w->w * w->c;
-  for (size_t kk = 0; kk < kc; kk++) {
-    float *d = dst + kk * mr;
-    const float *base = x + img * img_stride;
-    for (int q = 0; q < runs; q++) {
-      int t = run_tap[q];
-      int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
-      float *o = d + run_start[q];
-      if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
-        for (int r = 0; r < run_len[q]; r++) o[r] = 0.0f;
-      } else {
-        const float *src = base + ((size_t)y * w->w + xx) * w->c + ch0[q];
-        for (int r = 0; r < run_len[q]; r++) o[r] = src[r];
-      }
-    }
-    for (int r = valid_rows; r < mr; r++) d[r] = 0.0f;
-    if (++j == w->ow) {
-      j = 0;
-      if (++i == w->oh) { i = 0; img++; }
-    }
-  }
-}
-
-// B panel: rows k0..k0+kc-1, columns n0..n0+nr-1 (zero past n), stored [kc][nr].
-static void pack_b(const gk_operand *b, size_t n, size_t n0, int nr, size_t k0, size_t kc,
-                   float *dst) {
-  size_t nvalid = n - n0 < (size_t)nr ? n - n0 : (size_t)nr;
-  if (b->kind == GK_OPERAND_MATRIX) {
-    size_t cs = b->col_stride;
-    for (size_t kk = 0; kk < kc; kk++) {
-      const float *src = b->data + gk_rowmap_off(&b->rows, k0 + kk) + n0 * cs;
-      float *d = dst + kk * nr;
-      if (cs == 1) {
-        for (size_t c = 0; c < nvalid; c++) d[c] = src[c];
-      } else {
-        for (size_t c = 0; c < nvalid; c++) d[c] = src[c * cs];
-      }
-      for (size_t c = nvalid; c < (size_t)nr; c++) d[c] = 0.0f;
-    }
-    return;
-  }
-  for (size_t kk = 0; kk < kc; kk++) {
-    float *d = dst + kk * nr;
-    for (size_t c = 0; c < (size_t)nr; c++)
-      d[c] = c < nvalid ? gk_operand_at(b, k0 + kk, n0 + c) : 0.0f;
-  }
-}
-
-size_t gk_f32_gemm_packed_b_floats(size_t k, size_t n) {
-  return k * round_up(n, (size_t)gk_gemm_variant_at(gk_gemm_selected_variant())->nr);
-}
-
-gk_operand gk_f32_gemm_pack_b(const gk_operand *b, size_t k, size_t n, float *packed) {
-  return gk_f32_gemm_pack_b_scaled(b, k, n, NULL, packed);
-}
-
-gk_operand gk_f32_gemm_pack_b_scaled(const gk_operand *b, size_t k, size_t n,
-                                     const float *col_scale, float *packed) {
-  int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
-  size_t npad = round_up(n, (size_t)nr);
-  for (size_t pc = 0; pc < k; pc += GK_KC) {
-    size_t kc = k - pc < GK_KC ? k - pc : GK_KC;
-    for (size_t p = 0; p * nr < n; p++) {
-      float *panel = packed + pc * npad + p * kc * nr;
-      pack_b(b, n, p * nr, nr, pc, kc, panel);
-      if (col_scale) {
-        size_t nvalid = n - p * nr < (size_t)nr ? n - p * nr : (size_t)nr;
-        for (size_t kk = 0; kk < kc; kk++)
-          for (size_t c = 0; c < nvalid; c++) panel[kk * nr + c] *= col_scale[p * nr + c];
-      }
-    }
-  }
-  gk_operand op;
-  memset(&op, 0, sizeof op);
-  op.kind = GK_OPERAND_PACKED;
-  op.data = packed;
-  op.packed_k = k;
-  op.packed_n = n;
-  op.packed_nr = nr;
-  return op;
-}
-
-// B panels p_begin..p_end-1 of a matrix with contiguous columns, row by row: each source row is
-// read once, contiguously, and its slices go to the panels (one rowmap lookup per row instead of
-// one per row and panel).
-static void pack_b_panels(const gk_operand *b, size_t n, size_t n0, size_t p_begin, size_t p_end,
-                          int nr, size_t k0, size_t kc, float *bpack) {
-  if (p_begin >= p_end) return;
-  if (b->kind != GK_OPERAND_MATRIX || b->col_stride != 1) {
-    for (size_t p = p_begin; p < p_end; p++) pack_b(b, n, n0 + p * nr, nr, k0, kc, bpack + p * kc * nr);
-    return;
-  }
-  size_t c_begin = n0 + p_begin * nr, c_end = n0 + p_end * (size_t)nr;
-  size_t c_valid = c_end < n ? c_end : n;
-  for (size_t kk = 0; kk < kc; kk++) {
-    const float *src = b->data + gk_rowmap_off(&b->rows, k0 + kk);
-    for (size_t p = p_begin; p < p_end; p++) {
-      float *d = bpack + p * kc * nr + kk * nr;
-      size_t c0 = n0 + p * nr;
-      if (c0 + nr <= c_valid) {
-        memcpy(d, src + c0, (size_t)nr * sizeof(float));
-      } else {
-        size_t v = c_valid > c0 ? c_valid - c0 : 0;
-        for (size_t c = 0; c < v; c++) d[c] = src[c0 + c];
-        for (size_t c = v; c < (size_t)nr; c++) d[c] = 0.0f;
-      }
-    }
-  }
-  (void)c_begin;
-}
+#include "gemm_internal.h"
 
 // MARK: - Epilogue
 
@@ -309,20 +64,24 @@ size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
 // micro-kernel computes C^T = B^T A^T, so the narrow dimension fills MR (6) rows instead of NR (16)
 // columns. A^T panels come from the B packer and B^T panels from the A packer (each writes the
 // layout the other's operand needs), and tiles are written back transposed.
-typedef struct gemm_call {
-  const gk_gemm_variant *v;
-  size_t m, n, k;
-  const gk_operand *a, *b;
-  const gk_output *c;
-  const gk_epilogue *ep;
-  float *bpack, *apack_all;
-  double *partial;
-  size_t mc, mblocks, ngran;
-  int swapped;
-  int small_m;  // gemm_thread_small_m applies
-} gemm_call;
+// Column statistics: partial sums per GK_STAT_ROWS granule ([granule][sum | sumsq][n]), zeroed
+// before and reduced after, granules always in order (independent of the thread count).
+static void stats_zero(const gemm_call *g, int tid, int nth) {
+  for (size_t i = (size_t)tid; i < g->ngran * g->n * 2; i += (size_t)nth) g->partial[i] = 0.0;
+}
 
-static void gemm_barrier(int nth) { gk_barrier(nth); }
+static void stats_reduce(const gemm_call *g, int tid, int nth) {
+  size_t n = g->n;
+  for (size_t col = (size_t)tid; col < n; col += (size_t)nth) {
+    double s = 0.0, q = 0.0;
+    for (size_t gr = 0; gr < g->ngran; gr++) {
+      s += g->partial[gr * n * 2 + col];
+      q += g->partial[gr * n * 2 + n + col];
+    }
+    g->ep->col_sum[col] += s;
+    g->ep->col_sumsq[col] += q;
+  }
+}
 
 // Small M with prepacked B (batch-1 inference): all of A, for every K block, is packed once by
 // all threads ([k block][row panel][kc][mr] in the shared region), then one barrier; each task
@@ -349,11 +108,11 @@ static void gemm_thread_small_m(const gemm_call *g, int tid, int nth) {
   for (size_t item = (size_t)tid; item < kblocks * qtotal; item += (size_t)nth) {
     size_t kb = item / qtotal, q = item % qtotal, pc = kb * GK_KC;
     size_t kc = k - pc < GK_KC ? k - pc : GK_KC;
-    pack_a(g->a, m, q * mr, mr, pc, kc, g->apack_all + pc * rows_pad + q * kc * mr);
+    gk_pack_a(g->a, m, q * mr, mr, pc, kc, g->apack_all + pc * rows_pad + q * kc * mr);
   }
   if (want_stats)
-    for (size_t i = (size_t)tid; i < g->ngran * n * 2; i += (size_t)nth) partial[i] = 0.0;
-  gemm_barrier(nth);
+    stats_zero(g, tid, nth);
+  gk_barrier(nth);
   size_t nchunks = mblocks < 2 * (size_t)nth ? div_up(2 * (size_t)nth, mblocks) : 1;
   if (nchunks > npan) nchunks = npan;
   size_t pan_per_chunk = div_up(npan, nchunks);
@@ -402,20 +161,12 @@ static void gemm_thread_small_m(const gemm_call *g, int tid, int nth) {
     }
   }
   if (want_stats) {
-    gemm_barrier(nth);
-    for (size_t col = (size_t)tid; col < n; col += (size_t)nth) {
-      double s = 0.0, q = 0.0;
-      for (size_t gr = 0; gr < g->ngran; gr++) {
-        s += partial[gr * n * 2 + col];
-        q += partial[gr * n * 2 + n + col];
-      }
-      ep->col_sum[col] += s;
-      ep->col_sumsq[col] += q;
-    }
+    gk_barrier(nth);
+    stats_reduce(g, tid, nth);
   }
 }
 
-static void gemm_thread(const gemm_call *g, int tid, int nth) {
+void gk_gemm_thread(const gemm_call *g, int tid, int nth) {
   if (g->small_m) {
     gemm_thread_small_m(g, tid, nth);
     return;
@@ -433,8 +184,8 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
   float *apack = g->apack_all + (size_t)tid * GK_MC_MAX * GK_KC;
   double *partial = g->partial;
   if (want_stats) {
-    for (size_t i = (size_t)tid; i < g->ngran * n * 2; i += (size_t)nth) partial[i] = 0.0;
-    gemm_barrier(nth);
+    stats_zero(g, tid, nth);
+    gk_barrier(nth);
   }
   // Column blocks hold a whole number of NR-wide panels (NR is 16 on x86, 12 on NEON).
   const size_t nc_block = GK_NC_MAX / (size_t)nr * (size_t)nr;
@@ -460,23 +211,23 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
       if (kc > 0 && !b_packed) {
         if (swapped) {
           for (size_t p = (size_t)tid; p < npan; p += (size_t)nth)
-            pack_a(g->a, m, jc + p * nr, nr, pc, kc, g->bpack + p * kc * nr);
+            gk_pack_a(g->a, m, jc + p * nr, nr, pc, kc, g->bpack + p * kc * nr);
         } else {
           // Contiguous panel ranges per thread, packed row by row.
           size_t per = div_up(npan, (size_t)nth), p0 = (size_t)tid * per;
           size_t p1 = p0 + per < npan ? p0 + per : npan;
-          pack_b_panels(g->b, n, jc, p0, p1, nr, pc, kc, g->bpack);
+          gk_pack_b_panels(g->b, n, jc, p0, p1, nr, pc, kc, g->bpack);
         }
-        gemm_barrier(nth);
+        gk_barrier(nth);
       }
       if (shared_a && kc > 0) {
         size_t qtotal = div_up(rows_total, (size_t)mr);
         for (size_t q = (size_t)tid; q < qtotal; q += (size_t)nth) {
           float *dst = g->apack_all + q * kc * mr;
-          if (swapped) pack_b(g->b, n, q * mr, mr, pc, kc, dst);
-          else pack_a(g->a, m, q * mr, mr, pc, kc, dst);
+          if (swapped) gk_pack_b(g->b, n, q * mr, mr, pc, kc, dst);
+          else gk_pack_a(g->a, m, q * mr, mr, pc, kc, dst);
         }
-        gemm_barrier(nth);
+        gk_barrier(nth);
       }
       // Panels of this k block: packed here, or read in place from prepacked weights.
       const float *bblock = b_packed ? g->b->data + pc * round_up(n, (size_t)nr) + (jc / nr) * kc * nr : g->bpack;
@@ -493,8 +244,8 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
         if (kc > 0 && !shared_a) {
           for (size_t q = 0; q < qpan; q++) {
             float *dst = apack + q * kc * mr;
-            if (swapped) pack_b(g->b, n, m0 + q * mr, mr, pc, kc, dst);
-            else pack_a(g->a, m, m0 + q * mr, mr, pc, kc, dst);
+            if (swapped) gk_pack_b(g->b, n, m0 + q * mr, mr, pc, kc, dst);
+            else gk_pack_a(g->a, m, m0 + q * mr, mr, pc, kc, dst);
           }
         }
         // Output row offsets of this task's rows, looked up once (not per tile).
@@ -559,27 +310,19 @@ static void gemm_thread(const gemm_call *g, int tid, int nth) {
         }
       }
       // The next k block repacks B (or the shared A); it must not start while others still read.
-      if (!b_packed || shared_a) gemm_barrier(nth);
+      if (!b_packed || shared_a) gk_barrier(nth);
     }
   }
   if (want_stats) {
-    for (size_t col = (size_t)tid; col < n; col += (size_t)nth) {
-      double s = 0.0, q = 0.0;
-      for (size_t gr = 0; gr < g->ngran; gr++) {
-        s += partial[gr * n * 2 + col];
-        q += partial[gr * n * 2 + n + col];
-      }
-      ep->col_sum[col] += s;
-      ep->col_sumsq[col] += q;
-    }
+    stats_reduce(g, tid, nth);
   }
 }
 
-static void gemm_body(void *ctx, int tid, int nth) { gemm_thread((const gemm_call *)ctx, tid, nth); }
+static void gemm_body(void *ctx, int tid, int nth) { gk_gemm_thread((const gemm_call *)ctx, tid, nth); }
 
 // Fills the per-call plan every thread works from. Returns 0 when the call must run as the
 // scalar reference instead (a packed operand that does not match the variant or shape).
-static int gemm_prepare(gemm_call *g, const gk_gemm_variant *v, size_t m, size_t n, size_t k,
+int gk_gemm_prepare(gemm_call *g, const gk_gemm_variant *v, size_t m, size_t n, size_t k,
                         const gk_operand *a, const gk_operand *b, const gk_output *c,
                         const gk_epilogue *ep, void *workspace, int threads) {
   g->v = v; g->m = m; g->n = n; g->k = k; g->a = a; g->b = b; g->c = c; g->ep = ep;
@@ -610,7 +353,7 @@ static int gemm_prepare(gemm_call *g, const gk_gemm_variant *v, size_t m, size_t
   return 1;
 }
 
-static void gemm_zero_if_empty_k(const gemm_call *g) {
+void gk_gemm_zero_if_empty_k(const gemm_call *g) {
   if (g->k == 0 && !(g->ep && g->ep->accumulate)) {
     for (size_t r = 0; r < g->m; r++)
       memset(g->c->data + gk_rowmap_off(&g->c->rows, r), 0, g->n * sizeof(float));
@@ -623,93 +366,12 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
   if (m == 0 || n == 0) return;
   if (threads < 1) threads = 1;
   gemm_call g;
-  if (!gemm_prepare(&g, v, m, n, k, a, b, c, ep, workspace, threads)) {
+  if (!gk_gemm_prepare(&g, v, m, n, k, a, b, c, ep, workspace, threads)) {
     gk_f32_gemm_ref(m, n, k, a, b, c, ep);
     return;
   }
-  gemm_zero_if_empty_k(&g);
+  gk_gemm_zero_if_empty_k(&g);
   gk_run_parallel(threads, gemm_body, &g);
-}
-
-// MARK: - Step sequences (one parallel region for many kernel calls)
-
-static size_t solo_slice_bytes(size_t m, size_t n, size_t k) {
-  return round_up(gk_f32_gemm_workspace_bytes(m, n, k, 1), 64);
-}
-
-size_t gk_seq_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
-  if (threads < 1) threads = 1;
-  size_t coop = gk_f32_gemm_workspace_bytes(m, n, k, threads);
-  size_t solo = (size_t)threads * solo_slice_bytes(m, n, k) + 64;
-  return coop > solo ? coop : solo;
-}
-
-static void seq_thread(gk_seq_step *steps, int count, void *workspace, int threads, int tid,
-                       int nth) {
-  for (int s = 0; s < count; s++) {
-    gk_seq_step *st = &steps[s];
-    // A group of independent same-shape GEMMs that the threads can split whole.
-    int glen = 0;
-    if (st->kind == GK_STEP_GEMM && st->group != 0) {
-      // Same group, input and output: the phases of one layer (consecutive layers differ in both).
-      while (s + glen < count && steps[s + glen].kind == GK_STEP_GEMM && steps[s + glen].group == st->group &&
-             steps[s + glen].a.data == st->a.data && steps[s + glen].c.data == st->c.data)
-        glen++;
-    }
-    if (glen > 1 && nth > 1 && glen % nth == 0) {
-      const gk_gemm_variant *v = gk_gemm_variant_at(gk_gemm_selected_variant());
-      size_t slice = solo_slice_bytes(st->m, st->n, st->k);
-      char *mine = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63) + (size_t)tid * slice;
-      for (int j = tid; j < glen; j += nth) {
-        gk_seq_step *g = &steps[s + j];
-        gemm_call call;
-        if (!gemm_prepare(&call, v, g->m, g->n, g->k, &g->a, &g->b, &g->c, &g->ep, mine, 1)) {
-          gk_f32_gemm_ref(g->m, g->n, g->k, &g->a, &g->b, &g->c, &g->ep);
-        } else {
-          gemm_zero_if_empty_k(&call);
-          gemm_thread(&call, 0, 1);
-        }
-      }
-      s += glen - 1;
-      gemm_barrier(nth);
-      continue;
-    }
-    if (st->kind == GK_STEP_GEMM) {
-      if (st->m == 0 || st->n == 0) continue;
-      gemm_call g;
-      const gk_gemm_variant *v = gk_gemm_variant_at(gk_gemm_selected_variant());
-      // Every thread prepares the same plan from the same inputs (no shared state to publish).
-      if (!gemm_prepare(&g, v, st->m, st->n, st->k, &st->a, &st->b, &st->c, &st->ep, workspace,
-                        threads)) {
-        if (tid == 0) gk_f32_gemm_ref(st->m, st->n, st->k, &st->a, &st->b, &st->c, &st->ep);
-      } else {
-        if (tid == 0) gemm_zero_if_empty_k(&g);
-        if (g.k == 0) gemm_barrier(nth);
-        gemm_thread(&g, tid, nth);
-      }
-    } else {
-      gk_f32_deconv4s2_narrow_rows(&st->narrow, tid, nth);
-    }
-    // The next step reads this one's output and reuses the workspace.
-    gemm_barrier(nth);
-  }
-}
-
-typedef struct seq_call {
-  gk_seq_step *steps;
-  int count;
-  void *workspace;
-  int threads;
-} seq_call;
-
-static void seq_body(void *ctx, int tid, int nth) {
-  seq_call *c = (seq_call *)ctx;
-  seq_thread(c->steps, c->count, c->workspace, c->threads, tid, nth);
-}
-
-void gk_seq_run_steps(gk_seq_step *steps, int count, void *workspace, int threads) {
-  seq_call c = {steps, count, workspace, threads < 1 ? 1 : threads};
-  gk_run_parallel(c.threads, seq_body, &c);
 }
 
 void gk_f32_gemm(size_t m, size_t n, size_t k, const gk_operand *a, const gk_operand *b,

@@ -1,0 +1,244 @@
+// GEMM operand descriptors and packing: strided matrices, convolution windows (im2col read in
+// place), transposed windows, and weights packed once for inference.
+#include "gemm_internal.h"
+
+// MARK: - Descriptors
+
+gk_rowmap gk_rowmap_dense(size_t ld) {
+  gk_rowmap r;
+  memset(&r, 0, sizeof r);
+  r.group = SIZE_MAX;
+  r.inner = ld;
+  r.ntab = 1;
+  return r;
+}
+
+gk_operand gk_operand_matrix(const float *data, size_t ld) {
+  gk_operand op;
+  memset(&op, 0, sizeof op);
+  op.kind = GK_OPERAND_MATRIX;
+  op.data = data;
+  op.rows = gk_rowmap_dense(ld);
+  op.col_stride = 1;
+  return op;
+}
+
+gk_operand gk_operand_matrix_t(const float *data, size_t ld) {
+  gk_operand op = gk_operand_matrix(data, 1);
+  op.col_stride = ld;
+  return op;
+}
+
+gk_output gk_output_dense(float *data, size_t ld) {
+  gk_output o;
+  o.data = data;
+  o.rows = gk_rowmap_dense(ld);
+  return o;
+}
+
+static float window_at(const gk_window *w, const float *x, size_t m, size_t k) {
+  size_t per_img = (size_t)w->oh * w->ow;
+  size_t img = m / per_img, rem = m % per_img;
+  int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
+  int t = (int)(k / w->c), ci = (int)(k % w->c);
+  int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
+  if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) return 0.0f;
+  return x[(((size_t)img * w->h + y) * w->w + xx) * w->c + ci];
+}
+
+static float packed_at(const gk_operand *op, size_t k, size_t n) {
+  size_t nr = (size_t)op->packed_nr, npad = round_up(op->packed_n, nr);
+  size_t k0 = k / GK_KC * GK_KC, kc = op->packed_k - k0 < GK_KC ? op->packed_k - k0 : GK_KC;
+  return op->data[k0 * npad + (n / nr) * kc * nr + (k - k0) * nr + n % nr];
+}
+
+float gk_operand_at(const gk_operand *op, size_t r, size_t c) {
+  switch (op->kind) {
+    case GK_OPERAND_PACKED: return packed_at(op, r, c);
+    case GK_OPERAND_WINDOW: return window_at(&op->win, op->data, r, c);
+    case GK_OPERAND_WINDOW_T: return window_at(&op->win, op->data, c, r);
+    default: return op->data[gk_rowmap_off(&op->rows, r) + c * op->col_stride];
+  }
+}
+
+// MARK: - Packing
+
+// A panel: rows r0..r0+mr-1 (zero past m), columns k0..k0+kc-1, stored [kc][mr].
+void gk_pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size_t kc,
+                   float *dst) {
+  if (a->kind == GK_OPERAND_MATRIX) {
+    for (int r = 0; r < mr; r++) {
+      if (r0 + r >= m) {
+        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = 0.0f;
+        continue;
+      }
+      const float *src = a->data + gk_rowmap_off(&a->rows, r0 + r) + k0 * a->col_stride;
+      size_t cs = a->col_stride;
+      if (cs == 1) {
+        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = src[kk];
+      } else {
+        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = src[kk * cs];
+      }
+    }
+    return;
+  }
+  const gk_window *w = &a->win;
+  const float *x = a->data;
+  size_t per_img = (size_t)w->oh * w->ow;
+  if (a->kind == GK_OPERAND_WINDOW) {
+    // Rows are output pixels; each tap contributes a contiguous run of channels.
+    for (int r = 0; r < mr; r++) {
+      size_t m_idx = r0 + r;
+      if (m_idx >= m) {
+        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = 0.0f;
+        continue;
+      }
+      size_t img = m_idx / per_img, rem = m_idx % per_img;
+      int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
+      size_t kk = 0;
+      while (kk < kc) {
+        size_t k = k0 + kk;
+        int t = (int)(k / w->c), ci = (int)(k % w->c);
+        size_t run = (size_t)(w->c - ci);
+        if (run > kc - kk) run = kc - kk;
+        int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
+        float *d = dst + kk * mr + r;
+        if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
+          for (size_t q = 0; q < run; q++) d[q * mr] = 0.0f;
+        } else {
+          const float *s = x + (((size_t)img * w->h + y) * w->w + xx) * w->c + ci;
+          for (size_t q = 0; q < run; q++) d[q * mr] = s[q];
+        }
+        kk += run;
+      }
+    }
+    return;
+  }
+  // WINDOW_T: rows are (tap, channel), columns are pixels. The panel's rows split into at most a
+  // few runs of one tap each; per pixel, each run is one contiguous copy (or zeros at a border).
+  size_t rows_total = (size_t)w->ntaps * w->c;
+  size_t limit = rows_total < m ? rows_total : m;
+  int run_tap[GK_NR_MAX + 1], run_start[GK_NR_MAX + 1], run_len[GK_NR_MAX + 1], runs = 0;
+  int valid_rows = r0 >= limit ? 0 : (int)(limit - r0 < (size_t)mr ? limit - r0 : (size_t)mr);
+  for (int r = 0; r < valid_rows;) {
+    int t = (int)((r0 + r) / w->c), ci = (int)((r0 + r) % w->c);
+    int len = w->c - ci;
+    if (len > valid_rows - r) len = valid_rows - r;
+    run_tap[runs] = t; run_start[runs] = r; run_len[runs] = len; runs++;
+    r += len;
+  }
+  int ch0[GK_NR_MAX + 1];
+  for (int q = 0; q < runs; q++) ch0[q] = (int)((r0 + run_start[q]) % w->c);
+  size_t img = k0 / per_img, rem = k0 % per_img;
+  int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
+  const size_t img_stride = (size_t)w->h * w->w * w->c;
+  for (size_t kk = 0; kk < kc; kk++) {
+    float *d = dst + kk * mr;
+    const float *base = x + img * img_stride;
+    for (int q = 0; q < runs; q++) {
+      int t = run_tap[q];
+      int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
+      float *o = d + run_start[q];
+      if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
+        for (int r = 0; r < run_len[q]; r++) o[r] = 0.0f;
+      } else {
+        const float *src = base + ((size_t)y * w->w + xx) * w->c + ch0[q];
+        for (int r = 0; r < run_len[q]; r++) o[r] = src[r];
+      }
+    }
+    for (int r = valid_rows; r < mr; r++) d[r] = 0.0f;
+    if (++j == w->ow) {
+      j = 0;
+      if (++i == w->oh) { i = 0; img++; }
+    }
+  }
+}
+
+// B panel: rows k0..k0+kc-1, columns n0..n0+nr-1 (zero past n), stored [kc][nr].
+void gk_pack_b(const gk_operand *b, size_t n, size_t n0, int nr, size_t k0, size_t kc,
+                   float *dst) {
+  size_t nvalid = n - n0 < (size_t)nr ? n - n0 : (size_t)nr;
+  if (b->kind == GK_OPERAND_MATRIX) {
+    size_t cs = b->col_stride;
+    for (size_t kk = 0; kk < kc; kk++) {
+      const float *src = b->data + gk_rowmap_off(&b->rows, k0 + kk) + n0 * cs;
+      float *d = dst + kk * nr;
+      if (cs == 1) {
+        for (size_t c = 0; c < nvalid; c++) d[c] = src[c];
+      } else {
+        for (size_t c = 0; c < nvalid; c++) d[c] = src[c * cs];
+      }
+      for (size_t c = nvalid; c < (size_t)nr; c++) d[c] = 0.0f;
+    }
+    return;
+  }
+  for (size_t kk = 0; kk < kc; kk++) {
+    float *d = dst + kk * nr;
+    for (size_t c = 0; c < (size_t)nr; c++)
+      d[c] = c < nvalid ? gk_operand_at(b, k0 + kk, n0 + c) : 0.0f;
+  }
+}
+
+size_t gk_f32_gemm_packed_b_floats(size_t k, size_t n) {
+  return k * round_up(n, (size_t)gk_gemm_variant_at(gk_gemm_selected_variant())->nr);
+}
+
+gk_operand gk_f32_gemm_pack_b(const gk_operand *b, size_t k, size_t n, float *packed) {
+  return gk_f32_gemm_pack_b_scaled(b, k, n, NULL, packed);
+}
+
+gk_operand gk_f32_gemm_pack_b_scaled(const gk_operand *b, size_t k, size_t n,
+                                     const float *col_scale, float *packed) {
+  int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+  size_t npad = round_up(n, (size_t)nr);
+  for (size_t pc = 0; pc < k; pc += GK_KC) {
+    size_t kc = k - pc < GK_KC ? k - pc : GK_KC;
+    for (size_t p = 0; p * nr < n; p++) {
+      float *panel = packed + pc * npad + p * kc * nr;
+      gk_pack_b(b, n, p * nr, nr, pc, kc, panel);
+      if (col_scale) {
+        size_t nvalid = n - p * nr < (size_t)nr ? n - p * nr : (size_t)nr;
+        for (size_t kk = 0; kk < kc; kk++)
+          for (size_t c = 0; c < nvalid; c++) panel[kk * nr + c] *= col_scale[p * nr + c];
+      }
+    }
+  }
+  gk_operand op;
+  memset(&op, 0, sizeof op);
+  op.kind = GK_OPERAND_PACKED;
+  op.data = packed;
+  op.packed_k = k;
+  op.packed_n = n;
+  op.packed_nr = nr;
+  return op;
+}
+
+// B panels p_begin..p_end-1 of a matrix with contiguous columns, row by row: each source row is
+// read once, contiguously, and its slices go to the panels (one rowmap lookup per row instead of
+// one per row and panel).
+void gk_pack_b_panels(const gk_operand *b, size_t n, size_t n0, size_t p_begin, size_t p_end,
+                          int nr, size_t k0, size_t kc, float *bpack) {
+  if (p_begin >= p_end) return;
+  if (b->kind != GK_OPERAND_MATRIX || b->col_stride != 1) {
+    for (size_t p = p_begin; p < p_end; p++) gk_pack_b(b, n, n0 + p * nr, nr, k0, kc, bpack + p * kc * nr);
+    return;
+  }
+  size_t c_begin = n0 + p_begin * nr, c_end = n0 + p_end * (size_t)nr;
+  size_t c_valid = c_end < n ? c_end : n;
+  for (size_t kk = 0; kk < kc; kk++) {
+    const float *src = b->data + gk_rowmap_off(&b->rows, k0 + kk);
+    for (size_t p = p_begin; p < p_end; p++) {
+      float *d = bpack + p * kc * nr + kk * nr;
+      size_t c0 = n0 + p * nr;
+      if (c0 + nr <= c_valid) {
+        memcpy(d, src + c0, (size_t)nr * sizeof(float));
+      } else {
+        size_t v = c_valid > c0 ? c_valid - c0 : 0;
+        for (size_t c = 0; c < v; c++) d[c] = src[c0 + c];
+        for (size_t c = v; c < (size_t)nr; c++) d[c] = 0.0f;
+      }
+    }
+  }
+  (void)c_begin;
+}
+
