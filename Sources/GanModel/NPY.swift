@@ -16,14 +16,15 @@ public enum NPY {
 
   static func bad(_ path: String, _ r: String) -> ModelError { .invalidFile(path: path, reason: r) }
 
-  static func readAll(_ path: String) throws -> [UInt8] {
+  /// The file's bytes, or only its first `limit` bytes.
+  static func readAll(_ path: String, limit: Int = .max) throws -> [UInt8] {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
     defer { close(fd) }
     var st = stat()
     fstat(fd, &st)
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad(path, "not a regular file") }
-    var out = [UInt8](repeating: 0, count: Int(st.st_size))
+    var out = [UInt8](repeating: 0, count: min(Int(st.st_size), limit))
     var got = 0
     while got < out.count {
       let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, $0.count - got) }
@@ -64,8 +65,10 @@ public enum NPY {
     return Header(descr: descr, shape: shape, dataOffset: start + len)
   }
 
+  /// Only the header: the magic, the version, a length field of at most 4 bytes and at most
+  /// 4 GiB of header text in theory, in practice well under 64 KiB (NumPy's format 1.0 limit).
   public static func readHeader(path: String) throws -> Header {
-    try parseHeader(try readAll(path), path: path)
+    try parseHeader(try readAll(path, limit: 12 + 65_536), path: path)
   }
 
   /// A float32 array and its shape.

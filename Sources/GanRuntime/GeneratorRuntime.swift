@@ -152,22 +152,21 @@ public final class GeneratorRuntime {
     }
   }
 
-  /// Generates `count` images (count <= maxBatch) from latents (count, nz).
-  /// output: NHWC floats in [-1, 1] (count * imageElements), and/or pixels: NHWC uint8.
   private func usesWinograd(_ i: Int) -> Bool {
     winograd && i > 0 && !(i == architecture.layerCount - 1 && narrowOutput) && architecture.generatorSize(i - 1) % 2 == 0
   }
 
+  /// Generates `count` images (count <= maxBatch) from latents (count, nz).
+  /// output: NHWC floats in [-1, 1] (count * imageElements), and/or pixels: NHWC uint8.
+  ///
+  /// Normally all layers run as one step sequence (one parallel region per call). With Winograd,
+  /// whose transforms are not sequence steps, each layer is its own kernel call.
   public func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
                        pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
-    if winograd {
-      generateLayerByLayer(latents: latents, count: count, output: output, pixels: pixels)
-      return
-    }
     let a = architecture, L = a.layerCount
-    // All layers as one step sequence: one parallel region per call.
-    sequence.reset()
+    let direct = winograd
+    if !direct { sequence.reset() }
     var x: UnsafePointer<Float> = latents
     var buffers = (ping, pong)
     for i in 0..<L {
@@ -175,15 +174,30 @@ public final class GeneratorRuntime {
       let y = last ? (output ?? buffers.0) : buffers.0
       let ep = Epilogue(bias: biases[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
       if i == 0 {
-        sequence.appendDense(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
-                             packedWeights: weights[0], y: y, epilogue: ep)
+        let (kin, kout) = (a.nz, 16 * a.generatorChannels(0))
+        if direct {
+          Dense.forward(batch: count, inFeatures: kin, outFeatures: kout, x: x, packedWeights: weights[0], y: y,
+                        epilogue: ep, workspace: workspace, threads: threads)
+        } else {
+          sequence.appendDense(batch: count, inFeatures: kin, outFeatures: kout, x: x, packedWeights: weights[0], y: y,
+                               epilogue: ep)
+        }
       } else {
         let h = a.generatorSize(i - 1)
         let shape = ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
                               outChannels: a.generatorChannels(i))
         if last && narrowOutput {
-          sequence.appendNarrowDeconv(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
-                                      pixels: pixels)
+          if direct {
+            NarrowDeconv4s2.forward(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
+                                    pixels: pixels, threads: threads)
+          } else {
+            sequence.appendNarrowDeconv(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
+                                        pixels: pixels)
+          }
+        } else if usesWinograd(i) {
+          WinogradDeconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+        } else if direct {
+          Deconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
         } else {
           sequence.appendDeconv(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep)
         }
@@ -191,39 +205,7 @@ public final class GeneratorRuntime {
       x = UnsafePointer(y)
       buffers = (buffers.1, buffers.0)
     }
-    sequence.run(workspace: workspace, threads: threads)
-  }
-
-  /// The Winograd path: each layer its own kernel call (the transforms have their own parallel
-  /// regions), used at the larger batches Winograd is for.
-  private func generateLayerByLayer(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
-                                    pixels: UnsafeMutablePointer<UInt8>?) {
-    let a = architecture, L = a.layerCount
-    var x: UnsafePointer<Float> = latents
-    var buffers = (ping, pong)
-    for i in 0..<L {
-      let last = i == L - 1
-      let y = last ? (output ?? buffers.0) : buffers.0
-      let ep = Epilogue(bias: biases[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
-      if i == 0 {
-        Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
-                      packedWeights: weights[0], y: y, epilogue: ep, workspace: workspace, threads: threads)
-      } else {
-        let h = a.generatorSize(i - 1)
-        let shape = ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
-                              outChannels: a.generatorChannels(i))
-        if last && narrowOutput {
-          NarrowDeconv4s2.forward(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
-                                  pixels: pixels, threads: threads)
-        } else if usesWinograd(i) {
-          WinogradDeconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
-        } else {
-          Deconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
-        }
-      }
-      x = UnsafePointer(y)
-      buffers = (buffers.1, buffers.0)
-    }
+    if !direct { sequence.run(workspace: workspace, threads: threads) }
   }
 
   // MARK: - Architecture from tensor shapes

@@ -52,8 +52,7 @@ public final class Generator {
     self.parameters = params
     let spec = params.spec
     let L = arch.layerCount
-    weights = (0..<L).map { params.value("main.\(spec.convIndex[$0]).weight") }
-    weightGradients = (0..<L).map { params.gradient("main.\(spec.convIndex[$0]).weight") }
+    (weights, weightGradients) = params.convolutionViews
 
     func elements(_ i: Int) -> Int { batch * arch.generatorSize(i) * arch.generatorSize(i) * arch.generatorChannels(i) }
     var ws = Dense.workspaceBytes(batch: batch, inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0), threads: threads)
@@ -199,8 +198,7 @@ public final class Discriminator {
     self.parameters = params
     let spec = params.spec
     let L = arch.layerCount
-    weights = (0..<L).map { params.value("main.\(spec.convIndex[$0]).weight") }
-    weightGradients = (0..<L).map { params.gradient("main.\(spec.convIndex[$0]).weight") }
+    (weights, weightGradients) = params.convolutionViews
     // Output of layer i (< L-1): (batch, S >> (i+1), S >> (i+1), ndf << i).
     func elements(_ i: Int) -> Int {
       let s = arch.imageSize >> (i + 1)

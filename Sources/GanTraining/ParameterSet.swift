@@ -36,6 +36,12 @@ public final class ParameterSet {
     return gradients + s.offset
   }
 
+  /// Each layer's convolution weight and its gradient, in layer order (`main.N.weight`).
+  var convolutionViews: (weights: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
+    let names = spec.convIndex.map { "main.\($0).weight" }
+    return (names.map(value), names.map(gradient))
+  }
+
   public func buffer(_ name: String) -> UnsafeMutablePointer<Float> {
     guard let s = spec.buffer(named: name) else { preconditionFailure("no buffer \(name)") }
     return buffers + s.offset

@@ -109,7 +109,7 @@ public final class DCGANTrainer {
   @inline(__always)
   private func meanSigmoid(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
     var s = 0.0
-    for i in 0..<n { s += 1 / (1 + Foundationless.exp(-Double(p[i]))) }
+    for i in 0..<n { s += 1 / (1 + exp(-Double(p[i]))) }
     return s / Double(n)
   }
 
@@ -208,10 +208,7 @@ public final class DCGANTrainer {
   }
 }
 
-/// exp without Foundation (GanTraining's hot paths use only the standard library and the kernels).
-enum Foundationless {
-  @inline(__always) static func exp(_ x: Double) -> Double {
-    #if canImport(Glibc)
+#if canImport(Glibc)
     return Glibc.exp(x)
     #else
     return Musl.exp(x)
