@@ -209,14 +209,6 @@ public final class DCGANTrainer {
 }
 
 #if canImport(Glibc)
-    return Glibc.exp(x)
-    #else
-    return Musl.exp(x)
-    #endif
-  }
-}
-
-#if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
