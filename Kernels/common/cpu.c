@@ -1,5 +1,6 @@
 // CPU feature probe and the variant table, filled once when the library loads.
 #include "gk_internal.h"
+#include "../q8-gemm/q8_internal.h"
 
 #include <stdio.h>
 #if defined(__aarch64__) && defined(__linux__)
@@ -29,6 +30,17 @@ static gk_narrow_variant gk_narrow_variants[] = {
 enum { GK_NARROW_VARIANTS = sizeof gk_narrow_variants / sizeof gk_narrow_variants[0] };
 static int gk_narrow_best = 0, gk_narrow_forced = -1;
 
+static gk_q8_variant gk_q8_variants[] = {
+    {"q8_gemm_4x16__scalar", 4, 16, 1, gk_q8_gemm_ukernel_4x16__scalar, gk_q8_widen_u8__scalar,
+     gk_q8_quantize_f32__scalar, gk_q8_requant_u8__scalar},
+#if defined(__x86_64__)
+    {"q8_gemm_6x16__avx2", 6, 16, 0, gk_q8_gemm_ukernel_6x16__avx2, gk_q8_widen_u8__avx2,
+     gk_q8_quantize_f32__avx2, gk_q8_requant_u8__avx2},
+#endif
+};
+enum { GK_Q8_VARIANTS = sizeof gk_q8_variants / sizeof gk_q8_variants[0] };
+static int gk_q8_best = 0, gk_q8_forced = -1;
+
 static int gk_gemm_best = 0;
 static int gk_gemm_forced = -1;
 static char gk_features[128] = "";
@@ -43,6 +55,7 @@ __attribute__((constructor)) static void gk_probe_cpu(void) {
            avx512 ? " avx512f" : "", vnni ? " avx512vnni" : "");
   gk_gemm_variants[1].available = avx2;
   gk_narrow_variants[1].available = avx2;
+  gk_q8_variants[1].available = avx2;
 #elif defined(__aarch64__)
   // ASIMD (NEON with FMA) is part of AArch64; the probe still asks, and records dot product
   // support (sdot, Cortex-A76 / Pi 5) for the int8 kernels.
@@ -67,6 +80,18 @@ __attribute__((constructor)) static void gk_probe_cpu(void) {
     if (gk_gemm_variants[i].available) gk_gemm_best = i;
   for (int i = 0; i < GK_NARROW_VARIANTS; i++)
     if (gk_narrow_variants[i].available) gk_narrow_best = i;
+  for (int i = 0; i < GK_Q8_VARIANTS; i++)
+    if (gk_q8_variants[i].available) gk_q8_best = i;
+}
+
+int gk_q8_variant_count(void) { return GK_Q8_VARIANTS; }
+const gk_q8_variant *gk_q8_variant_at(int index) {
+  if (index < 0 || index >= GK_Q8_VARIANTS) return &gk_q8_variants[0];
+  return &gk_q8_variants[index];
+}
+int gk_q8_selected_variant(void) { return gk_q8_forced >= 0 ? gk_q8_forced : gk_q8_best; }
+void gk_q8_force_variant(int index) {
+  gk_q8_forced = (index >= 0 && index < GK_Q8_VARIANTS && gk_q8_variants[index].available) ? index : -1;
 }
 
 int gk_narrow_variant_count(void) { return GK_NARROW_VARIANTS; }

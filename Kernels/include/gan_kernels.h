@@ -242,6 +242,78 @@ void gk_f32_deconv4s2_wino2_forward(int n, int h, int w, int cin, int cout, cons
                                     const float *packed, const gk_epilogue *ep, float *y,
                                     void *workspace, int threads);
 
+// MARK: - int8 inference (files written by gan-quant)
+//
+// A quantized layer computes acc[m][n] = sum_k xq[m][k] * wq[k][n] exactly in int32, where wq are
+// per-output-channel symmetric int8 weights in [-127, 127] (BatchNorm folded in) and xq are
+// activation codes: u8 with zero point 0 (post-ReLU activations use the whole range, and the
+// deconvolution's borders are padded with the zero point), or s8 in [-127, 127] for the signed
+// latent. Integer sums are exact, so every variant, thread count and batch gives the same bits.
+// The epilogue is fp32: v = fmaf((float)acc, mult[n], bias[n]) (mult = in_scale * w_scale[n] /
+// out_scale), then per GK_Q8_OUT_*.
+enum { GK_Q8_DENSE = 0, GK_Q8_DECONV4S2 = 1 };
+enum {
+  GK_Q8_OUT_U8 = 0,        ///< code = rint(clamp(v, 0, 255)): requantization with ReLU as the clamp
+  GK_Q8_OUT_F32_RELU = 1,  ///< y = max(v, 0): into a layer kept in fp32
+  GK_Q8_OUT_F32_TANH = 2,  ///< y = tanh(v) (gk_tanhf), optional y_f32 and u8 pixels: the last layer
+};
+typedef struct gk_q8_layer {
+  int kind;
+  /// DENSE: x (n, cin) -> y (n, cout). DECONV4S2: x (n, h, w, cin) -> y (n, 2h, 2w, cout), NHWC.
+  int n, h, w, cin, cout;
+  /// The input: u8 codes, or floats quantized as they are read:
+  /// code = rint(clamp(x * x_inv_scale, lo, 255 or 127)), lo = -127 when x_signed, else 0.
+  const uint8_t *x_u8;
+  const float *x_f32;
+  float x_inv_scale;
+  int x_signed;
+  const int8_t *packed;  ///< from gk_q8_pack_* for the variant selected when packing
+  const float *mult;     ///< [cout]
+  const float *bias;     ///< [cout]
+  int out;               ///< GK_Q8_OUT_*
+  uint8_t *y_u8;         ///< GK_Q8_OUT_U8
+  float *y_f32;          ///< GK_Q8_OUT_F32_*: may be NULL for TANH when only pixels are wanted
+  uint8_t *pixels;       ///< TANH: round((y + 1) * 127.5) as gk_f32_to_u8_ref, or NULL
+} gk_q8_layer;
+
+/// Packed weights: per phase (4 for a deconvolution, 1 for dense) a K x N matrix, K = 4 * cin
+/// (tap-major, as the f32 phases) or kin, in the selected variant's panels.
+size_t gk_q8_packed_bytes(int kind, int cin, int cout);
+/// From PyTorch's ConvTranspose2d(4, 2, 1) layout (cin, cout, 4, 4) of int8.
+void gk_q8_pack_deconv4s2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed);
+/// From PyTorch's first ConvTranspose2d(4, 1, 0) layout (nz, c, 4, 4): a dense layer
+/// kin = nz, kout = 16 * c, columns (ky, kx, c) so that y is NHWC (n, 4, 4, c).
+void gk_q8_pack_projection_torch(int nz, int c, const int8_t *torch_wgt, int8_t *packed);
+/// A dense (kin, kout) row-major int8 matrix.
+void gk_q8_pack_dense(int kin, int kout, const int8_t *wgt, int8_t *packed);
+
+/// Workspace for running these layers (64-byte aligned), and the run: all layers in one parallel
+/// region with a barrier between layers (layer i+1 may read layer i's output).
+size_t gk_q8_workspace_bytes(const gk_q8_layer *layers, int count, int threads);
+void gk_q8_run(const gk_q8_layer *layers, int count, void *workspace, int threads);
+/// The oracle: direct loops over unpacked weights, wgt (K, N) row-major int8 for DENSE, PyTorch's
+/// (cin, cout, 4, 4) for DECONV4S2. Bitwise equal to gk_q8_run.
+void gk_q8_layer_ref(const gk_q8_layer *layer, const int8_t *wgt);
+
+typedef struct gk_q8_variant {
+  const char *name;
+  int mr, nr;
+  int available;
+  /// acc[MR][NR] = A rows (int16, K even) x packed B panel ([K/2][NR][2] int8).
+  void (*ukernel)(size_t kpairs, const int16_t *const *a_rows, const int8_t *b, int32_t *acc);
+  /// Activation codes of one row into int16: zero-extended u8, or quantized floats.
+  void (*widen_u8)(size_t k, const uint8_t *src, int16_t *dst);
+  void (*quantize_f32)(size_t k, const float *src, float inv_scale, float lo, float hi,
+                       int16_t *dst);
+  /// GK_Q8_OUT_U8 over n columns of one row.
+  void (*requant_u8)(size_t n, const int32_t *acc, const float *mult, const float *bias,
+                     uint8_t *dst);
+} gk_q8_variant;
+int gk_q8_variant_count(void);
+const gk_q8_variant *gk_q8_variant_at(int index);
+int gk_q8_selected_variant(void);
+void gk_q8_force_variant(int index);
+
 // MARK: - Step sequences: many kernel calls in one parallel region (batch-1 inference, where
 // a fork/join per GEMM costs as much as the GEMM), with a barrier between steps.
 

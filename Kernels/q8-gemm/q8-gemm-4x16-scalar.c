@@ -1,0 +1,26 @@
+// Portable int8 variant: the fallback, and the per-element arithmetic every variant matches.
+#include "q8_internal.h"
+
+void gk_q8_gemm_ukernel_4x16__scalar(size_t kpairs, const int16_t *const *a_rows,
+                                     const int8_t *b, int32_t *acc) {
+  for (int i = 0; i < 4 * 16; i++) acc[i] = 0;
+  for (size_t p = 0; p < kpairs; p++, b += 32)
+    for (int i = 0; i < 4; i++) {
+      int32_t x0 = a_rows[i][2 * p], x1 = a_rows[i][2 * p + 1];
+      for (int j = 0; j < 16; j++) acc[i * 16 + j] += x0 * b[2 * j] + x1 * b[2 * j + 1];
+    }
+}
+
+void gk_q8_widen_u8__scalar(size_t k, const uint8_t *src, int16_t *dst) {
+  for (size_t i = 0; i < k; i++) dst[i] = src[i];
+}
+
+void gk_q8_quantize_f32__scalar(size_t k, const float *src, float inv_scale, float lo, float hi,
+                                int16_t *dst) {
+  for (size_t i = 0; i < k; i++) dst[i] = gk_q8_quantize_one(src[i], inv_scale, lo, hi);
+}
+
+void gk_q8_requant_u8__scalar(size_t n, const int32_t *acc, const float *mult, const float *bias,
+                              uint8_t *dst) {
+  for (size_t j = 0; j < n; j++) dst[j] = gk_q8_requant_one(acc[j], mult[j], bias[j]);
+}

@@ -1,0 +1,227 @@
+// int8 layer driver (gan-quant files): each layer is P phase GEMMs (4 for ConvTranspose2d(4, 2, 1),
+// 1 for dense), M pixels x N = cout x K = 4 * cin (or kin). A task converts a block of MB input
+// rows (the phase's 2x2 windows, zero point outside the image) to int16 in the thread's
+// workspace, then runs the micro-kernel over its panels of packed int8 weights and applies the
+// fp32 epilogue. Tasks are split over threads by hand, all layers in one parallel region.
+#include "q8_internal.h"
+
+static size_t k_even(size_t k) { return (k + 1) & ~(size_t)1; }
+
+static int layer_phases(const gk_q8_layer *l) { return l->kind == GK_Q8_DECONV4S2 ? 4 : 1; }
+static size_t layer_m(const gk_q8_layer *l) {
+  return l->kind == GK_Q8_DECONV4S2 ? (size_t)l->n * l->h * l->w : (size_t)l->n;
+}
+static size_t layer_k(const gk_q8_layer *l) {
+  return l->kind == GK_Q8_DECONV4S2 ? 4 * (size_t)l->cin : (size_t)l->cin;
+}
+
+static size_t phase_bytes(const gk_q8_variant *v, size_t k, size_t n) {
+  size_t panels = (n + (size_t)v->nr - 1) / (size_t)v->nr;
+  return panels * k_even(k) * (size_t)v->nr;
+}
+
+size_t gk_q8_packed_bytes(int kind, int cin, int cout) {
+  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  if (kind == GK_Q8_DECONV4S2) return 4 * phase_bytes(v, 4 * (size_t)cin, (size_t)cout);
+  return phase_bytes(v, (size_t)cin, (size_t)cout);
+}
+
+// Panels of NR columns; inside a panel, for each pair of rows k, NR column pairs (w[k][j], w[k+1][j]).
+// Rows past K and columns past N are zero.
+typedef int8_t (*q8_at_fn)(const void *ctx, size_t k, size_t n);
+static void pack_matrix(const gk_q8_variant *v, size_t k, size_t n, q8_at_fn at, const void *ctx,
+                        int8_t *packed) {
+  size_t nr = (size_t)v->nr, kp = k_even(k);
+  for (size_t j0 = 0; j0 < n; j0 += nr) {
+    for (size_t r = 0; r < kp; r += 2)
+      for (size_t j = 0; j < nr; j++) {
+        size_t col = j0 + j;
+        packed[(r / 2 * nr + j) * 2] = (col < n && r < k) ? at(ctx, r, col) : 0;
+        packed[(r / 2 * nr + j) * 2 + 1] = (col < n && r + 1 < k) ? at(ctx, r + 1, col) : 0;
+      }
+    packed += kp * nr;
+  }
+}
+
+typedef struct { const int8_t *w; int cin, cout, a, b; } deconv_at_ctx;
+// Phase (a, b), row k = t * cin + ci: tap t reads input offset (a - 1 + t/2, b - 1 + t%2) through
+// kernel position (1 + a - 2 * ry, 1 + b - 2 * rx).
+static int8_t deconv_at(const void *p, size_t k, size_t n) {
+  const deconv_at_ctx *c = p;
+  int t = (int)(k / (size_t)c->cin), ci = (int)(k % (size_t)c->cin);
+  int ry = c->a - 1 + (t >> 1), rx = c->b - 1 + (t & 1);
+  int ky = 1 + c->a - 2 * ry, kx = 1 + c->b - 2 * rx;
+  return c->w[((size_t)ci * c->cout + n) * 16 + (size_t)(ky * 4 + kx)];
+}
+
+void gk_q8_pack_deconv4s2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed) {
+  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  size_t per = phase_bytes(v, 4 * (size_t)cin, (size_t)cout);
+  for (int phase = 0; phase < 4; phase++) {
+    deconv_at_ctx c = {torch_wgt, cin, cout, phase >> 1, phase & 1};
+    pack_matrix(v, 4 * (size_t)cin, (size_t)cout, deconv_at, &c, packed + phase * per);
+  }
+}
+
+typedef struct { const int8_t *w; size_t ld; int c; } dense_at_ctx;
+static int8_t projection_at(const void *p, size_t k, size_t n) {
+  const dense_at_ctx *c = p;
+  size_t pos = n / (size_t)c->c, ch = n % (size_t)c->c;  // column (ky * 4 + kx, channel)
+  return c->w[(k * (size_t)c->c + ch) * 16 + pos];
+}
+static int8_t dense_at(const void *p, size_t k, size_t n) {
+  const dense_at_ctx *c = p;
+  return c->w[k * c->ld + n];
+}
+
+void gk_q8_pack_projection_torch(int nz, int c, const int8_t *torch_wgt, int8_t *packed) {
+  dense_at_ctx ctx = {torch_wgt, 0, c};
+  pack_matrix(gk_q8_variant_at(gk_q8_selected_variant()), (size_t)nz, 16 * (size_t)c,
+              projection_at, &ctx, packed);
+}
+
+void gk_q8_pack_dense(int kin, int kout, const int8_t *wgt, int8_t *packed) {
+  dense_at_ctx ctx = {wgt, (size_t)kout, 0};
+  pack_matrix(gk_q8_variant_at(gk_q8_selected_variant()), (size_t)kin, (size_t)kout, dense_at,
+              &ctx, packed);
+}
+
+// Rows per task: a few micro-kernel strips, so a weight panel is reused from L1 across them.
+static size_t block_rows(const gk_q8_variant *v) { return 4 * (size_t)v->mr; }
+
+static size_t thread_bytes(const gk_q8_variant *v, size_t kmax) {
+  return (block_rows(v) * k_even(kmax) * sizeof(int16_t) + 63) & ~(size_t)63;
+}
+
+size_t gk_q8_workspace_bytes(const gk_q8_layer *layers, int count, int threads) {
+  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  size_t kmax = 2;
+  for (int i = 0; i < count; i++) kmax = layer_k(&layers[i]) > kmax ? layer_k(&layers[i]) : kmax;
+  return (size_t)(threads > 0 ? threads : 1) * thread_bytes(v, kmax);
+}
+
+// Task grid of one layer: phases x row blocks x column blocks, columns split only when there are
+// too few row blocks to keep every thread busy.
+typedef struct { size_t m, k, n, mb, mblocks, panels, nblocks, tasks; int phases; } q8_grid;
+
+static q8_grid layer_grid(const gk_q8_variant *v, const gk_q8_layer *l, int nth) {
+  q8_grid g;
+  g.phases = layer_phases(l); g.m = layer_m(l); g.k = layer_k(l); g.n = (size_t)l->cout;
+  g.mb = block_rows(v);
+  g.mblocks = (g.m + g.mb - 1) / g.mb;
+  g.panels = (g.n + (size_t)v->nr - 1) / (size_t)v->nr;
+  g.nblocks = 1;
+  while ((size_t)g.phases * g.mblocks * g.nblocks < 2 * (size_t)nth && g.nblocks < g.panels) g.nblocks++;
+  g.tasks = (size_t)g.phases * g.mblocks * g.nblocks;
+  return g;
+}
+
+// Row r of phase (a, b) of a deconvolution: pixel (img, i, j) of the input grid.
+static void convert_row(const gk_q8_variant *v, const gk_q8_layer *l, int a, int b, size_t r,
+                        int16_t *dst, size_t kp) {
+  float lo = l->x_signed ? -127.0f : 0.0f, hi = l->x_signed ? 127.0f : 255.0f;
+  if (l->kind == GK_Q8_DENSE) {
+    size_t k = (size_t)l->cin;
+    if (l->x_u8) v->widen_u8(k, l->x_u8 + r * k, dst);
+    else v->quantize_f32(k, l->x_f32 + r * k, l->x_inv_scale, lo, hi, dst);
+    if (kp > k) dst[k] = 0;
+    return;
+  }
+  size_t hw = (size_t)l->h * l->w, c = (size_t)l->cin;
+  int img = (int)(r / hw), i = (int)(r % hw) / l->w, j = (int)(r % hw) % l->w;
+  for (int t = 0; t < 4; t++) {
+    int iy = i + a - 1 + (t >> 1), ix = j + b - 1 + (t & 1);
+    int16_t *d = dst + (size_t)t * c;
+    if (iy < 0 || iy >= l->h || ix < 0 || ix >= l->w) {
+      memset(d, 0, c * sizeof *d);  // the zero point
+      continue;
+    }
+    size_t off = (((size_t)img * l->h + iy) * l->w + ix) * c;
+    if (l->x_u8) v->widen_u8(c, l->x_u8 + off, d);
+    else v->quantize_f32(c, l->x_f32 + off, l->x_inv_scale, lo, hi, d);
+  }
+}
+
+static size_t output_offset(const gk_q8_layer *l, int a, int b, size_t r) {
+  if (l->kind == GK_Q8_DENSE) return r * (size_t)l->cout;
+  size_t hw = (size_t)l->h * l->w;
+  size_t img = r / hw, i = (r % hw) / (size_t)l->w, j = (r % hw) % (size_t)l->w;
+  return ((img * 2 * l->h + 2 * i + a) * 2 * l->w + 2 * j + b) * (size_t)l->cout;
+}
+
+void gk_q8_epilogue_row(const gk_q8_variant *v, const gk_q8_layer *l, size_t col0, size_t ncols,
+                        const int32_t *acc, size_t off) {
+  const float *mult = l->mult + col0, *bias = l->bias + col0;
+  switch (l->out) {
+    case GK_Q8_OUT_U8:
+      v->requant_u8(ncols, acc, mult, bias, l->y_u8 + off + col0);
+      break;
+    case GK_Q8_OUT_F32_RELU:
+      for (size_t j = 0; j < ncols; j++) {
+        float y = fmaf((float)acc[j], mult[j], bias[j]);
+        l->y_f32[off + col0 + j] = y > 0 ? y : 0.0f;
+      }
+      break;
+    default:
+      for (size_t j = 0; j < ncols; j++) {
+        float y = gk_tanhf_inline(fmaf((float)acc[j], mult[j], bias[j]));
+        if (l->y_f32) l->y_f32[off + col0 + j] = y;
+        if (l->pixels) l->pixels[off + col0 + j] = gk_to_u8(y);
+      }
+  }
+}
+
+static void run_task(const gk_q8_variant *v, const gk_q8_layer *l, const q8_grid *g, size_t task,
+                     int16_t *rows) {
+  size_t per_phase = g->mblocks * g->nblocks;
+  int phase = (int)(task / per_phase);
+  size_t rest = task % per_phase, mblk = rest / g->nblocks, nblk = rest % g->nblocks;
+  int a = phase >> 1, b = phase & 1;
+  size_t r0 = mblk * g->mb, r1 = r0 + g->mb < g->m ? r0 + g->mb : g->m;
+  size_t kp = k_even(g->k), mr = (size_t)v->mr, nr = (size_t)v->nr;
+  for (size_t r = r0; r < r1; r++) convert_row(v, l, a, b, r, rows + (r - r0) * kp, kp);
+  size_t p0 = nblk * g->panels / g->nblocks, p1 = (nblk + 1) * g->panels / g->nblocks;
+  const int8_t *phase_w = l->packed + (size_t)phase * phase_bytes(v, g->k, g->n);
+  const int16_t *a_rows[GK_Q8_MR_MAX];
+  int32_t acc[GK_Q8_MR_MAX * GK_Q8_NR_MAX] __attribute__((aligned(64)));
+  for (size_t p = p0; p < p1; p++) {
+    const int8_t *panel = phase_w + p * kp * nr;
+    size_t col0 = p * nr, ncols = g->n - col0 < nr ? g->n - col0 : nr;
+    for (size_t s = r0; s < r1; s += mr) {
+      size_t valid = r1 - s < mr ? r1 - s : mr;
+      // Rows past the block repeat its last row; their sums are computed and dropped.
+      for (size_t i = 0; i < mr; i++) a_rows[i] = rows + ((i < valid ? s + i : r1 - 1) - r0) * kp;
+      v->ukernel(kp / 2, a_rows, panel, acc);
+      for (size_t i = 0; i < valid; i++)
+        gk_q8_epilogue_row(v, l, col0, ncols, acc + i * nr, output_offset(l, a, b, s + i));
+    }
+  }
+}
+
+typedef struct {
+  const gk_q8_layer *layers;
+  int count;
+  char *workspace;
+  size_t per_thread;
+} q8_run_ctx;
+
+static void run_body(void *p, int tid, int nth) {
+  const q8_run_ctx *c = p;
+  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  int16_t *rows = (int16_t *)(c->workspace + (size_t)tid * c->per_thread);
+  for (int li = 0; li < c->count; li++) {
+    const gk_q8_layer *l = &c->layers[li];
+    q8_grid g = layer_grid(v, l, nth);
+    size_t t0 = g.tasks * (size_t)tid / (size_t)nth, t1 = g.tasks * (size_t)(tid + 1) / (size_t)nth;
+    for (size_t t = t0; t < t1; t++) run_task(v, l, &g, t, rows);
+    if (li + 1 < c->count) gk_barrier(nth);
+  }
+}
+
+void gk_q8_run(const gk_q8_layer *layers, int count, void *workspace, int threads) {
+  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  size_t kmax = 2;
+  for (int i = 0; i < count; i++) kmax = layer_k(&layers[i]) > kmax ? layer_k(&layers[i]) : kmax;
+  q8_run_ctx c = {layers, count, workspace, thread_bytes(v, kmax)};
+  gk_run_parallel(threads, run_body, &c);
+}

@@ -1,0 +1,42 @@
+// Internal declarations of the int8 kernels.
+#ifndef GK_Q8_INTERNAL_H
+#define GK_Q8_INTERNAL_H
+
+#include "../common/gk_internal.h"
+
+enum { GK_Q8_MR_MAX = 8, GK_Q8_NR_MAX = 16 };
+
+/// The fp32 epilogue of one output row (ncols columns from col0) at element offset off.
+void gk_q8_epilogue_row(const gk_q8_variant *v, const gk_q8_layer *l, size_t col0, size_t ncols,
+                        const int32_t *acc, size_t off);
+
+/// Scalar definitions of the per-element arithmetic: every variant reproduces them bit for bit.
+static inline int16_t gk_q8_quantize_one(float x, float inv_scale, float lo, float hi) {
+  float v = x * inv_scale;
+  v = v < lo ? lo : (v > hi ? hi : v);
+  return (int16_t)lrintf(v);
+}
+static inline uint8_t gk_q8_requant_one(int32_t acc, float mult, float bias) {
+  float v = fmaf((float)acc, mult, bias);
+  v = v < 0 ? 0 : (v > 255 ? 255 : v);
+  return (uint8_t)lrintf(v);
+}
+
+void gk_q8_gemm_ukernel_4x16__scalar(size_t kpairs, const int16_t *const *a_rows,
+                                     const int8_t *b, int32_t *acc);
+void gk_q8_widen_u8__scalar(size_t k, const uint8_t *src, int16_t *dst);
+void gk_q8_quantize_f32__scalar(size_t k, const float *src, float inv_scale, float lo, float hi,
+                                int16_t *dst);
+void gk_q8_requant_u8__scalar(size_t n, const int32_t *acc, const float *mult, const float *bias,
+                              uint8_t *dst);
+#if defined(__x86_64__)
+void gk_q8_gemm_ukernel_6x16__avx2(size_t kpairs, const int16_t *const *a_rows, const int8_t *b,
+                                   int32_t *acc);
+void gk_q8_widen_u8__avx2(size_t k, const uint8_t *src, int16_t *dst);
+void gk_q8_quantize_f32__avx2(size_t k, const float *src, float inv_scale, float lo, float hi,
+                              int16_t *dst);
+void gk_q8_requant_u8__avx2(size_t n, const int32_t *acc, const float *mult, const float *bias,
+                            uint8_t *dst);
+#endif
+
+#endif
