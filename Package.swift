@@ -15,6 +15,8 @@ let package = Package(
     .library(name: "GanData", targets: ["GanData"]),
     .executable(name: "gan-train", targets: ["gan-train"]),
     .executable(name: "gan-gen", targets: ["gan-gen"]),
+    .executable(name: "gan-quant", targets: ["gan-quant"]),
+    .library(name: "GanQuant", targets: ["GanQuant"]),
     .library(name: "GanRuntime", targets: ["GanRuntime"]),
   ],
   dependencies: [
@@ -58,6 +60,11 @@ let package = Package(
       // pulls in FoundationEssentials, whose archive needs its two companion libraries named.
       linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization"])]
     ),
+    .target(name: "GanQuant", dependencies: ["GanRuntime", "GanTraining", "GanModel", "GanKernels"]),
+    .executableTarget(
+      name: "gan-quant",
+      dependencies: ["GanQuant", "GanModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
     .executableTarget(
       name: "gan-train",
       dependencies: ["GanTraining", "GanData", "GanModel",
@@ -69,6 +76,8 @@ let package = Package(
     .testTarget(name: "GanTrainCLITests", dependencies: ["GanModel"]),
     .testTarget(name: "GanRuntimeTests", dependencies: ["GanRuntime", "GanModel", "GanKernels", "CMallocCounter"],
                 exclude: ["Fixtures"], swiftSettings: [.unsafeFlags(["-O"])]),
+    .testTarget(name: "GanQuantTests", dependencies: ["GanQuant", "GanRuntime", "GanModel", "GanKernels", "CMallocCounter"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanDataTests", dependencies: ["GanData", "GanImage", "GanModel"], exclude: ["Fixtures"]),
     .testTarget(name: "GanTrainingTests", dependencies: ["GanTraining", "GanModel", "GanKernels", "GanData", "CMallocCounter"],
                 exclude: ["Fixtures"],

@@ -210,7 +210,8 @@ public final class GeneratorRuntime {
 
   // MARK: - Architecture from tensor shapes
 
-  static func inferArchitecture(_ f: SafeTensorsFile) throws -> (Architecture, String) {
+  /// The architecture from the tensor shapes, and the prefix before the layer index ("main.", "", ...).
+  public static func inferArchitecture(_ f: SafeTensorsFile) throws -> (Architecture, String) {
     func bad(_ r: String) -> ModelError { .invalidFile(path: f.path, reason: r) }
     // The prefix before the layer index: "main.", "", "G.main.", "module.main." ...
     let candidates = ["main.", "", "G.main.", "module.main.", "netG.main."]

@@ -31,6 +31,8 @@ public final class Generator {
   private let arena: Arena
   private let pre: [UnsafeMutablePointer<Float>]
   private let act: [UnsafeMutablePointer<Float>]
+  /// Layer i's output after BatchNorm and ReLU (i < layerCount - 1), NHWC, after `forward`.
+  public func activation(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(act[i]) }
   private let norms: [BatchNormLayer]
   private let scratchA: UnsafeMutablePointer<Float>
   private let scratchB: UnsafeMutablePointer<Float>
@@ -181,6 +183,8 @@ public final class Discriminator {
   private var lastInput: UnsafePointer<Float>?
   private let pre: [UnsafeMutablePointer<Float>]
   private let act: [UnsafeMutablePointer<Float>]
+  /// Layer i's output after BatchNorm and ReLU (i < layerCount - 1), NHWC, after `forward`.
+  public func activation(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(act[i]) }
   private let norms: [BatchNormLayer?]
   private let scratchA: UnsafeMutablePointer<Float>
   private let scratchB: UnsafeMutablePointer<Float>

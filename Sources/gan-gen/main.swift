@@ -13,7 +13,7 @@ import Musl
 struct GanGen: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gan-gen",
-    abstract: "Generate images with a DCGAN generator (fp32 safetensors from gan-train or PyTorch).",
+    abstract: "Generate images with a DCGAN generator: fp32 safetensors from gan-train or PyTorch, or an int8 file from gan-quant.",
     discussion: """
     Image i of seed s comes from latent(s, i), a pure function of (s, i): the same image whatever \
     --batch, --first-index or --threads. Output is bitwise identical for any thread count and batch.
@@ -24,7 +24,7 @@ struct GanGen: ParsableCommand {
       gan-gen --model g.safetensors --bench --batch 1
     """)
 
-  @Option(help: "Generator safetensors: gan-train's generator.safetensors or a PyTorch DCGAN state_dict (main.N. or N. names).")
+  @Option(help: "Generator safetensors: gan-train's generator.safetensors, a PyTorch DCGAN state_dict (main.N. or N. names), or gan-quant's int8 file.")
   var model: String
 
   @Option(help: "Number of images.")
@@ -104,8 +104,8 @@ struct GanGen: ParsableCommand {
     let total: Int
     if interpolate != nil { total = steps } else if let f = fileLatents { total = f.count / nzFromFile } else { total = count }
     let batchSize = min(batch ?? min(total, 64), total)
-    let runtime: GeneratorRuntime
-    do { runtime = try GeneratorRuntime(path: model, maxBatch: batchSize, threads: threadCount, winograd: winograd) } catch { throw fail("\(error)") }
+    let runtime: ImageGenerator
+    do { runtime = try openGenerator(path: model, maxBatch: batchSize, threads: threadCount, winograd: winograd) } catch { throw fail("\(error)") }
     let a = runtime.architecture
     if fileLatents != nil && nzFromFile != a.nz {
       throw fail("\(latents!): latents have nz \(nzFromFile), the model expects \(a.nz)")
@@ -180,7 +180,7 @@ struct GanGen: ParsableCommand {
     return "image_" + String(repeating: "0", count: max(0, 6 - s.count)) + s + ".png"
   }
 
-  func runBench(_ runtime: GeneratorRuntime, z: [Float], total: Int, batchSize: Int) throws {
+  func runBench(_ runtime: ImageGenerator, z: [Float], total: Int, batchSize: Int) throws {
     let a = runtime.architecture
     let out = UnsafeMutablePointer<Float>.allocate(capacity: batchSize * runtime.imageElements)
     let px = UnsafeMutablePointer<UInt8>.allocate(capacity: batchSize * runtime.imageElements)

@@ -1,0 +1,29 @@
+import GanKernels
+import GanModel
+
+/// A planned generator (fp32 or int8): same calls, no allocation per `generate`.
+public protocol ImageGenerator: AnyObject {
+  var architecture: Architecture { get }
+  var maxBatch: Int { get }
+  var threads: Int { get }
+  /// Floats per image of the output (S * S * nc), NHWC.
+  var imageElements: Int { get }
+  /// Kernels in use, for --bench.
+  var kernelDescription: String { get }
+  /// `count` images (<= maxBatch) from latents (count, nz): NHWC floats in [-1, 1] and/or pixels.
+  func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
+                pixels: UnsafeMutablePointer<UInt8>?)
+}
+
+extension GeneratorRuntime: ImageGenerator {}
+
+/// Opens a generator file: an int8 file from gan-quant (metadata `gan.format` = Int8Format.tag)
+/// or an fp32 one (gan-train or PyTorch). `winograd` applies to fp32 files only.
+public func openGenerator(path: String, maxBatch: Int, threads: Int, winograd: Bool = false) throws -> ImageGenerator {
+  let isInt8 = try SafeTensorsFile(path: path).metadata["gan.format"] == Int8Format.tag
+  if isInt8 {
+    if winograd { throw ModelError.invalidFile(path: path, reason: "--winograd applies to fp32 generators; this file is int8") }
+    return try Int8GeneratorRuntime(path: path, maxBatch: maxBatch, threads: threads)
+  }
+  return try GeneratorRuntime(path: path, maxBatch: maxBatch, threads: threads, winograd: winograd)
+}

@@ -1,0 +1,265 @@
+import GanKernels
+import GanModel
+
+/// An int8 generator (gan-quant's file) planned once: weights packed for the int8 kernels, the
+/// per-channel requantization factors precomputed, one arena. Runs of consecutive int8 layers go
+/// through the kernels in one parallel region; a layer kept in fp32 runs the fp32 kernels, its
+/// neighbours dequantizing into it (fp32 epilogue) or quantizing its output as they read it.
+/// `generate` allocates nothing; the output is bitwise identical for any thread count and batch.
+public final class Int8GeneratorRuntime {
+  public let architecture: Architecture
+  public let maxBatch: Int
+  public let threads: Int
+  public let path: String
+  /// Per layer: true when it runs in int8.
+  public let int8Layers: [Bool]
+  /// Input scale of each int8 layer (real value = code * scale); 0 for fp32 layers.
+  public let inputScales: [Float]
+
+  public var imageElements: Int { architecture.imageSize * architecture.imageSize * architecture.nc }
+
+  private let arena: Arena
+  private let layers: UnsafeMutablePointer<Int8Kernels.Layer>
+  private let packedInt8: [UnsafeMutablePointer<Int8>?]
+  private let packedFloat: [UnsafeMutablePointer<Float>?]
+  private let mult: [UnsafeMutablePointer<Float>]
+  private let bias: [UnsafeMutablePointer<Float>]
+  /// Layer outputs (all but the last): u8 codes when the next layer is int8, else floats.
+  private let outU8: [UnsafeMutablePointer<UInt8>?]
+  private let outF32: [UnsafeMutablePointer<Float>?]
+  /// The last layer's floats when the caller wants only pixels and the layer runs in fp32.
+  private let lastScratch: UnsafeMutablePointer<Float>
+  private let workspace: UnsafeMutableRawPointer
+  private let narrowOutput: Bool
+
+  public var kernelDescription: String {
+    let kept = (0..<architecture.layerCount).filter { !int8Layers[$0] }
+    return "int8 \(Int8Kernels.selectedVariantName)" + (kept.isEmpty ? "" : ", fp32 layers \(kept) (GEMM \(Kernels.selectedGemmVariant.name))")
+  }
+
+  public init(path: String, maxBatch: Int, threads: Int) throws {
+    precondition(maxBatch > 0 && threads > 0)
+    let file = try SafeTensorsFile(path: path)
+    func bad(_ r: String) -> ModelError { .invalidFile(path: path, reason: r) }
+    guard file.metadata["gan.format"] == Int8Format.tag else {
+      throw bad("not an int8 generator (metadata gan.format is \(file.metadata["gan.format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(Int8Format.tag)\")")
+    }
+    guard let archText = file.metadata["gan.arch"] else { throw bad("metadata gan.arch is missing") }
+    let a: Architecture
+    do { a = try Architecture(json: archText) } catch { throw bad("metadata gan.arch: \(error)") }
+    self.path = path
+    architecture = a
+    self.maxBatch = maxBatch
+    self.threads = threads
+    let L = a.layerCount
+
+    // Validate every tensor before planning.
+    var isInt8 = [Bool](), scalesIn = [Float]()
+    for i in 0..<L {
+      let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
+      guard let w = file.entry(Int8Format.weight(i)) else { throw bad("missing tensor \"\(Int8Format.weight(i))\"") }
+      guard w.shape == [cin, cout, 4, 4] else {
+        throw bad("tensor \"\(w.name)\" has shape \(w.shape), expected \([cin, cout, 4, 4]) for \(a)")
+      }
+      guard w.dtype == .I8 || w.dtype == .F32 else { throw bad("tensor \"\(w.name)\" is \(w.dtype.rawValue), expected I8 (or F32 for a layer kept in fp32)") }
+      let b = try file.floats(Int8Format.bias(i), shape: [cout])
+      if let k = b.firstIndex(where: { !$0.isFinite }) { throw bad("tensor \"\(Int8Format.bias(i))\"[\(k)] is \(b[k])") }
+      if w.dtype == .I8 {
+        let ws = try file.floats(Int8Format.weightScale(i))
+        guard ws.count == cout else {
+          throw bad("tensor \"\(Int8Format.weightScale(i))\" has \(ws.count) scales, expected \(cout) (one per output channel of \(w.name))")
+        }
+        if let k = ws.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+          throw bad("tensor \"\(Int8Format.weightScale(i))\"[\(k)] is \(ws[k]); scales must be finite and positive")
+        }
+        let s = try file.floats(Int8Format.inputScale(i))
+        guard s.count == 1 else { throw bad("tensor \"\(Int8Format.inputScale(i))\" has \(s.count) values, expected 1") }
+        guard s[0].isFinite && s[0] > 0 else { throw bad("tensor \"\(Int8Format.inputScale(i))\" is \(s[0]); scales must be finite and positive") }
+        isInt8.append(true); scalesIn.append(s[0])
+      } else {
+        isInt8.append(false); scalesIn.append(0)
+      }
+    }
+    int8Layers = isInt8
+    inputScales = scalesIn
+    let narrowLast = !isInt8[L - 1] && a.nc <= NarrowDeconv4s2.maxOutChannels
+    narrowOutput = narrowLast
+
+    func elements(_ i: Int) -> Int { maxBatch * a.generatorSize(i) * a.generatorSize(i) * a.generatorChannels(i) }
+    func columns(_ i: Int) -> Int { i == 0 ? 16 * a.generatorChannels(0) : a.generatorChannels(i) }
+    func shape(_ i: Int, batch: Int) -> ConvShape {
+      let h = a.generatorSize(i - 1)
+      return ConvShape(batch: batch, height: h, width: h, inChannels: a.generatorInputChannels(i), outChannels: a.generatorChannels(i))
+    }
+    // Workspace: the int8 kernels' for all layers at maxBatch, and each fp32 layer's.
+    var probe = [Int8Kernels.Layer](repeating: Int8Kernels.Layer(), count: L)
+    for i in 0..<L {
+      probe[i].kind = i == 0 ? Int8Kernels.dense : Int8Kernels.deconv4s2
+      probe[i].n = Int32(maxBatch); probe[i].h = Int32(i == 0 ? 1 : a.generatorSize(i - 1)); probe[i].w = probe[i].h
+      probe[i].cin = Int32(a.generatorInputChannels(i)); probe[i].cout = Int32(columns(i))
+    }
+    var ws = Int8Kernels.workspaceBytes(probe, count: L, threads: threads)
+    for i in 0..<L where !isInt8[i] {
+      if i == 0 {
+        ws = max(ws, Dense.workspaceBytes(batch: maxBatch, inFeatures: a.nz, outFeatures: columns(0), threads: threads))
+      } else if !(i == L - 1 && narrowLast) {
+        ws = max(ws, Deconv4s2.workspaceBytes(shape(i, batch: maxBatch), threads: threads))
+      }
+    }
+    let workspaceBytes = ws
+    let built = Arena.build(zeroed: false) { ar in
+      (ar.raw(L * MemoryLayout<Int8Kernels.Layer>.stride).bindMemory(to: Int8Kernels.Layer.self, capacity: L),
+       (0..<L).map { i in isInt8[i] ? ar.raw(Int8Kernels.packedBytes(kind: i == 0 ? Int8Kernels.dense : Int8Kernels.deconv4s2,
+                                                                  inChannels: a.generatorInputChannels(i), outChannels: columns(i)))
+                                      .bindMemory(to: Int8.self, capacity: 1) : nil },
+       (0..<L).map { i -> UnsafeMutablePointer<Float>? in
+         guard !isInt8[i] else { return nil }
+         let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
+         if i == 0 { return ar.floats(Dense.packedCount(inFeatures: cin, outFeatures: columns(0))) }
+         if i == L - 1 && narrowLast { return ar.floats(NarrowDeconv4s2.packedCount(inChannels: cin, outChannels: cout)) }
+         return ar.floats(Deconv4s2.packedCount(inChannels: cin, outChannels: cout))
+       },
+       (0..<L).map { ar.floats(columns($0)) }, (0..<L).map { ar.floats(columns($0)) },
+       (0..<(L - 1)).map { i in isInt8[i] && isInt8[i + 1] ? ar.raw(elements(i)).bindMemory(to: UInt8.self, capacity: elements(i)) : nil },
+       (0..<(L - 1)).map { i in isInt8[i] && isInt8[i + 1] ? nil : ar.floats(elements(i)) },
+       ar.floats(elements(L - 1)), ar.raw(workspaceBytes))
+    }
+    arena = built.arena
+    (layers, packedInt8, packedFloat, mult, bias, outU8, outF32, lastScratch, workspace) = built.value
+    try load(file)
+  }
+
+  /// Packs the weights (largest tensor first, each tensor's file pages released after packing, so
+  /// peak memory is the packed weights plus one source tensor) and fills the layer descriptors.
+  private func load(_ file: SafeTensorsFile) throws {
+    let a = architecture, L = a.layerCount
+    let order = (0..<L).sorted { a.generatorInputChannels($0) * a.generatorChannels($0) > a.generatorInputChannels($1) * a.generatorChannels($1) }
+    for i in order {
+      let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
+      let b = try file.floats(Int8Format.bias(i), shape: [cout])
+      let positions = i == 0 ? 16 : 1
+      let e = file.entry(Int8Format.weight(i))!
+      if int8Layers[i] {
+        let wScale = try file.floats(Int8Format.weightScale(i))
+        // Requantize into the next int8 layer's codes, or dequantize into fp32.
+        let outScale: Float = i < L - 1 && int8Layers[i + 1] ? inputScales[i + 1] : 1
+        for p in 0..<positions {
+          for c in 0..<cout {
+            mult[i][p * cout + c] = inputScales[i] * wScale[c] / outScale
+            bias[i][p * cout + c] = b[c] / outScale
+          }
+        }
+        let raw = file.rawBytes(e).bindMemory(to: Int8.self)
+        if i == 0 {
+          Int8Kernels.packProjection(nz: cin, channels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
+        } else {
+          Int8Kernels.packDeconv4s2(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
+        }
+        file.release(e)
+      } else {
+        for p in 0..<positions { for c in 0..<cout { bias[i][p * cout + c] = b[c] } }
+        try file.withFloats(Int8Format.weight(i), shape: [cin, cout, 4, 4]) { torch in
+          if i == 0 {
+            // Dense columns are (ky, kx, c): y is NHWC (4, 4, c).
+            let w = UnsafeMutablePointer<Float>.allocate(capacity: cin * 16 * cout)
+            defer { w.deallocate() }
+            for k in 0..<cin { for p in 0..<16 { for c in 0..<cout { w[(k * 16 + p) * cout + c] = torch[(k * cout + c) * 16 + p] } } }
+            Dense.packWeights(inFeatures: cin, outFeatures: 16 * cout, weights: w, into: packedFloat[i]!)
+          } else if i == L - 1 && narrowOutput {
+            NarrowDeconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: nil, into: packedFloat[i]!)
+          } else {
+            Deconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: nil, into: packedFloat[i]!)
+          }
+        }
+      }
+    }
+    for i in 0..<L where int8Layers[i] {
+      var l = Int8Kernels.Layer()
+      l.kind = i == 0 ? Int8Kernels.dense : Int8Kernels.deconv4s2
+      l.h = Int32(i == 0 ? 1 : a.generatorSize(i - 1)); l.w = l.h
+      l.cin = Int32(cin(i)); l.cout = Int32(i == 0 ? 16 * a.generatorChannels(0) : a.generatorChannels(i))
+      if i == 0 {
+        l.x_signed = 1  // the latent
+        l.x_inv_scale = 1 / inputScales[0]
+      } else if int8Layers[i - 1] {
+        l.x_u8 = UnsafePointer(outU8[i - 1]!)
+      } else {
+        l.x_f32 = UnsafePointer(outF32[i - 1]!)
+        l.x_inv_scale = 1 / inputScales[i]
+      }
+      l.packed = UnsafePointer(packedInt8[i]!)
+      l.mult = UnsafePointer(mult[i]); l.bias = UnsafePointer(bias[i])
+      if i == L - 1 {
+        l.out = Int8Kernels.outF32Tanh
+      } else if int8Layers[i + 1] {
+        l.out = Int8Kernels.outU8; l.y_u8 = outU8[i]
+      } else {
+        l.out = Int8Kernels.outF32Relu; l.y_f32 = outF32[i]
+      }
+      layers[i] = l
+    }
+  }
+
+  private func cin(_ i: Int) -> Int { architecture.generatorInputChannels(i) }
+
+  public func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
+                       pixels: UnsafeMutablePointer<UInt8>?) {
+    precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
+    let a = architecture, L = a.layerCount
+    var i = 0
+    while i < L {
+      if int8Layers[i] {
+        // A run of int8 layers: one kernel call.
+        var j = i
+        while j < L && int8Layers[j] {
+          layers[j].n = Int32(count)
+          if j == 0 { layers[j].x_f32 = latents }
+          if j == L - 1 { layers[j].y_f32 = output; layers[j].pixels = pixels }
+          j += 1
+        }
+        Int8Kernels.run(layers + i, count: j - i, workspace: workspace, threads: threads)
+        i = j
+        continue
+      }
+      let x: UnsafePointer<Float> = i == 0 ? latents : UnsafePointer(outF32[i - 1]!)
+      let last = i == L - 1
+      let y = last ? (output ?? lastScratch) : outF32[i]!
+      let ep = Epilogue(bias: bias[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
+      if i == 0 {
+        Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
+                      packedWeights: packedFloat[0]!, y: y, epilogue: ep, workspace: workspace, threads: threads)
+      } else {
+        let h = a.generatorSize(i - 1)
+        let s = ConvShape(batch: count, height: h, width: h, inChannels: cin(i), outChannels: a.generatorChannels(i))
+        if last && narrowOutput {
+          NarrowDeconv4s2.forward(s, x: x, packedWeights: packedFloat[i]!, bias: bias[i], activation: .tanh, y: y, pixels: pixels, threads: threads)
+        } else {
+          Deconv4s2.forward(s, x: x, packedWeights: packedFloat[i]!, y: y, epilogue: ep, workspace: workspace, threads: threads)
+        }
+      }
+      i += 1
+    }
+  }
+
+  /// Every layer's output for `count` latents as real values (codes times their scale), NHWC;
+  /// the last is the image. For reports (allocates).
+  public func layerOutputs(latents: UnsafePointer<Float>, count: Int) -> [[Float]] {
+    let a = architecture, L = a.layerCount
+    var image = [Float](repeating: 0, count: count * imageElements)
+    image.withUnsafeMutableBufferPointer { generate(latents: latents, count: count, output: $0.baseAddress!, pixels: nil) }
+    var result: [[Float]] = []
+    for i in 0..<(L - 1) {
+      let n = count * a.generatorSize(i) * a.generatorSize(i) * a.generatorChannels(i)
+      if let u = outU8[i] {
+        let s = inputScales[i + 1]
+        result.append((0..<n).map { Float(u[$0]) * s })
+      } else {
+        result.append(Array(UnsafeBufferPointer(start: outF32[i]!, count: n)))
+      }
+    }
+    result.append(image)
+    return result
+  }
+}
+
+extension Int8GeneratorRuntime: ImageGenerator {}

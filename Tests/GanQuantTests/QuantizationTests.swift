@@ -1,0 +1,267 @@
+import CMallocCounter
+import Foundation
+import GanKernels
+import GanModel
+import GanQuant
+import GanRuntime
+import XCTest
+
+/// The PyTorch fixtures of GanRuntimeTests: random 32/64 px generators with non-trivial BN statistics.
+let fixtureDir = String(#filePath[..<#filePath.range(of: "/GanQuantTests/")!.lowerBound]) + "/GanRuntimeTests/Fixtures"
+
+func images(_ r: ImageGenerator, _ z: [Float], count: Int, batch: Int) -> (images: [Float], pixels: [UInt8]) {
+  var out = [Float](repeating: 0, count: count * r.imageElements), px = [UInt8](repeating: 0, count: count * r.imageElements)
+  z.withUnsafeBufferPointer { zp in out.withUnsafeMutableBufferPointer { op in px.withUnsafeMutableBufferPointer { pp in
+    var i = 0
+    while i < count {
+      let n = min(batch, count - i)
+      r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n, output: op.baseAddress! + i * r.imageElements,
+                 pixels: pp.baseAddress! + i * r.imageElements)
+      i += n
+    }
+  }}}
+  return (out, px)
+}
+
+final class QuantizationTests: XCTestCase {
+  var dir = ""
+  override func setUp() {
+    dir = NSTemporaryDirectory() + "gan-quant-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+  func quantize(_ model: String = fixtureDir + "/g32.safetensors", keep: Set<Int> = [], method: CalibrationMethod = .mse,
+                bnBatches: Int = 0, name: String = "q") throws -> (path: String, report: QuantizationReport) {
+    var o = QuantizationOptions()
+    o.calibrationBatches = 2
+    o.bnReestimationBatches = bnBatches
+    o.keepFP32 = keep
+    o.method = method
+    o.threads = 2
+    let path = dir + "/\(name).safetensors"
+    return (path, try quantizeGenerator(input: model, output: path, options: o))
+  }
+
+  /// The report's numbers recomputed from the files: fp32 (GeneratorRuntime, BN folded) against
+  /// int8 (gan-gen's runtime) over the same 256 fixed latents.
+  func testReportNumbersMatchAnIndependentEvaluation() throws {
+    let (path, report) = try quantize()
+    let fp32 = try GeneratorRuntime(path: fixtureDir + "/g32.safetensors", maxBatch: 64, threads: 2)
+    let q = try openGenerator(path: path, maxBatch: 64, threads: 2)
+    XCTAssert(q is Int8GeneratorRuntime)
+    let z = evaluationLatents(seed: 0, count: 256, nz: 100)
+    let want = images(fp32, z, count: 256, batch: 64).images, got = images(q, z, count: 256, batch: 64).images
+    var se = 0.0, ssim = 0.0
+    for (a, b) in zip(got, want) { let d = Double(a - b); se += d * d }
+    let n = fp32.imageElements
+    for i in 0..<256 {
+      ssim += got.withUnsafeBufferPointer { g in want.withUnsafeBufferPointer { w in
+        ImageMetrics.ssim(g.baseAddress! + i * n, w.baseAddress! + i * n, size: 32, channels: 1) } }
+    }
+    let psnr = 10 * log10(4 / (se / Double(got.count)))
+    XCTAssertEqual(report.psnrDB, psnr, accuracy: 0.01)
+    XCTAssertEqual(report.ssim, ssim / 256, accuracy: 1e-4)
+    XCTAssertEqual(report.layers.last!.sqnrDB, 10 * log10(want.reduce(0.0) { $0 + Double($1) * Double($1) } / se), accuracy: 0.01)
+    XCTAssertGreaterThanOrEqual(report.psnrDB, 30, "int8 PSNR against fp32")
+    XCTAssertEqual(report.layers.count, 4)
+    for l in report.layers {
+      XCTAssert(l.int8)
+      XCTAssertGreaterThan(l.sqnrDB, 20, "G\(l.index + 1)")
+      XCTAssertGreaterThan(l.inputScale, 0)
+      XCTAssertLessThanOrEqual(l.inputThreshold, l.inputMaximum * 1.0001)
+    }
+    let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+    let fp32Size = try FileManager.default.attributesOfItem(atPath: fixtureDir + "/g32.safetensors")[.size] as! Int
+    XCTAssertEqual(report.int8Bytes, size)
+    XCTAssertEqual(report.fp32Bytes, fp32Size)
+    XCTAssertLessThanOrEqual(Double(size), 0.30 * Double(fp32Size))
+    // The JSON carries the same numbers.
+    let json = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as! [String: Any]
+    XCTAssertEqual(json["psnr_db"] as! Double, report.psnrDB, accuracy: 1e-9)
+    XCTAssertEqual((json["layers"] as! [[String: Any]]).count, 4)
+    XCTAssertEqual(json["int8_bytes"] as! Int, size)
+  }
+
+  func testFileStoresI8WeightsAndF32ScalesAndSaysSo() throws {
+    let (path, _) = try quantize(keep: [3])
+    let f = try SafeTensorsFile(path: path)
+    XCTAssertEqual(f.metadata["gan.format"], Int8Format.tag)
+    XCTAssert(f.metadata["gan.quantization"]!.contains("\"kept_fp32\":[3]"))
+    for i in 0..<3 {
+      XCTAssertEqual(f.entry(Int8Format.weight(i))!.dtype, .I8)
+      XCTAssertEqual(f.entry(Int8Format.weightScale(i))!.dtype, .F32)
+      XCTAssertEqual(f.entry(Int8Format.inputScale(i))!.shape, [1])
+    }
+    XCTAssertEqual(f.entry(Int8Format.weight(3))!.dtype, .F32)
+    XCTAssertNil(f.entry(Int8Format.weightScale(3)))
+  }
+
+  /// All layers kept in fp32: the int8 runtime's fp32 path equals the fp32 runtime (BN folded the same
+  /// way, within rounding); mixed files run and stay close to fp32.
+  func testKeptLayersRunInFP32() throws {
+    let z = evaluationLatents(seed: 3, count: 16, nz: 100)
+    let fp32 = images(try GeneratorRuntime(path: fixtureDir + "/g32.safetensors", maxBatch: 16, threads: 2), z, count: 16, batch: 16).images
+    let (all, _) = try quantize(keep: [0, 1, 2, 3], name: "all")
+    let allFP32 = images(try openGenerator(path: all, maxBatch: 16, threads: 2), z, count: 16, batch: 16).images
+    XCTAssertLessThanOrEqual(zip(allFP32, fp32).map { abs($0 - $1) }.max()!, 1e-5)
+    for keep in [[0], [3], [1, 2]] {
+      let (p, report) = try quantize(keep: Set(keep), name: "k\(keep)")
+      XCTAssertEqual(report.keptFP32, keep)
+      XCTAssertGreaterThanOrEqual(report.psnrDB, 30, "keep \(keep)")
+      let r = try openGenerator(path: p, maxBatch: 16, threads: 2) as! Int8GeneratorRuntime
+      XCTAssertEqual(r.int8Layers, (0..<4).map { !keep.contains($0) })
+    }
+  }
+
+  /// Bitwise identical for 1 and 2 threads and batches 1, 7 and 64, and for every int8 variant.
+  func testInt8OutputIsDeterministic() throws {
+    let (path, _) = try quantize(fixtureDir + "/g64.safetensors", name: "g64")
+    let z = evaluationLatents(seed: 5, count: 70, nz: 32)
+    var reference: (images: [Float], pixels: [UInt8])?
+    for threads in [1, 2] {
+      for batch in [1, 7, 64] {
+        let got = images(try openGenerator(path: path, maxBatch: batch, threads: threads), z, count: 70, batch: batch)
+        if let ref = reference {
+          XCTAssert(got.images == ref.images && got.pixels == ref.pixels, "threads \(threads) batch \(batch)")
+        } else {
+          reference = got
+        }
+      }
+    }
+    for v in Int8Kernels.variants where v.available {
+      Int8Kernels.forceVariant(v.index)
+      defer { Int8Kernels.forceVariant(nil) }
+      let got = images(try openGenerator(path: path, maxBatch: 7, threads: 2), z, count: 70, batch: 7)
+      XCTAssert(got.images == reference!.images, "variant \(v.name)")
+    }
+  }
+
+  func testInt8GenerateAllocatesNothing() throws {
+    let (path, _) = try quantize(keep: [1])
+    for p in [path, try quantize(name: "all8").path] {
+      let r = try openGenerator(path: p, maxBatch: 8, threads: 2)
+      let z = evaluationLatents(seed: 1, count: 8, nz: 100)
+      let out = UnsafeMutablePointer<Float>.allocate(capacity: 8 * r.imageElements)
+      let px = UnsafeMutablePointer<UInt8>.allocate(capacity: 8 * r.imageElements)
+      defer { out.deallocate(); px.deallocate() }
+      z.withUnsafeBufferPointer { zp in
+        r.generate(latents: zp.baseAddress!, count: 8, output: out, pixels: px)
+        let before = gmc_allocations()
+        for c in 0..<100 { r.generate(latents: zp.baseAddress!, count: 1 + c % 8, output: c % 2 == 0 ? out : nil, pixels: px) }
+        XCTAssertEqual(gmc_allocations() - before, 0, "heap allocations in 100 int8 generate calls")
+      }
+    }
+  }
+
+  /// Copies an int8 file with one tensor changed (nil: removed).
+  func rewrite(_ path: String, to out: String, change: String, _ f: (SafeTensorEntry, [UInt8]) -> (DType, [Int], [UInt8])?) throws {
+    let src = try SafeTensorsFile(path: path)
+    var w = SafeTensorsWriter()
+    w.metadata = src.metadata.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 }
+    for e in src.entries {
+      let bytes = Array(src.rawBytes(e))
+      if e.name == change {
+        if let (d, s, b) = f(e, bytes) { w.add(e.name, dtype: d, shape: s, bytes: b) }
+      } else {
+        w.add(e.name, dtype: e.dtype, shape: e.shape, bytes: bytes)
+      }
+    }
+    try w.write(to: out)
+  }
+
+  func testBadInt8FilesGiveClearErrors() throws {
+    let (path, _) = try quantize()
+    func floatBytes(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
+    let cases: [(String, String, (SafeTensorEntry, [UInt8]) -> (DType, [Int], [UInt8])?, String)] = [
+      ("scale-count", "main.3.weight_scale", { e, b in (.F32, [e.shape[0] - 1], Array(b.dropLast(4))) },
+       "has 31 scales, expected 32 (one per output channel of main.3.weight)"),
+      ("scale-zero", "main.6.weight_scale", { e, b in (.F32, e.shape, floatBytes([0]) + Array(b.dropFirst(4))) },
+       "\"main.6.weight_scale\"[0] is 0.0; scales must be finite and positive"),
+      ("input-scale-nan", "main.3.input_scale", { e, _ in (.F32, e.shape, floatBytes([.nan])) }, "main.3.input_scale\" is nan"),
+      ("input-scale-missing", "main.6.input_scale", { _, _ in nil }, "missing tensor \"main.6.input_scale\""),
+      ("weight-dtype", "main.9.weight", { e, b in (.I16, [e.shape[0], e.shape[1], 4, 2], b) }, "has shape [16, 1, 4, 2], expected [16, 1, 4, 4]"),
+      ("weight-i32", "main.0.weight", { e, b in (.U8, e.shape, b) }, "is U8, expected I8 (or F32 for a layer kept in fp32)"),
+    ]
+    for (name, tensor, change, fragment) in cases {
+      let p = dir + "/\(name).safetensors"
+      try rewrite(path, to: p, change: tensor, change)
+      XCTAssertThrowsError(try openGenerator(path: p, maxBatch: 1, threads: 1), name) { e in
+        XCTAssert("\(e)".hasPrefix(p + ": "), "\(name): \(e)")
+        XCTAssert("\(e)".contains(fragment), "\(name): expected '\(fragment)' in \(e)")
+      }
+    }
+    XCTAssertThrowsError(try openGenerator(path: path, maxBatch: 1, threads: 1, winograd: true)) { e in
+      XCTAssert("\(e)".contains("--winograd applies to fp32 generators"), "\(e)")
+    }
+  }
+
+  func testOptionsAreChecked() throws {
+    XCTAssertThrowsError(try quantize(keep: [4])) { e in XCTAssert("\(e)".contains("layer 4 does not exist"), "\(e)") }
+    XCTAssertThrowsError(try quantize(dir + "/missing.safetensors"))
+  }
+
+  /// minmax never clips; percentile and mse clip the tail.
+  func testMethodsOrderThresholds() throws {
+    let mm = try quantize(method: .minmax, name: "mm").report, pc = try quantize(method: .percentile, name: "pc").report
+    for (a, b) in zip(mm.layers, pc.layers) {
+      XCTAssertEqual(a.inputThreshold, a.inputMaximum)
+      XCTAssertLessThan(b.inputThreshold, a.inputThreshold)
+    }
+  }
+}
+
+/// gan-quant and gan-gen as users run them.
+final class GanQuantCLITests: XCTestCase {
+  var dir = ""
+  override func setUp() {
+    dir = NSTemporaryDirectory() + "gan-quant-cli-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  }
+  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+  func run(_ tool: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    var url = Bundle(for: GanQuantCLITests.self).bundleURL
+    while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
+    let p = Process()
+    p.executableURL = url.appendingPathComponent(tool)
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+
+  func testQuantizeThenGenerate() throws {
+    let out = dir + "/g.int8.safetensors"
+    let q = try run("gan-quant", ["--model", fixtureDir + "/g32.safetensors", "--out", out, "--calibration-batches", "2",
+                                  "--bn-batches", "2", "--threads", "2"])
+    XCTAssertEqual(q.status, 0, q.err)
+    XCTAssert(q.out.contains("PSNR") && q.out.contains("SSIM") && q.out.contains("SQNR"), q.out)
+    let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/g.int8.report.json"))) as! [String: Any]
+    XCTAssertEqual(report["method"] as? String, "mse")
+    XCTAssertGreaterThanOrEqual(report["psnr_db"] as! Double, 30)
+    XCTAssertEqual(report["bn_reestimation_batches"] as? Int, 2)
+    let g = try run("gan-gen", ["--model", out, "--count", "4", "--grid", "2", "--out", dir + "/grid.png"])
+    XCTAssertEqual(g.status, 0, g.err)
+    XCTAssert(FileManager.default.fileExists(atPath: dir + "/grid.png"))
+  }
+
+  func testBadArgumentsAndFilesGiveOneErrorLine() throws {
+    let m = try run("gan-quant", ["--model", fixtureDir + "/g32.safetensors", "--out", dir + "/x.safetensors", "--method", "kl"])
+    XCTAssertEqual(m.status, 1)
+    XCTAssertEqual(m.err, "gan-quant: --method kl: expected one of minmax, percentile, mse\n")
+    FileManager.default.createFile(atPath: dir + "/empty.safetensors", contents: Data())
+    let e = try run("gan-quant", ["--model", dir + "/empty.safetensors", "--out", dir + "/x.safetensors"])
+    XCTAssertEqual(e.status, 1)
+    XCTAssertEqual(e.err.split(separator: "\n").count, 1, e.err)
+    XCTAssert(e.err.contains("empty file"), e.err)
+    let h = try run("gan-quant", ["--help"])
+    for flag in ["--model", "--out", "--calibration-batches", "--method", "--percentile", "--keep-fp32", "--bn-batches", "--seed", "--threads"] {
+      XCTAssert(h.out.contains(flag), "--help lacks \(flag)")
+    }
+  }
+}
