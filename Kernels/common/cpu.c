@@ -32,10 +32,10 @@ static int gk_narrow_best = 0, gk_narrow_forced = -1;
 
 static gk_q8_variant gk_q8_variants[] = {
     {"q8_gemm_4x16__scalar", 4, 16, 1, gk_q8_gemm_ukernel_4x16__scalar, gk_q8_widen_u8__scalar,
-     gk_q8_quantize_f32__scalar, gk_q8_requant_u8__scalar},
+     gk_q8_quantize_f32__scalar, gk_q8_requant_u8__scalar, gk_q8_dequant__scalar, gk_q8_narrow_row__scalar},
 #if defined(__x86_64__)
     {"q8_gemm_6x16__avx2", 6, 16, 0, gk_q8_gemm_ukernel_6x16__avx2, gk_q8_widen_u8__avx2,
-     gk_q8_quantize_f32__avx2, gk_q8_requant_u8__avx2},
+     gk_q8_quantize_f32__avx2, gk_q8_requant_u8__avx2, gk_q8_dequant__avx2, gk_q8_narrow_row__avx2},
 #endif
 };
 enum { GK_Q8_VARIANTS = sizeof gk_q8_variants / sizeof gk_q8_variants[0] };

@@ -277,7 +277,9 @@ typedef struct gk_q8_layer {
 } gk_q8_layer;
 
 /// Packed weights: per phase (4 for a deconvolution, 1 for dense) a K x N matrix, K = 4 * cin
-/// (tap-major, as the f32 phases) or kin, in the selected variant's panels.
+/// (tap-major, as the f32 phases) or kin, in the selected variant's panels. A deconvolution with
+/// cout <= GK_Q8_NARROW_MAX_COUT (the RGB/gray output layer) is packed for the narrow path
+/// instead: int16 [phase][tap][cout][cin rounded up to 16], direct dot products per pixel.
 size_t gk_q8_packed_bytes(int kind, int cin, int cout);
 /// From PyTorch's ConvTranspose2d(4, 2, 1) layout (cin, cout, 4, 4) of int8.
 void gk_q8_pack_deconv4s2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed);
@@ -295,6 +297,8 @@ void gk_q8_run(const gk_q8_layer *layers, int count, void *workspace, int thread
 /// (cin, cout, 4, 4) for DECONV4S2. Bitwise equal to gk_q8_run.
 void gk_q8_layer_ref(const gk_q8_layer *layer, const int8_t *wgt);
 
+enum { GK_Q8_NARROW_MAX_COUT = 4 };
+
 typedef struct gk_q8_variant {
   const char *name;
   int mr, nr;
@@ -308,6 +312,14 @@ typedef struct gk_q8_variant {
   /// GK_Q8_OUT_U8 over n columns of one row.
   void (*requant_u8)(size_t n, const int32_t *acc, const float *mult, const float *bias,
                      uint8_t *dst);
+  /// GK_Q8_OUT_F32_*: y = fmaf(acc, mult, bias), then max(y, 0) (tanh = 0) or gk_tanhf (tanh = 1,
+  /// y may be NULL, pixels optional), over n elements with per-element mult and bias.
+  void (*dequant)(size_t n, const int32_t *acc, const float *mult, const float *bias, int tanh,
+                  float *y, uint8_t *pixels);
+  /// Narrow deconvolution, one output row 2i + a: acc[2w][cout] from the input rows i + a - 1
+  /// (row0) and i + a (row1), each w x cin16 int16 (NULL outside the image).
+  void (*narrow_row)(int w, int cin16, int cout, int a, const int16_t *row0, const int16_t *row1,
+                     const int16_t *packed, int32_t *acc);
 } gk_q8_variant;
 int gk_q8_variant_count(void);
 const gk_q8_variant *gk_q8_variant_at(int index);

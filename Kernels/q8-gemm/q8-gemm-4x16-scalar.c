@@ -24,3 +24,33 @@ void gk_q8_requant_u8__scalar(size_t n, const int32_t *acc, const float *mult, c
                               uint8_t *dst) {
   for (size_t j = 0; j < n; j++) dst[j] = gk_q8_requant_one(acc[j], mult[j], bias[j]);
 }
+
+// Output pixel (2i + a, 2j + b) sums taps (ty, tx) over input (i + a - 1 + ty, j + b - 1 + tx).
+void gk_q8_narrow_row__scalar(int w, int cin16, int cout, int a, const int16_t *row0,
+                              const int16_t *row1, const int16_t *packed, int32_t *acc) {
+  for (int ox = 0; ox < 2 * w; ox++) {
+    int b = ox & 1, j = ox >> 1, phase = a * 2 + b;
+    for (int co = 0; co < cout; co++) acc[ox * cout + co] = 0;
+    for (int t = 0; t < 4; t++) {
+      const int16_t *row = (t >> 1) ? row1 : row0;
+      int ix = j + b - 1 + (t & 1);
+      if (!row || ix < 0 || ix >= w) continue;
+      const int16_t *x = row + (size_t)ix * cin16;
+      for (int co = 0; co < cout; co++) {
+        const int16_t *wt = packed + (((size_t)phase * 4 + t) * cout + co) * cin16;
+        int32_t s = 0;
+        for (int ci = 0; ci < cin16; ci++) s += x[ci] * wt[ci];
+        acc[ox * cout + co] += s;
+      }
+    }
+  }
+}
+
+void gk_q8_dequant__scalar(size_t n, const int32_t *acc, const float *mult, const float *bias,
+                           int tanh, float *y, uint8_t *pixels) {
+  for (size_t j = 0; j < n; j++) {
+    float v = gk_q8_dequant_one(acc[j], mult[j], bias[j], tanh);
+    if (y) y[j] = v;
+    if (pixels) pixels[j] = gk_to_u8(v);
+  }
+}

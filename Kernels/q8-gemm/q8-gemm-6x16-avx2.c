@@ -6,6 +6,12 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// GCC's intrinsics are plain vector arithmetic, which it would fuse into FMAs by default; the
+// epilogue must round exactly as the scalar definitions.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 GK_TARGET_AVX2 static inline __m256i bcast_pair(const int16_t *row, size_t p) {
   int32_t v;
   memcpy(&v, row + 2 * p, 4);
@@ -70,6 +76,114 @@ GK_TARGET_AVX2 void gk_q8_quantize_f32__avx2(size_t k, const float *src, float i
     _mm_storeu_si128((__m128i *)(dst + i), h);
   }
   for (; i < k; i++) dst[i] = gk_q8_quantize_one(src[i], inv_scale, lo, hi);
+}
+
+// Per pixel and output channel, eight int32 lanes of vpmaddwd over the taps' channels, summed
+// across lanes at the end (exact, so the order does not matter). COUT is a constant in each
+// instantiation so the sums stay in registers.
+GK_TARGET_AVX2 static inline int32_t hsum_epi32(__m256i s) {
+  __m128i v = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4E));
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xB1));
+  return _mm_cvtsi128_si32(v);
+}
+
+GK_TARGET_AVX2 static inline void narrow_row(int w, int cin16, const int COUT, int a,
+                                             const int16_t *row0, const int16_t *row1,
+                                             const int16_t *packed, int32_t *acc) {
+  for (int ox = 0; ox < 2 * w; ox++) {
+    int b = ox & 1, j = ox >> 1, phase = a * 2 + b;
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    for (int t = 0; t < 4; t++) {
+      const int16_t *row = (t >> 1) ? row1 : row0;
+      int ix = j + b - 1 + (t & 1);
+      if (!row || ix < 0 || ix >= w) continue;
+      const int16_t *x = row + (size_t)ix * cin16;
+      const int16_t *wt = packed + ((size_t)phase * 4 + t) * COUT * cin16;
+      for (int ci = 0; ci < cin16; ci += 16) {
+        __m256i xv = _mm256_loadu_si256((const __m256i *)(x + ci));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(wt + ci))));
+        if (COUT > 1) s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(wt + cin16 + ci))));
+        if (COUT > 2) s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(wt + 2 * (size_t)cin16 + ci))));
+        if (COUT > 3) s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(wt + 3 * (size_t)cin16 + ci))));
+      }
+    }
+    int32_t *o = acc + ox * COUT;
+    o[0] = hsum_epi32(s0);
+    if (COUT > 1) o[1] = hsum_epi32(s1);
+    if (COUT > 2) o[2] = hsum_epi32(s2);
+    if (COUT > 3) o[3] = hsum_epi32(s3);
+  }
+}
+
+GK_TARGET_AVX2 void gk_q8_narrow_row__avx2(int w, int cin16, int cout, int a, const int16_t *row0,
+                                           const int16_t *row1, const int16_t *packed,
+                                           int32_t *acc) {
+  switch (cout) {
+    case 1: narrow_row(w, cin16, 1, a, row0, row1, packed, acc); break;
+    case 2: narrow_row(w, cin16, 2, a, row0, row1, packed, acc); break;
+    case 3: narrow_row(w, cin16, 3, a, row0, row1, packed, acc); break;
+    default: narrow_row(w, cin16, 4, a, row0, row1, packed, acc); break;
+  }
+}
+
+// gk_expf_inline and gk_tanhf_inline operation for operation (no fused multiply-adds: the scalar
+// definitions compile without them), so the results are bitwise those of the scalar epilogue.
+GK_TARGET_AVX2 static inline __m256 expf8(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+  const __m256 magic = _mm256_set1_ps(12582912.0f);
+  __m256 fx = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), magic), magic);
+  __m256 r = _mm256_add_ps(_mm256_sub_ps(x, _mm256_mul_ps(fx, _mm256_set1_ps(0.693359375f))),
+                           _mm256_mul_ps(fx, _mm256_set1_ps(2.12194440e-4f)));
+  __m256 r2 = _mm256_mul_ps(r, r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
+  __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, r2), r), _mm256_set1_ps(1.0f));
+  __m256i n = _mm256_cvttps_epi32(fx);
+  __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23));
+  return _mm256_mul_ps(y, scale);
+}
+
+GK_TARGET_AVX2 static inline __m256 tanhf8(__m256 x) {
+  __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  __m256 z = _mm256_mul_ps(x, x);
+  __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
+  p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(2.06390887954e-2f));
+  p = _mm256_sub_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(5.37397155531e-2f));
+  p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(1.33314422036e-1f));
+  p = _mm256_sub_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(3.33332819422e-1f));
+  __m256 small = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, z), x), x);
+  __m256 e = expf8(_mm256_mul_ps(_mm256_set1_ps(2.0f), _mm256_min_ps(ax, _mm256_set1_ps(10.0f))));
+  __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+  __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+  big = _mm256_blendv_ps(big, _mm256_sub_ps(_mm256_setzero_ps(), big), neg);
+  return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+
+GK_TARGET_AVX2 void gk_q8_dequant__avx2(size_t n, const int32_t *acc, const float *mult,
+                                        const float *bias, int tanh, float *y, uint8_t *pixels) {
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(acc + j))),
+                               _mm256_loadu_ps(mult + j), _mm256_loadu_ps(bias + j));
+    v = tanh ? tanhf8(v) : _mm256_max_ps(v, _mm256_setzero_ps());
+    if (y) _mm256_storeu_ps(y + j, v);
+    if (pixels) {
+      // gk_to_u8: (v + 1) * 127.5 clamped to [0, 255], + 0.5, truncated.
+      __m256 p = _mm256_mul_ps(_mm256_add_ps(v, _mm256_set1_ps(1.0f)), _mm256_set1_ps(127.5f));
+      p = _mm256_min_ps(_mm256_max_ps(p, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+      __m256i q = _mm256_cvttps_epi32(_mm256_add_ps(p, _mm256_set1_ps(0.5f)));
+      __m128i h = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+      _mm_storel_epi64((__m128i *)(pixels + j), _mm_packus_epi16(h, h));
+    }
+  }
+  // The tail through the scalar file: inlined here, the compiler could fuse the tanh's
+  // multiply-adds (GCC contracts by default where FMA is enabled).
+  if (j < n) gk_q8_dequant__scalar(n - j, acc + j, mult + j, bias + j, tanh, y ? y + j : NULL, pixels ? pixels + j : NULL);
 }
 
 GK_TARGET_AVX2 void gk_q8_requant_u8__avx2(size_t n, const int32_t *acc, const float *mult,

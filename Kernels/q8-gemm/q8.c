@@ -15,6 +15,9 @@ static size_t layer_k(const gk_q8_layer *l) {
   return l->kind == GK_Q8_DECONV4S2 ? 4 * (size_t)l->cin : (size_t)l->cin;
 }
 
+static int layer_narrow(int kind, int cout) { return kind == GK_Q8_DECONV4S2 && cout <= GK_Q8_NARROW_MAX_COUT; }
+static size_t cin16(int cin) { return ((size_t)cin + 15) & ~(size_t)15; }
+
 static size_t phase_bytes(const gk_q8_variant *v, size_t k, size_t n) {
   size_t panels = (n + (size_t)v->nr - 1) / (size_t)v->nr;
   return panels * k_even(k) * (size_t)v->nr;
@@ -22,6 +25,7 @@ static size_t phase_bytes(const gk_q8_variant *v, size_t k, size_t n) {
 
 size_t gk_q8_packed_bytes(int kind, int cin, int cout) {
   const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  if (layer_narrow(kind, cout)) return 16 * (size_t)cout * cin16(cin) * sizeof(int16_t);
   if (kind == GK_Q8_DECONV4S2) return 4 * phase_bytes(v, 4 * (size_t)cin, (size_t)cout);
   return phase_bytes(v, (size_t)cin, (size_t)cout);
 }
@@ -56,6 +60,19 @@ static int8_t deconv_at(const void *p, size_t k, size_t n) {
 
 void gk_q8_pack_deconv4s2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed) {
   const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  if (layer_narrow(GK_Q8_DECONV4S2, cout)) {
+    int16_t *p = (int16_t *)packed;
+    size_t c16 = cin16(cin);
+    for (int phase = 0; phase < 4; phase++) {
+      deconv_at_ctx c = {torch_wgt, cin, cout, phase >> 1, phase & 1};
+      for (int t = 0; t < 4; t++)
+        for (int co = 0; co < cout; co++)
+          for (size_t ci = 0; ci < c16; ci++)
+            p[(((size_t)phase * 4 + t) * cout + co) * c16 + ci] =
+                ci < (size_t)cin ? deconv_at(&c, (size_t)t * cin + ci, (size_t)co) : 0;
+    }
+    return;
+  }
   size_t per = phase_bytes(v, 4 * (size_t)cin, (size_t)cout);
   for (int phase = 0; phase < 4; phase++) {
     deconv_at_ctx c = {torch_wgt, cin, cout, phase >> 1, phase & 1};
@@ -89,15 +106,23 @@ void gk_q8_pack_dense(int kin, int kout, const int8_t *wgt, int8_t *packed) {
 // Rows per task: a few micro-kernel strips, so a weight panel is reused from L1 across them.
 static size_t block_rows(const gk_q8_variant *v) { return 4 * (size_t)v->mr; }
 
-static size_t thread_bytes(const gk_q8_variant *v, size_t kmax) {
-  return (block_rows(v) * k_even(kmax) * sizeof(int16_t) + 63) & ~(size_t)63;
+// Per thread: a block of int16 A rows, or for a narrow layer two int16 input rows and one output
+// row of sums.
+static size_t thread_bytes(const gk_q8_variant *v, const gk_q8_layer *layers, int count) {
+  size_t bytes = 64;
+  for (int i = 0; i < count; i++) {
+    const gk_q8_layer *l = &layers[i];
+    size_t b = layer_narrow(l->kind, l->cout)
+                   ? 2 * (size_t)l->w * cin16(l->cin) * sizeof(int16_t) + 6 * (size_t)l->w * l->cout * sizeof(int32_t) + 64
+                   : block_rows(v) * k_even(layer_k(l)) * sizeof(int16_t);
+    bytes = b > bytes ? b : bytes;
+  }
+  return (bytes + 63) & ~(size_t)63;
 }
 
 size_t gk_q8_workspace_bytes(const gk_q8_layer *layers, int count, int threads) {
   const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
-  size_t kmax = 2;
-  for (int i = 0; i < count; i++) kmax = layer_k(&layers[i]) > kmax ? layer_k(&layers[i]) : kmax;
-  return (size_t)(threads > 0 ? threads : 1) * thread_bytes(v, kmax);
+  return (size_t)(threads > 0 ? threads : 1) * thread_bytes(v, layers, count);
 }
 
 // Task grid of one layer: phases x row blocks x column blocks, columns split only when there are
@@ -152,22 +177,11 @@ static size_t output_offset(const gk_q8_layer *l, int a, int b, size_t r) {
 void gk_q8_epilogue_row(const gk_q8_variant *v, const gk_q8_layer *l, size_t col0, size_t ncols,
                         const int32_t *acc, size_t off) {
   const float *mult = l->mult + col0, *bias = l->bias + col0;
-  switch (l->out) {
-    case GK_Q8_OUT_U8:
-      v->requant_u8(ncols, acc, mult, bias, l->y_u8 + off + col0);
-      break;
-    case GK_Q8_OUT_F32_RELU:
-      for (size_t j = 0; j < ncols; j++) {
-        float y = fmaf((float)acc[j], mult[j], bias[j]);
-        l->y_f32[off + col0 + j] = y > 0 ? y : 0.0f;
-      }
-      break;
-    default:
-      for (size_t j = 0; j < ncols; j++) {
-        float y = gk_tanhf_inline(fmaf((float)acc[j], mult[j], bias[j]));
-        if (l->y_f32) l->y_f32[off + col0 + j] = y;
-        if (l->pixels) l->pixels[off + col0 + j] = gk_to_u8(y);
-      }
+  if (l->out == GK_Q8_OUT_U8) {
+    v->requant_u8(ncols, acc, mult, bias, l->y_u8 + off + col0);
+  } else {
+    v->dequant(ncols, acc, mult, bias, l->out == GK_Q8_OUT_F32_TANH, l->y_f32 ? l->y_f32 + off + col0 : NULL,
+               l->out == GK_Q8_OUT_F32_TANH && l->pixels ? l->pixels + off + col0 : NULL);
   }
 }
 
@@ -198,6 +212,41 @@ static void run_task(const gk_q8_variant *v, const gk_q8_layer *l, const q8_grid
   }
 }
 
+// One input row of a narrow layer as int16, channels padded with zeros to a multiple of 16.
+static void convert_input_row(const gk_q8_variant *v, const gk_q8_layer *l, int img, int iy, int16_t *dst) {
+  size_t c = (size_t)l->cin, c16 = cin16(l->cin);
+  float hi = 255.0f;
+  for (int ix = 0; ix < l->w; ix++) {
+    size_t off = (((size_t)img * l->h + iy) * l->w + ix) * c;
+    int16_t *d = dst + (size_t)ix * c16;
+    if (l->x_u8) v->widen_u8(c, l->x_u8 + off, d);
+    else v->quantize_f32(c, l->x_f32 + off, l->x_inv_scale, 0.0f, hi, d);
+    for (size_t k = c; k < c16; k++) d[k] = 0;
+  }
+}
+
+static void run_narrow(const gk_q8_variant *v, const gk_q8_layer *l, int tid, int nth, char *ws) {
+  size_t rows = (size_t)l->n * 2 * l->h, c16 = cin16(l->cin);
+  int16_t *in0 = (int16_t *)ws, *in1 = in0 + (size_t)l->w * c16;
+  int32_t *acc = (int32_t *)(((uintptr_t)(in1 + (size_t)l->w * c16) + 63) & ~(uintptr_t)63);
+  // The row's per-element factors: channel co of every pixel.
+  size_t row_elems = 2 * (size_t)l->w * l->cout;
+  float *mult = (float *)(acc + row_elems), *bias = mult + row_elems;
+  for (size_t e = 0; e < row_elems; e++) { mult[e] = l->mult[e % l->cout]; bias[e] = l->bias[e % l->cout]; }
+  gk_q8_layer row_layer = *l;
+  row_layer.mult = mult; row_layer.bias = bias;
+  size_t r0 = rows * (size_t)tid / (size_t)nth, r1 = rows * (size_t)(tid + 1) / (size_t)nth;
+  for (size_t r = r0; r < r1; r++) {
+    int img = (int)(r / (2 * (size_t)l->h)), oy = (int)(r % (2 * (size_t)l->h)), i = oy >> 1, a = oy & 1;
+    int y0 = i + a - 1, y1 = i + a;
+    const int16_t *row0 = NULL, *row1 = NULL;
+    if (y0 >= 0 && y0 < l->h) { convert_input_row(v, l, img, y0, in0); row0 = in0; }
+    if (y1 >= 0 && y1 < l->h) { convert_input_row(v, l, img, y1, in1); row1 = in1; }
+    v->narrow_row(l->w, (int)c16, l->cout, a, row0, row1, (const int16_t *)l->packed, acc);
+    gk_q8_epilogue_row(v, &row_layer, 0, row_elems, acc, (((size_t)img * 2 * l->h + oy) * 2 * l->w) * l->cout);
+  }
+}
+
 typedef struct {
   const gk_q8_layer *layers;
   int count;
@@ -211,6 +260,11 @@ static void run_body(void *p, int tid, int nth) {
   int16_t *rows = (int16_t *)(c->workspace + (size_t)tid * c->per_thread);
   for (int li = 0; li < c->count; li++) {
     const gk_q8_layer *l = &c->layers[li];
+    if (layer_narrow(l->kind, l->cout)) {
+      run_narrow(v, l, tid, nth, c->workspace + (size_t)tid * c->per_thread);
+      if (li + 1 < c->count) gk_barrier(nth);
+      continue;
+    }
     q8_grid g = layer_grid(v, l, nth);
     size_t t0 = g.tasks * (size_t)tid / (size_t)nth, t1 = g.tasks * (size_t)(tid + 1) / (size_t)nth;
     for (size_t t = t0; t < t1; t++) run_task(v, l, &g, t, rows);
@@ -220,8 +274,6 @@ static void run_body(void *p, int tid, int nth) {
 
 void gk_q8_run(const gk_q8_layer *layers, int count, void *workspace, int threads) {
   const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
-  size_t kmax = 2;
-  for (int i = 0; i < count; i++) kmax = layer_k(&layers[i]) > kmax ? layer_k(&layers[i]) : kmax;
-  q8_run_ctx c = {layers, count, workspace, thread_bytes(v, kmax)};
+  q8_run_ctx c = {layers, count, workspace, thread_bytes(v, layers, count)};
   gk_run_parallel(threads, run_body, &c);
 }

@@ -16,12 +16,20 @@ static inline int16_t gk_q8_quantize_one(float x, float inv_scale, float lo, flo
   v = v < lo ? lo : (v > hi ? hi : v);
   return (int16_t)lrintf(v);
 }
+static inline float gk_q8_dequant_one(int32_t acc, float mult, float bias, int tanh) {
+  float v = fmaf((float)acc, mult, bias);
+  return tanh ? gk_tanhf_inline(v) : (v > 0 ? v : 0.0f);
+}
 static inline uint8_t gk_q8_requant_one(int32_t acc, float mult, float bias) {
   float v = fmaf((float)acc, mult, bias);
   v = v < 0 ? 0 : (v > 255 ? 255 : v);
   return (uint8_t)lrintf(v);
 }
 
+void gk_q8_dequant__scalar(size_t n, const int32_t *acc, const float *mult, const float *bias,
+                           int tanh, float *y, uint8_t *pixels);
+void gk_q8_narrow_row__scalar(int w, int cin16, int cout, int a, const int16_t *row0,
+                              const int16_t *row1, const int16_t *packed, int32_t *acc);
 void gk_q8_gemm_ukernel_4x16__scalar(size_t kpairs, const int16_t *const *a_rows,
                                      const int8_t *b, int32_t *acc);
 void gk_q8_widen_u8__scalar(size_t k, const uint8_t *src, int16_t *dst);
@@ -35,6 +43,10 @@ void gk_q8_gemm_ukernel_6x16__avx2(size_t kpairs, const int16_t *const *a_rows, 
 void gk_q8_widen_u8__avx2(size_t k, const uint8_t *src, int16_t *dst);
 void gk_q8_quantize_f32__avx2(size_t k, const float *src, float inv_scale, float lo, float hi,
                               int16_t *dst);
+void gk_q8_dequant__avx2(size_t n, const int32_t *acc, const float *mult, const float *bias,
+                         int tanh, float *y, uint8_t *pixels);
+void gk_q8_narrow_row__avx2(int w, int cin16, int cout, int a, const int16_t *row0,
+                            const int16_t *row1, const int16_t *packed, int32_t *acc);
 void gk_q8_requant_u8__avx2(size_t n, const int32_t *acc, const float *mult, const float *bias,
                             uint8_t *dst);
 #endif

@@ -287,8 +287,9 @@ static void q8_case(const char *name, gk_q8_layer l, const int8_t *w_ref, size_t
 static void test_q8(int variant) {
   const char *name = gk_q8_variant_at(variant)->name;
   static const int deconv[][5] = {{1, 1, 1, 1, 1}, {2, 3, 5, 7, 3}, {1, 4, 4, 8, 16}, {3, 2, 6, 17, 21},
-                                  {2, 4, 4, 64, 40}, {1, 8, 8, 32, 3}, {1, 4, 4, 128, 64}};
-  for (int s = 0; s < 7; s++) {
+                                  {2, 4, 4, 64, 40}, {1, 8, 8, 32, 3}, {1, 4, 4, 128, 64},
+                                  {2, 5, 3, 20, 4}, {1, 16, 16, 64, 3}, {3, 2, 2, 33, 2}};
+  for (int s = 0; s < 10; s++) {
     int n = deconv[s][0], h = deconv[s][1], w = deconv[s][2], ci = deconv[s][3], co = deconv[s][4];
     size_t xs = (size_t)n * h * w * ci, ys = (size_t)n * 4 * h * w * co;
     int8_t *wt = q8rand(16 * (size_t)ci * co);
