@@ -37,6 +37,10 @@ static gk_q8_variant gk_q8_variants[] = {
     {"q8_gemm_6x16__avx2", 6, 16, 0, gk_q8_gemm_ukernel_6x16__avx2, gk_q8_widen_u8__avx2,
      gk_q8_quantize_f32__avx2, gk_q8_requant_u8__avx2, gk_q8_dequant__avx2, gk_q8_narrow_row__avx2},
 #endif
+#if defined(__aarch64__)
+    {"q8_gemm_4x16__neon", 4, 16, 0, gk_q8_gemm_ukernel_4x16__neon, gk_q8_widen_u8__neon,
+     gk_q8_quantize_f32__neon, gk_q8_requant_u8__neon, gk_q8_dequant__neon, gk_q8_narrow_row__neon},
+#endif
 };
 enum { GK_Q8_VARIANTS = sizeof gk_q8_variants / sizeof gk_q8_variants[0] };
 static int gk_q8_best = 0, gk_q8_forced = -1;
@@ -72,6 +76,7 @@ __attribute__((constructor)) static void gk_probe_cpu(void) {
   snprintf(gk_features, sizeof gk_features, "aarch64%s%s", asimd ? " asimd" : "", dotprod ? " asimddp" : "");
   gk_gemm_variants[1].available = asimd;
   gk_narrow_variants[1].available = asimd;
+  gk_q8_variants[1].available = asimd;
 #else
   snprintf(gk_features, sizeof gk_features, "generic");
 #endif

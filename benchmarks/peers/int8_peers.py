@@ -188,8 +188,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         st, onnx_path = build_model(tmp)
         q8 = os.path.join(tmp, "g64.int8.safetensors")
-        subprocess.run([os.path.join(args.bin, "gan-quant"), "--model", st, "--out", q8, "--threads", str(THREADS)],
-                       check=True, capture_output=True)
+        # --bn-batches 0: quantize the same fp32 model the peers get (re-estimation would change it).
+        subprocess.run([os.path.join(args.bin, "gan-quant"), "--model", st, "--out", q8, "--threads", str(THREADS),
+                        "--bn-batches", "0"], check=True, capture_output=True)
         keras = keras_generator(st)
         tfl = {b: litert_model(keras, b, tmp) for b in (1, 64)}
         ortq = ort_int8(onnx_path, tmp)
