@@ -31,15 +31,19 @@ enum { GK_NARROW_VARIANTS = sizeof gk_narrow_variants / sizeof gk_narrow_variant
 static int gk_narrow_best = 0, gk_narrow_forced = -1;
 
 static gk_q8_variant gk_q8_variants[] = {
-    {"q8_gemm_4x16__scalar", 4, 16, 1, gk_q8_gemm_ukernel_4x16__scalar, gk_q8_widen_u8__scalar,
-     gk_q8_quantize_f32__scalar, gk_q8_requant_u8__scalar, gk_q8_dequant__scalar, gk_q8_narrow_row__scalar},
+    {"q8_gemm_4x16__scalar", 4, 16, 1, 2, gk_q8_gemm_ukernel_4x16__scalar, gk_q8_widen_u8__scalar,
+     gk_q8_quantize_f32__scalar, NULL, NULL, gk_q8_requant_u8__scalar, gk_q8_dequant__scalar, gk_q8_narrow_row__scalar},
 #if defined(__x86_64__)
-    {"q8_gemm_6x16__avx2", 6, 16, 0, gk_q8_gemm_ukernel_6x16__avx2, gk_q8_widen_u8__avx2,
-     gk_q8_quantize_f32__avx2, gk_q8_requant_u8__avx2, gk_q8_dequant__avx2, gk_q8_narrow_row__avx2},
+    {"q8_gemm_6x16__avx2", 6, 16, 0, 2, gk_q8_gemm_ukernel_6x16__avx2, gk_q8_widen_u8__avx2,
+     gk_q8_quantize_f32__avx2, NULL, NULL, gk_q8_requant_u8__avx2, gk_q8_dequant__avx2, gk_q8_narrow_row__avx2},
 #endif
 #if defined(__aarch64__)
-    {"q8_gemm_4x16__neon", 4, 16, 0, gk_q8_gemm_ukernel_4x16__neon, gk_q8_widen_u8__neon,
-     gk_q8_quantize_f32__neon, gk_q8_requant_u8__neon, gk_q8_dequant__neon, gk_q8_narrow_row__neon},
+    {"q8_gemm_4x16__neon", 4, 16, 0, 2, gk_q8_gemm_ukernel_4x16__neon, gk_q8_widen_u8__neon,
+     gk_q8_quantize_f32__neon, NULL, NULL, gk_q8_requant_u8__neon, gk_q8_dequant__neon,
+     gk_q8_narrow_row__neon},
+    {"q8_gemm_4x16__neondot", 4, 16, 0, 4, gk_q8_gemm_ukernel_4x16__neondot, gk_q8_widen_u8__neon,
+     gk_q8_quantize_f32__neon, gk_q8_rows_u8__neondot, gk_q8_rows_f32__neondot,
+     gk_q8_requant_u8__neon, gk_q8_dequant__neon, gk_q8_narrow_row__neon},
 #endif
 };
 enum { GK_Q8_VARIANTS = sizeof gk_q8_variants / sizeof gk_q8_variants[0] };
@@ -77,6 +81,7 @@ __attribute__((constructor)) static void gk_probe_cpu(void) {
   gk_gemm_variants[1].available = asimd;
   gk_narrow_variants[1].available = asimd;
   gk_q8_variants[1].available = asimd;
+  gk_q8_variants[2].available = asimd && dotprod;
 #else
   snprintf(gk_features, sizeof gk_features, "generic");
 #endif

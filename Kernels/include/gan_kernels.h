@@ -303,12 +303,20 @@ typedef struct gk_q8_variant {
   const char *name;
   int mr, nr;
   int available;
-  /// acc[MR][NR] = A rows (int16, K even) x packed B panel ([K/2][NR][2] int8).
-  void (*ukernel)(size_t kpairs, const int16_t *const *a_rows, const int8_t *b, int32_t *acc);
-  /// Activation codes of one row into int16: zero-extended u8, or quantized floats.
+  /// 2: A rows int16, packed B [K/2][NR][2] (vpmaddwd, smlal). 4: A rows int8, packed B
+  /// [K/4][NR][4] followed by NR int32 column sums (sdot): u8 codes enter as code - 128 and
+  /// 128 * column sum is added back, exactly.
+  int kgroup;
+  /// acc[MR][NR] = A rows (K padded to kgroup) x one packed B panel.
+  void (*ukernel)(size_t kgroups, const void *const *a_rows, const int8_t *b, int32_t *acc);
+  /// Activation codes of one row into int16: zero-extended u8, or quantized floats (narrow
+  /// rows always; GEMM rows when kgroup is 2).
   void (*widen_u8)(size_t k, const uint8_t *src, int16_t *dst);
   void (*quantize_f32)(size_t k, const float *src, float inv_scale, float lo, float hi,
                        int16_t *dst);
+  /// GEMM rows when kgroup is 4: int8 codes, u8 ones shifted by -128 (lo >= 0 for floats).
+  void (*rows_u8)(size_t k, const uint8_t *src, int8_t *dst);
+  void (*rows_f32)(size_t k, const float *src, float inv_scale, float lo, float hi, int8_t *dst);
   /// GK_Q8_OUT_U8 over n columns of one row.
   void (*requant_u8)(size_t n, const int32_t *acc, const float *mult, const float *bias,
                      uint8_t *dst);

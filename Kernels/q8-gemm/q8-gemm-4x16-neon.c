@@ -6,8 +6,9 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
-void gk_q8_gemm_ukernel_4x16__neon(size_t kpairs, const int16_t *const *a_rows, const int8_t *b,
+void gk_q8_gemm_ukernel_4x16__neon(size_t kpairs, const void *const *a_rows_v, const int8_t *b,
                                    int32_t *acc) {
+  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
   int32x4_t c[4][4];
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) c[i][j] = vdupq_n_s32(0);

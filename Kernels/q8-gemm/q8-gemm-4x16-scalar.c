@@ -1,8 +1,9 @@
 // Portable int8 variant: the fallback, and the per-element arithmetic every variant matches.
 #include "q8_internal.h"
 
-void gk_q8_gemm_ukernel_4x16__scalar(size_t kpairs, const int16_t *const *a_rows,
+void gk_q8_gemm_ukernel_4x16__scalar(size_t kpairs, const void *const *a_rows_v,
                                      const int8_t *b, int32_t *acc) {
+  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
   for (int i = 0; i < 4 * 16; i++) acc[i] = 0;
   for (size_t p = 0; p < kpairs; p++, b += 32)
     for (int i = 0; i < 4; i++) {

@@ -18,8 +18,9 @@ GK_TARGET_AVX2 static inline __m256i bcast_pair(const int16_t *row, size_t p) {
   return _mm256_set1_epi32(v);
 }
 
-GK_TARGET_AVX2 void gk_q8_gemm_ukernel_6x16__avx2(size_t kpairs, const int16_t *const *a_rows,
+GK_TARGET_AVX2 void gk_q8_gemm_ukernel_6x16__avx2(size_t kpairs, const void *const *a_rows_v,
                                                   const int8_t *b, int32_t *acc) {
+  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
   const int16_t *a0 = a_rows[0], *a1 = a_rows[1], *a2 = a_rows[2], *a3 = a_rows[3],
                 *a4 = a_rows[4], *a5 = a_rows[5];
   __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,

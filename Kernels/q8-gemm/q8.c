@@ -5,7 +5,15 @@
 // fp32 epilogue. Tasks are split over threads by hand, all layers in one parallel region.
 #include "q8_internal.h"
 
-static size_t k_even(size_t k) { return (k + 1) & ~(size_t)1; }
+static size_t k_pad(const gk_q8_variant *v, size_t k) {
+  size_t g = (size_t)v->kgroup;
+  return (k + g - 1) / g * g;
+}
+static size_t a_bytes(const gk_q8_variant *v) { return v->kgroup == 4 ? 1 : 2; }
+// Bytes of one packed panel: the weights, then (kgroup 4) NR int32 column sums.
+static size_t panel_bytes(const gk_q8_variant *v, size_t k) {
+  return k_pad(v, k) * (size_t)v->nr + (v->kgroup == 4 ? (size_t)v->nr * sizeof(int32_t) : 0);
+}
 
 static int layer_phases(const gk_q8_layer *l) { return l->kind == GK_Q8_DECONV4S2 ? 4 : 1; }
 static size_t layer_m(const gk_q8_layer *l) {
@@ -20,7 +28,7 @@ static size_t cin16(int cin) { return ((size_t)cin + 15) & ~(size_t)15; }
 
 static size_t phase_bytes(const gk_q8_variant *v, size_t k, size_t n) {
   size_t panels = (n + (size_t)v->nr - 1) / (size_t)v->nr;
-  return panels * k_even(k) * (size_t)v->nr;
+  return panels * panel_bytes(v, k);
 }
 
 size_t gk_q8_packed_bytes(int kind, int cin, int cout) {
@@ -30,20 +38,29 @@ size_t gk_q8_packed_bytes(int kind, int cin, int cout) {
   return phase_bytes(v, (size_t)cin, (size_t)cout);
 }
 
-// Panels of NR columns; inside a panel, for each pair of rows k, NR column pairs (w[k][j], w[k+1][j]).
-// Rows past K and columns past N are zero.
+// Panels of NR columns; inside a panel, for each group of G = kgroup rows k, NR columns of G
+// consecutive-k weights (w[k][j], ..., w[k + G - 1][j]); rows past K and columns past N are zero.
+// With G = 4 each panel ends with the NR column sums (int32).
 typedef int8_t (*q8_at_fn)(const void *ctx, size_t k, size_t n);
 static void pack_matrix(const gk_q8_variant *v, size_t k, size_t n, q8_at_fn at, const void *ctx,
                         int8_t *packed) {
-  size_t nr = (size_t)v->nr, kp = k_even(k);
+  size_t nr = (size_t)v->nr, kp = k_pad(v, k), g = (size_t)v->kgroup;
   for (size_t j0 = 0; j0 < n; j0 += nr) {
-    for (size_t r = 0; r < kp; r += 2)
+    for (size_t r = 0; r < kp; r += g)
+      for (size_t j = 0; j < nr; j++)
+        for (size_t e = 0; e < g; e++) {
+          size_t col = j0 + j;
+          packed[(r / g * nr + j) * g + e] = (col < n && r + e < k) ? at(ctx, r + e, col) : 0;
+        }
+    if (g == 4) {
+      int32_t sums[GK_Q8_NR_MAX];
       for (size_t j = 0; j < nr; j++) {
-        size_t col = j0 + j;
-        packed[(r / 2 * nr + j) * 2] = (col < n && r < k) ? at(ctx, r, col) : 0;
-        packed[(r / 2 * nr + j) * 2 + 1] = (col < n && r + 1 < k) ? at(ctx, r + 1, col) : 0;
+        sums[j] = 0;
+        for (size_t r = 0; r < k && j0 + j < n; r++) sums[j] += at(ctx, r, j0 + j);
       }
-    packed += kp * nr;
+      memcpy(packed + kp * nr, sums, nr * sizeof(int32_t));
+    }
+    packed += panel_bytes(v, k);
   }
 }
 
@@ -114,7 +131,7 @@ static size_t thread_bytes(const gk_q8_variant *v, const gk_q8_layer *layers, in
     const gk_q8_layer *l = &layers[i];
     size_t b = layer_narrow(l->kind, l->cout)
                    ? 2 * (size_t)l->w * cin16(l->cin) * sizeof(int16_t) + 6 * (size_t)l->w * l->cout * sizeof(int32_t) + 64
-                   : block_rows(v) * k_even(layer_k(l)) * sizeof(int16_t);
+                   : block_rows(v) * k_pad(v, layer_k(l)) * a_bytes(v);
     bytes = b > bytes ? b : bytes;
   }
   return (bytes + 63) & ~(size_t)63;
@@ -141,30 +158,46 @@ static q8_grid layer_grid(const gk_q8_variant *v, const gk_q8_layer *l, int nth)
   return g;
 }
 
+// Input codes of one run of k values: int16 (kgroup 2) or int8 shifted for sdot (kgroup 4).
+static void convert_run(const gk_q8_variant *v, const gk_q8_layer *l, size_t off, size_t k, void *dst) {
+  float lo = l->x_signed ? -127.0f : 0.0f, hi = l->x_signed ? 127.0f : 255.0f;
+  if (v->kgroup == 4) {
+    if (l->x_u8) v->rows_u8(k, l->x_u8 + off, dst);
+    else v->rows_f32(k, l->x_f32 + off, l->x_inv_scale, lo, hi, dst);
+  } else {
+    if (l->x_u8) v->widen_u8(k, l->x_u8 + off, dst);
+    else v->quantize_f32(k, l->x_f32 + off, l->x_inv_scale, lo, hi, dst);
+  }
+}
+
+// The code 0 as stored: 0, or -128 for shifted unsigned codes.
+static void fill_zero_point(const gk_q8_variant *v, const gk_q8_layer *l, void *dst, size_t k) {
+  if (v->kgroup == 4) memset(dst, l->x_u8 || !l->x_signed ? 0x80 : 0, k);
+  else memset(dst, 0, k * sizeof(int16_t));
+}
+
 // Row r of phase (a, b) of a deconvolution: pixel (img, i, j) of the input grid.
 static void convert_row(const gk_q8_variant *v, const gk_q8_layer *l, int a, int b, size_t r,
-                        int16_t *dst, size_t kp) {
-  float lo = l->x_signed ? -127.0f : 0.0f, hi = l->x_signed ? 127.0f : 255.0f;
+                        char *dst, size_t kp) {
+  size_t eb = a_bytes(v);
   if (l->kind == GK_Q8_DENSE) {
     size_t k = (size_t)l->cin;
-    if (l->x_u8) v->widen_u8(k, l->x_u8 + r * k, dst);
-    else v->quantize_f32(k, l->x_f32 + r * k, l->x_inv_scale, lo, hi, dst);
-    if (kp > k) dst[k] = 0;
+    convert_run(v, l, r * k, k, dst);
+    if (kp > k) fill_zero_point(v, l, dst + k * eb, kp - k);
     return;
   }
   size_t hw = (size_t)l->h * l->w, c = (size_t)l->cin;
   int img = (int)(r / hw), i = (int)(r % hw) / l->w, j = (int)(r % hw) % l->w;
   for (int t = 0; t < 4; t++) {
     int iy = i + a - 1 + (t >> 1), ix = j + b - 1 + (t & 1);
-    int16_t *d = dst + (size_t)t * c;
+    char *d = dst + (size_t)t * c * eb;
     if (iy < 0 || iy >= l->h || ix < 0 || ix >= l->w) {
-      memset(d, 0, c * sizeof *d);  // the zero point
+      fill_zero_point(v, l, d, c);
       continue;
     }
-    size_t off = (((size_t)img * l->h + iy) * l->w + ix) * c;
-    if (l->x_u8) v->widen_u8(c, l->x_u8 + off, d);
-    else v->quantize_f32(c, l->x_f32 + off, l->x_inv_scale, lo, hi, d);
+    convert_run(v, l, (((size_t)img * l->h + iy) * l->w + ix) * c, c, d);
   }
+  if (kp > 4 * c) fill_zero_point(v, l, dst + 4 * c * eb, kp - 4 * c);
 }
 
 static size_t output_offset(const gk_q8_layer *l, int a, int b, size_t r) {
@@ -186,26 +219,34 @@ void gk_q8_epilogue_row(const gk_q8_variant *v, const gk_q8_layer *l, size_t col
 }
 
 static void run_task(const gk_q8_variant *v, const gk_q8_layer *l, const q8_grid *g, size_t task,
-                     int16_t *rows) {
+                     char *rows) {
   size_t per_phase = g->mblocks * g->nblocks;
   int phase = (int)(task / per_phase);
   size_t rest = task % per_phase, mblk = rest / g->nblocks, nblk = rest % g->nblocks;
   int a = phase >> 1, b = phase & 1;
   size_t r0 = mblk * g->mb, r1 = r0 + g->mb < g->m ? r0 + g->mb : g->m;
-  size_t kp = k_even(g->k), mr = (size_t)v->mr, nr = (size_t)v->nr;
-  for (size_t r = r0; r < r1; r++) convert_row(v, l, a, b, r, rows + (r - r0) * kp, kp);
+  size_t kp = k_pad(v, g->k), mr = (size_t)v->mr, nr = (size_t)v->nr, row_bytes = kp * a_bytes(v);
+  int shifted = v->kgroup == 4 && (l->x_u8 || !l->x_signed);
+  for (size_t r = r0; r < r1; r++) convert_row(v, l, a, b, r, rows + (r - r0) * row_bytes, kp);
   size_t p0 = nblk * g->panels / g->nblocks, p1 = (nblk + 1) * g->panels / g->nblocks;
   const int8_t *phase_w = l->packed + (size_t)phase * phase_bytes(v, g->k, g->n);
-  const int16_t *a_rows[GK_Q8_MR_MAX];
+  const void *a_rows[GK_Q8_MR_MAX];
   int32_t acc[GK_Q8_MR_MAX * GK_Q8_NR_MAX] __attribute__((aligned(64)));
   for (size_t p = p0; p < p1; p++) {
-    const int8_t *panel = phase_w + p * kp * nr;
+    const int8_t *panel = phase_w + p * panel_bytes(v, g->k);
     size_t col0 = p * nr, ncols = g->n - col0 < nr ? g->n - col0 : nr;
     for (size_t s = r0; s < r1; s += mr) {
       size_t valid = r1 - s < mr ? r1 - s : mr;
       // Rows past the block repeat its last row; their sums are computed and dropped.
-      for (size_t i = 0; i < mr; i++) a_rows[i] = rows + ((i < valid ? s + i : r1 - 1) - r0) * kp;
-      v->ukernel(kp / 2, a_rows, panel, acc);
+      for (size_t i = 0; i < mr; i++) a_rows[i] = rows + ((i < valid ? s + i : r1 - 1) - r0) * row_bytes;
+      v->ukernel(kp / (size_t)v->kgroup, a_rows, panel, acc);
+      if (shifted) {
+        // sum (x - 128) w + 128 sum w = sum x w
+        int32_t sums[GK_Q8_NR_MAX];
+        memcpy(sums, panel + kp * nr, nr * sizeof(int32_t));
+        for (size_t i = 0; i < valid; i++)
+          for (size_t j = 0; j < nr; j++) acc[i * nr + j] += 128 * sums[j];
+      }
       for (size_t i = 0; i < valid; i++)
         gk_q8_epilogue_row(v, l, col0, ncols, acc + i * nr, output_offset(l, a, b, s + i));
     }
@@ -257,7 +298,7 @@ typedef struct {
 static void run_body(void *p, int tid, int nth) {
   const q8_run_ctx *c = p;
   const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
-  int16_t *rows = (int16_t *)(c->workspace + (size_t)tid * c->per_thread);
+  char *rows = c->workspace + (size_t)tid * c->per_thread;
   for (int li = 0; li < c->count; li++) {
     const gk_q8_layer *l = &c->layers[li];
     if (layer_narrow(l->kind, l->cout)) {

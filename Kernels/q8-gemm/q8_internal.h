@@ -30,7 +30,7 @@ void gk_q8_dequant__scalar(size_t n, const int32_t *acc, const float *mult, cons
                            int tanh, float *y, uint8_t *pixels);
 void gk_q8_narrow_row__scalar(int w, int cin16, int cout, int a, const int16_t *row0,
                               const int16_t *row1, const int16_t *packed, int32_t *acc);
-void gk_q8_gemm_ukernel_4x16__scalar(size_t kpairs, const int16_t *const *a_rows,
+void gk_q8_gemm_ukernel_4x16__scalar(size_t kpairs, const void *const *a_rows,
                                      const int8_t *b, int32_t *acc);
 void gk_q8_widen_u8__scalar(size_t k, const uint8_t *src, int16_t *dst);
 void gk_q8_quantize_f32__scalar(size_t k, const float *src, float inv_scale, float lo, float hi,
@@ -38,7 +38,7 @@ void gk_q8_quantize_f32__scalar(size_t k, const float *src, float inv_scale, flo
 void gk_q8_requant_u8__scalar(size_t n, const int32_t *acc, const float *mult, const float *bias,
                               uint8_t *dst);
 #if defined(__x86_64__)
-void gk_q8_gemm_ukernel_6x16__avx2(size_t kpairs, const int16_t *const *a_rows, const int8_t *b,
+void gk_q8_gemm_ukernel_6x16__avx2(size_t kpairs, const void *const *a_rows, const int8_t *b,
                                    int32_t *acc);
 void gk_q8_widen_u8__avx2(size_t k, const uint8_t *src, int16_t *dst);
 void gk_q8_quantize_f32__avx2(size_t k, const float *src, float inv_scale, float lo, float hi,
@@ -51,7 +51,7 @@ void gk_q8_requant_u8__avx2(size_t n, const int32_t *acc, const float *mult, con
                             uint8_t *dst);
 #endif
 #if defined(__aarch64__)
-void gk_q8_gemm_ukernel_4x16__neon(size_t kpairs, const int16_t *const *a_rows, const int8_t *b,
+void gk_q8_gemm_ukernel_4x16__neon(size_t kpairs, const void *const *a_rows, const int8_t *b,
                                    int32_t *acc);
 void gk_q8_widen_u8__neon(size_t k, const uint8_t *src, int16_t *dst);
 void gk_q8_quantize_f32__neon(size_t k, const float *src, float inv_scale, float lo, float hi,
@@ -62,6 +62,11 @@ void gk_q8_dequant__neon(size_t n, const int32_t *acc, const float *mult, const 
                          int tanh, float *y, uint8_t *pixels);
 void gk_q8_narrow_row__neon(int w, int cin16, int cout, int a, const int16_t *row0,
                             const int16_t *row1, const int16_t *packed, int32_t *acc);
+void gk_q8_gemm_ukernel_4x16__neondot(size_t kquads, const void *const *a_rows, const int8_t *b,
+                                      int32_t *acc);
+void gk_q8_rows_u8__neondot(size_t k, const uint8_t *src, int8_t *dst);
+void gk_q8_rows_f32__neondot(size_t k, const float *src, float inv_scale, float lo, float hi,
+                             int8_t *dst);
 #endif
 
 #endif
