@@ -54,11 +54,10 @@ let package = Package(
     .target(name: "GanRuntime", dependencies: ["GanKernels", "GanModel"]),
     .executableTarget(
       name: "gan-gen",
-      dependencies: ["GanRuntime", "GanModel", "GanImage", "GanKernels",
-                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
-      // Static Swift runtime, so the binary runs on a board without Swift installed. ArgumentParser
-      // pulls in FoundationEssentials, whose archive needs its two companion libraries named.
-      linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization"])]
+      dependencies: ["GanRuntime", "GanModel", "GanImage", "GanKernels"],
+      // Static Swift runtime, so the binary runs on a board without Swift installed. No
+      // swift-argument-parser here: it links FoundationEssentials (+4.7 MB resident; see Flags.swift).
+      linkerSettings: [.unsafeFlags(["-static-stdlib"])]
     ),
     .target(name: "GanQuant", dependencies: ["GanRuntime", "GanTraining", "GanModel", "GanKernels"]),
     .executableTarget(

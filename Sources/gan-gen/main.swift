@@ -1,4 +1,3 @@
-import ArgumentParser
 import GanImage
 import GanKernels
 import GanModel
@@ -9,12 +8,11 @@ import Glibc
 import Musl
 #endif
 
-/// gan-gen: generate images from a DCGAN generator. Links no Foundation (it runs on boards).
-struct GanGen: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "gan-gen",
-    abstract: "Generate images with a DCGAN generator: fp32 safetensors from gan-train or PyTorch, or an int8 file from gan-quant.",
-    discussion: """
+/// gan-gen: generate images from a DCGAN generator. Links no Foundation (it runs on boards): the
+/// command line is parsed by Flags, not swift-argument-parser (see Flags for why).
+struct GanGen {
+  static let overview = "Generate images with a DCGAN generator: fp32 safetensors from gan-train or PyTorch, or an int8 file from gan-quant."
+  static let discussion = """
     Image i of seed s comes from latent(s, i), a pure function of (s, i): the same image whatever \
     --batch, --first-index or --threads. Output is bitwise identical for any thread count and batch.
     Examples:
@@ -22,69 +20,83 @@ struct GanGen: ParsableCommand {
       gan-gen --model g.safetensors --latents z.npy --save-raw x.npy --out pngs
       gan-gen --model g.safetensors --interpolate slerp --steps 10 --grid 10 --out walk.png
       gan-gen --model g.safetensors --bench --batch 1
-    """)
+    """
+  static let flagSpecs: [Flags.Spec] = [
+    .init(name: "model", value: "path", help: "Generator safetensors: gan-train's generator.safetensors, a PyTorch DCGAN state_dict (main.N. or N. names), or gan-quant's int8 file."),
+    .init(name: "count", value: "n", help: "Number of images (default: 64)."),
+    .init(name: "seed", value: "n", help: "Seed of the latents (default: 0)."),
+    .init(name: "first-index", value: "n", help: "Index of the first image (default: 0; image i of seed s is the same in any batch)."),
+    .init(name: "batch", value: "n", help: "Images per generator call (default: min(count, 64)); memory is planned for this size."),
+    .init(name: "threads", value: "n", help: "Compute threads (default: all cores). Output does not depend on it."),
+    .init(name: "out", value: "path", help: "Output: a folder of PNGs (image_NNNNNN.png), or with --grid the grid PNG's path. Default: samples (or samples.png with --grid)."),
+    .init(name: "grid", value: "n", help: "Write one grid PNG with this many columns instead of one PNG per image."),
+    .init(name: "latents", value: "npy", help: "Latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1) instead of the seed (sets --count to N)."),
+    .init(name: "save-raw", value: "npy", help: "Also save the raw outputs as a float32 .npy of shape (N, C, H, W) in [-1, 1] (PyTorch's layout)."),
+    .init(name: "interpolate", value: "linear|slerp", help: "Interpolate between two latents, 'linear' or 'slerp': images --from and --to of --seed (or the first two --latents rows), --steps images."),
+    .init(name: "from", value: "n", help: "Interpolation start image index (default: --first-index)."),
+    .init(name: "to", value: "n", help: "Interpolation end image index (default: start + 1)."),
+    .init(name: "steps", value: "n", help: "Interpolation steps, both ends included (default: 8)."),
+    .init(name: "bench", value: nil, help: "Benchmark: warm up, then time --count images in calls of --batch; print latency percentiles and img/s. Writes no images."),
+    .init(name: "winograd", value: nil, help: "Run the deconvolution layers as Winograd F(2x2, 2x2): faster at larger batches (about 1.4-1.8x per layer at batch 64), slower at batch 1. Output stays identical across --threads and --batch for a given setting, and differs from the default by about 1e-6."),
+  ]
 
-  @Option(help: "Generator safetensors: gan-train's generator.safetensors, a PyTorch DCGAN state_dict (main.N. or N. names), or gan-quant's int8 file.")
   var model: String
-
-  @Option(help: "Number of images.")
   var count: Int = 64
-
-  @Option(help: "Seed of the latents.")
   var seed: UInt64 = 0
-
-  @Option(help: "Index of the first image (image i of seed s is the same in any batch).")
   var firstIndex: Int = 0
-
-  @Option(help: "Images per generator call (default: min(count, 64)); memory is planned for this size.")
   var batch: Int?
-
-  @Option(help: "Compute threads (default: all cores). Output does not depend on it.")
   var threads: Int?
-
-  @Option(help: "Output: a folder of PNGs (image_NNNNNN.png), or with --grid the grid PNG's path. Default: samples (or samples.png with --grid).")
   var out: String?
-
-  @Option(help: "Write one grid PNG with this many columns instead of one PNG per image.")
   var grid: Int?
-
-  @Option(help: "Latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1) instead of the seed (sets --count to N).")
   var latents: String?
-
-  @Option(help: "Also save the raw outputs as a float32 .npy of shape (N, C, H, W) in [-1, 1] (PyTorch's layout).")
   var saveRaw: String?
-
-  @Option(help: "Interpolate between two latents, 'linear' or 'slerp': images --from and --to of --seed (or the first two --latents rows), --steps images.")
   var interpolate: String?
-
-  @Option(help: "Interpolation start image index (default: --first-index).")
   var from: Int?
-
-  @Option(help: "Interpolation end image index (default: start + 1).")
   var to: Int?
-
-  @Option(help: "Interpolation steps, both ends included.")
   var steps: Int = 8
-
-  @Flag(help: "Benchmark: warm up, then time --count images in calls of --batch; print latency percentiles and img/s. Writes no images.")
   var bench = false
-
-  @Flag(help: "Run the deconvolution layers as Winograd F(2x2, 2x2): faster at larger batches (about 1.4-1.8x per layer at batch 64), slower at batch 1. Output stays identical across --threads and --batch for a given setting, and differs from the default by about 1e-6.")
   var winograd = false
 
-  func validate() throws {
-    guard count > 0 else { throw ValidationError("--count must be positive") }
-    if let b = batch, b < 1 { throw ValidationError("--batch must be at least 1") }
-    if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-    if let g = grid, g < 1 { throw ValidationError("--grid must be at least 1") }
-    if let m = interpolate, m != "linear" && m != "slerp" { throw ValidationError("--interpolate must be 'linear' or 'slerp'") }
-    guard steps >= 2 else { throw ValidationError("--steps must be at least 2") }
+  /// Parses the command line; nil when --help was printed.
+  init?(arguments: [String]) throws {
+    var flags = Flags(GanGen.flagSpecs)
+    try flags.parse(arguments)
+    if flags.flag("help") {
+      print(flags.helpText(command: "gan-gen", overview: GanGen.overview, usage: "--model <path> [<options>]",
+                           discussion: GanGen.discussion), terminator: "")
+      return nil
+    }
+    guard let v = flags.string("model") else { throw Flags.UsageError(message: "missing '--model <path>'") }
+    model = v
+    if let v = try flags.int("count") { count = v }
+    if let v = try flags.uint64("seed") { seed = v }
+    if let v = try flags.int("first-index") { firstIndex = v }
+    batch = try flags.int("batch")
+    threads = try flags.int("threads")
+    out = flags.string("out")
+    grid = try flags.int("grid")
+    latents = flags.string("latents")
+    saveRaw = flags.string("save-raw")
+    interpolate = flags.string("interpolate")
+    from = try flags.int("from")
+    to = try flags.int("to")
+    if let v = try flags.int("steps") { steps = v }
+    bench = flags.flag("bench")
+    winograd = flags.flag("winograd")
   }
 
-  func fail(_ message: String) -> ExitCode {
-    fputs("gan-gen: \(message)\n", stderr)
-    return ExitCode(1)
+  func validate() throws {
+    guard count > 0 else { throw Flags.UsageError(message: "--count must be positive") }
+    if let b = batch, b < 1 { throw Flags.UsageError(message: "--batch must be at least 1") }
+    if let t = threads, t < 1 { throw Flags.UsageError(message: "--threads must be at least 1") }
+    if let g = grid, g < 1 { throw Flags.UsageError(message: "--grid must be at least 1") }
+    if let m = interpolate, m != "linear" && m != "slerp" { throw Flags.UsageError(message: "--interpolate must be 'linear' or 'slerp'") }
+    guard steps >= 2 else { throw Flags.UsageError(message: "--steps must be at least 2") }
   }
+
+  /// A run-time failure: one line on stderr, exit status 1.
+  struct Failure: Error { let message: String }
+  func fail(_ message: String) -> Failure { Failure(message: message) }
 
   func run() throws {
     let threadCount = threads ?? Kernels.defaultThreads
@@ -99,7 +111,7 @@ struct GanGen: ParsableCommand {
         }
         fileLatents = v
         nzFromFile = shape[1]
-      } catch let e as ExitCode { throw e } catch { throw fail("\(error)") }
+      } catch let e as Failure { throw e } catch { throw fail("\(error)") }
     }
     let total: Int
     if interpolate != nil { total = steps } else if let f = fileLatents { total = f.count / nzFromFile } else { total = count }
@@ -238,4 +250,21 @@ enum Interpolation {
   }
 }
 
-GanGen.main()
+
+
+// Usage errors exit with 64 (EX_USAGE), run-time failures with 1, each as one line on stderr.
+do {
+  if let command = try GanGen(arguments: Array(CommandLine.arguments.dropFirst())) {
+    try command.validate()
+    try command.run()
+  }
+} catch let e as Flags.UsageError {
+  fputs("gan-gen: \(e.message) (see gan-gen --help)\n", stderr)
+  exit(64)
+} catch let e as GanGen.Failure {
+  fputs("gan-gen: \(e.message)\n", stderr)
+  exit(1)
+} catch {
+  fputs("gan-gen: \(error)\n", stderr)
+  exit(1)
+}
