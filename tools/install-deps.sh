@@ -1,10 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages swift-gan builds against, when missing:
-#   libomp-dev (OpenMP runtime for the C kernels), libpng-dev, libjpeg62-turbo-dev (image I/O),
+#   libpng-dev, libjpeg62-turbo-dev (image I/O); the kernels need no OpenMP runtime,
 # plus any package names given as arguments (e.g. dataset-fashion-mnist).
 set -e
 missing=""
-for pkg in libomp-dev libpng-dev libjpeg62-turbo-dev "$@"; do
+for pkg in libpng-dev libjpeg62-turbo-dev "$@"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 [ -z "$missing" ] && exit 0

@@ -33,13 +33,6 @@ static inline size_t gk_rowmap_off(const gk_rowmap *r, size_t i) {
   return r->tab[t] + q * r->outer + (i % r->group) * r->inner;
 }
 
-// Declared here rather than through omp.h: Swift's clang does not ship one, and these two are
-// the whole OpenMP API the kernels use.
-#ifdef _OPENMP
-int omp_get_thread_num(void);
-int omp_get_num_threads(void);
-#endif
-
 // The 16-tap window of a Conv2d(4, 2, 1) over an (h, w, c) image: output (h/2, w/2), tap t at
 // row offset (t >> 2) - 1, column offset (t & 3) - 1. Used by conv forward and deconv backward-data.
 static inline void gk_window_s2(gk_window *win, int h, int w, int c) {
