@@ -40,6 +40,58 @@ let benchmarks: @Sendable () -> Void = {
     }
   }
 
+  // int8 generator layers (gan-quant files): each layer alone and the whole generator in one
+  // call, as gan-gen runs it. MFLOP/s counts multiply-adds x 2 as for fp32.
+  for batch in DCGAN64.batches {
+    let layers = UnsafeMutablePointer<Int8Kernels.Layer>.allocate(capacity: 5)
+    let channels = [512] + DCGAN64.deconvLayers.map(\.cout)
+    var flops: [Double] = []
+    for i in 0..<5 {
+      var l = Int8Kernels.Layer()
+      l.kind = i == 0 ? Int8Kernels.dense : Int8Kernels.deconv4s2
+      let side = i == 0 ? 1 : DCGAN64.deconvLayers[i - 1].side
+      let cin = i == 0 ? DCGAN64.nz : DCGAN64.deconvLayers[i - 1].cin
+      let cout = i == 0 ? 16 * 512 : channels[i]
+      l.n = Int32(batch); l.h = Int32(side); l.w = Int32(side); l.cin = Int32(cin); l.cout = Int32(cout)
+      let bytes = Int8Kernels.packedBytes(kind: l.kind, inChannels: cin, outChannels: cout)
+      let packed = UnsafeMutablePointer<Int8>.allocate(capacity: bytes)
+      for e in 0..<bytes { packed[e] = Int8(truncatingIfNeeded: (e &* 37) % 15 - 7) }
+      // Buffers live for the whole process (the benchmarks hold raw pointers into them).
+      let mult = UnsafeMutablePointer<Float>.allocate(capacity: cout), bias = UnsafeMutablePointer<Float>.allocate(capacity: cout)
+      mult.initialize(repeating: 0.002, count: cout); bias.initialize(repeating: 1, count: cout)
+      l.packed = UnsafePointer(packed); l.mult = UnsafePointer(mult); l.bias = UnsafePointer(bias)
+      let outElements = i == 0 ? batch * cout : batch * 4 * side * side * cout
+      if i == 0 {
+        let z = UnsafeMutablePointer<Float>.allocate(capacity: batch * cin)
+        for e in 0..<(batch * cin) { z[e] = Float((e * 7919) % 200 - 100) / 40 }
+        l.x_f32 = UnsafePointer(z); l.x_inv_scale = 30; l.x_signed = 1
+      } else {
+        l.x_u8 = UnsafePointer(layers[i - 1].y_u8!)
+      }
+      if i == 4 {
+        l.out = Int8Kernels.outF32Tanh
+        l.y_f32 = UnsafeMutablePointer<Float>.allocate(capacity: outElements)
+        l.pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: outElements)
+      } else {
+        l.out = Int8Kernels.outU8
+        l.y_u8 = UnsafeMutablePointer<UInt8>.allocate(capacity: outElements)
+        l.y_u8!.initialize(repeating: 3, count: outElements)
+      }
+      layers[i] = l
+      flops.append(2.0 * Double(i == 0 ? batch * cin * cout : batch * side * side * 16 * cin * cout))
+    }
+    let ws = RawBuffer(bytes: Int8Kernels.workspaceBytes(layers, count: 5, threads: threads))
+    let all = UnsafePointer(layers)
+    for i in 0..<5 {
+      timed("\(i == 0 ? "G1" : DCGAN64.deconvLayers[i - 1].name) int8 forward b\(batch)", flops: flops[i]) {
+        Int8Kernels.run(all + i, count: 1, workspace: ws.pointer, threads: threads)
+      }
+    }
+    timed("generator int8 forward (G1-G5, one call) b\(batch)", flops: flops.reduce(0, +)) {
+      Int8Kernels.run(all, count: 5, workspace: ws.pointer, threads: threads)
+    }
+  }
+
   for batch in DCGAN64.batches {
     // G1: ConvTranspose2d(100, 512, 4, 1, 0) from 1x1, a dense layer.
     do {
