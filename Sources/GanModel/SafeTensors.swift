@@ -176,6 +176,40 @@ public final class SafeTensorsFile {
     return try copy.withUnsafeBufferPointer { try body($0.baseAddress!) }
   }
 
+  /// A tensor's bytes read with pread into a temporary buffer (freed after `body`) instead of through
+  /// the mapping: a loader that packs tensors one by one then holds at most one source tensor,
+  /// whatever the kernel maps around page faults (fault-around, large folios).
+  public func withCopiedBytes<R>(_ e: SafeTensorEntry, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    let n = e.end - e.begin
+    // Its own anonymous mapping, returned to the system at once (a malloc'd block of this size
+    // would raise glibc's mmap threshold and stay in the heap).
+    guard let buffer = mmap(nil, max(n, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), buffer != MAP_FAILED else {
+      throw ModelError.io(path: path, reason: "mmap of \(n) bytes failed: \(String(cString: strerror(errno)))")
+    }
+    defer { munmap(buffer, max(n, 1)) }
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var done = 0
+    while done < n {
+      let r = pread(fd, buffer + done, n - done, off_t(dataStart + e.begin + done))
+      if r < 0 && errno == EINTR { continue }
+      guard r > 0 else {
+        throw ModelError.io(path: path, reason: "reading tensor \"\(e.name)\": " + (r < 0 ? String(cString: strerror(errno)) : "unexpected end of file"))
+      }
+      done += r
+    }
+    return try body(UnsafeRawBufferPointer(start: buffer, count: n))
+  }
+
+  /// Drops every resident page of the data section (they are re-read if touched).
+  public func releaseAll() {
+    guard let b = base else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let first = dataStart / page * page
+    if length > first { madvise(b + first, length - first, Int32(MADV_DONTNEED)) }
+  }
+
   /// Drops the resident pages lying wholly inside a tensor's bytes (they are re-read if touched).
   public func release(_ e: SafeTensorEntry) {
     guard let b = base else { return }

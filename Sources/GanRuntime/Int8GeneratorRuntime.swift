@@ -53,8 +53,8 @@ public final class Int8GeneratorRuntime {
     self.threads = threads
     let L = a.layerCount
 
-    // Validate every tensor before planning.
-    var isInt8 = [Bool](), scalesIn = [Float]()
+    // Validate every tensor before planning; the small ones are kept (biases, scales).
+    var isInt8 = [Bool](), scalesIn = [Float](), biases = [[Float]](), weightScales = [[Float]]()
     for i in 0..<L {
       let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
       guard let w = file.entry(Int8Format.weight(i)) else { throw bad("missing tensor \"\(Int8Format.weight(i))\"") }
@@ -64,6 +64,8 @@ public final class Int8GeneratorRuntime {
       guard w.dtype == .I8 || w.dtype == .F32 else { throw bad("tensor \"\(w.name)\" is \(w.dtype.rawValue), expected I8 (or F32 for a layer kept in fp32)") }
       let b = try file.floats(Int8Format.bias(i), shape: [cout])
       if let k = b.firstIndex(where: { !$0.isFinite }) { throw bad("tensor \"\(Int8Format.bias(i))\"[\(k)] is \(b[k])") }
+      biases.append(b)
+      weightScales.append([])
       if w.dtype == .I8 {
         let ws = try file.floats(Int8Format.weightScale(i))
         guard ws.count == cout else {
@@ -75,13 +77,16 @@ public final class Int8GeneratorRuntime {
         let s = try file.floats(Int8Format.inputScale(i))
         guard s.count == 1 else { throw bad("tensor \"\(Int8Format.inputScale(i))\" has \(s.count) values, expected 1") }
         guard s[0].isFinite && s[0] > 0 else { throw bad("tensor \"\(Int8Format.inputScale(i))\" is \(s[0]); scales must be finite and positive") }
-        isInt8.append(true); scalesIn.append(s[0])
+        isInt8.append(true); scalesIn.append(s[0]); weightScales[i] = ws
       } else {
         isInt8.append(false); scalesIn.append(0)
       }
     }
     int8Layers = isInt8
     inputScales = scalesIn
+    // Small reads fault in whole page-cache folios around them: drop the mapping's pages before
+    // packing (the weights are read with pread).
+    file.releaseAll()
     let narrowLast = !isInt8[L - 1] && a.nc <= NarrowDeconv4s2.maxOutChannels
     narrowOutput = narrowLast
 
@@ -126,21 +131,21 @@ public final class Int8GeneratorRuntime {
     }
     arena = built.arena
     (layers, packedInt8, packedFloat, mult, bias, outU8, outF32, lastScratch, workspace) = built.value
-    try load(file)
+    try load(file, biases: biases, weightScales: weightScales)
   }
 
-  /// Packs the weights (largest tensor first, each tensor's file pages released after packing, so
-  /// peak memory is the packed weights plus one source tensor) and fills the layer descriptors.
-  private func load(_ file: SafeTensorsFile) throws {
+  /// Packs the weights (largest tensor first, each read into a temporary copy, so peak memory is
+  /// the packed weights plus one source tensor) and fills the layer descriptors.
+  private func load(_ file: SafeTensorsFile, biases fileBiases: [[Float]], weightScales: [[Float]]) throws {
     let a = architecture, L = a.layerCount
     let order = (0..<L).sorted { a.generatorInputChannels($0) * a.generatorChannels($0) > a.generatorInputChannels($1) * a.generatorChannels($1) }
     for i in order {
       let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
-      let b = try file.floats(Int8Format.bias(i), shape: [cout])
+      let b = fileBiases[i]
       let positions = i == 0 ? 16 : 1
       let e = file.entry(Int8Format.weight(i))!
       if int8Layers[i] {
-        let wScale = try file.floats(Int8Format.weightScale(i))
+        let wScale = weightScales[i]
         // Requantize into the next int8 layer's codes, or dequantize into fp32.
         let outScale: Float = i < L - 1 && int8Layers[i + 1] ? inputScales[i + 1] : 1
         for p in 0..<positions {
@@ -149,16 +154,23 @@ public final class Int8GeneratorRuntime {
             bias[i][p * cout + c] = b[c] / outScale
           }
         }
-        let raw = file.rawBytes(e).bindMemory(to: Int8.self)
-        if i == 0 {
-          Int8Kernels.packProjection(nz: cin, channels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
-        } else {
-          Int8Kernels.packDeconv4s2(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
+        // Packing reads the whole tensor for every panel: from a copy, not the mapping.
+        try file.withCopiedBytes(e) { bytes in
+          let raw = bytes.bindMemory(to: Int8.self)
+          if i == 0 {
+            Int8Kernels.packProjection(nz: cin, channels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
+          } else {
+            Int8Kernels.packDeconv4s2(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
+          }
         }
-        file.release(e)
       } else {
         for p in 0..<positions { for c in 0..<cout { bias[i][p * cout + c] = b[c] } }
-        try file.withFloats(Int8Format.weight(i), shape: [cin, cout, 4, 4]) { torch in
+        try file.withCopiedBytes(e) { bytes in
+          let copy = bytes.bindMemory(to: Float.self)
+          #if !_endian(little)
+          for k in 0..<copy.count { UnsafeMutablePointer(mutating: copy.baseAddress!)[k] = Float(bitPattern: UInt32(littleEndian: copy[k].bitPattern)) }
+          #endif
+          let torch = copy.baseAddress!
           if i == 0 {
             // Dense columns are (ky, kx, c): y is NHWC (4, 4, c).
             let w = UnsafeMutablePointer<Float>.allocate(capacity: cin * 16 * cout)
