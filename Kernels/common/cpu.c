@@ -30,6 +30,15 @@ static gk_narrow_variant gk_narrow_variants[] = {
 enum { GK_NARROW_VARIANTS = sizeof gk_narrow_variants / sizeof gk_narrow_variants[0] };
 static int gk_narrow_best = 0, gk_narrow_forced = -1;
 
+static gk_elementwise_variant gk_elementwise_variants[] = {
+    {"f32_elementwise__scalar", 1, gk_f32_bn_apply_ref, gk_f32_act_backward_ref, gk_f32_tanh_backward_ref},
+#if defined(__aarch64__)
+    {"f32_elementwise__neon", 0, gk_f32_bn_apply__neon, gk_f32_act_backward__neon, gk_f32_tanh_backward__neon},
+#endif
+};
+enum { GK_ELEMENTWISE_VARIANTS = sizeof gk_elementwise_variants / sizeof gk_elementwise_variants[0] };
+static int gk_elementwise_best = 0, gk_elementwise_forced = -1;
+
 static gk_q8_variant gk_q8_variants[] = {
     {"q8_gemm_4x16__scalar", 4, 16, 1, 2, gk_q8_gemm_ukernel_4x16__scalar, gk_q8_widen_u8__scalar,
      gk_q8_quantize_f32__scalar, NULL, NULL, gk_q8_requant_u8__scalar, gk_q8_dequant__scalar, gk_q8_narrow_row__scalar},
@@ -82,6 +91,7 @@ __attribute__((constructor)) static void gk_probe_cpu(void) {
   gk_narrow_variants[1].available = asimd;
   gk_q8_variants[1].available = asimd;
   gk_q8_variants[2].available = asimd && dotprod;
+  gk_elementwise_variants[1].available = asimd;
 #else
   snprintf(gk_features, sizeof gk_features, "generic");
 #endif
@@ -92,6 +102,18 @@ __attribute__((constructor)) static void gk_probe_cpu(void) {
     if (gk_narrow_variants[i].available) gk_narrow_best = i;
   for (int i = 0; i < GK_Q8_VARIANTS; i++)
     if (gk_q8_variants[i].available) gk_q8_best = i;
+  for (int i = 0; i < GK_ELEMENTWISE_VARIANTS; i++)
+    if (gk_elementwise_variants[i].available) gk_elementwise_best = i;
+}
+
+int gk_elementwise_variant_count(void) { return GK_ELEMENTWISE_VARIANTS; }
+const gk_elementwise_variant *gk_elementwise_variant_at(int index) {
+  if (index < 0 || index >= GK_ELEMENTWISE_VARIANTS) return &gk_elementwise_variants[0];
+  return &gk_elementwise_variants[index];
+}
+int gk_elementwise_selected_variant(void) { return gk_elementwise_forced >= 0 ? gk_elementwise_forced : gk_elementwise_best; }
+void gk_elementwise_force_variant(int index) {
+  gk_elementwise_forced = (index >= 0 && index < GK_ELEMENTWISE_VARIANTS && gk_elementwise_variants[index].available) ? index : -1;
 }
 
 int gk_q8_variant_count(void) { return GK_Q8_VARIANTS; }

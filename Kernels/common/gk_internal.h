@@ -117,6 +117,14 @@ void gk_f32_deconv4s2_narrow_row__avx2(int h, int w, int cin, int cout, const fl
                                        float *y_row, uint8_t *u8_row);
 #endif
 
+#if defined(__aarch64__)
+void gk_f32_bn_apply__neon(size_t rows, size_t c, const float *x, const float *scale,
+                           const float *shift, int act, float slope, float *y);
+void gk_f32_act_backward__neon(size_t count, const float *y, const float *dy, float slope,
+                               float *dx);
+void gk_f32_tanh_backward__neon(size_t count, const float *y, const float *dy, float *dx);
+#endif
+
 void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, const gk_operand *a,
                       const gk_operand *b, const gk_output *c, const gk_epilogue *ep,
                       void *workspace, int threads);

@@ -422,6 +422,25 @@ void gk_f32_adam_ref(size_t count, float *param, const float *grad, float *m, fl
 void gk_u8_to_f32_ref(size_t count, const uint8_t *src, float *dst);
 void gk_f32_to_u8_ref(size_t count, const float *src, uint8_t *dst);
 
+/// The same passes through the variant chosen at start-up: NEON on aarch64 (where GanKernels uses
+/// them instead of its Swift SIMD passes), the scalar references elsewhere.
+void gk_f32_bn_apply(size_t rows, size_t c, const float *x, const float *scale, const float *shift,
+                     int act, float slope, float *y);
+void gk_f32_act_backward(size_t count, const float *y, const float *dy, float slope, float *dx);
+void gk_f32_tanh_backward(size_t count, const float *y, const float *dy, float *dx);
+typedef struct gk_elementwise_variant {
+  const char *name;
+  int available;
+  void (*bn_apply)(size_t rows, size_t c, const float *x, const float *scale, const float *shift,
+                   int act, float slope, float *y);
+  void (*act_backward)(size_t count, const float *y, const float *dy, float slope, float *dx);
+  void (*tanh_backward)(size_t count, const float *y, const float *dy, float *dx);
+} gk_elementwise_variant;
+int gk_elementwise_variant_count(void);
+const gk_elementwise_variant *gk_elementwise_variant_at(int index);
+int gk_elementwise_selected_variant(void);
+void gk_elementwise_force_variant(int index);
+
 /// The vectorizable tanh used by the GEMM epilogue (max error ~2 ulp against tanhf).
 float gk_tanhf(float x);
 

@@ -72,6 +72,11 @@ public enum BatchNorm {
   public static func apply(rows: Int, channels c: Int, x: UnsafePointer<Float>,
                            scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                            activation: Activation, y: UnsafeMutablePointer<Float>) {
+    #if arch(arm64)
+    // On ARM the NEON C pass, which the qemu-run kernel tests check.
+    gk_f32_bn_apply(rows, c, x, scale, shift, activation.code, activation.slope, y)
+    return
+    #endif
     let vecEnd = c & ~15
     if c >= 16 {
       for r in 0..<rows {
@@ -202,6 +207,10 @@ public enum ActivationGrad {
   /// dx = dy * (y > 0 ? 1 : slope), from the activation's output y (ReLU: slope 0).
   public static func leakyRelu(count: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, slope: Float,
                                dx: UnsafeMutablePointer<Float>) {
+    #if arch(arm64)
+    gk_f32_act_backward(count, y, dy, slope, dx)
+    return
+    #endif
     let vecEnd = count & ~15
     var i = 0
     while i < vecEnd {
@@ -219,6 +228,10 @@ public enum ActivationGrad {
   /// dx = dy * (1 - y^2), from tanh's output y.
   public static func tanh(count: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                           dx: UnsafeMutablePointer<Float>) {
+    #if arch(arm64)
+    gk_f32_tanh_backward(count, y, dy, dx)
+    return
+    #endif
     let vecEnd = count & ~15
     let one = V16(repeating: 1)
     var i = 0

@@ -377,6 +377,35 @@ static void test_q8(int variant) {
   }
 }
 
+// Streaming passes: every variant against the scalar references, sizes around the vector width.
+static void test_elementwise(int variant) {
+  const gk_elementwise_variant *v = gk_elementwise_variant_at(variant);
+  static const size_t shapes[][2] = {{1, 1}, {3, 5}, {7, 16}, {5, 17}, {2, 64}, {33, 3}, {4, 513}};
+  for (int s = 0; s < 7; s++) {
+    size_t rows = shapes[s][0], c = shapes[s][1], n = rows * c;
+    float *x = frand(n), *scale = frand(c), *shift = frand(c), *y1 = calloc(n, 4), *y2 = calloc(n, 4);
+    float *dy = frand(n);
+    const int acts[] = {GK_ACT_NONE, GK_ACT_RELU, GK_ACT_LRELU};
+    for (int a = 0; a < 3; a++) {
+      v->bn_apply(rows, c, x, scale, shift, acts[a], 0.2f, y1);
+      gk_f32_bn_apply_ref(rows, c, x, scale, shift, acts[a], 0.2f, y2);
+      char what[160];
+      snprintf(what, sizeof what, "%s bn_apply act %d (%zu x %zu)", v->name, acts[a], rows, c);
+      check(rel_err(y1, y2, n) <= 1e-6f, what);
+    }
+    v->act_backward(n, x, dy, 0.2f, y1);
+    gk_f32_act_backward_ref(n, x, dy, 0.2f, y2);
+    char what[160];
+    snprintf(what, sizeof what, "%s act_backward (%zu)", v->name, n);
+    check(!memcmp(y1, y2, n * 4), what);
+    v->tanh_backward(n, x, dy, y1);
+    gk_f32_tanh_backward_ref(n, x, dy, y2);
+    snprintf(what, sizeof what, "%s tanh_backward (%zu)", v->name, n);
+    check(rel_err(y1, y2, n) <= 1e-6f, what);
+    free(x); free(scale); free(shift); free(y1); free(y2); free(dy);
+  }
+}
+
 int main(void) {
   printf("kernel-driver: cpu %s\n", gk_cpu_features());
   for (int v = 0; v < gk_gemm_variant_count(); v++) {
@@ -408,6 +437,13 @@ int main(void) {
     printf("  %s (%dx%d): %d checks\n", g->name, g->mr, g->nr, passed + failed - before);
   }
   gk_q8_force_variant(-1);
+  for (int v = 0; v < gk_elementwise_variant_count(); v++) {
+    const gk_elementwise_variant *g = gk_elementwise_variant_at(v);
+    if (!g->available) { printf("  %s: not available on this CPU\n", g->name); continue; }
+    int before = passed + failed;
+    test_elementwise(v);
+    printf("  %s: %d checks\n", g->name, passed + failed - before);
+  }
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
