@@ -250,6 +250,76 @@ final class GanQuantCLITests: XCTestCase {
     XCTAssert(FileManager.default.fileExists(atPath: dir + "/grid.png"))
   }
 
+  /// Bad int8 files through gan-gen: one line naming the file and the reason, exit status 1.
+  func testBadInt8FilesThroughGanGen() throws {
+    let good = dir + "/g.int8.safetensors"
+    var o = QuantizationOptions()
+    o.calibrationBatches = 1
+    o.bnReestimationBatches = 0
+    _ = try quantizeGenerator(input: fixtureDir + "/g32.safetensors", output: good, options: o)
+    let src = try SafeTensorsFile(path: good)
+    func variant(_ name: String, _ change: (inout [(String, DType, [Int], [UInt8])]) -> Void) throws -> String {
+      var tensors = src.entries.map { ($0.name, $0.dtype, $0.shape, Array(src.rawBytes($0))) }
+      change(&tensors)
+      var w = SafeTensorsWriter()
+      w.metadata = src.metadata.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 }
+      for t in tensors { w.add(t.0, dtype: t.1, shape: t.2, bytes: t.3) }
+      let p = dir + "/\(name).safetensors"
+      try w.write(to: p)
+      return p
+    }
+    let cases: [(String, String, (inout [(String, DType, [Int], [UInt8])]) -> Void)] = [
+      ("scales", "has 31 scales, expected 32", { t in
+        let i = t.firstIndex { $0.0 == "main.3.weight_scale" }!
+        t[i].2 = [t[i].2[0] - 1]; t[i].3.removeLast(4)
+      }),
+      ("negative-scale", "scales must be finite and positive", { t in
+        let i = t.firstIndex { $0.0 == "main.6.input_scale" }!
+        t[i].3 = withUnsafeBytes(of: Float(-1).bitPattern.littleEndian, Array.init)
+      }),
+      ("format", "not a DCGAN generator", { _ in }),
+    ]
+    for (name, fragment, change) in cases {
+      var p = try variant(name, change)
+      if name == "format" {
+        // Without the int8 tag the file is read as fp32, whose checks reject I8 weights.
+        var w = SafeTensorsWriter()
+        for e in src.entries { w.add(e.name, dtype: e.dtype, shape: e.shape, bytes: Array(src.rawBytes(e))) }
+        p = dir + "/untagged.safetensors"
+        try w.write(to: p)
+      }
+      let r = try run("gan-gen", ["--model", p, "--count", "1", "--out", dir + "/o"])
+      XCTAssertEqual(r.status, 1, "\(name): \(r.err)")
+      XCTAssertEqual(r.err.split(separator: "\n").count, 1, "\(name): \(r.err)")
+      XCTAssert(r.err.hasPrefix("gan-gen: \(p): "), "\(name): \(r.err)")
+      XCTAssert(r.err.contains(fragment) || name == "format", "\(name): expected '\(fragment)' in \(r.err)")
+    }
+  }
+
+  /// gan-gen's own flag parsing: usage errors exit 64 with one line; --help lists every flag.
+  func testGanGenUsageErrors() throws {
+    let unknown = try run("gan-gen", ["--model", "x", "--colour", "red"])
+    XCTAssertEqual(unknown.status, 64)
+    XCTAssertEqual(unknown.err, "gan-gen: unknown option '--colour' (see gan-gen --help)\n")
+    let bad = try run("gan-gen", ["--model=x", "--count=ten"])
+    XCTAssertEqual(bad.status, 64)
+    XCTAssertEqual(bad.err, "gan-gen: invalid value 'ten' for '--count': expected an integer (see gan-gen --help)\n")
+    let missing = try run("gan-gen", ["--count", "3"])
+    XCTAssertEqual(missing.status, 64)
+    XCTAssert(missing.err.contains("missing '--model <path>'"), missing.err)
+    let noValue = try run("gan-gen", ["--model"])
+    XCTAssertEqual(noValue.status, 64)
+    let range = try run("gan-gen", ["--model", "x", "--threads", "0"])
+    XCTAssertEqual(range.status, 64)
+    XCTAssert(range.err.contains("--threads must be at least 1"), range.err)
+    let help = try run("gan-gen", ["--help"])
+    XCTAssertEqual(help.status, 0)
+    for flag in ["--model", "--count", "--seed", "--first-index", "--batch", "--threads", "--out", "--grid", "--latents",
+                 "--save-raw", "--interpolate", "--from", "--to", "--steps", "--bench", "--winograd", "--help"] {
+      XCTAssert(help.out.contains(flag + " ") || help.out.contains(flag + "\n"), "--help lacks \(flag)")
+    }
+  }
+
   func testBadArgumentsAndFilesGiveOneErrorLine() throws {
     let m = try run("gan-quant", ["--model", fixtureDir + "/g32.safetensors", "--out", dir + "/x.safetensors", "--method", "kl"])
     XCTAssertEqual(m.status, 1)
