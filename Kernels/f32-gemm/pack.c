@@ -64,6 +64,14 @@ float gk_operand_at(const gk_operand *op, size_t r, size_t c) {
 // MARK: - Packing
 
 // A panel: rows r0..r0+mr-1 (zero past m), columns k0..k0+kc-1, stored [kc][mr].
+// d[q][r] = src[r][q] for q < run: MR rows into the micro-kernel's [k][MR] order. MR is a
+// constant in each call site, so the inner loop unrolls into contiguous stores.
+static inline __attribute__((always_inline)) void interleave_rows(const int MR, const float *const *src,
+                                                                  size_t run, float *d) {
+  for (size_t q = 0; q < run; q++)
+    for (int r = 0; r < MR; r++) d[q * (size_t)MR + r] = src[r][q];
+}
+
 void gk_pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size_t kc,
                    float *dst) {
   if (a->kind == GK_OPERAND_MATRIX) {
@@ -86,31 +94,39 @@ void gk_pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size
   const float *x = a->data;
   size_t per_img = (size_t)w->oh * w->ow;
   if (a->kind == GK_OPERAND_WINDOW) {
-    // Rows are output pixels; each tap contributes a contiguous run of channels.
+    // Rows are output pixels; each tap contributes a contiguous run of channels, and the runs'
+    // boundaries in k are the same for every row. Per run: one source pointer per row (a zero
+    // run at a border or past m), then the MR rows interleaved with contiguous stores.
+    static const float zeros[GK_KC_SET] = {0};
+    int img[GK_MR_MAX], pi[GK_MR_MAX], pj[GK_MR_MAX];
     for (int r = 0; r < mr; r++) {
       size_t m_idx = r0 + r;
-      if (m_idx >= m) {
-        for (size_t kk = 0; kk < kc; kk++) dst[kk * mr + r] = 0.0f;
-        continue;
+      img[r] = -1;
+      if (m_idx >= m) continue;
+      size_t rem = m_idx % per_img;
+      img[r] = (int)(m_idx / per_img); pi[r] = (int)(rem / w->ow); pj[r] = (int)(rem % w->ow);
+    }
+    size_t kk = 0;
+    while (kk < kc) {
+      size_t k = k0 + kk;
+      int t = (int)(k / w->c), ci = (int)(k % w->c);
+      size_t run = (size_t)(w->c - ci);
+      if (run > kc - kk) run = kc - kk;
+      const float *src[GK_MR_MAX];
+      for (int r = 0; r < mr; r++) {
+        int y = w->stride * pi[r] + w->dy[t], xx = w->stride * pj[r] + w->dx[t];
+        src[r] = (img[r] < 0 || y < 0 || y >= w->h || xx < 0 || xx >= w->w)
+                     ? zeros
+                     : x + (((size_t)img[r] * w->h + y) * w->w + xx) * w->c + ci;
       }
-      size_t img = m_idx / per_img, rem = m_idx % per_img;
-      int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
-      size_t kk = 0;
-      while (kk < kc) {
-        size_t k = k0 + kk;
-        int t = (int)(k / w->c), ci = (int)(k % w->c);
-        size_t run = (size_t)(w->c - ci);
-        if (run > kc - kk) run = kc - kk;
-        int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
-        float *d = dst + kk * mr + r;
-        if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
-          for (size_t q = 0; q < run; q++) d[q * mr] = 0.0f;
-        } else {
-          const float *s = x + (((size_t)img * w->h + y) * w->w + xx) * w->c + ci;
-          for (size_t q = 0; q < run; q++) d[q * mr] = s[q];
-        }
-        kk += run;
+      float *d = dst + kk * mr;
+      switch (mr) {
+        case 4: interleave_rows(4, src, run, d); break;
+        case 6: interleave_rows(6, src, run, d); break;
+        case 8: interleave_rows(8, src, run, d); break;
+        default: interleave_rows(mr, src, run, d); break;
       }
+      kk += run;
     }
     return;
   }
