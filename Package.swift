@@ -44,7 +44,9 @@ let package = Package(
     // Test support: counts heap allocations (for the allocation-free tests).
     .target(name: "CMallocCounter"),
     .target(name: "GanData", dependencies: ["GanImage", "GanModel", "GanKernels"]),
-    .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel", "GanData", "GanImage"]),
+    // -O in every configuration: the in-loop SWD and the trainer run at speed in the tests too.
+    .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel", "GanData", "GanImage"],
+            swiftSettings: [.unsafeFlags(["-O"])]),
     // The board runtime: no Foundation, no GanTraining.
     .target(name: "GanRuntime", dependencies: ["GanKernels", "GanModel"]),
     .executableTarget(

@@ -43,7 +43,7 @@ public enum DatasetLoader {
     for f in files {
       let a = try? fm.attributesOfItem(atPath: f)
       fp.add(f)
-      fp.add(UInt64((a?[.size] as? NSNumber)?.int64Value ?? -1))
+      fp.add(UInt64(bitPattern: (a?[.size] as? NSNumber)?.int64Value ?? -1))  // -1: missing (reported when read)
       fp.add(UInt64(bitPattern: Int64(((a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000)))
     }
     try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)

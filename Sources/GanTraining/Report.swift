@@ -4,7 +4,7 @@ import Foundation
 /// file stands alone (no external assets). Rewritten whenever samples are written.
 enum Report {
   static func write(path: String, history: [(Int, StepStatistics)], grids: [(label: String, file: String)],
-                    directory: String, title: String, realSamples: String) throws {
+                    directory: String, title: String, realSamples: String, swd: [(Int, Double)] = []) throws {
     var html = """
     <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(escape(title))</title>
     <style>body{font-family:sans-serif;margin:1.5em;color:#222}h2{margin-top:1.5em}
@@ -19,6 +19,11 @@ enum Report {
     html += "<h2>Discriminator outputs</h2>"
     html += chart(history.map { ($0.0, [$0.1.dx, $0.1.dgz1, $0.1.dgz2]) }, names: ["D(x)", "D(G(z)) before D step", "D(G(z)) after"],
                   colors: ["#2ca02c", "#ff7f0e", "#9467bd"])
+    if !swd.isEmpty {
+      html += "<h2>Sliced Wasserstein distance (x1e3, mean over pyramid levels; lower is better)</h2>"
+      html += "<p>Last: \(fmt(swd.last!.1, 1)) at iteration \(swd.last!.0).</p>"
+      html += chart(swd.map { ($0.0, [$0.1]) }, names: ["SWD x1e3"], colors: ["#17becf"])
+    }
     html += "<h2>Samples from fixed noise</h2><div class=\"grids\">"
     var shown: [(String, String)] = [("real samples", realSamples)]
     // The most recent 11 grids (the report stays small).

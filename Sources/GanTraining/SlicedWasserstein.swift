@@ -1,3 +1,4 @@
+import Dispatch
 import GanModel
 
 /// Sliced Wasserstein Distance between two image sets, as ProGAN measures it (Karras et al. 2018;
@@ -113,27 +114,34 @@ public enum SlicedWasserstein {
 
   /// SWD x 1e3 between two normalized descriptor sets of equal size along unit `directions`
   /// (ndir x 147): per direction the sorted projections' mean absolute difference, averaged.
-  public static func distance(_ a: [Float], _ b: [Float], directions: [Float]) -> Double {
+  /// Directions are split over `threads` workers; each direction's term is kept apart and the
+  /// terms are summed in order, so the result does not depend on the thread count.
+  public static func distance(_ a: [Float], _ b: [Float], directions: [Float], threads: Int = 1) -> Double {
     precondition(a.count == b.count && a.count % descriptorSize == 0)
     let rows = a.count / descriptorSize, ndir = directions.count / descriptorSize
-    var total = 0.0
-    var pa = [Float](repeating: 0, count: rows), pb = pa
-    for d in 0..<ndir {
-      directions.withUnsafeBufferPointer { dir in
-        let v = dir.baseAddress! + d * descriptorSize
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
-          for r in 0..<rows {
-            pa[r] = dot147(ap.baseAddress! + r * descriptorSize, v)
-            pb[r] = dot147(bp.baseAddress! + r * descriptorSize, v)
+    var terms = [Double](repeating: 0, count: ndir)
+    let workers = max(1, min(threads, ndir))
+    terms.withUnsafeMutableBufferPointer { out in
+      let outBase = out.baseAddress!
+      a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in directions.withUnsafeBufferPointer { dir in
+        let (ab, bb, db) = (ap.baseAddress!, bp.baseAddress!, dir.baseAddress!)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+          var pa = [Float](repeating: 0, count: rows), pb = pa
+          for d in stride(from: w, to: ndir, by: workers) {
+            let v = db + d * descriptorSize
+            for r in 0..<rows {
+              pa[r] = dot147(ab + r * descriptorSize, v)
+              pb[r] = dot147(bb + r * descriptorSize, v)
+            }
+            pa.sort(); pb.sort()
+            var s = 0.0
+            for r in 0..<rows { s += Double(abs(pa[r] - pb[r])) }
+            outBase[d] = s / Double(rows)
           }
-        }}
-      }
-      pa.sort(); pb.sort()
-      var s = 0.0
-      for r in 0..<rows { s += Double(abs(pa[r] - pb[r])) }
-      total += s / Double(rows)
+        }
+      }}}
     }
-    return total / Double(ndir) * 1e3
+    return terms.reduce(0, +) / Double(ndir) * 1e3
   }
 
   /// 147-element dot product: nine SIMD16 chunks and a scalar tail of 3.
@@ -150,28 +158,53 @@ public enum SlicedWasserstein {
   /// directions drawn from Philox (`seed`), the same for both sets.
   public static func evaluate(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int, size: Int, channels: Int,
                               perImage: Int = 128, directions ndir: Int = 512, seed: UInt64 = 0) -> (levels: [Double], mean: Double) {
-    let levels = levelCount(size: size)
-    var rng = Philox4x32(seed: seed, stream: 0x5D)
-    var centres: [[Int32]] = []
-    for l in 0..<levels {
-      let s = size >> l
-      centres.append((0..<(2 * count * perImage)).map { _ in Int32(3 + rng.nextInt(below: s - 6)) })
+    Reference(images: a, count: count, size: size, channels: channels, perImage: perImage, directions: ndir, seed: seed)
+      .distance(to: b)
+  }
+}
+
+extension SlicedWasserstein {
+  /// A real image set prepared once for repeated comparisons (gan-train every N iterations): its
+  /// normalized descriptors per level, the patch centres (the same for the compared sets) and
+  /// the unit directions, all drawn from Philox with `seed`.
+  public final class Reference {
+    public let count: Int, size: Int, channels: Int, perImage: Int
+    /// Workers for the projections and sorts.
+    public var threads = 1
+    let centres: [[Int32]]
+    let directions: [Float]
+    let real: [[Float]]
+
+    public init(images: UnsafePointer<UInt8>, count: Int, size: Int, channels: Int, perImage: Int = 128,
+                directions ndir: Int = 512, seed: UInt64 = 0) {
+      self.count = count; self.size = size; self.channels = channels; self.perImage = perImage
+      var rng = Philox4x32(seed: seed, stream: 0x5D)
+      centres = (0..<levelCount(size: size)).map { l in
+        (0..<(2 * count * perImage)).map { _ in Int32(3 + rng.nextInt(below: (size >> l) - 6)) }
+      }
+      var dirs = [Float](repeating: 0, count: ndir * descriptorSize)
+      dirs.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
+      for d in 0..<ndir {
+        var n: Float = 0
+        for k in 0..<descriptorSize { n += dirs[d * descriptorSize + k] * dirs[d * descriptorSize + k] }
+        for k in 0..<descriptorSize { dirs[d * descriptorSize + k] /= n.squareRoot() }
+      }
+      directions = dirs
+      var r = descriptors(images: images, count: count, size: size, channels: channels, perImage: perImage, centres: centres)
+      for l in r.indices { normalize(&r[l]) }
+      real = r
     }
-    var dirs = [Float](repeating: 0, count: ndir * descriptorSize)
-    dirs.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
-    for d in 0..<ndir {
-      var n: Float = 0
-      for k in 0..<descriptorSize { n += dirs[d * descriptorSize + k] * dirs[d * descriptorSize + k] }
-      let inv = 1 / n.squareRoot()
-      for k in 0..<descriptorSize { dirs[d * descriptorSize + k] *= inv }
+
+    /// Per-level SWD x 1e3 of `images` (same count, size and channels) against the reference,
+    /// and the mean over levels.
+    public func distance(to images: UnsafePointer<UInt8>) -> (levels: [Double], mean: Double) {
+      var fake = descriptors(images: images, count: count, size: size, channels: channels, perImage: perImage, centres: centres)
+      var out: [Double] = []
+      for l in fake.indices {
+        normalize(&fake[l])
+        out.append(SlicedWasserstein.distance(real[l], fake[l], directions: directions, threads: threads))
+      }
+      return (out, out.reduce(0, +) / Double(max(out.count, 1)))
     }
-    var da = descriptors(images: a, count: count, size: size, channels: channels, perImage: perImage, centres: centres)
-    var db = descriptors(images: b, count: count, size: size, channels: channels, perImage: perImage, centres: centres)
-    var out: [Double] = []
-    for l in 0..<levels {
-      normalize(&da[l]); normalize(&db[l])
-      out.append(distance(da[l], db[l], directions: dirs))
-    }
-    return (out, out.reduce(0, +) / Double(max(out.count, 1)))
   }
 }

@@ -49,6 +49,13 @@ public struct RunRandomness: Sendable {
   static let orderStream: UInt64 = 2 << 40
   static let fixedNoiseStream: UInt64 = 3 << 40
   static let reestimateStream: UInt64 = 4 << 40
+  static let swdStream: UInt64 = 5 << 40
+
+  /// Latents of the SWD samples, batch b: the same at every measurement.
+  public func swdNoise(batch b: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
+    var r = Philox4x32(seed: seed, stream: RunRandomness.swdStream + UInt64(b))
+    r.fillNormal(UnsafeMutableBufferPointer(start: out, count: count))
+  }
 
   /// Training latents of iteration t (0-based), count floats.
   public func noise(iteration t: Int, into out: UnsafeMutablePointer<Float>, count: Int) {

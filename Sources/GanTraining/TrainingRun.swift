@@ -22,6 +22,11 @@ public struct RunOptions {
   /// Batches of the BN re-estimation pass before `generator.safetensors` is written.
   public var reestimationBatches: Int = 50
   public var installSignalHandlers: Bool = true
+  /// SWD (ProGAN) of `swdImages` generated images against as many held-out real ones, every this
+  /// many iterations (0: never). The held-out images are the dataset's last `swdImages`, left out
+  /// of training; with fewer than 4 x swdImages images there is no held-out set and no SWD.
+  public var swdEvery: Int = 500
+  public var swdImages: Int = 512
   /// Progress and notices; the default prints and flushes (stdout may be a pipe or a file).
   public var log: (String) -> Void = { print($0); fflush(stdout) }
   public init() {}
@@ -37,6 +42,11 @@ public final class TrainingRun {
   let sampler: Generator
   let fixedNoiseCount = 64
   var history: [(iteration: Int, stats: StepStatistics)] = []
+  /// SWD x 1e3 per pyramid level and their mean, by iteration.
+  var swdHistory: [(iteration: Int, levels: [Double], mean: Double)] = []
+  /// Images trained on: the dataset minus the SWD hold-out.
+  public let trainCount: Int
+  let swdReference: SlicedWasserstein.Reference?
   /// True when the last `run()` ended on SIGINT/SIGTERM (after writing the checkpoint).
   public private(set) var stoppedBySignal = false
   var grids: [(label: String, file: String)] = []
@@ -44,7 +54,7 @@ public final class TrainingRun {
 
   public var checkpointPath: String { options.outf + "/checkpoint.safetensors" }
   public var generatorPath: String { options.outf + "/generator.safetensors" }
-  public var iterationsPerEpoch: Int { dataset.count / trainer.configuration.batchSize }
+  public var iterationsPerEpoch: Int { trainCount / trainer.configuration.batchSize }
 
   public init(configuration: TrainingConfiguration, dataset: Dataset, options: RunOptions) throws {
     let a = configuration.architecture
@@ -61,7 +71,47 @@ public final class TrainingRun {
     sampler = Generator(architecture: a, batch: fixedNoiseCount, threads: configuration.threads,
                         parameters: trainer.generator.parameters)
     randomness.fixedNoise(into: sampler.input, count: fixedNoiseCount * a.nz)
+    let holdOut = options.swdEvery > 0 && options.swdImages > 0 && dataset.count >= 4 * options.swdImages
+      && dataset.count - options.swdImages >= configuration.batchSize
+    trainCount = dataset.count - (holdOut ? options.swdImages : 0)
+    if holdOut {
+      let n = options.swdImages
+      let floats = UnsafeMutablePointer<Float>.allocate(capacity: n * dataset.imageBytes)
+      let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: n * dataset.imageBytes)
+      defer { floats.deallocate(); bytes.deallocate() }
+      dataset.fillBatch(trainCount..<dataset.count, into: floats)
+      PixelConvert.toUInt8(count: n * dataset.imageBytes, src: floats, dst: bytes)
+      let ref = SlicedWasserstein.Reference(images: bytes, count: n, size: a.imageSize, channels: a.nc,
+                                            seed: configuration.seed)
+      ref.threads = configuration.threads
+      swdReference = ref
+    } else {
+      swdReference = nil
+      if options.swdEvery > 0 {
+        options.log("SWD off: \(dataset.count) images, fewer than 4 x --swd-images \(options.swdImages) for a held-out set")
+      }
+    }
     try FileManager.default.createDirectory(atPath: options.outf, withIntermediateDirectories: true)
+  }
+
+  /// SWD of `swdImages` images from fixed latents (batch statistics, as the sample grids) against
+  /// the held-out real set.
+  func measureSWD() -> (levels: [Double], mean: Double)? {
+    guard let ref = swdReference else { return nil }
+    let a = trainer.configuration.architecture
+    let per = a.imageSize * a.imageSize * a.nc
+    let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: ref.count * per)
+    defer { bytes.deallocate() }
+    var done = 0
+    while done < ref.count {
+      randomness.swdNoise(batch: done / fixedNoiseCount, into: sampler.input, count: fixedNoiseCount * a.nz)
+      sampler.forward(mode: .batchStatistics)
+      let n = min(fixedNoiseCount, ref.count - done)
+      PixelConvert.toUInt8(count: n * per, src: sampler.output, dst: bytes + done * per)
+      done += n
+    }
+    randomness.fixedNoise(into: sampler.input, count: fixedNoiseCount * a.nz)
+    return ref.distance(to: bytes)
   }
 
   /// Trains until the target iteration. Returns the final iteration.
@@ -76,9 +126,9 @@ public final class TrainingRun {
       }
       let stored = try trainer.restore(from: SafeTensorsFile(path: checkpointPath))
       let e = trainer.iteration / iterationsPerEpoch
-      epochOrder = randomness.order(epoch: e, count: dataset.count, shuffle: c.shuffle)
+      epochOrder = randomness.order(epoch: e, count: trainCount, shuffle: c.shuffle)
       if !stored.isEmpty && stored != epochOrder {
-        throw TrainingError.invalidCheckpoint("\(checkpointPath): the data order differs (dataset or seed changed since the checkpoint)")
+        throw TrainingError.invalidCheckpoint("\(checkpointPath): the data order differs (dataset, seed or SWD hold-out changed since the checkpoint)")
       }
       loadHistory()
       options.log("resumed from \(checkpointPath) at iteration \(trainer.iteration)")
@@ -107,7 +157,7 @@ public final class TrainingRun {
       let it = trainer.iteration
       let epoch = it / iterationsPerEpoch, pos = it % iterationsPerEpoch
       if pos == 0 || epochOrder.isEmpty {
-        epochOrder = randomness.order(epoch: epoch, count: dataset.count, shuffle: c.shuffle)
+        epochOrder = randomness.order(epoch: epoch, count: trainCount, shuffle: c.shuffle)
       }
       let B = c.batchSize
       dataset.fillBatch(epochOrder[(pos * B)..<((pos + 1) * B)], into: trainer.realBatch)
@@ -131,8 +181,15 @@ public final class TrainingRun {
         windowStart = Date(); windowIterations = 0
       }
       history.append((trainer.iteration, s))
+      var swdField = ""
+      if options.swdEvery > 0 && (trainer.iteration % options.swdEvery == 0 || trainer.iteration == target), let d = measureSWD() {
+        swdHistory.append((trainer.iteration, d.levels, d.mean))
+        swdField = fmt(d.mean, 3)
+        if tty { print("") }
+        options.log("SWD x1e3 at iteration \(trainer.iteration) against \(options.swdImages) held-out images: \(d.levels.map { fmt($0, 1) }.joined(separator: " / ")) (levels \(c.architecture.imageSize) px down), mean \(fmt(d.mean, 1))")
+      }
       let seconds = Date().timeIntervalSince(startTime)
-      let line = "\(trainer.iteration),\(epoch),\(s.lossD),\(s.lossG),\(s.dx),\(s.dgz1),\(s.dgz2),\(fmt(seconds, 3)),\(fmt(imgPerSecond, 1))\n"
+      let line = "\(trainer.iteration),\(epoch),\(s.lossD),\(s.lossG),\(s.dx),\(s.dgz1),\(s.dgz2),\(fmt(seconds, 3)),\(fmt(imgPerSecond, 1)),\(swdField)\n"
       logHandle?.write(line.data(using: .utf8)!)
       let remaining = Double(target - trainer.iteration) * Double(B) / max(imgPerSecond, 1e-9)
       let status = "[\(epoch)/\(max(1, (target + iterationsPerEpoch - 1) / iterationsPerEpoch))][\(pos + 1)/\(iterationsPerEpoch)] it \(trainer.iteration)/\(target) Loss_D: \(fmt(s.lossD, 4)) Loss_G: \(fmt(s.lossG, 4)) D(x): \(fmt(s.dx, 4)) D(G(z)): \(fmt(s.dgz1, 4)) / \(fmt(s.dgz2, 4)) \(fmt(imgPerSecond, 1)) img/s ETA \(duration(remaining))"
@@ -147,7 +204,7 @@ public final class TrainingRun {
         try writeSamples(epoch: epoch, endOfEpoch: endOfEpoch)
       }
       if trainer.iteration - lastCheckpointIteration >= options.checkpointEvery || trainer.iteration == target || stopRequested != 0 {
-        let order = (trainer.iteration % iterationsPerEpoch == 0) ? randomness.order(epoch: trainer.iteration / iterationsPerEpoch, count: dataset.count, shuffle: c.shuffle) : epochOrder
+        let order = (trainer.iteration % iterationsPerEpoch == 0) ? randomness.order(epoch: trainer.iteration / iterationsPerEpoch, count: trainCount, shuffle: c.shuffle) : epochOrder
         try writeCheckpoint(epochOrder: order)
         lastCheckpointIteration = trainer.iteration
       }
@@ -166,18 +223,20 @@ public final class TrainingRun {
   // MARK: - Files
 
   func writeLogHeader() throws {
-    let header = "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s\n"
+    let header = "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd\n"
     try header.write(toFile: options.outf + "/log.csv", atomically: true, encoding: .utf8)
   }
 
   func loadHistory() {
     guard let text = try? String(contentsOfFile: options.outf + "/log.csv", encoding: .utf8) else { return }
-    var kept = ["iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s"]
+    var kept = ["iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd"]
     for line in text.split(separator: "\n").dropFirst() {
       let f = line.split(separator: ",").map(String.init)
       guard f.count >= 7, let it = Int(f[0]), it <= trainer.iteration,
             let ld = Double(f[2]), let lg = Double(f[3]), let dx = Double(f[4]), let d1 = Double(f[5]), let d2 = Double(f[6]) else { continue }
       history.append((it, StepStatistics(lossD: ld, lossG: lg, dx: dx, dgz1: d1, dgz2: d2)))
+      // The mean only: per-level values are in the log lines, not the CSV.
+      if f.count >= 10, let w = Double(f[9]) { swdHistory.append((it, [], w)) }
       kept.append(String(line))
     }
     // Rows past the checkpoint belong to iterations that will be redone.
@@ -203,7 +262,8 @@ public final class TrainingRun {
     try grid.writePNG(path: options.outf + "/" + name)
     grids.append(("iteration \(trainer.iteration)", name))
     try Report.write(path: options.outf + "/report.html", history: history.map { ($0.iteration, $0.stats) }, grids: grids,
-                     directory: options.outf, title: "swift-gan: \(a.description)", realSamples: "real_samples.png")
+                     directory: options.outf, title: "swift-gan: \(a.description)", realSamples: "real_samples.png",
+                     swd: swdHistory.map { ($0.iteration, $0.mean) })
   }
 
   func writeCheckpoint(epochOrder: [Int]) throws {

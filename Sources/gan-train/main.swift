@@ -78,6 +78,12 @@ struct GanTrain: ParsableCommand {
   @Option(help: "Training latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1): batch-size rows per iteration, in order.")
   var noise: String?
 
+  @Option(help: "Sliced Wasserstein distance (ProGAN) of generated against held-out real images every N iterations, in log.csv and report.html (0: off).")
+  var swdEvery: Int = 500
+
+  @Option(help: "Images in the SWD sets: the dataset's last N images are held out of training (needs at least 4N images).")
+  var swdImages: Int = 512
+
   @Option(help: "Folder of the decoded-dataset cache (default: $XDG_CACHE_HOME/swift-gan or ~/.cache/swift-gan).")
   var cacheDir: String?
 
@@ -87,6 +93,7 @@ struct GanTrain: ParsableCommand {
     if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
     if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     guard sampleEvery > 0, checkpointEvery > 0 else { throw ValidationError("--sample-every and --checkpoint-every must be positive") }
+    guard swdEvery >= 0, swdImages > 0 else { throw ValidationError("--swd-every must be >= 0 and --swd-images positive") }
     if resume && initFile != nil { throw ValidationError("--resume and --init exclude each other") }
   }
 
@@ -129,6 +136,8 @@ struct GanTrain: ParsableCommand {
     opts.epochs = niter
     opts.sampleEvery = sampleEvery
     opts.checkpointEvery = checkpointEvery
+    opts.swdEvery = swdEvery
+    opts.swdImages = swdImages
     opts.resume = resume
     opts.initFrom = initFile
     if let n = noise {

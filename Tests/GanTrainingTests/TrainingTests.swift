@@ -80,7 +80,7 @@ final class TrainingTests: XCTestCase {
     for (k, v) in ga { XCTAssertEqual(v, gb[k], "generator tensor \(k) differs after resume") }
     // The log has one row per iteration, without duplicates from the resumed part.
     let log = try String(contentsOfFile: dir + "/split/log.csv", encoding: .utf8).split(separator: "\n")
-    XCTAssertEqual(log.first, "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s")
+    XCTAssertEqual(log.first, "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd")
     XCTAssertEqual(log.dropFirst().map { $0.split(separator: ",")[0] }, (1...7).map { Substring(String($0)) })
     // Files a DCGAN user expects.
     for f in ["real_samples.png", "fake_samples_epoch_000.png", "fake_samples_iter_0000003.png", "report.html", "log.csv"] {
@@ -89,6 +89,43 @@ final class TrainingTests: XCTestCase {
     let html = try String(contentsOfFile: dir + "/split/report.html", encoding: .utf8)
     XCTAssert(html.contains("<svg") && html.contains("data:image/png;base64,"))
     XCTAssertFalse(html.contains("http://") && html.contains("<script src"))
+  }
+
+  /// With enough images, the last --swd-images are held out of training and SWD against them is
+  /// logged every --swd-every iterations (log.csv's swd column, report.html's chart); resume
+  /// keeps the column and the hold-out.
+  func testSWDIsLoggedAgainstAHeldOutSet() throws {
+    let ds = try makeNpyDataset(in: dir, count: 72)
+    let cfg = try smallConfiguration()
+    var o = options(dir + "/swd", iterations: 4)
+    o.swdEvery = 2
+    o.swdImages = 16
+    let run = try TrainingRun(configuration: cfg, dataset: ds, options: o)
+    XCTAssertEqual(run.trainCount, 56)
+    XCTAssertEqual(run.iterationsPerEpoch, 7)
+    try run.run()
+    o.iterations = 6
+    o.resume = true
+    try TrainingRun(configuration: cfg, dataset: ds, options: o).run()
+    let rows = try String(contentsOfFile: dir + "/swd/log.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+      .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    XCTAssertEqual(rows.map { Int($0[0])! }, [1, 2, 3, 4, 5, 6])
+    for r in rows {
+      let it = Int(r[0])!
+      if it % 2 == 0 {
+        let v = Double(r[9])
+        XCTAssertNotNil(v, "iteration \(it): no SWD")
+        XCTAssertGreaterThan(v ?? 0, 0)
+      } else {
+        XCTAssertEqual(r[9], "", "iteration \(it)")
+      }
+    }
+    let html = try String(contentsOfFile: dir + "/swd/report.html", encoding: .utf8)
+    XCTAssert(html.contains("Sliced Wasserstein distance"))
+    // A small dataset: no hold-out, no SWD, training on every image.
+    try FileManager.default.createDirectory(atPath: dir + "/s", withIntermediateDirectories: true)
+    let small = try TrainingRun(configuration: cfg, dataset: try makeNpyDataset(in: dir + "/s", count: 40), options: o)
+    XCTAssertEqual(small.trainCount, 40)
   }
 
   func testResultsDoNotDependOnThreadCount() throws {
