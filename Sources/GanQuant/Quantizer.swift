@@ -1,12 +1,8 @@
+import Foundation
 import GanKernels
 import GanModel
 import GanRuntime
 import GanTraining
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 public struct QuantizationOptions: Sendable {
   /// Calibration batches of 64 latents drawn from N(0, I) (no dataset).
@@ -292,24 +288,9 @@ func fileSize(_ path: String) -> Int {
   return stat(path, &st) == 0 ? Int(st.st_size) : 0
 }
 
-func fmt(_ x: Double, _ digits: Int) -> String {
-  guard x.isFinite else { return x > 0 ? "inf" : "nan" }
-  var p = 1.0
-  for _ in 0..<digits { p *= 10 }
-  let r = (abs(x) * p).rounded()
-  let whole = Int(r / p), frac = Int(r) - whole * Int(p)
-  var f = String(frac)
-  while f.count < digits { f = "0" + f }
-  return (x < 0 && r > 0 ? "-" : "") + "\(whole)" + (digits > 0 ? "." + f : "")
-}
+func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
-func sci(_ x: Float) -> String {
-  guard x > 0 else { return "0" }
-  var e = 0, m = Double(x)
-  while m >= 10 { m /= 10; e += 1 }
-  while m < 1 { m *= 10; e -= 1 }
-  return fmt(m, 3) + "e" + (e < 0 ? "-" : "+") + (abs(e) < 10 ? "0" : "") + "\(abs(e))"
-}
+func sci(_ x: Float) -> String { String(format: "%.3e", Double(x)) }
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 

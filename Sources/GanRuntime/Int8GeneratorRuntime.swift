@@ -172,10 +172,11 @@ public final class Int8GeneratorRuntime {
           #endif
           let torch = copy.baseAddress!
           if i == 0 {
-            // Dense columns are (ky, kx, c): y is NHWC (4, 4, c).
+            // The projection's dense layout (columns (ky, kx, c), so y is NHWC (4, 4, c)).
+            let layout = a.generatorSpec.parameter(named: "main.0.weight")!.layout
             let w = UnsafeMutablePointer<Float>.allocate(capacity: cin * 16 * cout)
             defer { w.deallocate() }
-            for k in 0..<cin { for p in 0..<16 { for c in 0..<cout { w[(k * 16 + p) * cout + c] = torch[(k * cout + c) * 16 + p] } } }
+            layout.fromTorch(torch, to: w)
             Dense.packWeights(inFeatures: cin, outFeatures: 16 * cout, weights: w, into: packedFloat[i]!)
           } else if i == L - 1 && narrowOutput {
             NarrowDeconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: nil, into: packedFloat[i]!)
