@@ -25,6 +25,12 @@ let package = Package(
       path: "Sources/gemm-probe",
       swiftSettings: [.unsafeFlags(["-O"])]
     ),
+    .executableTarget(
+      name: "winograd-probe",
+      dependencies: [.product(name: "GanKernels", package: "swift-gan")],
+      path: "Sources/winograd-probe",
+      swiftSettings: [.unsafeFlags(["-O"])]
+    ),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -230,17 +230,20 @@ typedef struct gk_narrow_args {
 /// The rows thread `tid` of `nth` computes (for callers already inside a parallel region).
 void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
 
-/// Winograd F(2x2, 2x2) ConvTranspose2d(4, 2, 1) forward for inference (h and w even): kernels
-/// transformed and packed once (scratch: 9 * cin * cout floats), then per phase an input
-/// transform, 9 GEMMs against the packed transformed kernels, and an output transform fused with
-/// bias, activation and optional u8 pixels (no statistics).
-size_t gk_f32_deconv4s2_wino2_packed_floats(int cin, int cout);
-void gk_f32_deconv4s2_wino2_pack_weights(int cin, int cout, const float *wgt, float *packed,
-                                         float *scratch);
-size_t gk_f32_deconv4s2_wino2_workspace_bytes(int n, int h, int w, int cin, int cout, int threads);
-void gk_f32_deconv4s2_wino2_forward(int n, int h, int w, int cin, int cout, const float *x,
-                                    const float *packed, const gk_epilogue *ep, float *y,
-                                    void *workspace, int threads);
+/// Winograd ConvTranspose2d(4, 2, 1) forward, F(2x2, 2x2) (tile 2) or F(4x4, 2x2) (tile 4), for h
+/// and w multiples of the tile: kernels transformed and packed once per weight change (scratch:
+/// (tile + 1)^2 * cin * cout floats), then per phase an input transform, (tile + 1)^2 GEMMs
+/// against the packed transformed kernels, and an output transform fused with the epilogue's bias,
+/// activation, u8 pixels and column statistics (thread-count independent; no accumulate). `transposed` packs a Conv2d(4, 2, 1)'s KKIO weights
+/// (16 x cout x cin, read co -> ci) so that the forward computes that convolution's backward-data
+/// (cin here = the convolution's output channels).
+size_t gk_f32_deconv4s2_wino_packed_floats(int tile, int cin, int cout);
+void gk_f32_deconv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, int transposed,
+                                        float *packed, float *scratch);
+size_t gk_f32_deconv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
+void gk_f32_deconv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
+                                   const float *packed, const gk_epilogue *ep, float *y,
+                                   void *workspace, int threads);
 
 // MARK: - int8 inference (files written by gan-quant)
 //

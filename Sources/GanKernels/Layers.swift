@@ -313,29 +313,64 @@ public final class StepSequence {
   }
 }
 
-/// Winograd F(2x2, 2x2) ConvTranspose2d(4, 2, 1) forward for inference (even h and w): 1.78x fewer
-/// multiplications than the direct phase kernels, plus additive input and output transforms.
+/// Winograd ConvTranspose2d(4, 2, 1) forward on the four phase convolutions: F(2x2, 2x2) (tile 2,
+/// 1.78x fewer multiplications than the direct phase GEMMs) or F(4x4, 2x2) (tile 4, 2.56x fewer),
+/// plus additive input and output transforms. h and w must be multiples of the tile.
+/// Measured relative max error against the scatter reference (kernel tests, random data in
+/// [-1, 1], up to 128 input channels): about 1.2e-6 for tile 2 and 5.3e-6 for tile 4.
 public enum WinogradDeconv4s2 {
-  public static func packedCount(inChannels: Int, outChannels: Int) -> Int {
-    gk_f32_deconv4s2_wino2_packed_floats(Int32(inChannels), Int32(outChannels))
+  public static let tiles = [2, 4]
+
+  public static func packedCount(tile: Int = 2, inChannels: Int, outChannels: Int) -> Int {
+    gk_f32_deconv4s2_wino_packed_floats(Int32(tile), Int32(inChannels), Int32(outChannels))
   }
-  /// Transforms and packs KKIO weights once (allocates a temporary 9 * cin * cout floats).
-  public static func packWeights(inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
-                                 into packed: UnsafeMutablePointer<Float>) {
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 9 * inChannels * outChannels)
+  /// Floats of the scratch `packWeights(scratch:)` needs.
+  public static func scratchCount(tile: Int = 2, inChannels: Int, outChannels: Int) -> Int {
+    (tile + 1) * (tile + 1) * inChannels * outChannels
+  }
+  /// Transforms and packs KKIO weights; `transposed`: a Conv2d(4, 2, 1)'s weights (16 x outChannels
+  /// x inChannels), so that `forward` computes that convolution's backward-data.
+  public static func packWeights(tile: Int = 2, inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
+                                 transposed: Bool = false, into packed: UnsafeMutablePointer<Float>,
+                                 scratch: UnsafeMutablePointer<Float>) {
+    precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
+    gk_f32_deconv4s2_wino_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, transposed ? 1 : 0, packed, scratch)
+  }
+  /// As above with a temporary scratch (allocates; for plan time).
+  public static func packWeights(tile: Int = 2, inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
+                                 transposed: Bool = false, into packed: UnsafeMutablePointer<Float>) {
+    let n = scratchCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n)
     defer { scratch.deallocate() }
-    gk_f32_deconv4s2_wino2_pack_weights(Int32(inChannels), Int32(outChannels), weights, packed, scratch)
+    packWeights(tile: tile, inChannels: inChannels, outChannels: outChannels, weights: weights, transposed: transposed,
+                into: packed, scratch: scratch)
   }
-  public static func workspaceBytes(_ s: ConvShape, threads: Int) -> Int {
-    gk_f32_deconv4s2_wino2_workspace_bytes(s.n, s.h, s.w, s.ci, s.co, Int32(threads))
+  public static func workspaceBytes(tile: Int = 2, _ s: ConvShape, threads: Int) -> Int {
+    gk_f32_deconv4s2_wino_workspace_bytes(Int32(tile), s.n, s.h, s.w, s.ci, s.co, Int32(threads))
   }
-  public static func forward(_ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
+  public static func supports(tile: Int, _ s: ConvShape) -> Bool {
+    tiles.contains(tile) && s.height % tile == 0 && s.width % tile == 0
+  }
+  public static func forward(tile: Int = 2, _ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
                              y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .plain,
                              workspace: UnsafeMutableRawPointer, threads: Int) {
-    precondition(s.height % 2 == 0 && s.width % 2 == 0, "Winograd F(2x2, 2x2) needs even h and w")
-    precondition(epilogue.statistics == nil && !epilogue.accumulate, "Winograd forward: bias, activation and pixels only")
+    precondition(supports(tile: tile, s), "Winograd tile \(tile) needs h and w multiples of it (\(s))")
+    precondition(!epilogue.accumulate, "Winograd forward: no accumulate")
     epilogue.withC { ep in
-      gk_f32_deconv4s2_wino2_forward(s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
+      gk_f32_deconv4s2_wino_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
     }
+  }
+}
+
+/// The Winograd tile a ConvTranspose2d(4, 2, 1) of this per-image shape runs with, or 0 for the
+/// direct phase kernels. A table from per-layer measurements (benchmarks/results-2026-11-25.md,
+/// batch 64, AVX2): it depends on the shape only, never on the batch or thread count, so a
+/// generator's output stays bitwise the same for any --batch and --threads.
+public enum WinogradSelection {
+  public static func tile(height: Int, inChannels: Int, outChannels: Int) -> Int {
+    guard outChannels >= 16 else { return 0 }
+    if height % 4 == 0 && inChannels >= 128 { return 4 }
+    if height % 2 == 0 && inChannels >= 64 { return 2 }
+    return 0
   }
 }

@@ -36,15 +36,26 @@ public final class GeneratorRuntime {
 
   /// Loads and validates a generator file written by gan-train, or a PyTorch DCGAN `state_dict`
   /// saved with safetensors (`main.N.` or bare `N.` names; a `G.` prefix is accepted too).
-  /// The deconvolution layers (all but the narrow output) run Winograd F(2x2, 2x2): faster at
-  /// larger batches, and bitwise identical across threads and batch sizes like the direct path
-  /// (but not bitwise equal to it: it rounds differently, within ~1e-6).
+  /// winograd: the deconvolution layers (all but the narrow output) run Winograd where
+  /// `WinogradSelection` picks a tile for their shape: faster at larger batches, and bitwise
+  /// identical across threads and batch sizes like the direct path (the choice depends on the
+  /// layer's shape, not on the batch), but not bitwise equal to it (within ~1e-6 relative).
   public let winograd: Bool
+  /// Per layer: the Winograd tile (2 or 4), or 0 for the direct kernel.
+  public let winogradTiles: [Int]
+  private let anyWinograd: Bool
 
   /// Kernels in use, for --bench.
   public var kernelDescription: String {
-    "GEMM \(Kernels.selectedGemmVariant.name)" + (winograd ? ", deconvolutions Winograd F(2x2, 2x2)" : ", deconvolutions direct (4 phase GEMMs)")
-      + (narrowOutput ? ", output layer \(NarrowDeconv4s2.selectedVariantName)" : "")
+    let a = architecture
+    var layers: [String] = []
+    for i in 1..<a.layerCount where !(i == a.layerCount - 1 && narrowOutput) {
+      let h = a.generatorSize(i - 1)
+      let t = winogradTiles[i]
+      layers.append("\(h)x\(h)x\(a.generatorInputChannels(i))->\(a.generatorChannels(i)) " + (t == 0 ? "direct" : "Winograd F(\(t)x\(t),2x2)"))
+    }
+    return "GEMM \(Kernels.selectedGemmVariant.name); deconvolutions: " + layers.joined(separator: ", ")
+      + (narrowOutput ? "; output layer \(NarrowDeconv4s2.selectedVariantName)" : "")
   }
 
   public init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false) throws {
@@ -58,6 +69,14 @@ public final class GeneratorRuntime {
     self.threads = threads
     self.winograd = winograd
     let L = arch.layerCount
+    let narrowLast = arch.nc <= NarrowDeconv4s2.maxOutChannels
+    let tiles = (0..<L).map { i -> Int in
+      guard winograd, i > 0, !(i == L - 1 && narrowLast) else { return 0 }
+      return WinogradSelection.tile(height: arch.generatorSize(i - 1), inChannels: arch.generatorInputChannels(i),
+                                    outChannels: arch.generatorChannels(i))
+    }
+    winogradTiles = tiles
+    anyWinograd = tiles.contains { $0 > 0 }
     let spec = arch.generatorSpec
     // Largest activation (NHWC floats) and workspace over the layers.
     var maxElements = 0, ws = 0
@@ -73,19 +92,18 @@ public final class GeneratorRuntime {
         // A sequence may run the four phases one per thread, each in its own slice.
         ws = max(ws, StepSequence.workspaceBytes(m: maxBatch * h * h, n: arch.generatorChannels(i),
                                                  k: 4 * arch.generatorInputChannels(i), threads: threads))
-        if winograd && h % 2 == 0 {
-          ws = max(ws, WinogradDeconv4s2.workspaceBytes(ConvShape(batch: maxBatch, height: h, width: h,
+        if tiles[i] > 0 {
+          ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: tiles[i], ConvShape(batch: maxBatch, height: h, width: h,
                                                                   inChannels: arch.generatorInputChannels(i),
                                                                   outChannels: arch.generatorChannels(i)), threads: threads))
         }
       }
     }
-    let narrowLast = arch.nc <= NarrowDeconv4s2.maxOutChannels
     let counts = (0..<L).map { i in
       i == 0 ? Dense.packedCount(inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0))
         : (i == L - 1 && narrowLast ? NarrowDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.nc)
-           : (winograd && arch.generatorSize(i - 1) % 2 == 0
-              ? WinogradDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
+           : (tiles[i] > 0
+              ? WinogradDeconv4s2.packedCount(tile: tiles[i], inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
               : Deconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))))
     }
     // Biases: the projection's is per (ky, kx, channel) so the dense epilogue can use it.
@@ -142,7 +160,7 @@ public final class GeneratorRuntime {
           defer { w.deallocate() }
           wSpec.layout.fromTorch(torch, to: w)
           for e in 0..<wSpec.count { w[e] *= scale[e % cout] }
-          WinogradDeconv4s2.packWeights(inChannels: cin, outChannels: cout, weights: w, into: weights[i])
+          WinogradDeconv4s2.packWeights(tile: winogradTiles[i], inChannels: cin, outChannels: cout, weights: w, into: weights[i])
         } else {
           Deconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: scale, into: weights[i])
         }
@@ -152,9 +170,7 @@ public final class GeneratorRuntime {
     }
   }
 
-  private func usesWinograd(_ i: Int) -> Bool {
-    winograd && i > 0 && !(i == architecture.layerCount - 1 && narrowOutput) && architecture.generatorSize(i - 1) % 2 == 0
-  }
+  private func usesWinograd(_ i: Int) -> Bool { winogradTiles[i] > 0 }
 
   /// Generates `count` images (count <= maxBatch) from latents (count, nz).
   /// output: NHWC floats in [-1, 1] (count * imageElements), and/or pixels: NHWC uint8.
@@ -165,7 +181,7 @@ public final class GeneratorRuntime {
                        pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
     let a = architecture, L = a.layerCount
-    let direct = winograd
+    let direct = anyWinograd
     if !direct { sequence.reset() }
     var x: UnsafePointer<Float> = latents
     var buffers = (ping, pong)
@@ -195,7 +211,7 @@ public final class GeneratorRuntime {
                                         pixels: pixels)
           }
         } else if usesWinograd(i) {
-          WinogradDeconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+          WinogradDeconv4s2.forward(tile: winogradTiles[i], shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
         } else if direct {
           Deconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
         } else {

@@ -42,10 +42,22 @@ public final class Generator {
   /// The output layer (1 or 3 channels) runs the direct narrow kernel; its weights are repacked
   /// (16 * cin * nc floats) at every forward, since the optimizer changes them between passes.
   private let narrowPacked: UnsafeMutablePointer<Float>?
+  /// Per layer: the Winograd tile of its forward (BatchNorm statistics fused), or 0 for the
+  /// direct phase GEMMs. All 0 unless built with `winograd`; never the output layer.
+  public let forwardTiles: [Int]
+  /// The transformed, packed weights of the Winograd layers, re-derived when
+  /// `parameters.generation` moves (once per optimizer step).
+  private let transformedWeights: [UnsafeMutablePointer<Float>]
+  private let transformScratch: UnsafeMutablePointer<Float>
+  private var transformedGeneration = -1
 
   public var outputCount: Int { batch * architecture.imageSize * architecture.imageSize * architecture.nc }
 
-  public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil) {
+  /// winograd: the hidden deconvolutions `WinogradSelection` picks run as Winograd (results differ
+  /// from the direct kernels within rounding, and stay independent of the thread count).
+  /// forwardTiles: per layer a tile (2, 4) or 0 instead of the table's choice (tests, measurements).
+  public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil,
+              winograd: Bool = false, forwardTiles chosenTiles: [Int]? = nil) {
     precondition(batch > 0 && threads > 0)
     let params = parameters ?? ParameterSet(spec: arch.generatorSpec)
     self.architecture = arch
@@ -64,14 +76,38 @@ public final class Generator {
                                                       inChannels: arch.generatorInputChannels(i),
                                                       outChannels: arch.generatorChannels(i)), threads: threads))
     }
-    let maxElements = (0..<L).map(elements).max()! 
-    let workspaceBytes = ws
+    func deconvShape(_ i: Int) -> ConvShape {
+      let s = arch.generatorSize(i - 1)
+      return ConvShape(batch: batch, height: s, width: s, inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
+    }
+    let tiles = (0..<L).map { i -> Int in
+      guard i > 0, i < L - 1 else { return 0 }
+      let t = deconvShape(i)
+      if let chosen = chosenTiles, i < chosen.count, chosen[i] != 0 {
+        precondition(WinogradDeconv4s2.supports(tile: chosen[i], t), "Winograd tile \(chosen[i]) does not fit layer \(i) (\(t))")
+        return chosen[i]
+      }
+      guard winograd else { return 0 }
+      return WinogradSelection.tile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels)
+    }
+    forwardTiles = tiles
+    var scratchFloats = 0
+    for i in 0..<L where tiles[i] > 0 {
+      let t = deconvShape(i)
+      ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: tiles[i], t, threads: threads))
+      scratchFloats = max(scratchFloats, WinogradDeconv4s2.scratchCount(tile: tiles[i], inChannels: t.inChannels, outChannels: t.outChannels))
+    }
+    let packedCounts = (0..<L).map { i in
+      tiles[i] == 0 ? 0 : WinogradDeconv4s2.packedCount(tile: tiles[i], inChannels: deconvShape(i).inChannels, outChannels: deconvShape(i).outChannels)
+    }
+    let maxElements = (0..<L).map(elements).max()!
+    let workspaceBytes = ws, transformScratchFloats = scratchFloats
     let narrowCount = arch.nc <= NarrowDeconv4s2.maxOutChannels
       ? NarrowDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(L - 1), outChannels: arch.nc) : 0
     let built = Arena.build { a -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                                     [UnsafeMutablePointer<Float>], [UnsafeMutablePointer<Float>], [BatchNormLayer],
                                     UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer,
-                                    UnsafeMutablePointer<Float>?) in
+                                    UnsafeMutablePointer<Float>?, [UnsafeMutablePointer<Float>], UnsafeMutablePointer<Float>) in
       let input = a.floats(batch * arch.nz)
       let output = a.floats(elements(L - 1))
       let outGrad = a.floats(elements(L - 1))
@@ -83,10 +119,22 @@ public final class Generator {
                        positions: i == 0 ? 16 : 1)
       }
       return (input, output, outGrad, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes),
-              narrowCount > 0 ? a.floats(narrowCount) : nil)
+              narrowCount > 0 ? a.floats(narrowCount) : nil, packedCounts.map { a.floats($0) }, a.floats(transformScratchFloats))
     }
     arena = built.arena
-    (input, output, outputGradient, pre, act, norms, scratchA, scratchB, workspace, narrowPacked) = built.value
+    (input, output, outputGradient, pre, act, norms, scratchA, scratchB, workspace, narrowPacked, transformedWeights,
+     transformScratch) = built.value
+  }
+
+  /// Winograd kernels of the current weights (after an optimizer step or a load).
+  private func refreshTransformedWeights() {
+    guard transformedGeneration != parameters.generation else { return }
+    for i in 0..<architecture.layerCount where forwardTiles[i] > 0 {
+      WinogradDeconv4s2.packWeights(tile: forwardTiles[i], inChannels: architecture.generatorInputChannels(i),
+                                    outChannels: architecture.generatorChannels(i), weights: weights[i],
+                                    into: transformedWeights[i], scratch: transformScratch)
+    }
+    transformedGeneration = parameters.generation
   }
 
   private func shape(_ i: Int) -> ConvShape {
@@ -110,6 +158,10 @@ public final class Generator {
         NarrowDeconv4s2.packWeights(inChannels: architecture.generatorInputChannels(i), outChannels: architecture.nc,
                                     weights: weights[i], into: packed)
         NarrowDeconv4s2.forward(shape(i), x: x, packedWeights: packed, bias: nil, activation: .tanh, y: y, threads: threads)
+      } else if forwardTiles[i] > 0 {
+        refreshTransformedWeights()
+        WinogradDeconv4s2.forward(tile: forwardTiles[i], shape(i), x: x, packedWeights: transformedWeights[i], y: y,
+                                  epilogue: ep, workspace: workspace, threads: threads)
       } else {
         Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
       }
@@ -192,8 +244,21 @@ public final class Discriminator {
   private let weights: [UnsafeMutablePointer<Float>]
   private let weightGradients: [UnsafeMutablePointer<Float>]
   public static let slope: Float = 0.2
+  /// Per layer: the Winograd tile of its backward-data (a ConvTranspose2d(4, 2, 1) of the layer's
+  /// output gradient), or 0 for the direct phase GEMMs. All 0 unless built with `winograd`.
+  public let backwardDataTiles: [Int]
+  /// The transformed, packed weights of the Winograd layers (empty for the others), re-derived
+  /// when `parameters.generation` moves: once per optimizer step.
+  private let transformedWeights: [UnsafeMutablePointer<Float>]
+  private let transformScratch: UnsafeMutablePointer<Float>
+  private var transformedGeneration = -1
 
-  public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil) {
+  /// winograd: run the backward-data of the layers `WinogradSelection` picks as Winograd
+  /// transposed convolutions (results differ from the direct kernels within ~1e-6 relative and
+  /// stay independent of the thread count). backwardDataTiles: per layer, a tile (2, 4) or 0
+  /// instead of the table's choice (tests, measurements).
+  public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil, winograd: Bool = false,
+              backwardDataTiles chosenTiles: [Int]? = nil) {
     precondition(batch > 0 && threads > 0)
     let params = parameters ?? ParameterSet(spec: arch.discriminatorSpec)
     self.architecture = arch
@@ -216,11 +281,39 @@ public final class Discriminator {
                                                     inChannels: arch.discriminatorInputChannels(i),
                                                     outChannels: arch.discriminatorChannels(i)), threads: threads))
     }
+    // Backward-data of layer i as a transposed convolution: (S_i / 2) maps, cout_i -> cin_i channels.
+    func backwardDataShape(_ i: Int) -> ConvShape {
+      let s = arch.discriminatorInputSize(i) / 2
+      return ConvShape(batch: batch, height: s, width: s, inChannels: arch.discriminatorChannels(i),
+                       outChannels: arch.discriminatorInputChannels(i))
+    }
+    let tiles = (0..<L).map { i -> Int in
+      guard i < L - 1 else { return 0 }
+      let t = backwardDataShape(i)
+      if let chosen = chosenTiles, i < chosen.count, chosen[i] != 0 {
+        precondition(WinogradDeconv4s2.supports(tile: chosen[i], t), "Winograd tile \(chosen[i]) does not fit layer \(i) (\(t))")
+        return chosen[i]
+      }
+      guard winograd else { return 0 }
+      return WinogradSelection.tile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels)
+    }
+    backwardDataTiles = tiles
+    var scratchFloats = 0
+    for i in 0..<L where tiles[i] > 0 {
+      let t = backwardDataShape(i)
+      ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: tiles[i], t, threads: threads))
+      scratchFloats = max(scratchFloats, WinogradDeconv4s2.scratchCount(tile: tiles[i], inChannels: t.inChannels, outChannels: t.outChannels))
+    }
+    let packedCounts = (0..<L).map { i in
+      tiles[i] == 0 ? 0 : WinogradDeconv4s2.packedCount(tile: tiles[i], inChannels: backwardDataShape(i).inChannels,
+                                                        outChannels: backwardDataShape(i).outChannels)
+    }
     let maxElements = max(inputElements, (0..<(L - 1)).map(elements).max()!)
-    let workspaceBytes = ws
+    let workspaceBytes = ws, transformScratchFloats = scratchFloats
     let built = Arena.build { a -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                                     [UnsafeMutablePointer<Float>], [UnsafeMutablePointer<Float>], [BatchNormLayer?],
-                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer) in
+                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer,
+                                    [UnsafeMutablePointer<Float>], UnsafeMutablePointer<Float>) in
       let logits = a.floats(batch)
       let lg = a.floats(batch)
       let ig = a.floats(inputElements)
@@ -232,10 +325,39 @@ public final class Discriminator {
         return BatchNormLayer(rows: batch * s * s, channels: arch.discriminatorChannels(i),
                               activation: .leakyRelu(Discriminator.slope), arena: a, params: params, bnIndex: bn)
       }
-      return (logits, lg, ig, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes))
+      return (logits, lg, ig, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes),
+              packedCounts.map { a.floats($0) }, a.floats(transformScratchFloats))
     }
     arena = built.arena
-    (logits, logitGradient, inputGradient, pre, act, norms, scratchA, scratchB, workspace) = built.value
+    (logits, logitGradient, inputGradient, pre, act, norms, scratchA, scratchB, workspace, transformedWeights,
+     transformScratch) = built.value
+  }
+
+  private func backwardDataShape(_ i: Int) -> ConvShape {
+    let s = architecture.discriminatorInputSize(i) / 2
+    return ConvShape(batch: batch, height: s, width: s, inChannels: architecture.discriminatorChannels(i),
+                     outChannels: architecture.discriminatorInputChannels(i))
+  }
+
+  /// Winograd kernels of the current weights (after an optimizer step or a load).
+  private func refreshTransformedWeights() {
+    guard transformedGeneration != parameters.generation else { return }
+    for i in 0..<architecture.layerCount where backwardDataTiles[i] > 0 {
+      let t = backwardDataShape(i)
+      WinogradDeconv4s2.packWeights(tile: backwardDataTiles[i], inChannels: t.inChannels, outChannels: t.outChannels,
+                                    weights: weights[i], transposed: true, into: transformedWeights[i], scratch: transformScratch)
+    }
+    transformedGeneration = parameters.generation
+  }
+
+  private func backwardData(_ i: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    if backwardDataTiles[i] > 0 {
+      refreshTransformedWeights()
+      WinogradDeconv4s2.forward(tile: backwardDataTiles[i], backwardDataShape(i), x: dy, packedWeights: transformedWeights[i],
+                                y: dx, workspace: workspace, threads: threads)
+    } else {
+      Conv4s2.backwardData(shape(i), dy: dy, weights: weights[i], dx: dx, workspace: workspace, threads: threads)
+    }
   }
 
   private func shape(_ i: Int) -> ConvShape {
@@ -293,9 +415,9 @@ public final class Discriminator {
                                 workspace: workspace, threads: threads)
       }
       if i > 0 {
-        Conv4s2.backwardData(shape(i), dy: scratchA, weights: weights[i], dx: scratchB, workspace: workspace, threads: threads)
+        backwardData(i, dy: scratchA, dx: scratchB)
       } else if computeInput {
-        Conv4s2.backwardData(shape(i), dy: scratchA, weights: weights[i], dx: inputGradient, workspace: workspace, threads: threads)
+        backwardData(i, dy: scratchA, dx: inputGradient)
       }
     }
   }

@@ -14,6 +14,11 @@ public final class ParameterSet {
   public let buffers: UnsafeMutablePointer<Float>
   /// Adam steps taken (PyTorch's state['step']).
   public var adamStep = 0
+  /// Bumped by every change of `values` made here (initialization, Adam step, load): kernels that
+  /// keep transformed copies of the weights (Winograd) re-derive them when it moves. Code that
+  /// writes `values` directly calls `markModified()`.
+  public private(set) var generation = 0
+  public func markModified() { generation &+= 1 }
   private let arena: Arena
 
   public init(spec: NetworkSpec) {
@@ -73,11 +78,13 @@ public final class ParameterSet {
     adamV.update(repeating: 0, count: count)
     adamStep = 0
     resetBuffers()
+    markModified()
   }
 
   /// torch.optim.Adam step over all parameters.
   public func adamStep(lr: Float, beta1: Float, beta2: Float = 0.999, eps: Float = 1e-8) {
     adamStep += 1
+    markModified()
     Adam.step(count: count, params: values, grads: gradients, m: adamM, v: adamV, lr: lr, beta1: beta1,
               beta2: beta2, eps: eps, step: adamStep)
   }
@@ -92,6 +99,7 @@ public final class ParameterSet {
       let dst = (isBuffer ? buffers : values) + s.offset
       data.withUnsafeBufferPointer { s.layout.fromTorch($0.baseAddress!, to: dst) }
     }
+    markModified()
   }
 
   /// Adds parameters and running statistics, in PyTorch layouts, to a writer.

@@ -11,6 +11,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var seed: UInt64 = 0
   public var threads: Int = 1
   public var shuffle: Bool = true
+  /// Winograd kernels where `WinogradSelection` picks them (G's hidden deconvolutions, forward with
+  /// BatchNorm statistics; D's backward-data);
+  /// changes results within rounding (~1e-6 relative per layer), never with the thread count.
+  public var winograd: Bool = false
 
   public init(architecture: Architecture) { self.architecture = architecture }
 }
@@ -100,8 +104,8 @@ public final class DCGANTrainer {
   public init(configuration c: TrainingConfiguration) {
     configuration = c
     let a = c.architecture
-    generator = Generator(architecture: a, batch: c.batchSize, threads: c.threads)
-    discriminator = Discriminator(architecture: a, batch: c.batchSize, threads: c.threads)
+    generator = Generator(architecture: a, batch: c.batchSize, threads: c.threads, winograd: c.winograd)
+    discriminator = Discriminator(architecture: a, batch: c.batchSize, threads: c.threads, winograd: c.winograd)
     let n = c.batchSize * a.imageSize * a.imageSize * a.nc
     (arena, realBatch) = Arena.build { $0.floats(n) }
   }

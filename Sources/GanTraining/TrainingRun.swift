@@ -27,6 +27,10 @@ public struct RunOptions {
   /// of training; with fewer than 4 x swdImages images there is no held-out set and no SWD.
   public var swdEvery: Int = 500
   public var swdImages: Int = 512
+  /// Every this many iterations (0: never), a generator like generator.safetensors (BN statistics
+  /// re-estimated) in <outf>/snapshots/generator_iter_NNNNNNN.safetensors, for evaluating a run
+  /// along the way; the training state (running statistics included) is left as it was.
+  public var snapshotEvery: Int = 0
   /// Progress and notices; the default prints and flushes (stdout may be a pipe or a file).
   public var log: (String) -> Void = { print($0); fflush(stdout) }
   public init() {}
@@ -51,9 +55,15 @@ public final class TrainingRun {
   public private(set) var stoppedBySignal = false
   var grids: [(label: String, file: String)] = []
   let startTime = Date()
+  /// Seconds spent in training steps (batch assembly, latents, the step) since iteration 0, across
+  /// resumes: the run's cost without sampling, SWD, checkpoints and snapshots (log.csv train_seconds).
+  var trainSeconds = 0.0
 
   public var checkpointPath: String { options.outf + "/checkpoint.safetensors" }
   public var generatorPath: String { options.outf + "/generator.safetensors" }
+  public func snapshotPath(iteration: Int) -> String {
+    options.outf + String(format: "/snapshots/generator_iter_%07d.safetensors", iteration)
+  }
   public var iterationsPerEpoch: Int { trainCount / trainer.configuration.batchSize }
 
   public init(configuration: TrainingConfiguration, dataset: Dataset, options: RunOptions) throws {
@@ -160,6 +170,7 @@ public final class TrainingRun {
         epochOrder = randomness.order(epoch: epoch, count: trainCount, shuffle: c.shuffle)
       }
       let B = c.batchSize
+      let stepStart = Date()
       dataset.fillBatch(epochOrder[(pos * B)..<((pos + 1) * B)], into: trainer.realBatch)
       let zCount = B * c.architecture.nz
       if let n = options.noise {
@@ -170,6 +181,7 @@ public final class TrainingRun {
       let t0 = Date()
       let s = trainer.step()
       let dt = Date().timeIntervalSince(t0)
+      trainSeconds += Date().timeIntervalSince(stepStart)
       guard s.isFinite else {
         if tty { print("") }
         throw TrainingError.nonFiniteLoss(iteration: it + 1, s)
@@ -189,7 +201,7 @@ public final class TrainingRun {
         options.log("SWD x1e3 at iteration \(trainer.iteration) against \(options.swdImages) held-out images: \(d.levels.map { fmt($0, 1) }.joined(separator: " / ")) (levels \(c.architecture.imageSize) px down), mean \(fmt(d.mean, 1))")
       }
       let seconds = Date().timeIntervalSince(startTime)
-      let line = "\(trainer.iteration),\(epoch),\(s.lossD),\(s.lossG),\(s.dx),\(s.dgz1),\(s.dgz2),\(fmt(seconds, 3)),\(fmt(imgPerSecond, 1)),\(swdField)\n"
+      let line = "\(trainer.iteration),\(epoch),\(s.lossD),\(s.lossG),\(s.dx),\(s.dgz1),\(s.dgz2),\(fmt(seconds, 3)),\(fmt(imgPerSecond, 1)),\(swdField),\(fmt(trainSeconds, 3))\n"
       logHandle?.write(line.data(using: .utf8)!)
       let remaining = Double(target - trainer.iteration) * Double(B) / max(imgPerSecond, 1e-9)
       let status = "[\(epoch)/\(max(1, (target + iterationsPerEpoch - 1) / iterationsPerEpoch))][\(pos + 1)/\(iterationsPerEpoch)] it \(trainer.iteration)/\(target) Loss_D: \(fmt(s.lossD, 4)) Loss_G: \(fmt(s.lossG, 4)) D(x): \(fmt(s.dx, 4)) D(G(z)): \(fmt(s.dgz1, 4)) / \(fmt(s.dgz2, 4)) \(fmt(imgPerSecond, 1)) img/s ETA \(duration(remaining))"
@@ -202,6 +214,9 @@ public final class TrainingRun {
       let endOfEpoch = pos + 1 == iterationsPerEpoch
       if trainer.iteration % options.sampleEvery == 0 || endOfEpoch || trainer.iteration == target {
         try writeSamples(epoch: epoch, endOfEpoch: endOfEpoch)
+      }
+      if options.snapshotEvery > 0 && (trainer.iteration % options.snapshotEvery == 0 || trainer.iteration == target) {
+        try writeGenerator(to: snapshotPath(iteration: trainer.iteration), keepRunningStatistics: true)
       }
       if trainer.iteration - lastCheckpointIteration >= options.checkpointEvery || trainer.iteration == target || stopRequested != 0 {
         let order = (trainer.iteration % iterationsPerEpoch == 0) ? randomness.order(epoch: trainer.iteration / iterationsPerEpoch, count: trainCount, shuffle: c.shuffle) : epochOrder
@@ -223,20 +238,21 @@ public final class TrainingRun {
   // MARK: - Files
 
   func writeLogHeader() throws {
-    let header = "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd\n"
+    let header = "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd,train_seconds\n"
     try header.write(toFile: options.outf + "/log.csv", atomically: true, encoding: .utf8)
   }
 
   func loadHistory() {
     guard let text = try? String(contentsOfFile: options.outf + "/log.csv", encoding: .utf8) else { return }
-    var kept = ["iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd"]
+    var kept = ["iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd,train_seconds"]
     for line in text.split(separator: "\n").dropFirst() {
-      let f = line.split(separator: ",").map(String.init)
+      let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
       guard f.count >= 7, let it = Int(f[0]), it <= trainer.iteration,
             let ld = Double(f[2]), let lg = Double(f[3]), let dx = Double(f[4]), let d1 = Double(f[5]), let d2 = Double(f[6]) else { continue }
       history.append((it, StepStatistics(lossD: ld, lossG: lg, dx: dx, dgz1: d1, dgz2: d2)))
       // The mean only: per-level values are in the log lines, not the CSV.
       if f.count >= 10, let w = Double(f[9]) { swdHistory.append((it, [], w)) }
+      if f.count >= 11, let t = Double(f[10]) { trainSeconds = t }
       kept.append(String(line))
     }
     // Rows past the checkpoint belong to iterations that will be redone.
@@ -275,7 +291,16 @@ public final class TrainingRun {
   /// generator.safetensors: fp32, PyTorch names, BN population statistics re-estimated over
   /// `reestimationBatches` x 64 latents; logs how far eval-mode output moved from batch statistics.
   public func exportGenerator() throws {
+    try writeGenerator(to: generatorPath, keepRunningStatistics: false)
+  }
+
+  /// keepRunningStatistics: restore the training-time running statistics afterwards (snapshots
+  /// mid-run, so that checkpoints and resumes do not depend on --snapshot-every).
+  func writeGenerator(to path: String, keepRunningStatistics: Bool) throws {
     let a = trainer.configuration.architecture
+    let params = sampler.parameters
+    let saved = keepRunningStatistics ? Array(UnsafeBufferPointer(start: params.buffers, count: params.spec.bufferCount)) : []
+    defer { if keepRunningStatistics { saved.withUnsafeBufferPointer { params.buffers.update(from: $0.baseAddress!, count: $0.count) } } }
     let n = fixedNoiseCount * a.imageSize * a.imageSize * a.nc
     sampler.forward(mode: .batchStatistics)
     let batchOutput = Array(UnsafeBufferPointer(start: sampler.output, count: n))
@@ -297,8 +322,11 @@ public final class TrainingRun {
     w.metadata = [("gan.format", "swift-gan-generator-1"), ("gan.arch", a.json),
                   ("gan.bn_reestimation", "{\"batches\":\(options.reestimationBatches),\"batch_size\":\(fixedNoiseCount),\"eval_vs_batch_max_abs\":\(maxDiff),\"eval_vs_batch_psnr_db\":\(fmt(psnr, 2))}")]
     trainer.generator.parameters.save(into: &w)
-    try w.write(to: generatorPath)
-    options.log("wrote \(generatorPath) (BN statistics re-estimated over \(options.reestimationBatches) x \(fixedNoiseCount) latents; eval vs batch-statistics output on the fixed noise: max |diff| \(fmt(Double(maxDiff), 4)), PSNR \(fmt(psnr, 1)) dB)")
+    if keepRunningStatistics {
+      try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    }
+    try w.write(to: path)
+    options.log("wrote \(path) (BN statistics re-estimated over \(options.reestimationBatches) x \(fixedNoiseCount) latents; eval vs batch-statistics output on the fixed noise: max |diff| \(fmt(Double(maxDiff), 4)), PSNR \(fmt(psnr, 1)) dB)")
   }
 
   func installHandlers() {

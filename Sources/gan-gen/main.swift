@@ -37,7 +37,7 @@ struct GanGen {
     .init(name: "to", value: "n", help: "Interpolation end image index (default: start + 1)."),
     .init(name: "steps", value: "n", help: "Interpolation steps, both ends included (default: 8)."),
     .init(name: "bench", value: nil, help: "Benchmark: warm up, then time --count images in calls of --batch; print latency percentiles and img/s. Writes no images."),
-    .init(name: "winograd", value: nil, help: "Run the deconvolution layers as Winograd F(2x2, 2x2): faster at larger batches (about 1.4-1.8x per layer at batch 64), slower at batch 1. Output stays identical across --threads and --batch for a given setting, and differs from the default by about 1e-6."),
+    .init(name: "winograd", value: nil, help: "Run the deconvolution layers as Winograd F(4x4, 2x2) or F(2x2, 2x2), chosen per layer shape from measurements (--bench prints the choice): faster at larger batches, slower at batch 1. Output stays identical across --threads and --batch for a given setting, and differs from the default by about 1e-6 relative."),
   ]
 
   var model: String

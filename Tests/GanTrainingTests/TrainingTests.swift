@@ -80,7 +80,7 @@ final class TrainingTests: XCTestCase {
     for (k, v) in ga { XCTAssertEqual(v, gb[k], "generator tensor \(k) differs after resume") }
     // The log has one row per iteration, without duplicates from the resumed part.
     let log = try String(contentsOfFile: dir + "/split/log.csv", encoding: .utf8).split(separator: "\n")
-    XCTAssertEqual(log.first, "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd")
+    XCTAssertEqual(log.first, "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd,train_seconds")
     XCTAssertEqual(log.dropFirst().map { $0.split(separator: ",")[0] }, (1...7).map { Substring(String($0)) })
     // Files a DCGAN user expects.
     for f in ["real_samples.png", "fake_samples_epoch_000.png", "fake_samples_iter_0000003.png", "report.html", "log.csv"] {
@@ -126,6 +126,35 @@ final class TrainingTests: XCTestCase {
     try FileManager.default.createDirectory(atPath: dir + "/s", withIntermediateDirectories: true)
     let small = try TrainingRun(configuration: cfg, dataset: try makeNpyDataset(in: dir + "/s", count: 40), options: o)
     XCTAssertEqual(small.trainCount, 40)
+  }
+
+  /// --snapshot-every: generators along the way, equal to the final export at the last iteration,
+  /// and no trace in the training state; train_seconds grows and survives a resume.
+  func testSnapshotsLeaveTrainingUntouchedAndTrainSecondsAccumulate() throws {
+    let ds = try makeNpyDataset(in: dir, count: 24)
+    let cfg = try smallConfiguration()
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/plain", iterations: 4)).run()
+    var o = options(dir + "/snap", iterations: 2)
+    o.snapshotEvery = 2
+    try TrainingRun(configuration: cfg, dataset: ds, options: o).run()
+    o.iterations = 4
+    o.resume = true
+    let run = try TrainingRun(configuration: cfg, dataset: ds, options: o)
+    try run.run()
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/snap/snapshots").sorted()
+    XCTAssertEqual(files, ["generator_iter_0000002.safetensors", "generator_iter_0000004.safetensors"])
+    let plain = try tensors(dir + "/plain/checkpoint.safetensors"), snap = try tensors(dir + "/snap/checkpoint.safetensors")
+    XCTAssertEqual(Set(plain.keys), Set(snap.keys))
+    for (k, v) in plain { XCTAssertEqual(v, snap[k], "\(k): snapshots changed the training state") }
+    let last = try tensors(run.snapshotPath(iteration: 4)), final = try tensors(dir + "/plain/generator.safetensors")
+    for (k, v) in final { XCTAssertEqual(v, last[k], "\(k): the last snapshot differs from the exported generator") }
+    let early = try tensors(run.snapshotPath(iteration: 2))
+    XCTAssertNotEqual(early["main.0.weight"], last["main.0.weight"])
+    let rows = try String(contentsOfFile: dir + "/snap/log.csv", encoding: .utf8).split(separator: "\n")
+    XCTAssert(rows[0].hasSuffix(",swd,train_seconds"), String(rows[0]))
+    let seconds = rows.dropFirst().map { Double($0.split(separator: ",", omittingEmptySubsequences: false)[10])! }
+    XCTAssertEqual(seconds.count, 4)
+    for (a, b) in zip(seconds, seconds.dropFirst()) { XCTAssertGreaterThan(b, a, "train_seconds must grow across the resume: \(seconds)") }
   }
 
   func testResultsDoNotDependOnThreadCount() throws {

@@ -187,41 +187,56 @@ final class LayerKernelTests: XCTestCase {
     }
   }
 
-  /// Winograd F(2x2, 2x2) against the scatter reference and the direct kernel, for every GEMM
-  /// variant, over even maps with odd channel counts. Measured (this machine, AVX2): relative
-  /// max error about 1e-7 to 4e-7, the same order as the direct kernel's own (both bounded by
-  /// tolerance(4 * cin) below).
+  /// Winograd F(2x2, 2x2) and F(4x4, 2x2) against the scatter reference and the direct kernel,
+  /// for every GEMM variant, over maps that are multiples of the tile with odd channel counts; and,
+  /// packed transposed, against the Conv2d(4, 2, 1) backward-data reference. Measured (this
+  /// machine, AVX2, data in [-1, 1]): relative max error up to about 1.2e-6 for tile 2 and 5e-6
+  /// for tile 4; the bounds are 2x and 8x the direct kernel's tolerance(4 * cin).
   func testWinogradMatchesReference() {
     var rng = TestRandom(seed: 8)
-    var worst: Float = 0
+    var worst: [Int: Float] = [2: 0, 4: 0]
     forEachGemmVariant { v in
-      for (n, h, w, ci, co) in [(1, 2, 2, 1, 1), (2, 4, 4, 3, 17), (1, 4, 6, 17, 20), (3, 2, 8, 8, 3), (2, 8, 8, 33, 16), (1, 4, 4, 64, 64)] {
-        let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
-        let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co), bias = rng.array(co)
-        var packed = [Float](repeating: .nan, count: WinogradDeconv4s2.packedCount(inChannels: ci, outChannels: co))
-        WinogradDeconv4s2.packWeights(inChannels: ci, outChannels: co, weights: wt, into: &packed)
-        let ws = Workspace(bytes: WinogradDeconv4s2.workspaceBytes(s, threads: 2))
-        let directWorkspace = Workspace(bytes: Deconv4s2.workspaceBytes(s, threads: 2))
-        var got = [Float](repeating: 0, count: n * 4 * h * w * co), want = got, direct = got
-        var px = [UInt8](repeating: 0, count: got.count)
-        bias.withUnsafeBufferPointer { bp in px.withUnsafeMutableBufferPointer { pp in
-          WinogradDeconv4s2.forward(s, x: x, packedWeights: packed, y: &got,
-                                    epilogue: Epilogue(bias: bp.baseAddress, activation: .relu, pixels: pp.baseAddress),
-                                    workspace: ws.pointer, threads: 2)
-          Deconv4s2.forward(s, x: x, weights: wt, y: &want, epilogue: Epilogue(bias: bp.baseAddress, activation: .relu),
-                            workspace: nil, threads: 1, reference: true)
-          Deconv4s2.forward(s, x: x, weights: wt, y: &direct, epilogue: Epilogue(bias: bp.baseAddress, activation: .relu),
-                            workspace: directWorkspace.pointer, threads: 2)
-        }}
-        let err = relativeMaxError(got, want)
-        worst = max(worst, err)
-        assertClose(got, want, tolerance: tolerance(4 * ci), "\(v.name) winograd \(s) vs reference")
-        assertClose(got, direct, tolerance: tolerance(4 * ci), "\(v.name) winograd \(s) vs direct")
-        var conv = [UInt8](repeating: 0, count: got.count)
-        ElementwiseReference.toUInt8(count: got.count, src: got, dst: &conv)
-        assertIdentical(px, conv, "\(v.name) winograd \(s) pixels")
+      for tile in WinogradDeconv4s2.tiles {
+        let bound = Float(tile == 2 ? 2 : 8)
+        for (n, h, w, ci, co) in [(1, 4, 4, 1, 1), (2, 4, 4, 3, 17), (1, 4, 8, 17, 20), (3, 8, 4, 8, 3), (2, 8, 8, 33, 16), (1, 4, 4, 64, 64), (1, 8, 8, 129, 7)] {
+          let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
+          let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co), bias = rng.array(co)
+          var packed = [Float](repeating: .nan, count: WinogradDeconv4s2.packedCount(tile: tile, inChannels: ci, outChannels: co))
+          WinogradDeconv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: wt, into: &packed)
+          let ws = Workspace(bytes: WinogradDeconv4s2.workspaceBytes(tile: tile, s, threads: 2))
+          let directWorkspace = Workspace(bytes: Deconv4s2.workspaceBytes(s, threads: 2))
+          var got = [Float](repeating: 0, count: n * 4 * h * w * co), want = got, direct = got, oneThread = got
+          var px = [UInt8](repeating: 0, count: got.count)
+          bias.withUnsafeBufferPointer { bp in px.withUnsafeMutableBufferPointer { pp in
+            WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: packed, y: &got,
+                                      epilogue: Epilogue(bias: bp.baseAddress, activation: .relu, pixels: pp.baseAddress),
+                                      workspace: ws.pointer, threads: 2)
+            WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: packed, y: &oneThread,
+                                      epilogue: Epilogue(bias: bp.baseAddress, activation: .relu), workspace: ws.pointer, threads: 1)
+            Deconv4s2.forward(s, x: x, weights: wt, y: &want, epilogue: Epilogue(bias: bp.baseAddress, activation: .relu),
+                              workspace: nil, threads: 1, reference: true)
+            Deconv4s2.forward(s, x: x, weights: wt, y: &direct, epilogue: Epilogue(bias: bp.baseAddress, activation: .relu),
+                              workspace: directWorkspace.pointer, threads: 2)
+          }}
+          worst[tile] = max(worst[tile]!, relativeMaxError(got, want))
+          assertClose(got, want, tolerance: bound * tolerance(4 * ci), "\(v.name) winograd \(tile) \(s) vs reference")
+          assertClose(got, direct, tolerance: bound * tolerance(4 * ci), "\(v.name) winograd \(tile) \(s) vs direct")
+          assertIdentical(got, oneThread, "\(v.name) winograd \(tile) \(s): 1 vs 2 threads")
+          var conv = [UInt8](repeating: 0, count: got.count)
+          ElementwiseReference.toUInt8(count: got.count, src: got, dst: &conv)
+          assertIdentical(px, conv, "\(v.name) winograd \(tile) \(s) pixels")
+          // Transposed packing: the backward-data of a Conv2d(4, 2, 1) from co channels at 2h x 2w to ci.
+          let convWeights = rng.array(16 * ci * co)
+          let convShape = ConvShape(batch: n, height: 2 * h, width: 2 * w, inChannels: co, outChannels: ci)
+          WinogradDeconv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: convWeights, transposed: true, into: &packed)
+          var dx = [Float](repeating: 0, count: got.count), dxRef = dx
+          WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: packed, y: &dx, workspace: ws.pointer, threads: 2)
+          Conv4s2.backwardData(convShape, dy: x, weights: convWeights, dx: &dxRef, workspace: nil, threads: 1, reference: true)
+          worst[tile] = max(worst[tile]!, relativeMaxError(dx, dxRef))
+          assertClose(dx, dxRef, tolerance: bound * tolerance(4 * ci), "\(v.name) winograd \(tile) conv backward-data \(convShape)")
+        }
       }
     }
-    print("winograd F(2x2, 2x2): worst relative max error vs reference \(worst)")
+    print("winograd: worst relative max error vs reference: F(2x2, 2x2) \(worst[2]!), F(4x4, 2x2) \(worst[4]!)")
   }
 }

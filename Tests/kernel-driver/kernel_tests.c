@@ -216,6 +216,74 @@ static void test_layers(int variant) {
   }
 }
 
+// Winograd F(2x2, 2x2) and F(4x4, 2x2) against the scatter references: the deconvolution forward
+// (bias, ReLU, pixels) and, with transposed packing, the Conv2d(4, 2, 1) backward-data. Shapes:
+// maps that are multiples of both tiles and odd channel counts. Prints the worst relative max
+// error per tile; the bounds are 2x (tile 2) and 8x (tile 4) the direct kernels' tolerance.
+static float wino_worst[5];
+static void test_winograd(int variant) {
+  const char *name = gk_gemm_variant_at(variant)->name;
+  static const int shapes[][5] = {{1, 4, 4, 1, 1}, {2, 4, 4, 3, 17}, {1, 4, 8, 17, 20}, {3, 8, 4, 8, 3},
+                                  {2, 8, 8, 33, 16}, {1, 4, 4, 64, 64}, {1, 8, 8, 128, 40}};
+  char what[200];
+  for (int tile = 2; tile <= 4; tile += 2)
+    for (int s = 0; s < 7; s++) {
+      int n = shapes[s][0], h = shapes[s][1], w = shapes[s][2], ci = shapes[s][3], co = shapes[s][4];
+      size_t xs = (size_t)n * h * w * ci, ys = (size_t)n * 4 * h * w * co, wsz = 16 * (size_t)ci * co;
+      int al = tile + 1;
+      float *x = frand(xs), *wt = frand(wsz), *bias = frand(co), *y1 = calloc(ys, 4), *y2 = calloc(ys, 4);
+      float *packed = malloc(gk_f32_deconv4s2_wino_packed_floats(tile, ci, co) * 4);
+      float *scratch = malloc((size_t)al * al * ci * co * 4);
+      uint8_t *px = calloc(ys, 1);
+      void *ws = workspace(gk_f32_deconv4s2_wino_workspace_bytes(tile, n, h, w, ci, co, 2));
+      gk_f32_deconv4s2_wino_pack_weights(tile, ci, co, wt, 0, packed, scratch);
+      gk_epilogue ep = {0, bias, GK_ACT_RELU, 0, NULL, NULL, px};
+      gk_f32_deconv4s2_wino_forward(tile, n, h, w, ci, co, x, packed, &ep, y1, ws, 2);
+      ep.u8 = NULL;
+      gk_f32_deconv4s2_forward_ref(n, h, w, ci, co, x, wt, &ep, y2);
+      float e = rel_err(y1, y2, ys), bound = (tile == 2 ? 2 : 8) * tol(4 * ci);
+      if (e > wino_worst[tile]) wino_worst[tile] = e;
+      snprintf(what, sizeof what, "%s winograd F(%d,2) deconv (%d,%d,%d,%d,%d) forward: %.2g <= %.2g", name, tile,
+               n, h, w, ci, co, e, bound);
+      check(e <= bound, what);
+      uint8_t *conv = malloc(ys);
+      gk_f32_to_u8_ref(ys, y1, conv);
+      int pixels_ok = !memcmp(px, conv, ys);
+      free(conv);
+      snprintf(what, sizeof what, "%s winograd F(%d,2) (%d,%d,%d,%d,%d) pixels", name, tile, n, h, w, ci, co);
+      check(pixels_ok, what);
+      // BatchNorm column statistics of the output (no activation), as the training forward asks.
+      double *s1 = calloc(co, 8), *q1 = calloc(co, 8), *s2 = calloc(co, 8), *q2 = calloc(co, 8);
+      gk_epilogue st = {0, NULL, GK_ACT_NONE, 0, s1, q1, NULL};
+      gk_f32_deconv4s2_wino_forward(tile, n, h, w, ci, co, x, packed, &st, y1, ws, 2);
+      st.col_sum = s2; st.col_sumsq = q2;
+      gk_f32_deconv4s2_forward_ref(n, h, w, ci, co, x, wt, &st, y2);
+      double stat_err = 0;
+      for (int c = 0; c < co; c++) {
+        double es = fabs(s1[c] - s2[c]) / (fabs(q2[c]) + 1e-9), eq = fabs(q1[c] - q2[c]) / (q2[c] + 1e-9);
+        if (es > stat_err) stat_err = es;
+        if (eq > stat_err) stat_err = eq;
+      }
+      snprintf(what, sizeof what, "%s winograd F(%d,2) (%d,%d,%d,%d,%d) column statistics: %.2g", name, tile, n, h, w,
+               ci, co, stat_err);
+      check(stat_err <= 8 * bound, what);
+      free(s1); free(q1); free(s2); free(q2);
+      // The same map as the backward-data of a Conv2d(4, 2, 1) from co channels (at 2h x 2w) to ci.
+      float *dx = calloc(ys, 4), *dx_ref = calloc(ys, 4);
+      float *cw = frand(wsz);  // 16 x co x ci (the convolution's KKIO)
+      gk_f32_deconv4s2_wino_pack_weights(tile, ci, co, cw, 1, packed, scratch);
+      gk_f32_deconv4s2_wino_forward(tile, n, h, w, ci, co, x, packed, NULL, dx, ws, 2);
+      gk_f32_conv4s2_backward_data_ref(n, 2 * h, 2 * w, co, ci, x, cw, dx_ref);
+      e = rel_err(dx, dx_ref, ys);
+      if (e > wino_worst[tile]) wino_worst[tile] = e;
+      snprintf(what, sizeof what, "%s winograd F(%d,2) conv backward data (%d,%d,%d,%d,%d): %.2g <= %.2g", name,
+               tile, n, 2 * h, 2 * w, co, ci, e, bound);
+      check(e <= bound, what);
+      free(x); free(wt); free(bias); free(y1); free(y2); free(packed); free(scratch); free(px); free(ws);
+      free(dx); free(dx_ref); free(cw);
+    }
+}
+
 static void test_narrow(int variant) {
   const char *name = gk_narrow_variant_at(variant)->name;
   static const int shapes[][5] = {{1, 1, 1, 1, 1}, {2, 3, 5, 7, 3}, {1, 4, 4, 8, 4}, {3, 2, 6, 17, 2},
@@ -416,9 +484,11 @@ int main(void) {
     test_gemm(v);
     test_threads_and_packing(v);
     test_layers(v);
+    test_winograd(v);
     printf("  %s (%dx%d): %d checks\n", g->name, g->mr, g->nr, passed + failed - before);
   }
   gk_gemm_force_variant(-1);
+  printf("  winograd worst relative max error vs reference: F(2x2,2x2) %.2g, F(4x4,2x2) %.2g\n", wino_worst[2], wino_worst[4]);
   for (int v = 0; v < gk_narrow_variant_count(); v++) {
     const gk_narrow_variant *g = gk_narrow_variant_at(v);
     if (!g->available) { printf("  %s: not available on this CPU\n", g->name); continue; }

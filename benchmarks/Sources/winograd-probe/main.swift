@@ -1,0 +1,112 @@
+// Winograd F(2x2, 2x2) and F(4x4, 2x2) against the direct phase kernels on the DCGAN-64 layers:
+// G2-G4 ConvTranspose2d forward (packed weights, ReLU epilogue, as gan-gen runs them) at batch 1
+// and 64, and D2-D4 Conv2d backward-data at batch 64 (as gan-train runs it). Methods alternate
+// within each round and every figure is the median over rounds of per-round medians, so a noisy
+// host moves all columns together. Usage: winograd-probe [threads] [rounds] [repeats]
+import GanKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let args = CommandLine.arguments
+let threads = args.count > 1 ? Int(args[1])! : Kernels.defaultThreads
+let rounds = args.count > 2 ? Int(args[2])! : 5
+let repeats = args.count > 3 ? Int(args[3])! : 9
+
+func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
+  let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 16) * 4, alignment: 64).bindMemory(to: Float.self, capacity: n)
+  for i in 0..<n { p[i] = Float((i * 7919) % 1000) * 1e-3 - 0.5 }
+  return p
+}
+
+func medianSeconds(_ body: () -> Void) -> Double {
+  body()
+  var t: [Double] = []
+  for _ in 0..<repeats {
+    var a = timespec(), b = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &a)
+    body()
+    clock_gettime(CLOCK_MONOTONIC, &b)
+    t.append(Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) * 1e-9)
+  }
+  return t.sorted()[t.count / 2]
+}
+
+func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+func fixed(_ x: Double, _ d: Int) -> String {
+  var s = "\(Int((x * pow(10, Double(d))).rounded()))"
+  if d == 0 { return s }
+  while s.count <= d { s = "0" + s }
+  s.insert(".", at: s.index(s.endIndex, offsetBy: -d))
+  return s
+}
+
+struct Case {
+  let name: String
+  let shape: ConvShape  // the transposed convolution that runs
+  let direct: () -> Void
+  let winograd: [(tile: Int, run: () -> Void)]
+}
+
+var cases: [Case] = []
+let deconv: [(String, Int, Int, Int)] = [("G2", 4, 512, 256), ("G3", 8, 256, 128), ("G4", 16, 128, 64)]
+for batch in [1, 64] {
+  for (name, side, cin, cout) in deconv {
+    let s = ConvShape(batch: batch, height: side, width: side, inChannels: cin, outChannels: cout)
+    let x = buffer(batch * side * side * cin), w = buffer(16 * cin * cout), y = buffer(batch * 4 * side * side * cout)
+    let bias = buffer(cout)
+    let packed = buffer(Deconv4s2.packedCount(inChannels: cin, outChannels: cout))
+    Deconv4s2.packWeights(inChannels: cin, outChannels: cout, weights: w, into: packed)
+    let ws = UnsafeMutableRawPointer.allocate(byteCount: Deconv4s2.workspaceBytes(s, threads: threads) + 64, alignment: 64)
+    let ep = Epilogue(bias: bias, activation: .relu)
+    var wino: [(Int, () -> Void)] = []
+    for tile in WinogradDeconv4s2.tiles where WinogradDeconv4s2.supports(tile: tile, s) {
+      let p = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
+      WinogradDeconv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p)
+      let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradDeconv4s2.workspaceBytes(tile: tile, s, threads: threads) + 64, alignment: 64)
+      wino.append((tile, { WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: ep, workspace: wws, threads: threads) }))
+    }
+    cases.append(Case(name: "\(name) deconv forward b\(batch)", shape: s,
+                      direct: { Deconv4s2.forward(s, x: x, packedWeights: packed, y: y, epilogue: ep, workspace: ws, threads: threads) },
+                      winograd: wino))
+  }
+}
+let conv: [(String, Int, Int, Int)] = [("D2", 32, 64, 128), ("D3", 16, 128, 256), ("D4", 8, 256, 512)]
+for (name, side, cin, cout) in conv {
+  let batch = 64
+  let s = ConvShape(batch: batch, height: side, width: side, inChannels: cin, outChannels: cout)
+  let t = ConvShape(batch: batch, height: side / 2, width: side / 2, inChannels: cout, outChannels: cin)
+  let dy = buffer(batch * side * side / 4 * cout), w = buffer(16 * cin * cout), dx = buffer(batch * side * side * cin)
+  let ws = UnsafeMutableRawPointer.allocate(byteCount: Conv4s2.workspaceBytes(s, threads: threads) + 64, alignment: 64)
+  var wino: [(Int, () -> Void)] = []
+  for tile in WinogradDeconv4s2.tiles where WinogradDeconv4s2.supports(tile: tile, t) {
+    let p = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cout, outChannels: cin))
+    WinogradDeconv4s2.packWeights(tile: tile, inChannels: cout, outChannels: cin, weights: w, transposed: true, into: p)
+    let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradDeconv4s2.workspaceBytes(tile: tile, t, threads: threads) + 64, alignment: 64)
+    wino.append((tile, { WinogradDeconv4s2.forward(tile: tile, t, x: dy, packedWeights: p, y: dx, workspace: wws, threads: threads) }))
+  }
+  cases.append(Case(name: "\(name) conv backward-data b\(batch)", shape: t,
+                    direct: { Conv4s2.backwardData(s, dy: dy, weights: w, dx: dx, workspace: ws, threads: threads) },
+                    winograd: wino))
+}
+
+print("winograd-probe: GEMM \(Kernels.selectedGemmVariant.name), \(threads) threads, \(rounds) rounds x median of \(repeats); cpu: \(Kernels.cpuFeatures)")
+print("| layer | direct ms | F(2x2,2x2) ms | F(4x4,2x2) ms | F2 speedup | F4 speedup | table picks |")
+print("|---|---|---|---|---|---|---|")
+for c in cases {
+  var direct: [Double] = [], wino: [Int: [Double]] = [:]
+  for _ in 0..<rounds {
+    direct.append(medianSeconds(c.direct))
+    for (tile, run) in c.winograd { wino[tile, default: []].append(medianSeconds(run)) }
+  }
+  let d = median(direct)
+  func col(_ tile: Int) -> (String, String) {
+    guard let v = wino[tile] else { return ("-", "-") }
+    let m = median(v)
+    return (fixed(m * 1e3, 3), fixed(d / m, 2) + "x")
+  }
+  let (f2, s2) = col(2), (f4, s4) = col(4)
+  let pick = WinogradSelection.tile(height: c.shape.height, inChannels: c.shape.inChannels, outChannels: c.shape.outChannels)
+  print("| \(c.name) | \(fixed(d * 1e3, 3)) | \(f2) | \(f4) | \(s2) | \(s4) | \(pick == 0 ? "direct" : "F\(pick)") |")
+  fflush(stdout)
+}
