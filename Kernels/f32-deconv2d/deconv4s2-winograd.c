@@ -59,31 +59,52 @@ static void weight_transform(int tile, const float g[4], float *u) {
   }
 }
 
+typedef struct pack_args {
+  int tile, cin, cout, transposed, phase;
+  const float *wgt;
+  float *packed, *scratch;
+} pack_args;
+
+// Transformed kernels of one phase into scratch[alpha^2][cin][cout], rows of cin split over threads.
+static void transform_phase(void *ctx, int tid, int nth) {
+  const pack_args *p = (const pack_args *)ctx;
+  int a = p->phase >> 1, b = p->phase & 1, a2 = (p->tile + 1) * (p->tile + 1), cin = p->cin, cout = p->cout;
+  size_t cc = (size_t)cin * cout;
+  const float *g[4];
+  for (int t = 0; t < 4; t++) {
+    int ry = a - 1 + (t >> 1), rx = b - 1 + (t & 1);
+    int ky = 1 + a - 2 * ry, kx = 1 + b - 2 * rx;
+    g[t] = p->wgt + (size_t)(ky * 4 + kx) * cc;
+  }
+  int per = (cin + nth - 1) / nth, k0 = tid * per, k1 = k0 + per < cin ? k0 + per : cin;
+  for (int k = k0; k < k1; k++)
+    for (int n = 0; n < cout; n++) {
+      size_t src = p->transposed ? (size_t)n * cin + k : (size_t)k * cout + n;
+      float gv[4] = {g[0][src], g[1][src], g[2][src], g[3][src]}, u[25];
+      weight_transform(p->tile, gv, u);
+      for (int xi = 0; xi < a2; xi++) p->scratch[(size_t)xi * cc + (size_t)k * cout + n] = u[xi];
+    }
+}
+
+// The phase's alpha^2 transformed matrices into GEMM panels, matrices split over threads.
+static void pack_phase(void *ctx, int tid, int nth) {
+  const pack_args *p = (const pack_args *)ctx;
+  int a2 = (p->tile + 1) * (p->tile + 1);
+  size_t per = gk_f32_gemm_packed_b_floats((size_t)p->cin, (size_t)p->cout), cc = (size_t)p->cin * p->cout;
+  for (int xi = tid; xi < a2; xi += nth) {
+    gk_operand B = gk_operand_matrix(p->scratch + (size_t)xi * cc, (size_t)p->cout);
+    gk_f32_gemm_pack_b(&B, (size_t)p->cin, (size_t)p->cout, p->packed + ((size_t)p->phase * a2 + xi) * per);
+  }
+}
+
 void gk_f32_deconv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, int transposed,
-                                        float *packed, float *scratch) {
+                                        float *packed, float *scratch, int threads) {
   // wgt: 16 taps of cin x cout (KKIO), or with `transposed` 16 taps of cout x cin (a Conv2d's
   // KKIO weights read backwards, for its backward-data). scratch: alpha^2 * cin * cout floats.
-  int al = alpha_of(tile), a2 = al * al;
-  size_t per = gk_f32_gemm_packed_b_floats((size_t)cin, (size_t)cout), cc = (size_t)cin * cout;
   for (int phase = 0; phase < 4; phase++) {
-    int a = phase >> 1, b = phase & 1;
-    const float *g[4];
-    for (int t = 0; t < 4; t++) {
-      int ry = a - 1 + (t >> 1), rx = b - 1 + (t & 1);
-      int ky = 1 + a - 2 * ry, kx = 1 + b - 2 * rx;
-      g[t] = wgt + (size_t)(ky * 4 + kx) * cc;
-    }
-    for (int k = 0; k < cin; k++)
-      for (int n = 0; n < cout; n++) {
-        size_t src = transposed ? (size_t)n * cin + k : (size_t)k * cout + n;
-        float gv[4] = {g[0][src], g[1][src], g[2][src], g[3][src]}, u[25];
-        weight_transform(tile, gv, u);
-        for (int xi = 0; xi < a2; xi++) scratch[(size_t)xi * cc + (size_t)k * cout + n] = u[xi];
-      }
-    for (int xi = 0; xi < a2; xi++) {
-      gk_operand B = gk_operand_matrix(scratch + (size_t)xi * cc, (size_t)cout);
-      gk_f32_gemm_pack_b(&B, (size_t)cin, (size_t)cout, packed + ((size_t)phase * a2 + xi) * per);
-    }
+    pack_args p = {tile, cin, cout, transposed, phase, wgt, packed, scratch};
+    gk_run_parallel(threads, transform_phase, &p);
+    gk_run_parallel(threads, pack_phase, &p);
   }
 }
 

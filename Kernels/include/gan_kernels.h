@@ -239,7 +239,7 @@ void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
 /// (cin here = the convolution's output channels).
 size_t gk_f32_deconv4s2_wino_packed_floats(int tile, int cin, int cout);
 void gk_f32_deconv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, int transposed,
-                                        float *packed, float *scratch);
+                                        float *packed, float *scratch, int threads);
 size_t gk_f32_deconv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
 void gk_f32_deconv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
                                    const float *packed, const gk_epilogue *ep, float *y,

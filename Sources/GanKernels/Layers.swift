@@ -330,11 +330,13 @@ public enum WinogradDeconv4s2 {
   }
   /// Transforms and packs KKIO weights; `transposed`: a Conv2d(4, 2, 1)'s weights (16 x outChannels
   /// x inChannels), so that `forward` computes that convolution's backward-data.
+  /// Threads split the transform and the packing (training repacks after every optimizer step).
   public static func packWeights(tile: Int = 2, inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
                                  transposed: Bool = false, into packed: UnsafeMutablePointer<Float>,
-                                 scratch: UnsafeMutablePointer<Float>) {
+                                 scratch: UnsafeMutablePointer<Float>, threads: Int = 1) {
     precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
-    gk_f32_deconv4s2_wino_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, transposed ? 1 : 0, packed, scratch)
+    gk_f32_deconv4s2_wino_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, transposed ? 1 : 0, packed,
+                                       scratch, Int32(threads))
   }
   /// As above with a temporary scratch (allocates; for plan time).
   public static func packWeights(tile: Int = 2, inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
@@ -363,7 +365,7 @@ public enum WinogradDeconv4s2 {
 }
 
 /// The Winograd tile a ConvTranspose2d(4, 2, 1) of this per-image shape runs with, or 0 for the
-/// direct phase kernels. A table from per-layer measurements (benchmarks/results-2026-11-25.md,
+/// direct phase kernels. A table from per-layer measurements (benchmarks/results-2026-11-24.md, "Winograd",
 /// batch 64, AVX2): it depends on the shape only, never on the batch or thread count, so a
 /// generator's output stays bitwise the same for any --batch and --threads.
 public enum WinogradSelection {

@@ -132,7 +132,7 @@ public final class Generator {
     for i in 0..<architecture.layerCount where forwardTiles[i] > 0 {
       WinogradDeconv4s2.packWeights(tile: forwardTiles[i], inChannels: architecture.generatorInputChannels(i),
                                     outChannels: architecture.generatorChannels(i), weights: weights[i],
-                                    into: transformedWeights[i], scratch: transformScratch)
+                                    into: transformedWeights[i], scratch: transformScratch, threads: threads)
     }
     transformedGeneration = parameters.generation
   }
@@ -345,7 +345,8 @@ public final class Discriminator {
     for i in 0..<architecture.layerCount where backwardDataTiles[i] > 0 {
       let t = backwardDataShape(i)
       WinogradDeconv4s2.packWeights(tile: backwardDataTiles[i], inChannels: t.inChannels, outChannels: t.outChannels,
-                                    weights: weights[i], transposed: true, into: transformedWeights[i], scratch: transformScratch)
+                                    weights: weights[i], transposed: true, into: transformedWeights[i], scratch: transformScratch,
+                                    threads: threads)
     }
     transformedGeneration = parameters.generation
   }

@@ -236,7 +236,7 @@ static void test_winograd(int variant) {
       float *scratch = malloc((size_t)al * al * ci * co * 4);
       uint8_t *px = calloc(ys, 1);
       void *ws = workspace(gk_f32_deconv4s2_wino_workspace_bytes(tile, n, h, w, ci, co, 2));
-      gk_f32_deconv4s2_wino_pack_weights(tile, ci, co, wt, 0, packed, scratch);
+      gk_f32_deconv4s2_wino_pack_weights(tile, ci, co, wt, 0, packed, scratch, 2);
       gk_epilogue ep = {0, bias, GK_ACT_RELU, 0, NULL, NULL, px};
       gk_f32_deconv4s2_wino_forward(tile, n, h, w, ci, co, x, packed, &ep, y1, ws, 2);
       ep.u8 = NULL;
@@ -271,7 +271,7 @@ static void test_winograd(int variant) {
       // The same map as the backward-data of a Conv2d(4, 2, 1) from co channels (at 2h x 2w) to ci.
       float *dx = calloc(ys, 4), *dx_ref = calloc(ys, 4);
       float *cw = frand(wsz);  // 16 x co x ci (the convolution's KKIO)
-      gk_f32_deconv4s2_wino_pack_weights(tile, ci, co, cw, 1, packed, scratch);
+      gk_f32_deconv4s2_wino_pack_weights(tile, ci, co, cw, 1, packed, scratch, 1);
       gk_f32_deconv4s2_wino_forward(tile, n, h, w, ci, co, x, packed, NULL, dx, ws, 2);
       gk_f32_conv4s2_backward_data_ref(n, 2 * h, 2 * w, co, ci, x, cw, dx_ref);
       e = rel_err(dx, dx_ref, ys);

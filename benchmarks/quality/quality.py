@@ -275,6 +275,8 @@ def train_torch(config, seed, out):
 
 
 def cmd_run(args):
+    global THREADS
+    THREADS = args.threads
     out = run_dir(args.config, args.framework, args.seed)
     if os.path.exists(out):
         shutil.rmtree(out)
@@ -284,7 +286,7 @@ def cmd_run(args):
     with open(os.path.join(out, "run.json"), "w") as f:
         json.dump({"config": args.config, "framework": args.framework, "seed": args.seed,
                    "snapshot_train_seconds": {str(k): v for k, v in sorted(times.items())},
-                   "wall_seconds": time.time() - started,
+                   "wall_seconds": time.time() - started, "threads": THREADS,
                    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                    "machine": machine()}, f, indent=1)
     log(f"{out}: {max(times)} iterations, {times[max(times)]:.1f} s of training")
@@ -651,6 +653,9 @@ def main():
     r.add_argument("--config", choices=sorted(CONFIGS), required=True)
     r.add_argument("--framework", choices=["swift", "torch"], required=True)
     r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--threads", type=int, default=THREADS,
+                   help="training threads (default 2; results do not depend on it for swift-gan, and only in "
+                        "rounding for PyTorch, so two runs may share the machine at 1 thread each)")
     sub.add_parser("report", help="evaluate new snapshots (cached in results.json) and rewrite docs/quality.md")
     t = sub.add_parser("time", help="seconds per iteration of both frameworks, back to back (run on an idle machine)")
     t.add_argument("--config", choices=sorted(CONFIGS), required=True)

@@ -1,0 +1,57 @@
+#!/bin/sh
+# End to end with and without Winograd, same binaries, rounds interleaved (medians printed):
+# gan-gen fp32 DCGAN-64 latency at batch 1 and throughput at batch 64, and gan-train seconds per
+# iteration for a 64x64 RGB DCGAN (ngf = ndf = 64, batch 64) on random images.
+# Usage: benchmarks/winograd/e2e.sh [model.safetensors] [rounds] [build dir]
+set -e
+cd "$(dirname "$0")/../.."
+MODEL=${1:-}
+ROUNDS=${2:-3}
+BUILD=${3:-.build/release}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+if [ -z "$MODEL" ]; then
+  # A DCGAN-64 generator straight from gan-train (2 iterations): the speed does not depend on the weights.
+  python3 - "$TMP/data.npy" <<'PY'
+import sys, numpy as np
+np.save(sys.argv[1], np.random.default_rng(0).integers(0, 256, (640, 64, 64, 3), dtype=np.uint8))
+PY
+  "$BUILD/gan-train" --dataroot "$TMP/data.npy" --image-size 64 --iterations 2 --swd-every 0 --outf "$TMP/m" > /dev/null
+  MODEL=$TMP/m/generator.safetensors
+fi
+[ -f "$TMP/data.npy" ] || python3 - "$TMP/data.npy" <<'PY'
+import sys, numpy as np
+np.save(sys.argv[1], np.random.default_rng(0).integers(0, 256, (640, 64, 64, 3), dtype=np.uint8))
+PY
+for r in $(seq "$ROUNDS"); do
+  for mode in direct winograd; do
+    flag=""; [ "$mode" = winograd ] && flag="--winograd"
+    b1=$("$BUILD/gan-gen" --model "$MODEL" --bench --batch 1 --count 300 --threads 2 $flag | sed -n 's/.*p50 \([0-9.]*\).*/\1/p')
+    b64=$("$BUILD/gan-gen" --model "$MODEL" --bench --batch 64 --count 1280 --threads 2 $flag | sed -n 's/throughput: \([0-9.]*\) img.*/\1/p')
+    rm -rf "$TMP/t"
+    "$BUILD/gan-train" --dataroot "$TMP/data.npy" --image-size 64 --iterations 25 --swd-every 0 --threads 2 \
+      --sample-every 1000 --checkpoint-every 1000 --outf "$TMP/t" $flag > /dev/null
+    spi=$(python3 - "$TMP/t/log.csv" <<'PY'
+import csv, sys
+rows = {int(r["iteration"]): float(r["train_seconds"]) for r in csv.DictReader(open(sys.argv[1]))}
+print(f"{(rows[25] - rows[5]) / 20:.4f}")
+PY
+)
+    echo "round $r $mode: gan-gen b1 p50 $b1 ms, b64 $b64 img/s; gan-train $spi s/iteration"
+    echo "$mode $b1 $b64 $spi" >> "$TMP/all"
+  done
+done
+python3 - "$TMP/all" <<'PY'
+import sys, statistics as st
+rows = {}
+for line in open(sys.argv[1]):
+    m, a, b, c = line.split()
+    rows.setdefault(m, []).append((float(a), float(b), float(c)))
+med = {m: [st.median(x[i] for x in v) for i in range(3)] for m, v in rows.items()}
+print("| | gan-gen b1 p50 ms | gan-gen b64 img/s | gan-train 64px s/iteration |")
+print("|---|---|---|---|")
+for m in ("direct", "winograd"):
+    print(f"| {m} | {med[m][0]:.3f} | {med[m][1]:.1f} | {med[m][2]:.4f} |")
+d, w = med["direct"], med["winograd"]
+print(f"| winograd / direct | {d[0] / w[0]:.2f}x faster | {w[1] / d[1]:.2f}x | {d[2] / w[2]:.2f}x faster |")
+PY
