@@ -455,7 +455,8 @@ def needed(config, runs, timing=None):
     snapshot at or below it)."""
     c = CONFIGS[config]
     want = [(r["framework"], r["seed"], c["iterations"]) for r in runs.values()]
-    equal = equal_time_iterations(config, runs, timing)
+    # Without a quiet timing (`time`), equal-time rows wait: the runs' own times may be disturbed.
+    equal = equal_time_iterations(config, runs, timing) if timing else {}
     for r in runs.values():
         if r["framework"] in equal:
             want.append((r["framework"], r["seed"], equal[r["framework"]]))
@@ -546,7 +547,9 @@ def cmd_report(args):
                     runs[name] = json.load(open(p))
         for name, r in runs.items():
             res.setdefault(config, {}).setdefault("runs", {})[name] = r
-        for framework, seed, it in needed(config, res.get(config, {}).get("runs", {}), res.get(config, {}).get("timing")):
+        for framework, seed, it in ([] if args.no_eval else
+                                    sorted(needed(config, res.get(config, {}).get("runs", {}), res.get(config, {}).get("timing")),
+                                           key=lambda x: (x[1], x[2] == CONFIGS[config]["iterations"], x[0]))):
             key = f"{framework}-s{seed}@{it}"
             if key in res[config].setdefault("evals", {}):
                 continue
@@ -575,7 +578,9 @@ def write_doc(res):
     lines = ["# Image quality: swift-gan's trainer against PyTorch's DCGAN", "",
              "Written by `benchmarks/quality/quality.py report` from `benchmarks/quality/results.json`; see the",
              "script's header for the protocol. Both trainers: the pytorch/examples DCGAN (nz 100, ngf = ndf = 64),",
-             "DCGAN init, Adam(2e-4, 0.5, 0.999), BCE on logits, batch 64, 2 threads, the same uint8 training array.",
+             "DCGAN init, Adam(2e-4, 0.5, 0.999), BCE on logits, batch 64, the same uint8 training array; PyTorch with",
+             "one OpenBLAS thread under its own (see the script). Threads per run are in the table (results do not",
+             "depend on them for swift-gan; two runs at 1 thread each shared the machine).",
              f"Every generator is sampled by gan-gen (BatchNorm statistics re-estimated over 50 x 64 latents in both",
              f"trainers) on the same {EVAL_IMAGES} latents. FID and KID use tools/fid.py's Inception features; SWD",
              f"(x1e3, mean over pyramid levels) uses {SWD_IMAGES} images a side, 128 patches an image, 4 x 128 directions.",
@@ -588,15 +593,18 @@ def write_doc(res):
         lines += [f"## {c['title']}", ""]
         dates = sorted({v["date"] for v in runs.values()})
         lines += [f"Runs: {', '.join(dates)} on {next(iter(runs.values()))['machine']}.", ""]
-        lines += ["| framework | seed | iteration | training s | FID | KID | SWD |", "|---|---|---|---|---|---|---|"]
+        spi_rec = {fw: r["timing"][fw]["seconds_per_iteration"] for fw in ("swift", "torch")} if r.get("timing") else None
+        lines += ["| framework | seed | threads | iteration | training s (this run) | training s at the speed of record | FID | KID | SWD |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         final = {}
         for key in sorted(ev, key=lambda k: (k.split("@")[0], int(k.split("@")[1]))):
             name, it = key.split("@")
             fw, seed = name.rsplit("-s", 1)
             e = ev[key]
             t = runs[name]["snapshot_train_seconds"][it]
-            lines.append(f"| {'swift-gan' if fw == 'swift' else 'PyTorch'} | {seed} | {it} | {t:.0f} | {e['fid']:.2f} | "
-                         f"{e['kid']:.4f} | {e['swd_mean']:.1f} |")
+            rec = f"{int(it) * spi_rec[fw]:.0f}" if spi_rec else "-"
+            lines.append(f"| {'swift-gan' if fw == 'swift' else 'PyTorch'} | {seed} | {runs[name].get('threads', 2)} | {it} | {t:.0f} | "
+                         f"{rec} | {e['fid']:.2f} | {e['kid']:.4f} | {e['swd_mean']:.1f} |")
             if int(it) == c["iterations"]:
                 final.setdefault(fw, []).append(e["fid"])
         lines.append("")
@@ -656,7 +664,8 @@ def main():
     r.add_argument("--threads", type=int, default=THREADS,
                    help="training threads (default 2; results do not depend on it for swift-gan, and only in "
                         "rounding for PyTorch, so two runs may share the machine at 1 thread each)")
-    sub.add_parser("report", help="evaluate new snapshots (cached in results.json) and rewrite docs/quality.md")
+    rp = sub.add_parser("report", help="evaluate new snapshots (cached in results.json) and rewrite docs/quality.md")
+    rp.add_argument("--no-eval", action="store_true", help="only rewrite docs/quality.md from results.json")
     t = sub.add_parser("time", help="seconds per iteration of both frameworks, back to back (run on an idle machine)")
     t.add_argument("--config", choices=sorted(CONFIGS), required=True)
     t.add_argument("--iterations", type=int, default=150)
