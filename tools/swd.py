@@ -21,11 +21,12 @@ def mirror(i, n):
 
 
 def blur(x, gain):
-    s = x.shape[0]
+    """5x5 binomial over the last two axes (any leading axes: images, channels)."""
+    s = x.shape[-1]
     k = K * gain
     idx = np.array([[mirror(j + t - 2, s) for t in range(5)] for j in range(s)])
-    rows = (x[:, idx] * k).sum(axis=2)            # along x
-    return (rows[idx, :] * k[None, :, None]).sum(axis=1)  # along y
+    rows = (x[..., :, idx] * k).sum(axis=-1)                  # along x
+    return (rows[..., idx, :] * k[:, None]).sum(axis=-2)     # along y
 
 
 def levels(size):
@@ -37,17 +38,18 @@ def levels(size):
 
 
 def pyramid(plane):
-    L = levels(plane.shape[0])
+    """Laplacian pyramid over the last two axes of `plane` (leading axes are batched)."""
+    L = levels(plane.shape[-1])
     g = [plane.astype(np.float64)]
     for _ in range(1, L):
-        g.append(blur(g[-1], 1)[::2, ::2])
+        g.append(blur(g[-1], 1)[..., ::2, ::2])
     out = []
     for i in range(L):
         if i == L - 1:
             out.append(g[i])
             break
         z = np.zeros_like(g[i])
-        z[::2, ::2] = g[i + 1]
+        z[..., ::2, ::2] = g[i + 1]
         out.append(g[i] - blur(z, 2))
     return out
 

@@ -357,7 +357,8 @@ def swd(real, fake, seed=0):
         return imgs
 
     a, b = desc(real[rng.permutation(len(real))[:n]]), desc(fake)
-    pa, pb = batched_pyramid(a, swdtool), batched_pyramid(b, swdtool)
+    # Per level (N, 3, s, s): tools/swd.py's pyramid batched over images and channels.
+    pa, pb = swdtool.pyramid(a.transpose(0, 3, 1, 2)), swdtool.pyramid(b.transpose(0, 3, 1, 2))
     out = []
     for l in range(L):
         size = s >> l
@@ -370,32 +371,6 @@ def swd(real, fake, seed=0):
             vals.append(swdtool.distance(da, db, dirs))
         out.append(float(np.mean(vals)))
     return out
-
-
-def batched_pyramid(images, swdtool):
-    """Laplacian pyramid of (N, S, S, 3) with tools/swd.py's blur, vectorized over images and channels."""
-    import numpy as np
-    n, s = images.shape[0], images.shape[1]
-    L = swdtool.levels(s)
-
-    def blur(x, gain):  # x (..., S, S)
-        m = x.shape[-1]
-        k = swdtool.K * gain
-        idx = np.array([[swdtool.mirror(j + t - 2, m) for t in range(5)] for j in range(m)])
-        rows = (x[..., :, idx] * k).sum(axis=-1)
-        return (rows[..., idx, :] * k[None, :, None]).sum(axis=-2)
-    g = [images.transpose(0, 3, 1, 2)]
-    for _ in range(1, L):
-        g.append(blur(g[-1], 1)[..., ::2, ::2])
-    out = []
-    for i in range(L):
-        if i == L - 1:
-            out.append(g[i])
-            break
-        z = np.zeros_like(g[i])
-        z[..., ::2, ::2] = g[i + 1]
-        out.append(g[i] - blur(z, 2))
-    return out  # per level (N, 3, s, s)
 
 
 def patches(level, rng, per, size):
