@@ -26,6 +26,13 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-O"])]
     ),
     .executableTarget(
+      name: "train-probe",
+      dependencies: [.product(name: "GanTraining", package: "swift-gan"), .product(name: "GanModel", package: "swift-gan"),
+                     .product(name: "GanKernels", package: "swift-gan")],
+      path: "Sources/train-probe",
+      swiftSettings: [.unsafeFlags(["-O"])]
+    ),
+    .executableTarget(
       name: "winograd-probe",
       dependencies: [.product(name: "GanKernels", package: "swift-gan")],
       path: "Sources/winograd-probe",

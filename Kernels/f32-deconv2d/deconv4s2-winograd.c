@@ -14,6 +14,10 @@
 // Per phase: input transform into V[alpha^2][tiles][cin], alpha^2 GEMMs V[xi] x U[xi] (U packed
 // once per weight change), output transform fused with bias, activation, pixels and BatchNorm
 // column statistics (per-tile partial sums in double, reduced over tiles in order).
+// Conv2d(4, 2, 1) is the same 2x2 correlation on the space-to-depth view of its input: grid cell
+// (I, J) holds the 2x2 pixels (2I - 1 + p, 2J - 1 + q), p, q in {0, 1}, as K = 4 cin channels
+// ordered (p, q, c), and tap (ty, tx) of that cell is the kernel tap (2 ty + p, 2 tx + q). So one
+// "phase" with K = 4 cin, an (oh + 1) x (ow + 1) grid and the output written densely.
 #include "../common/gk_internal.h"
 
 #define CB 32  // channels per block of the transforms (local buffers stay in L1)
@@ -60,40 +64,51 @@ static void weight_transform(int tile, const float g[4], float *u) {
 }
 
 typedef struct pack_args {
-  int tile, cin, cout, transposed, phase;
+  int tile, cin, cout, transposed, phase, conv;
   const float *wgt;
   float *packed, *scratch;
 } pack_args;
 
-// Transformed kernels of one phase into scratch[alpha^2][cin][cout], rows of cin split over threads.
+// Transformed kernels of one phase into scratch[alpha^2][K][cout] (K = cin, or 4 cin for the
+// convolution's space-to-depth rows (p, q, c)), rows of K split over threads.
 static void transform_phase(void *ctx, int tid, int nth) {
   const pack_args *p = (const pack_args *)ctx;
   int a = p->phase >> 1, b = p->phase & 1, a2 = (p->tile + 1) * (p->tile + 1), cin = p->cin, cout = p->cout;
-  size_t cc = (size_t)cin * cout;
-  const float *g[4];
-  for (int t = 0; t < 4; t++) {
-    int ry = a - 1 + (t >> 1), rx = b - 1 + (t & 1);
-    int ky = 1 + a - 2 * ry, kx = 1 + b - 2 * rx;
-    g[t] = p->wgt + (size_t)(ky * 4 + kx) * cc;
-  }
-  int per = (cin + nth - 1) / nth, k0 = tid * per, k1 = k0 + per < cin ? k0 + per : cin;
-  for (int k = k0; k < k1; k++)
-    for (int n = 0; n < cout; n++) {
-      size_t src = p->transposed ? (size_t)n * cin + k : (size_t)k * cout + n;
-      float gv[4] = {g[0][src], g[1][src], g[2][src], g[3][src]}, u[25];
-      weight_transform(p->tile, gv, u);
-      for (int xi = 0; xi < a2; xi++) p->scratch[(size_t)xi * cc + (size_t)k * cout + n] = u[xi];
+  int nsub = p->conv ? 4 : 1, K = nsub * cin;
+  size_t cc = (size_t)cin * cout, kc = (size_t)K * cout;
+  const float *g[4][4];  // [sub-pixel][tap (ty, tx)]
+  for (int sub = 0; sub < nsub; sub++)
+    for (int t = 0; t < 4; t++) {
+      int ky, kx;
+      if (p->conv) {
+        ky = 2 * (t >> 1) + (sub >> 1); kx = 2 * (t & 1) + (sub & 1);
+      } else {
+        int ry = a - 1 + (t >> 1), rx = b - 1 + (t & 1);
+        ky = 1 + a - 2 * ry; kx = 1 + b - 2 * rx;
+      }
+      g[sub][t] = p->wgt + (size_t)(ky * 4 + kx) * cc;
     }
+  int per = (K + nth - 1) / nth, k0 = tid * per, k1 = k0 + per < K ? k0 + per : K;
+  for (int k = k0; k < k1; k++) {
+    int sub = k / cin, c = k % cin;
+    for (int n = 0; n < cout; n++) {
+      size_t src = p->transposed ? (size_t)n * cin + c : (size_t)c * cout + n;
+      float gv[4] = {g[sub][0][src], g[sub][1][src], g[sub][2][src], g[sub][3][src]}, u[25];
+      weight_transform(p->tile, gv, u);
+      for (int xi = 0; xi < a2; xi++) p->scratch[(size_t)xi * kc + (size_t)k * cout + n] = u[xi];
+    }
+  }
 }
 
 // The phase's alpha^2 transformed matrices into GEMM panels, matrices split over threads.
 static void pack_phase(void *ctx, int tid, int nth) {
   const pack_args *p = (const pack_args *)ctx;
   int a2 = (p->tile + 1) * (p->tile + 1);
-  size_t per = gk_f32_gemm_packed_b_floats((size_t)p->cin, (size_t)p->cout), cc = (size_t)p->cin * p->cout;
+  size_t K = (size_t)(p->conv ? 4 : 1) * p->cin;
+  size_t per = gk_f32_gemm_packed_b_floats(K, (size_t)p->cout), kc = K * p->cout;
   for (int xi = tid; xi < a2; xi += nth) {
-    gk_operand B = gk_operand_matrix(p->scratch + (size_t)xi * cc, (size_t)p->cout);
-    gk_f32_gemm_pack_b(&B, (size_t)p->cin, (size_t)p->cout, p->packed + ((size_t)p->phase * a2 + xi) * per);
+    gk_operand B = gk_operand_matrix(p->scratch + (size_t)xi * kc, (size_t)p->cout);
+    gk_f32_gemm_pack_b(&B, K, (size_t)p->cout, p->packed + ((size_t)p->phase * a2 + xi) * per);
   }
 }
 
@@ -102,30 +117,56 @@ void gk_f32_deconv4s2_wino_pack_weights(int tile, int cin, int cout, const float
   // wgt: 16 taps of cin x cout (KKIO), or with `transposed` 16 taps of cout x cin (a Conv2d's
   // KKIO weights read backwards, for its backward-data). scratch: alpha^2 * cin * cout floats.
   for (int phase = 0; phase < 4; phase++) {
-    pack_args p = {tile, cin, cout, transposed, phase, wgt, packed, scratch};
+    pack_args p = {tile, cin, cout, transposed, phase, 0, wgt, packed, scratch};
     gk_run_parallel(threads, transform_phase, &p);
     gk_run_parallel(threads, pack_phase, &p);
   }
 }
 
-size_t gk_f32_deconv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads) {
-  int al = alpha_of(tile);
-  size_t tiles = (size_t)n * (h / tile) * (w / tile), a2 = (size_t)(al * al);
-  return round_up64(a2 * tiles * cin * sizeof(float)) + round_up64(a2 * tiles * cout * sizeof(float)) +
-         round_up64((size_t)cin * sizeof(float)) + round_up64(tiles * 2 * cout * sizeof(double)) +
-         gk_f32_gemm_workspace_bytes(tiles, cout, cin, threads) + 64;
+void gk_f32_conv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, float *packed,
+                                      float *scratch, int threads) {
+  // wgt: a Conv2d's KKIO weights (16 x cin x cout); scratch: alpha^2 * 4 cin * cout floats.
+  pack_args p = {tile, cin, cout, 0, 0, 1, wgt, packed, scratch};
+  gk_run_parallel(threads, transform_phase, &p);
+  gk_run_parallel(threads, pack_phase, &p);
 }
 
+size_t gk_f32_conv4s2_wino_packed_floats(int tile, int cin, int cout) {
+  int al = alpha_of(tile);
+  return (size_t)(al * al) * gk_f32_gemm_packed_b_floats(4 * (size_t)cin, (size_t)cout);
+}
+
+// One Winograd pass: th x tw tiles per image of a grid whose cells are nsub pixels of cin channels.
 typedef struct wino_args {
-  int tile, n, h, w, cin, cout, a, b;
-  const float *x;
-  const float *zeros;  // cin zeros: the patch rows outside the image
-  float *v;            // [alpha^2][tiles][cin]
+  int tile, n, h, w, cin, cout;
+  int conv;            // 0: deconvolution phase (a, b); 1: convolution on the space-to-depth grid
+  int a, b;            // the phase (deconvolution)
+  int th, tw;          // tiles per image, down and across
+  int oh, ow;          // output image size
+  const float *x;      // (n, h, w, cin)
+  const float *zeros;  // cin zeros: the patch pixels outside the image
+  float *v;            // [alpha^2][tiles][K], K = nsub * cin
   const float *m;      // [alpha^2][tiles][cout]
   const gk_epilogue *ep;
-  float *y;
+  float *y;            // (n, oh, ow, cout)
   double *partial;     // [tiles][sum | sumsq][cout] when the epilogue wants column statistics
 } wino_args;
+
+static size_t wino_workspace(int tile, size_t tiles, size_t K, int cin, int cout, int threads) {
+  int al = alpha_of(tile);
+  size_t a2 = (size_t)(al * al);
+  return round_up64(a2 * tiles * K * sizeof(float)) + round_up64(a2 * tiles * cout * sizeof(float)) +
+         round_up64((size_t)cin * sizeof(float)) + round_up64(tiles * 2 * cout * sizeof(double)) +
+         gk_f32_gemm_workspace_bytes(tiles, cout, K, threads) + 64;
+}
+
+size_t gk_f32_deconv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads) {
+  return wino_workspace(tile, (size_t)n * (h / tile) * (w / tile), (size_t)cin, cin, cout, threads);
+}
+
+size_t gk_f32_conv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads) {
+  return wino_workspace(tile, (size_t)n * (h / 2 / tile) * (w / 2 / tile), 4 * (size_t)cin, cin, cout, threads);
+}
 
 // One-dimensional transforms over a block of cb channels: element k of a vector at p[k * s + c].
 static inline void bt2(const float *restrict d, size_t ds, float *restrict o, size_t os, int cb) {
@@ -164,46 +205,56 @@ static inline void at4(const float *restrict m, size_t ms, float *restrict o, si
   }
 }
 
-// V = B^T d B for each tile; d is the alpha x alpha input patch (zero outside the image).
+// V = B^T d B for each tile; d is the alpha x alpha input patch (zero outside the image), one
+// sub-pixel's cin channels at a time.
 static void input_transform(void *ctx, int tid, int nth) {
   const wino_args *g = (const wino_args *)ctx;
-  int T = g->tile, al = T + 1, a2 = al * al, th = g->h / T, tw = g->w / T, c = g->cin;
-  size_t tiles = (size_t)g->n * th * tw;
+  int T = g->tile, al = T + 1, a2 = al * al, th = g->th, tw = g->tw, c = g->cin, nsub = g->conv ? 4 : 1;
+  size_t tiles = (size_t)g->n * th * tw, K = (size_t)nsub * c;
   size_t per = (tiles + nth - 1) / nth, t0 = (size_t)tid * per, t1 = t0 + per < tiles ? t0 + per : tiles;
   float d[25 * CB], s[25 * CB], o[25 * CB];
   const float *src[25];
   for (size_t t = t0; t < t1; t++) {
     int img = (int)(t / ((size_t)th * tw)), rem = (int)(t % ((size_t)th * tw));
     int ti = rem / tw, tj = rem % tw;
-    for (int r = 0; r < al; r++)
-      for (int q = 0; q < al; q++) {
-        int iy = T * ti + g->a - 1 + r, ix = T * tj + g->b - 1 + q;
-        src[r * al + q] = (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
-                              ? g->zeros
-                              : g->x + (((size_t)img * g->h + iy) * g->w + ix) * c;
+    for (int sub = 0; sub < nsub; sub++) {
+      for (int r = 0; r < al; r++)
+        for (int q = 0; q < al; q++) {
+          int iy, ix;
+          if (g->conv) {
+            iy = 2 * (T * ti + r) - 1 + (sub >> 1); ix = 2 * (T * tj + q) - 1 + (sub & 1);
+          } else {
+            iy = T * ti + g->a - 1 + r; ix = T * tj + g->b - 1 + q;
+          }
+          src[r * al + q] = (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
+                                ? g->zeros
+                                : g->x + (((size_t)img * g->h + iy) * g->w + ix) * c;
+        }
+      for (int c0 = 0; c0 < c; c0 += CB) {
+        int cb = c - c0 < CB ? c - c0 : CB;
+        for (int e = 0; e < a2; e++) memcpy(d + e * CB, src[e] + c0, (size_t)cb * sizeof(float));
+        // Over rows (stride al * CB between r), then over columns (stride CB between q).
+        for (int q = 0; q < al; q++) {
+          if (T == 2) bt2(d + q * CB, (size_t)al * CB, s + q * CB, (size_t)al * CB, cb);
+          else bt4(d + q * CB, (size_t)al * CB, s + q * CB, (size_t)al * CB, cb);
+        }
+        for (int i = 0; i < al; i++) {
+          if (T == 2) bt2(s + i * al * CB, CB, o + i * al * CB, CB, cb);
+          else bt4(s + i * al * CB, CB, o + i * al * CB, CB, cb);
+        }
+        size_t col = (size_t)sub * c + c0;
+        for (int e = 0; e < a2; e++)
+          memcpy(g->v + ((size_t)e * tiles + t) * K + col, o + e * CB, (size_t)cb * sizeof(float));
       }
-    for (int c0 = 0; c0 < c; c0 += CB) {
-      int cb = c - c0 < CB ? c - c0 : CB;
-      for (int e = 0; e < a2; e++) memcpy(d + e * CB, src[e] + c0, (size_t)cb * sizeof(float));
-      // Over rows (stride al * CB between r), then over columns (stride CB between q).
-      for (int q = 0; q < al; q++) {
-        if (T == 2) bt2(d + q * CB, (size_t)al * CB, s + q * CB, (size_t)al * CB, cb);
-        else bt4(d + q * CB, (size_t)al * CB, s + q * CB, (size_t)al * CB, cb);
-      }
-      for (int i = 0; i < al; i++) {
-        if (T == 2) bt2(s + i * al * CB, CB, o + i * al * CB, CB, cb);
-        else bt4(s + i * al * CB, CB, o + i * al * CB, CB, cb);
-      }
-      for (int e = 0; e < a2; e++)
-        memcpy(g->v + ((size_t)e * tiles + t) * c + c0, o + e * CB, (size_t)cb * sizeof(float));
     }
   }
 }
 
-// Y = A^T M A per tile and output channel, + bias, activation, into the phase's output pixels.
+// Y = A^T M A per tile and output channel, + bias, activation, into the output pixels.
 static void output_transform(void *ctx, int tid, int nth) {
   const wino_args *g = (const wino_args *)ctx;
-  int T = g->tile, al = T + 1, a2 = al * al, th = g->h / T, tw = g->w / T, co = g->cout, ow = 2 * g->w;
+  int T = g->tile, al = T + 1, a2 = al * al, th = g->th, tw = g->tw, co = g->cout;
+  int step = g->conv ? 1 : 2;  // a deconvolution phase writes every other output pixel
   size_t tiles = (size_t)g->n * th * tw;
   const float *bias = g->ep ? g->ep->bias : NULL;
   int act = g->ep ? g->ep->act : GK_ACT_NONE;
@@ -228,8 +279,8 @@ static void output_transform(void *ctx, int tid, int nth) {
       }
       for (int p = 0; p < T; p++)
         for (int q = 0; q < T; q++) {
-          int oy = 2 * (T * ti + p) + g->a, ox = 2 * (T * tj + q) + g->b;
-          size_t off = (((size_t)img * 2 * g->h + oy) * ow + ox) * co + c0;
+          int oy = step * (T * ti + p) + g->a, ox = step * (T * tj + q) + g->b;
+          size_t off = (((size_t)img * g->oh + oy) * g->ow + ox) * co + c0;
           float *yr = g->y + off, *or_ = o + (p * T + q) * CB;
           // Bias, activation and pixels as separate tight loops (a per-element switch would not vectorize).
           if (bias) for (int c = 0; c < cb; c++) yr[c] = or_[c] + bias[c0 + c];
@@ -261,10 +312,10 @@ static void output_transform(void *ctx, int tid, int nth) {
   }
 }
 
-// Column statistics of one phase: tiles in order, so the sums do not depend on the thread count.
+// Column statistics of one pass: tiles in order, so the sums do not depend on the thread count.
 static void reduce_statistics(void *ctx, int tid, int nth) {
   const wino_args *g = (const wino_args *)ctx;
-  size_t tiles = (size_t)g->n * (g->h / g->tile) * (g->w / g->tile), co = (size_t)g->cout;
+  size_t tiles = (size_t)g->n * g->th * g->tw, co = (size_t)g->cout;
   for (size_t c = (size_t)tid; c < co; c += (size_t)nth) {
     double s = 0.0, q = 0.0;
     for (size_t t = 0; t < tiles; t++) {
@@ -276,35 +327,59 @@ static void reduce_statistics(void *ctx, int tid, int nth) {
   }
 }
 
-void gk_f32_deconv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
-                                   const float *packed, const gk_epilogue *ep, float *y,
-                                   void *workspace, int threads) {
-  int al = alpha_of(tile), a2 = al * al;
-  size_t tiles = (size_t)n * (h / tile) * (w / tile);
+// The passes (4 deconvolution phases, or the one convolution pass) against packed[pass][alpha^2].
+static void wino_run(wino_args base, int passes, const float *packed, void *workspace, int threads) {
+  int al = alpha_of(base.tile), a2 = al * al;
+  size_t tiles = (size_t)base.n * base.th * base.tw, K = (size_t)(base.conv ? 4 : 1) * base.cin;
   char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
   float *v = (float *)ws;
-  float *m = (float *)(ws + round_up64((size_t)a2 * tiles * cin * sizeof(float)));
-  float *zeros = (float *)((char *)m + round_up64((size_t)a2 * tiles * cout * sizeof(float)));
-  memset(zeros, 0, (size_t)cin * sizeof(float));
-  double *partial = (double *)((char *)zeros + round_up64((size_t)cin * sizeof(float)));
-  void *gemm_ws = (char *)partial + round_up64(tiles * 2 * (size_t)cout * sizeof(double));
+  float *m = (float *)(ws + round_up64((size_t)a2 * tiles * K * sizeof(float)));
+  float *zeros = (float *)((char *)m + round_up64((size_t)a2 * tiles * base.cout * sizeof(float)));
+  memset(zeros, 0, (size_t)base.cin * sizeof(float));
+  double *partial = (double *)((char *)zeros + round_up64((size_t)base.cin * sizeof(float)));
+  void *gemm_ws = (char *)partial + round_up64(tiles * 2 * (size_t)base.cout * sizeof(double));
+  const gk_epilogue *ep = base.ep;
   int stats = ep && ep->col_sum && ep->col_sumsq;
-  size_t per = gk_f32_gemm_packed_b_floats((size_t)cin, (size_t)cout);
+  size_t per = gk_f32_gemm_packed_b_floats(K, (size_t)base.cout);
   int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
-  for (int phase = 0; phase < 4; phase++) {
-    wino_args g = {tile, n, h, w, cin, cout, phase >> 1, phase & 1, x, zeros, v, m, ep, y, stats ? partial : NULL};
+  base.zeros = zeros; base.v = v; base.m = m; base.partial = stats ? partial : NULL;
+  for (int pass = 0; pass < passes; pass++) {
+    wino_args g = base;
+    if (!g.conv) { g.a = pass >> 1; g.b = pass & 1; }
     gk_run_parallel(threads, input_transform, &g);
     for (int xi = 0; xi < a2; xi++) {
-      gk_operand A = gk_operand_matrix(v + (size_t)xi * tiles * cin, (size_t)cin);
+      gk_operand A = gk_operand_matrix(v + (size_t)xi * tiles * K, K);
       gk_operand B;
       memset(&B, 0, sizeof B);
       B.kind = GK_OPERAND_PACKED;
-      B.data = packed + ((size_t)phase * a2 + xi) * per;
-      B.packed_k = (size_t)cin; B.packed_n = (size_t)cout; B.packed_nr = nr;
-      gk_output C = gk_output_dense(m + (size_t)xi * tiles * cout, (size_t)cout);
-      gk_f32_gemm(tiles, cout, cin, &A, &B, &C, NULL, gemm_ws, threads);
+      B.data = packed + ((size_t)pass * a2 + xi) * per;
+      B.packed_k = K; B.packed_n = (size_t)g.cout; B.packed_nr = nr;
+      gk_output C = gk_output_dense(m + (size_t)xi * tiles * g.cout, (size_t)g.cout);
+      gk_f32_gemm(tiles, (size_t)g.cout, K, &A, &B, &C, NULL, gemm_ws, threads);
     }
     gk_run_parallel(threads, output_transform, &g);
     if (stats) gk_run_parallel(threads, reduce_statistics, &g);
   }
+}
+
+void gk_f32_deconv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
+                                   const float *packed, const gk_epilogue *ep, float *y,
+                                   void *workspace, int threads) {
+  wino_args g;
+  memset(&g, 0, sizeof g);
+  g.tile = tile; g.n = n; g.h = h; g.w = w; g.cin = cin; g.cout = cout;
+  g.th = h / tile; g.tw = w / tile; g.oh = 2 * h; g.ow = 2 * w;
+  g.x = x; g.ep = ep; g.y = y;
+  wino_run(g, 4, packed, workspace, threads);
+}
+
+void gk_f32_conv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
+                                 const float *packed, const gk_epilogue *ep, float *y, void *workspace,
+                                 int threads) {
+  wino_args g;
+  memset(&g, 0, sizeof g);
+  g.tile = tile; g.n = n; g.h = h; g.w = w; g.cin = cin; g.cout = cout; g.conv = 1;
+  g.th = h / 2 / tile; g.tw = w / 2 / tile; g.oh = h / 2; g.ow = w / 2;
+  g.x = x; g.ep = ep; g.y = y;
+  wino_run(g, 1, packed, workspace, threads);
 }

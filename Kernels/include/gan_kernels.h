@@ -244,6 +244,17 @@ size_t gk_f32_deconv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int 
 void gk_f32_deconv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
                                    const float *packed, const gk_epilogue *ep, float *y,
                                    void *workspace, int threads);
+/// Winograd Conv2d(4, 2, 1) forward, x (n, h, w, cin) -> y (n, h/2, w/2, cout) with h/2 and w/2
+/// multiples of the tile: the same 2x2 correlation on the space-to-depth view of x (K = 4 cin).
+/// Weights: the convolution's KKIO weights (16 x cin x cout); scratch: (tile + 1)^2 * 4 cin * cout
+/// floats. Epilogue as above (bias, activation, u8, column statistics; no accumulate).
+size_t gk_f32_conv4s2_wino_packed_floats(int tile, int cin, int cout);
+void gk_f32_conv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, float *packed,
+                                      float *scratch, int threads);
+size_t gk_f32_conv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
+void gk_f32_conv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
+                                 const float *packed, const gk_epilogue *ep, float *y, void *workspace,
+                                 int threads);
 
 // MARK: - int8 inference (files written by gan-quant)
 //

@@ -45,11 +45,7 @@ public final class Generator {
   /// Per layer: the Winograd tile of its forward (BatchNorm statistics fused), or 0 for the
   /// direct phase GEMMs. All 0 unless built with `winograd`; never the output layer.
   public let forwardTiles: [Int]
-  /// The transformed, packed weights of the Winograd layers, re-derived when
-  /// `parameters.generation` moves (once per optimizer step).
-  private let transformedWeights: [UnsafeMutablePointer<Float>]
-  private let transformScratch: UnsafeMutablePointer<Float>
-  private var transformedGeneration = -1
+  private let winogradWeights: WinogradWeights
 
   public var outputCount: Int { batch * architecture.imageSize * architecture.imageSize * architecture.nc }
 
@@ -88,26 +84,22 @@ public final class Generator {
         return chosen[i]
       }
       guard winograd else { return 0 }
-      return WinogradSelection.tile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels)
+      return WinogradSelection.trainingDeconvolutionTile(batch: batch, height: t.height, inChannels: t.inChannels, outChannels: t.outChannels)
     }
     forwardTiles = tiles
-    var scratchFloats = 0
-    for i in 0..<L where tiles[i] > 0 {
-      let t = deconvShape(i)
-      ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: tiles[i], t, threads: threads))
-      scratchFloats = max(scratchFloats, WinogradDeconv4s2.scratchCount(tile: tiles[i], inChannels: t.inChannels, outChannels: t.outChannels))
+    let passes = (0..<L).filter { tiles[$0] > 0 }.map { i in
+      WinogradPass(layer: i, kind: .deconvolutionForward, tile: tiles[i], inChannels: deconvShape(i).inChannels,
+                   outChannels: deconvShape(i).outChannels)
     }
-    let packedCounts = (0..<L).map { i in
-      tiles[i] == 0 ? 0 : WinogradDeconv4s2.packedCount(tile: tiles[i], inChannels: deconvShape(i).inChannels, outChannels: deconvShape(i).outChannels)
-    }
+    for p in passes { ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: p.tile, deconvShape(p.layer), threads: threads)) }
     let maxElements = (0..<L).map(elements).max()!
-    let workspaceBytes = ws, transformScratchFloats = scratchFloats
+    let workspaceBytes = ws
     let narrowCount = arch.nc <= NarrowDeconv4s2.maxOutChannels
       ? NarrowDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(L - 1), outChannels: arch.nc) : 0
     let built = Arena.build { a -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                                     [UnsafeMutablePointer<Float>], [UnsafeMutablePointer<Float>], [BatchNormLayer],
                                     UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer,
-                                    UnsafeMutablePointer<Float>?, [UnsafeMutablePointer<Float>], UnsafeMutablePointer<Float>) in
+                                    UnsafeMutablePointer<Float>?, WinogradWeights) in
       let input = a.floats(batch * arch.nz)
       let output = a.floats(elements(L - 1))
       let outGrad = a.floats(elements(L - 1))
@@ -119,22 +111,10 @@ public final class Generator {
                        positions: i == 0 ? 16 : 1)
       }
       return (input, output, outGrad, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes),
-              narrowCount > 0 ? a.floats(narrowCount) : nil, packedCounts.map { a.floats($0) }, a.floats(transformScratchFloats))
+              narrowCount > 0 ? a.floats(narrowCount) : nil, WinogradWeights(passes: passes, layerCount: L, arena: a))
     }
     arena = built.arena
-    (input, output, outputGradient, pre, act, norms, scratchA, scratchB, workspace, narrowPacked, transformedWeights,
-     transformScratch) = built.value
-  }
-
-  /// Winograd kernels of the current weights (after an optimizer step or a load).
-  private func refreshTransformedWeights() {
-    guard transformedGeneration != parameters.generation else { return }
-    for i in 0..<architecture.layerCount where forwardTiles[i] > 0 {
-      WinogradDeconv4s2.packWeights(tile: forwardTiles[i], inChannels: architecture.generatorInputChannels(i),
-                                    outChannels: architecture.generatorChannels(i), weights: weights[i],
-                                    into: transformedWeights[i], scratch: transformScratch, threads: threads)
-    }
-    transformedGeneration = parameters.generation
+    (input, output, outputGradient, pre, act, norms, scratchA, scratchB, workspace, narrowPacked, winogradWeights) = built.value
   }
 
   private func shape(_ i: Int) -> ConvShape {
@@ -159,8 +139,8 @@ public final class Generator {
                                     weights: weights[i], into: packed)
         NarrowDeconv4s2.forward(shape(i), x: x, packedWeights: packed, bias: nil, activation: .tanh, y: y, threads: threads)
       } else if forwardTiles[i] > 0 {
-        refreshTransformedWeights()
-        WinogradDeconv4s2.forward(tile: forwardTiles[i], shape(i), x: x, packedWeights: transformedWeights[i], y: y,
+        let packed = winogradWeights.packed(.deconvolutionForward, layer: i, parameters: parameters, weights: weights, threads: threads)
+        WinogradDeconv4s2.forward(tile: forwardTiles[i], shape(i), x: x, packedWeights: packed, y: y,
                                   epilogue: ep, workspace: workspace, threads: threads)
       } else {
         Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
@@ -244,21 +224,20 @@ public final class Discriminator {
   private let weights: [UnsafeMutablePointer<Float>]
   private let weightGradients: [UnsafeMutablePointer<Float>]
   public static let slope: Float = 0.2
+  /// Per layer: the Winograd tile of its forward (a 2x2 correlation on the space-to-depth grid,
+  /// BatchNorm statistics fused), or 0 for the direct 16-tap GEMM. All 0 unless built with `winograd`.
+  public let forwardTiles: [Int]
   /// Per layer: the Winograd tile of its backward-data (a ConvTranspose2d(4, 2, 1) of the layer's
   /// output gradient), or 0 for the direct phase GEMMs. All 0 unless built with `winograd`.
   public let backwardDataTiles: [Int]
-  /// The transformed, packed weights of the Winograd layers (empty for the others), re-derived
-  /// when `parameters.generation` moves: once per optimizer step.
-  private let transformedWeights: [UnsafeMutablePointer<Float>]
-  private let transformScratch: UnsafeMutablePointer<Float>
-  private var transformedGeneration = -1
+  private let winogradWeights: WinogradWeights
 
-  /// winograd: run the backward-data of the layers `WinogradSelection` picks as Winograd
-  /// transposed convolutions (results differ from the direct kernels within ~1e-6 relative and
-  /// stay independent of the thread count). backwardDataTiles: per layer, a tile (2, 4) or 0
-  /// instead of the table's choice (tests, measurements).
+  /// winograd: run the forward and backward-data passes `WinogradSelection` picks for training as
+  /// Winograd (results differ from the direct kernels within ~1e-6 relative and stay independent
+  /// of the thread count). forwardTiles, backwardDataTiles: per layer, a tile (2, 4) or 0 instead
+  /// of the table's choice (tests, measurements).
   public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil, winograd: Bool = false,
-              backwardDataTiles chosenTiles: [Int]? = nil) {
+              forwardTiles chosenForward: [Int]? = nil, backwardDataTiles chosenTiles: [Int]? = nil) {
     precondition(batch > 0 && threads > 0)
     let params = parameters ?? ParameterSet(spec: arch.discriminatorSpec)
     self.architecture = arch
@@ -287,6 +266,11 @@ public final class Discriminator {
       return ConvShape(batch: batch, height: s, width: s, inChannels: arch.discriminatorChannels(i),
                        outChannels: arch.discriminatorInputChannels(i))
     }
+    func forwardShape(_ i: Int) -> ConvShape {
+      let s = arch.discriminatorInputSize(i)
+      return ConvShape(batch: batch, height: s, width: s, inChannels: arch.discriminatorInputChannels(i),
+                       outChannels: arch.discriminatorChannels(i))
+    }
     let tiles = (0..<L).map { i -> Int in
       guard i < L - 1 else { return 0 }
       let t = backwardDataShape(i)
@@ -295,25 +279,38 @@ public final class Discriminator {
         return chosen[i]
       }
       guard winograd else { return 0 }
-      return WinogradSelection.tile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels)
+      return WinogradSelection.trainingBackwardDataTile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels)
+    }
+    let fTiles = (0..<L).map { i -> Int in
+      guard i < L - 1 else { return 0 }
+      let f = forwardShape(i)
+      if let chosen = chosenForward, i < chosen.count, chosen[i] != 0 {
+        precondition(WinogradConv4s2.supports(tile: chosen[i], f), "Winograd tile \(chosen[i]) does not fit layer \(i) (\(f))")
+        return chosen[i]
+      }
+      guard winograd else { return 0 }
+      return WinogradSelection.trainingConvolutionTile(height: f.height, inChannels: f.inChannels, outChannels: f.outChannels)
     }
     backwardDataTiles = tiles
-    var scratchFloats = 0
-    for i in 0..<L where tiles[i] > 0 {
-      let t = backwardDataShape(i)
-      ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: tiles[i], t, threads: threads))
-      scratchFloats = max(scratchFloats, WinogradDeconv4s2.scratchCount(tile: tiles[i], inChannels: t.inChannels, outChannels: t.outChannels))
+    forwardTiles = fTiles
+    var passes: [WinogradPass] = []
+    for i in 0..<L where fTiles[i] > 0 {
+      let f = forwardShape(i)
+      passes.append(WinogradPass(layer: i, kind: .convolutionForward, tile: fTiles[i], inChannels: f.inChannels,
+                                 outChannels: f.outChannels))
+      ws = max(ws, WinogradConv4s2.workspaceBytes(tile: fTiles[i], f, threads: threads))
     }
-    let packedCounts = (0..<L).map { i in
-      tiles[i] == 0 ? 0 : WinogradDeconv4s2.packedCount(tile: tiles[i], inChannels: backwardDataShape(i).inChannels,
-                                                        outChannels: backwardDataShape(i).outChannels)
+    for i in 0..<L where tiles[i] > 0 {
+      passes.append(WinogradPass(layer: i, kind: .convolutionBackwardData, tile: tiles[i],
+                                 inChannels: arch.discriminatorInputChannels(i), outChannels: arch.discriminatorChannels(i)))
+      ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: tiles[i], backwardDataShape(i), threads: threads))
     }
     let maxElements = max(inputElements, (0..<(L - 1)).map(elements).max()!)
-    let workspaceBytes = ws, transformScratchFloats = scratchFloats
+    let workspaceBytes = ws
     let built = Arena.build { a -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                                     [UnsafeMutablePointer<Float>], [UnsafeMutablePointer<Float>], [BatchNormLayer?],
                                     UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer,
-                                    [UnsafeMutablePointer<Float>], UnsafeMutablePointer<Float>) in
+                                    WinogradWeights) in
       let logits = a.floats(batch)
       let lg = a.floats(batch)
       let ig = a.floats(inputElements)
@@ -326,11 +323,10 @@ public final class Discriminator {
                               activation: .leakyRelu(Discriminator.slope), arena: a, params: params, bnIndex: bn)
       }
       return (logits, lg, ig, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes),
-              packedCounts.map { a.floats($0) }, a.floats(transformScratchFloats))
+              WinogradWeights(passes: passes, layerCount: L, arena: a))
     }
     arena = built.arena
-    (logits, logitGradient, inputGradient, pre, act, norms, scratchA, scratchB, workspace, transformedWeights,
-     transformScratch) = built.value
+    (logits, logitGradient, inputGradient, pre, act, norms, scratchA, scratchB, workspace, winogradWeights) = built.value
   }
 
   private func backwardDataShape(_ i: Int) -> ConvShape {
@@ -339,22 +335,11 @@ public final class Discriminator {
                      outChannels: architecture.discriminatorInputChannels(i))
   }
 
-  /// Winograd kernels of the current weights (after an optimizer step or a load).
-  private func refreshTransformedWeights() {
-    guard transformedGeneration != parameters.generation else { return }
-    for i in 0..<architecture.layerCount where backwardDataTiles[i] > 0 {
-      let t = backwardDataShape(i)
-      WinogradDeconv4s2.packWeights(tile: backwardDataTiles[i], inChannels: t.inChannels, outChannels: t.outChannels,
-                                    weights: weights[i], transposed: true, into: transformedWeights[i], scratch: transformScratch,
-                                    threads: threads)
-    }
-    transformedGeneration = parameters.generation
-  }
-
   private func backwardData(_ i: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
     if backwardDataTiles[i] > 0 {
-      refreshTransformedWeights()
-      WinogradDeconv4s2.forward(tile: backwardDataTiles[i], backwardDataShape(i), x: dy, packedWeights: transformedWeights[i],
+      let packed = winogradWeights.packed(.convolutionBackwardData, layer: i, parameters: parameters, weights: weights,
+                                          threads: threads)
+      WinogradDeconv4s2.forward(tile: backwardDataTiles[i], backwardDataShape(i), x: dy, packedWeights: packed,
                                 y: dx, workspace: workspace, threads: threads)
     } else {
       Conv4s2.backwardData(shape(i), dy: dy, weights: weights[i], dx: dx, workspace: workspace, threads: threads)
@@ -367,6 +352,17 @@ public final class Discriminator {
                      outChannels: architecture.discriminatorChannels(i))
   }
 
+  private func convolution(_ i: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
+    if forwardTiles[i] > 0 {
+      let packed = winogradWeights.packed(.convolutionForward, layer: i, parameters: parameters, weights: weights,
+                                          threads: threads)
+      WinogradConv4s2.forward(tile: forwardTiles[i], shape(i), x: x, packedWeights: packed, y: y, epilogue: epilogue,
+                              workspace: workspace, threads: threads)
+    } else {
+      Conv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: epilogue, workspace: workspace, threads: threads)
+    }
+  }
+
   /// logits = D(images), images (batch, S, S, nc) NHWC; the pointer must stay valid until backward.
   public func forward(_ images: UnsafePointer<Float>, mode: NormalizationMode = .train) {
     lastInput = images
@@ -377,12 +373,10 @@ public final class Discriminator {
         Dense.forward(batch: batch, inFeatures: 16 * architecture.discriminatorInputChannels(i), outFeatures: 1,
                       x: x, weights: weights[i], y: logits, workspace: workspace, threads: threads)
       } else if let bn = norms[i] {
-        let ep = mode == .eval ? .plain : bn.statisticsEpilogue()
-        Conv4s2.forward(shape(i), x: x, weights: weights[i], y: pre[i], epilogue: ep, workspace: workspace, threads: threads)
+        convolution(i, x: x, y: pre[i], epilogue: mode == .eval ? .plain : bn.statisticsEpilogue())
         bn.forward(x: pre[i], y: act[i], mode: BatchNormLayer.Mode(mode))
       } else {
-        Conv4s2.forward(shape(i), x: x, weights: weights[i], y: act[i],
-                        epilogue: Epilogue(activation: .leakyRelu(Discriminator.slope)), workspace: workspace, threads: threads)
+        convolution(i, x: x, y: act[i], epilogue: Epilogue(activation: .leakyRelu(Discriminator.slope)))
       }
     }
   }

@@ -84,7 +84,7 @@ struct GanTrain: ParsableCommand {
   @Option(help: "Images in the SWD sets: the dataset's last N images are held out of training (needs at least 4N images).")
   var swdImages: Int = 512
 
-  @Flag(help: "Run G's hidden deconvolutions (forward, BatchNorm statistics fused) and D's backward-data as Winograd transposed convolutions where they pay (per layer shape, as gan-gen --winograd): faster at 64 px; results differ from the default within rounding and stay independent of --threads.")
+  @Flag(help: "Run G's hidden deconvolutions (forward, BatchNorm statistics fused), D's convolutions (forward) and D's backward-data as Winograd convolutions on the layers where they pay in training (a per-shape table; the transformed weights are re-derived after every optimizer step): results differ from the default within rounding and stay independent of --threads.")
   var winograd = false
 
   @Option(help: "Also write the generator (BN statistics re-estimated, as at the end) to <outf>/snapshots/generator_iter_NNNNNNN.safetensors every N iterations, for evaluating a run along the way (0: off).")
@@ -168,6 +168,7 @@ struct GanTrain: ParsableCommand {
       }
       let L = arch.layerCount
       print("winograd: G forward, layers " + describe(run.trainer.generator.forwardTiles, 1..<(L - 1))
+        + "; D forward, layers " + describe(run.trainer.discriminator.forwardTiles, 0..<(L - 1))
         + "; D backward-data, layers " + describe(run.trainer.discriminator.backwardDataTiles, 0..<(L - 1)))
     }
     let it = try run.run()

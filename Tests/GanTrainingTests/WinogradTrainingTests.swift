@@ -101,3 +101,72 @@ extension WinogradTrainingTests {
     }
   }
 }
+
+extension WinogradTrainingTests {
+  /// D's forward through Winograd on the space-to-depth grid (BatchNorm statistics fused), alone
+  /// and with the backward-data: logits and gradients against the direct kernels, after an
+  /// optimizer step too, and thread-count independent.
+  func testDiscriminatorForwardMatchesDirectAndFollowsWeights() throws {
+    let arch = try Architecture(imageSize: 32, nz: 16, ngf: 16, ndf: 16, nc: 3)
+    let batch = 4
+    let params = ParameterSet(spec: arch.discriminatorSpec)
+    var rng = Philox4x32(seed: 11, stream: 0)
+    params.initializeDCGAN(rng: &rng)
+    // Layers 0-2 write 16x16, 8x8 and 4x4 maps: tile 4 fits all three.
+    let direct = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params)
+    let wino = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4, 4])
+    let winoOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params, forwardTiles: [4, 4, 4])
+    let wino2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [2, 2, 2])
+    let both = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4, 4],
+                             backwardDataTiles: [4, 4, 4])
+    XCTAssertEqual(wino.forwardTiles, [4, 4, 4, 0])
+    XCTAssertEqual(wino.backwardDataTiles, [0, 0, 0, 0])
+    let images = (0..<(batch * 32 * 32 * 3)).map { Float(($0 * 7919) % 2001) / 1000 - 1 }
+    let logitGradient: [Float] = [0.3, -0.45, 0.1, -0.2]
+    func run(_ d: Discriminator) -> (logits: [Float], weights: [Float], input: [Float]) {
+      images.withUnsafeBufferPointer { d.forward($0.baseAddress!) }
+      let logits = Array(UnsafeBufferPointer(start: d.logits, count: batch))
+      d.logitGradient.update(from: logitGradient, count: batch)
+      d.backward(weightGradients: true, inputGradient: true)
+      return (logits, Array(UnsafeBufferPointer(start: params.gradients, count: params.count)),
+              Array(UnsafeBufferPointer(start: d.inputGradient, count: images.count)))
+    }
+    func relativeMaxError(_ a: [Float], _ b: [Float]) -> Float {
+      zip(a, b).map { abs($0 - $1) }.max()! / max(b.map(abs).max()!, 1e-20)
+    }
+    for step in 0..<2 {
+      let d = run(direct), w = run(wino), w1 = run(winoOneThread), w2 = run(wino2), wb = run(both)
+      XCTAssertLessThan(relativeMaxError(w.logits, d.logits), 1e-4, "step \(step): logits, F(4x4, 2x2)")
+      XCTAssertLessThan(relativeMaxError(w.weights, d.weights), 1e-3, "step \(step): weight gradients, F(4x4, 2x2)")
+      XCTAssertLessThan(relativeMaxError(w.input, d.input), 1e-3, "step \(step): input gradient, F(4x4, 2x2)")
+      XCTAssertLessThan(relativeMaxError(w2.logits, d.logits), 1e-4, "step \(step): logits, F(2x2, 2x2)")
+      XCTAssertLessThan(relativeMaxError(wb.weights, d.weights), 1e-3, "step \(step): weight gradients, forward and backward-data")
+      XCTAssertLessThan(relativeMaxError(wb.input, d.input), 1e-3, "step \(step): input gradient, forward and backward-data")
+      XCTAssertEqual(w.logits, w1.logits, "step \(step): 1 vs 2 threads")
+      XCTAssertEqual(w.weights, w1.weights, "step \(step): 1 vs 2 threads")
+      XCTAssertNotEqual(w.logits, d.logits, "step \(step): the Winograd path did not run")
+      params.adamStep(lr: 0.05, beta1: 0.5)
+    }
+  }
+
+  /// The training tables pick only tiles that fit, over the DCGAN-32/64/128 layer shapes.
+  func testTrainingSelectionFits() throws {
+    for size in [32, 64, 128] {
+      let arch = try Architecture(imageSize: size, nz: 100, ngf: 64, ndf: 64, nc: 3)
+      for i in 0..<(arch.layerCount - 1) {
+        let s = arch.discriminatorInputSize(i), ci = arch.discriminatorInputChannels(i), co = arch.discriminatorChannels(i)
+        let f = WinogradSelection.trainingConvolutionTile(height: s, inChannels: ci, outChannels: co)
+        if f != 0 { XCTAssert(WinogradConv4s2.supports(tile: f, ConvShape(batch: 1, height: s, width: s, inChannels: ci, outChannels: co))) }
+        let b = WinogradSelection.trainingBackwardDataTile(height: s / 2, inChannels: co, outChannels: ci)
+        if b != 0 { XCTAssert(WinogradDeconv4s2.supports(tile: b, ConvShape(batch: 1, height: s / 2, width: s / 2, inChannels: co, outChannels: ci))) }
+      }
+      for i in 1..<(arch.layerCount - 1) {
+        let s = arch.generatorSize(i - 1), ci = arch.generatorInputChannels(i), co = arch.generatorChannels(i)
+        let t = WinogradSelection.trainingDeconvolutionTile(batch: 64, height: s, inChannels: ci, outChannels: co)
+        if t != 0 { XCTAssert(WinogradDeconv4s2.supports(tile: t, ConvShape(batch: 1, height: s, width: s, inChannels: ci, outChannels: co))) }
+      }
+      // The first convolution (3 input channels) stays direct.
+      XCTAssertEqual(WinogradSelection.trainingConvolutionTile(height: size, inChannels: 3, outChannels: 64), 0)
+    }
+  }
+}

@@ -194,7 +194,7 @@ final class LayerKernelTests: XCTestCase {
   /// for tile 4; the bounds are 2x and 8x the direct kernel's tolerance(4 * cin).
   func testWinogradMatchesReference() {
     var rng = TestRandom(seed: 8)
-    var worst: [Int: Float] = [2: 0, 4: 0]
+    var worst: [Int: Float] = [2: 0, 4: 0], convWorst: [Int: Float] = [2: 0, 4: 0]
     forEachGemmVariant { v in
       for tile in WinogradDeconv4s2.tiles {
         let bound = Float(tile == 2 ? 2 : 8)
@@ -234,9 +234,31 @@ final class LayerKernelTests: XCTestCase {
           Conv4s2.backwardData(convShape, dy: x, weights: convWeights, dx: &dxRef, workspace: nil, threads: 1, reference: true)
           worst[tile] = max(worst[tile]!, relativeMaxError(dx, dxRef))
           assertClose(dx, dxRef, tolerance: bound * tolerance(4 * ci), "\(v.name) winograd \(tile) conv backward-data \(convShape)")
+          // Conv2d(4, 2, 1) forward on the space-to-depth grid, (n, 2h, 2w, ci) -> (n, h, w, co): bias
+          // and LeakyReLU, against the reference and the direct kernel, 1 vs 2 threads bitwise.
+          let fShape = ConvShape(batch: n, height: 2 * h, width: 2 * w, inChannels: ci, outChannels: co)
+          let fx = rng.array(n * 4 * h * w * ci)
+          var fPacked = [Float](repeating: .nan, count: WinogradConv4s2.packedCount(tile: tile, inChannels: ci, outChannels: co))
+          var fScratch = [Float](repeating: 0, count: WinogradConv4s2.scratchCount(tile: tile, inChannels: ci, outChannels: co))
+          WinogradConv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: wt, into: &fPacked, scratch: &fScratch)
+          let fws = Workspace(bytes: WinogradConv4s2.workspaceBytes(tile: tile, fShape, threads: 2))
+          let fDirectWorkspace = Workspace(bytes: Conv4s2.workspaceBytes(fShape, threads: 2))
+          var fGot = [Float](repeating: 0, count: n * h * w * co), fWant = fGot, fDirect = fGot, fOne = fGot
+          bias.withUnsafeBufferPointer { bp in
+            let ep = Epilogue(bias: bp.baseAddress, activation: .leakyRelu(0.2))
+            WinogradConv4s2.forward(tile: tile, fShape, x: fx, packedWeights: fPacked, y: &fGot, epilogue: ep, workspace: fws.pointer, threads: 2)
+            WinogradConv4s2.forward(tile: tile, fShape, x: fx, packedWeights: fPacked, y: &fOne, epilogue: ep, workspace: fws.pointer, threads: 1)
+            Conv4s2.forward(fShape, x: fx, weights: wt, y: &fWant, epilogue: ep, workspace: nil, threads: 1, reference: true)
+            Conv4s2.forward(fShape, x: fx, weights: wt, y: &fDirect, epilogue: ep, workspace: fDirectWorkspace.pointer, threads: 2)
+          }
+          convWorst[tile] = max(convWorst[tile]!, relativeMaxError(fGot, fWant))
+          assertClose(fGot, fWant, tolerance: bound * tolerance(16 * ci), "\(v.name) winograd \(tile) conv forward \(fShape) vs reference")
+          assertClose(fGot, fDirect, tolerance: bound * tolerance(16 * ci), "\(v.name) winograd \(tile) conv forward \(fShape) vs direct")
+          assertIdentical(fGot, fOne, "\(v.name) winograd \(tile) conv forward \(fShape): 1 vs 2 threads")
         }
       }
     }
-    print("winograd: worst relative max error vs reference: F(2x2, 2x2) \(worst[2]!), F(4x4, 2x2) \(worst[4]!)")
+    print("winograd: worst relative max error vs reference: F(2x2, 2x2) \(worst[2]!), F(4x4, 2x2) \(worst[4]!) "
+      + "(deconvolution, conv backward-data); conv forward F(2x2, 2x2) \(convWorst[2]!), F(4x4, 2x2) \(convWorst[4]!)")
   }
 }

@@ -217,10 +217,11 @@ static void test_layers(int variant) {
 }
 
 // Winograd F(2x2, 2x2) and F(4x4, 2x2) against the scatter references: the deconvolution forward
-// (bias, ReLU, pixels) and, with transposed packing, the Conv2d(4, 2, 1) backward-data. Shapes:
+// (bias, ReLU, pixels) and, with transposed packing, the Conv2d(4, 2, 1) backward-data, and the
+// Conv2d(4, 2, 1) forward on its space-to-depth grid (bias, LeakyReLU, column statistics). Shapes:
 // maps that are multiples of both tiles and odd channel counts. Prints the worst relative max
 // error per tile; the bounds are 2x (tile 2) and 8x (tile 4) the direct kernels' tolerance.
-static float wino_worst[5];
+static float wino_worst[5], wino_conv_worst[5];
 static void test_winograd(int variant) {
   const char *name = gk_gemm_variant_at(variant)->name;
   static const int shapes[][5] = {{1, 4, 4, 1, 1}, {2, 4, 4, 3, 17}, {1, 4, 8, 17, 20}, {3, 8, 4, 8, 3},
@@ -279,6 +280,41 @@ static void test_winograd(int variant) {
       snprintf(what, sizeof what, "%s winograd F(%d,2) conv backward data (%d,%d,%d,%d,%d): %.2g <= %.2g", name,
                tile, n, 2 * h, 2 * w, co, ci, e, bound);
       check(e <= bound, what);
+      // Conv2d(4, 2, 1) forward from (n, 2h, 2w, ci) to (n, h, w, co) on the space-to-depth grid:
+      // LeakyReLU with bias, then the column statistics of the plain output.
+      {
+        size_t cxs = 4 * xs, cys = (size_t)n * h * w * co;
+        float *cx = frand(cxs), *c1 = calloc(cys, 4), *c2 = calloc(cys, 4);
+        float *cpacked = malloc(gk_f32_conv4s2_wino_packed_floats(tile, ci, co) * 4);
+        float *cscratch = malloc((size_t)al * al * 4 * ci * co * 4);
+        void *cws = workspace(gk_f32_conv4s2_wino_workspace_bytes(tile, n, 2 * h, 2 * w, ci, co, 2));
+        gk_f32_conv4s2_wino_pack_weights(tile, ci, co, wt, cpacked, cscratch, 2);
+        gk_epilogue cep = {0, bias, GK_ACT_LRELU, 0.2f, NULL, NULL, NULL};
+        gk_f32_conv4s2_wino_forward(tile, n, 2 * h, 2 * w, ci, co, cx, cpacked, &cep, c1, cws, 2);
+        gk_f32_conv4s2_forward_ref(n, 2 * h, 2 * w, ci, co, cx, wt, &cep, c2);
+        float cbound = (tile == 2 ? 2 : 8) * tol(16 * ci);
+        e = rel_err(c1, c2, cys);
+        if (e > wino_conv_worst[tile]) wino_conv_worst[tile] = e;
+        snprintf(what, sizeof what, "%s winograd F(%d,2) conv (%d,%d,%d,%d,%d) forward: %.2g <= %.2g", name, tile, n,
+                 2 * h, 2 * w, ci, co, e, cbound);
+        check(e <= cbound, what);
+        double *cs1 = calloc(co, 8), *cq1 = calloc(co, 8), *cs2 = calloc(co, 8), *cq2 = calloc(co, 8);
+        gk_epilogue cst = {0, NULL, GK_ACT_NONE, 0, cs1, cq1, NULL};
+        gk_f32_conv4s2_wino_forward(tile, n, 2 * h, 2 * w, ci, co, cx, cpacked, &cst, c1, cws, 1);
+        cst.col_sum = cs2; cst.col_sumsq = cq2;
+        gk_f32_conv4s2_forward_ref(n, 2 * h, 2 * w, ci, co, cx, wt, &cst, c2);
+        double cstat = 0;
+        for (int c = 0; c < co; c++) {
+          double es = fabs(cs1[c] - cs2[c]) / (fabs(cq2[c]) + 1e-9), eq = fabs(cq1[c] - cq2[c]) / (cq2[c] + 1e-9);
+          if (es > cstat) cstat = es;
+          if (eq > cstat) cstat = eq;
+        }
+        snprintf(what, sizeof what, "%s winograd F(%d,2) conv (%d,%d,%d,%d,%d) column statistics: %.2g", name, tile,
+                 n, 2 * h, 2 * w, ci, co, cstat);
+        check(cstat <= 8 * cbound, what);
+        free(cs1); free(cq1); free(cs2); free(cq2);
+        free(cx); free(c1); free(c2); free(cpacked); free(cscratch); free(cws);
+      }
       free(x); free(wt); free(bias); free(y1); free(y2); free(packed); free(scratch); free(px); free(ws);
       free(dx); free(dx_ref); free(cw);
     }
@@ -488,7 +524,9 @@ int main(void) {
     printf("  %s (%dx%d): %d checks\n", g->name, g->mr, g->nr, passed + failed - before);
   }
   gk_gemm_force_variant(-1);
-  printf("  winograd worst relative max error vs reference: F(2x2,2x2) %.2g, F(4x4,2x2) %.2g\n", wino_worst[2], wino_worst[4]);
+  printf("  winograd worst relative max error vs reference: F(2x2,2x2) %.2g, F(4x4,2x2) %.2g (deconvolution, "
+         "conv backward-data); conv forward F(2x2,2x2) %.2g, F(4x4,2x2) %.2g\n", wino_worst[2], wino_worst[4],
+         wino_conv_worst[2], wino_conv_worst[4]);
   for (int v = 0; v < gk_narrow_variant_count(); v++) {
     const gk_narrow_variant *g = gk_narrow_variant_at(v);
     if (!g->available) { printf("  %s: not available on this CPU\n", g->name); continue; }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # End to end with and without Winograd, same binaries, rounds interleaved (medians printed):
 # gan-gen fp32 DCGAN-64 latency at batch 1 and throughput at batch 64, and gan-train seconds per
-# iteration for a 64x64 RGB DCGAN (ngf = ndf = 64, batch 64) on random images.
+# iteration (median over iterations 6-25) for a 64x64 RGB DCGAN (ngf = ndf = 64, batch 64) on
+# random images.
 # Usage: benchmarks/winograd/e2e.sh [model.safetensors] [rounds] [build dir]
 set -e
 cd "$(dirname "$0")/../.."
@@ -33,8 +34,9 @@ for r in $(seq "$ROUNDS"); do
       --sample-every 1000 --checkpoint-every 1000 --outf "$TMP/t" $flag > /dev/null
     spi=$(python3 - "$TMP/t/log.csv" <<'PY'
 import csv, sys
+import statistics
 rows = {int(r["iteration"]): float(r["train_seconds"]) for r in csv.DictReader(open(sys.argv[1]))}
-print(f"{(rows[25] - rows[5]) / 20:.4f}")
+print(f"{statistics.median(rows[i] - rows[i - 1] for i in range(6, 26)):.4f}")  # median step: robust to stalls
 PY
 )
     echo "round $r $mode: gan-gen b1 p50 $b1 ms, b64 $b64 img/s; gan-train $spi s/iteration"

@@ -1,6 +1,7 @@
 // Winograd F(2x2, 2x2) and F(4x4, 2x2) against the direct phase kernels on the DCGAN-64 layers:
 // G2-G4 ConvTranspose2d forward (packed weights, ReLU epilogue, as gan-gen runs them) at batch 1
-// and 64, and D2-D4 Conv2d backward-data at batch 64 (as gan-train runs it). Methods alternate
+// and 64, and D2-D4 Conv2d forward and backward-data at batch 64 (as gan-train runs them), then
+// the weight transform each Winograd layer costs per optimizer step in training. Methods alternate
 // within each round and every figure is the median over rounds of per-round medians, so a noisy
 // host moves all columns together. Usage: winograd-probe [threads] [rounds] [repeats]
 import GanKernels
@@ -43,7 +44,8 @@ func fixed(_ x: Double, _ d: Int) -> String {
 
 struct Case {
   let name: String
-  let shape: ConvShape  // the transposed convolution that runs
+  let pick: Int?  // the tile gan-gen's table gives this layer (0: direct, nil: not an inference layer)
+  let trainPick: Int?  // the tile gan-train's table gives it (nil: not a training pass)
   let direct: () -> Void
   let winograd: [(tile: Int, run: () -> Void)]
 }
@@ -66,7 +68,10 @@ for batch in [1, 64] {
       let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradDeconv4s2.workspaceBytes(tile: tile, s, threads: threads) + 64, alignment: 64)
       wino.append((tile, { WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: ep, workspace: wws, threads: threads) }))
     }
-    cases.append(Case(name: "\(name) deconv forward b\(batch)", shape: s,
+    cases.append(Case(name: "\(name) deconv forward b\(batch)",
+                      pick: WinogradSelection.tile(height: side, inChannels: cin, outChannels: cout),
+                      trainPick: batch == 1 ? nil
+                        : WinogradSelection.trainingDeconvolutionTile(batch: batch, height: side, inChannels: cin, outChannels: cout),
                       direct: { Deconv4s2.forward(s, x: x, packedWeights: packed, y: y, epilogue: ep, workspace: ws, threads: threads) },
                       winograd: wino))
   }
@@ -85,14 +90,30 @@ for (name, side, cin, cout) in conv {
     let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradDeconv4s2.workspaceBytes(tile: tile, t, threads: threads) + 64, alignment: 64)
     wino.append((tile, { WinogradDeconv4s2.forward(tile: tile, t, x: dy, packedWeights: p, y: dx, workspace: wws, threads: threads) }))
   }
-  cases.append(Case(name: "\(name) conv backward-data b\(batch)", shape: t,
+  var fwino: [(Int, () -> Void)] = []
+  let x = buffer(batch * side * side * cin), y = buffer(batch * side * side / 4 * cout)
+  let lrelu = Epilogue(activation: .leakyRelu(0.2))
+  for tile in WinogradConv4s2.tiles where WinogradConv4s2.supports(tile: tile, s) {
+    let p = buffer(WinogradConv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
+    let scratch = buffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
+    WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch)
+    let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradConv4s2.workspaceBytes(tile: tile, s, threads: threads) + 64, alignment: 64)
+    fwino.append((tile, { WinogradConv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: lrelu, workspace: wws, threads: threads) }))
+  }
+  cases.append(Case(name: "\(name) conv forward b\(batch)",
+                    pick: nil, trainPick: WinogradSelection.trainingConvolutionTile(height: side, inChannels: cin, outChannels: cout),
+                    direct: { Conv4s2.forward(s, x: x, weights: w, y: y, epilogue: lrelu, workspace: ws, threads: threads) },
+                    winograd: fwino))
+  cases.append(Case(name: "\(name) conv backward-data b\(batch)",
+                    pick: nil,
+                    trainPick: WinogradSelection.trainingBackwardDataTile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels),
                     direct: { Conv4s2.backwardData(s, dy: dy, weights: w, dx: dx, workspace: ws, threads: threads) },
                     winograd: wino))
 }
 
 print("winograd-probe: GEMM \(Kernels.selectedGemmVariant.name), \(threads) threads, \(rounds) rounds x median of \(repeats); cpu: \(Kernels.cpuFeatures)")
-print("| layer | direct ms | F(2x2,2x2) ms | F(4x4,2x2) ms | F2 speedup | F4 speedup | table picks |")
-print("|---|---|---|---|---|---|---|")
+print("| layer | direct ms | F(2x2,2x2) ms | F(4x4,2x2) ms | F2 speedup | F4 speedup | gan-gen picks | gan-train picks |")
+print("|---|---|---|---|---|---|---|---|")
 for c in cases {
   var direct: [Double] = [], wino: [Int: [Double]] = [:]
   for _ in 0..<rounds {
@@ -106,7 +127,45 @@ for c in cases {
     return (fixed(m * 1e3, 3), fixed(d / m, 2) + "x")
   }
   let (f2, s2) = col(2), (f4, s4) = col(4)
-  let pick = WinogradSelection.tile(height: c.shape.height, inChannels: c.shape.inChannels, outChannels: c.shape.outChannels)
-  print("| \(c.name) | \(fixed(d * 1e3, 3)) | \(f2) | \(f4) | \(s2) | \(s4) | \(pick == 0 ? "direct" : "F\(pick)") |")
+  func name(_ t: Int?) -> String { t.map { $0 == 0 ? "direct" : "F\($0)" } ?? "-" }
+  print("| \(c.name) | \(fixed(d * 1e3, 3)) | \(f2) | \(f4) | \(s2) | \(s4) | \(name(c.pick)) | \(name(c.trainPick)) |")
+  fflush(stdout)
+}
+
+// Training re-derives every Winograd layer's transformed weights once per optimizer step: a layer
+// pays when (runs per iteration) x (direct - Winograd) exceeds this.
+print("")
+print("| weight transform per step | F(2x2,2x2) ms | F(4x4,2x2) ms |")
+print("|---|---|---|")
+struct Transform { let name: String; let run: [Int: () -> Void] }
+var transforms: [Transform] = []
+for (name, _, cin, cout) in deconv {
+  let w = buffer(16 * cin * cout)
+  var run: [Int: () -> Void] = [:]
+  for tile in WinogradDeconv4s2.tiles {
+    let p = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
+    let scratch = buffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
+    run[tile] = { WinogradDeconv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch, threads: threads) }
+  }
+  transforms.append(Transform(name: "\(name) deconv", run: run))
+}
+for (name, _, cin, cout) in conv {
+  let w = buffer(16 * cin * cout)
+  var fwd: [Int: () -> Void] = [:], bd: [Int: () -> Void] = [:]
+  for tile in WinogradConv4s2.tiles {
+    let p = buffer(WinogradConv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
+    let scratch = buffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
+    fwd[tile] = { WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch, threads: threads) }
+    let q = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cout, outChannels: cin))
+    let qs = buffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: cout, outChannels: cin))
+    bd[tile] = { WinogradDeconv4s2.packWeights(tile: tile, inChannels: cout, outChannels: cin, weights: w, transposed: true, into: q, scratch: qs, threads: threads) }
+  }
+  transforms.append(Transform(name: "\(name) conv forward", run: fwd))
+  transforms.append(Transform(name: "\(name) conv backward-data", run: bd))
+}
+for t in transforms {
+  var v: [Int: [Double]] = [:]
+  for _ in 0..<rounds { for tile in [2, 4] { v[tile, default: []].append(medianSeconds(t.run[tile]!)) } }
+  print("| \(t.name) | \(fixed(median(v[2]!) * 1e3, 3)) | \(fixed(median(v[4]!) * 1e3, 3)) |")
   fflush(stdout)
 }

@@ -1,0 +1,90 @@
+import GanKernels
+
+/// One pass of a training network that runs as Winograd, and the transform of the layer's KKIO
+/// weights (16 x inChannels x outChannels) it needs.
+struct WinogradPass {
+  enum Kind: Int, CaseIterable {
+    /// G: ConvTranspose2d(4, 2, 1) forward.
+    case deconvolutionForward
+    /// D: Conv2d(4, 2, 1) forward on the space-to-depth grid.
+    case convolutionForward
+    /// D: Conv2d(4, 2, 1) backward-data, a transposed convolution outChannels -> inChannels.
+    case convolutionBackwardData
+  }
+  let layer: Int
+  let kind: Kind
+  let tile: Int
+  let inChannels: Int
+  let outChannels: Int
+
+  var packedCount: Int {
+    switch kind {
+    case .deconvolutionForward:
+      return WinogradDeconv4s2.packedCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
+    case .convolutionForward:
+      return WinogradConv4s2.packedCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
+    case .convolutionBackwardData:
+      return WinogradDeconv4s2.packedCount(tile: tile, inChannels: outChannels, outChannels: inChannels)
+    }
+  }
+
+  var scratchCount: Int {
+    kind == .convolutionForward
+      ? WinogradConv4s2.scratchCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
+      : WinogradDeconv4s2.scratchCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
+  }
+
+  func pack(weights: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+            threads: Int) {
+    switch kind {
+    case .deconvolutionForward:
+      WinogradDeconv4s2.packWeights(tile: tile, inChannels: inChannels, outChannels: outChannels, weights: weights,
+                                    into: packed, scratch: scratch, threads: threads)
+    case .convolutionForward:
+      WinogradConv4s2.packWeights(tile: tile, inChannels: inChannels, outChannels: outChannels, weights: weights,
+                                  into: packed, scratch: scratch, threads: threads)
+    case .convolutionBackwardData:
+      WinogradDeconv4s2.packWeights(tile: tile, inChannels: outChannels, outChannels: inChannels, weights: weights,
+                                    transposed: true, into: packed, scratch: scratch, threads: threads)
+    }
+  }
+}
+
+/// The transformed, packed weights of a network's Winograd passes, carved from the network's
+/// arena and re-derived when `parameters.generation` moves: once per optimizer step or load.
+final class WinogradWeights {
+  let passes: [WinogradPass]
+  /// [kind][layer]: the packed transform, nil where that pass runs the direct kernel.
+  private let packed: [[UnsafeMutablePointer<Float>?]]
+  private let scratch: UnsafeMutablePointer<Float>
+  private var generation = -1
+
+  /// Call inside `Arena.build`.
+  init(passes: [WinogradPass], layerCount: Int, arena a: Arena) {
+    self.passes = passes
+    var table = [[UnsafeMutablePointer<Float>?]](repeating: [UnsafeMutablePointer<Float>?](repeating: nil, count: layerCount),
+                                                  count: WinogradPass.Kind.allCases.count)
+    for p in passes { table[p.kind.rawValue][p.layer] = a.floats(p.packedCount) }
+    packed = table
+    scratch = a.floats(passes.map(\.scratchCount).max() ?? 0)
+  }
+
+  /// The tile of `kind` at `layer`, 0 for the direct kernel.
+  static func tiles(_ passes: [WinogradPass], kind: WinogradPass.Kind, layerCount: Int) -> [Int] {
+    var t = [Int](repeating: 0, count: layerCount)
+    for p in passes where p.kind == kind { t[p.layer] = p.tile }
+    return t
+  }
+
+  /// The packed transform of the current weights.
+  func packed(_ kind: WinogradPass.Kind, layer: Int, parameters: ParameterSet, weights: [UnsafeMutablePointer<Float>],
+              threads: Int) -> UnsafePointer<Float> {
+    if generation != parameters.generation {
+      for p in passes {
+        p.pack(weights: weights[p.layer], into: packed[p.kind.rawValue][p.layer]!, scratch: scratch, threads: threads)
+      }
+      generation = parameters.generation
+    }
+    return UnsafePointer(packed[kind.rawValue][layer]!)
+  }
+}

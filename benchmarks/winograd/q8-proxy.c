@@ -1,0 +1,98 @@
+// Would an exact int8 Winograd F(2x2, 2x2) win on a machine without VNNI/sdot? A proxy
+// measurement, not the kernel: on this ISA the int8 GEMM already multiplies int16 x int16
+// (vpmaddwd, u8 codes widened, int8 weights sign-extended), so an F(2x2, 2x2) whose transformed
+// inputs (+-510) and weights (+-508) are int16 would run the same instructions on 9 GEMMs of
+// (tiles x cin) x (cin x cout) per phase instead of one (pixels x 4 cin) x (4 cin x cout). The
+// proxy times those 36 GEMMs as int8 dense layers (u8 widening and requantization standing in
+// for the input and output transforms, which read and write about as much) against the direct
+// int8 deconvolution, on the DCGAN-64 layers G2-G4. Build and run (from the repository root):
+//   gcc -O2 -pthread -I Kernels/include benchmarks/winograd/q8-proxy.c $(find Kernels -name '*.c') -lm \
+//     -o /tmp/q8-proxy && /tmp/q8-proxy [threads] [rounds]
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "gan_kernels.h"
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median_run(const gk_q8_layer *layers, int count, void *ws, int threads, int repeats) {
+  double t[64];
+  gk_q8_run(layers, count, ws, threads);
+  for (int r = 0; r < repeats; r++) {
+    double a = now();
+    gk_q8_run(layers, count, ws, threads);
+    t[r] = now() - a;
+  }
+  qsort(t, repeats, sizeof t[0], cmp);
+  return t[repeats / 2];
+}
+
+static void *fill(size_t bytes) {
+  unsigned char *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+  for (size_t i = 0; i < bytes; i++) p[i] = (unsigned char)(i * 7919 % 251);
+  return p;
+}
+
+int main(int argc, char **argv) {
+  int threads = argc > 1 ? atoi(argv[1]) : 2, rounds = argc > 2 ? atoi(argv[2]) : 5, repeats = 9;
+  printf("q8-proxy: int8 variant %s, %d threads, %d rounds x median of %d\n",
+         gk_q8_variant_at(gk_q8_selected_variant())->name, threads, rounds, repeats);
+  printf("| layer | batch | direct ms | 36 Winograd-shaped GEMMs ms | direct / proxy |\n|---|---|---|---|---|\n");
+  static const int shapes[][4] = {{4, 4, 512, 256}, {8, 8, 256, 128}, {16, 16, 128, 64}};
+  static const char *names[] = {"G2", "G3", "G4"};
+  for (int b = 0; b < 2; b++) {
+    int n = b == 0 ? 1 : 64;
+    for (int s = 0; s < 3; s++) {
+      int h = shapes[s][0], w = shapes[s][1], cin = shapes[s][2], cout = shapes[s][3];
+      size_t tiles = (size_t)n * (h / 2) * (w / 2);
+      float *mult = malloc(cout * 4), *bias = malloc(cout * 4);
+      for (int c = 0; c < cout; c++) { mult[c] = 1e-4f; bias[c] = 0.5f; }
+      gk_q8_layer direct;
+      memset(&direct, 0, sizeof direct);
+      direct.kind = GK_Q8_DECONV4S2; direct.n = n; direct.h = h; direct.w = w; direct.cin = cin; direct.cout = cout;
+      direct.x_u8 = fill((size_t)n * h * w * cin);
+      int8_t *wd = fill((size_t)cin * cout * 16);
+      int8_t *pd = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2, cin, cout));
+      gk_q8_pack_deconv4s2_torch(cin, cout, wd, pd);
+      direct.packed = pd; direct.mult = mult; direct.bias = bias; direct.out = GK_Q8_OUT_U8;
+      direct.y_u8 = malloc((size_t)n * 4 * h * w * cout);
+      gk_q8_layer wino[36];
+      int8_t *wk = fill((size_t)cin * cout);
+      int8_t *pk = malloc(gk_q8_packed_bytes(GK_Q8_DENSE, cin, cout));
+      gk_q8_pack_dense(cin, cout, wk, pk);
+      uint8_t *xv = fill(36 * tiles * cin), *ym = malloc(36 * tiles * cout);
+      for (int l = 0; l < 36; l++) {
+        memset(&wino[l], 0, sizeof wino[l]);
+        wino[l].kind = GK_Q8_DENSE; wino[l].n = (int)tiles; wino[l].h = 1; wino[l].w = 1;
+        wino[l].cin = cin; wino[l].cout = cout;
+        wino[l].x_u8 = xv + l * tiles * cin; wino[l].packed = pk; wino[l].mult = mult; wino[l].bias = bias;
+        wino[l].out = GK_Q8_OUT_U8; wino[l].y_u8 = ym + l * tiles * cout;
+      }
+      size_t wsb = gk_q8_workspace_bytes(&direct, 1, threads), wsw = gk_q8_workspace_bytes(wino, 36, threads);
+      void *ws = aligned_alloc(64, ((wsb > wsw ? wsb : wsw) + 63) / 64 * 64 + 64);
+      double d[32], p[32];
+      for (int r = 0; r < rounds; r++) {
+        d[r] = median_run(&direct, 1, ws, threads, repeats);
+        p[r] = median_run(wino, 36, ws, threads, repeats);
+      }
+      qsort(d, rounds, sizeof d[0], cmp);
+      qsort(p, rounds, sizeof p[0], cmp);
+      printf("| %s %dx%dx%d->%d | %d | %.3f | %.3f | %.2fx |\n", names[s], h, w, cin, cout, n, d[rounds / 2] * 1e3,
+             p[rounds / 2] * 1e3, d[rounds / 2] / p[rounds / 2]);
+      fflush(stdout);
+      free(mult); free(bias); free((void *)direct.x_u8); free(wd); free(pd); free(direct.y_u8); free(wk); free(pk);
+      free(xv); free(ym); free(ws);
+    }
+  }
+  return 0;
+}
