@@ -41,18 +41,20 @@ static int gk_elementwise_best = 0, gk_elementwise_forced = -1;
 
 static gk_q8_variant gk_q8_variants[] = {
     {"q8_gemm_4x16__scalar", 4, 16, 1, 2, gk_q8_gemm_ukernel_4x16__scalar, gk_q8_widen_u8__scalar,
-     gk_q8_quantize_f32__scalar, NULL, NULL, gk_q8_requant_u8__scalar, gk_q8_dequant__scalar, gk_q8_narrow_row__scalar},
+     gk_q8_quantize_f32__scalar, NULL, NULL, gk_q8_requant_u8__scalar, gk_q8_dequant__scalar, gk_q8_narrow_row__scalar,
+     gk_q8_gemm_w16_ukernel_4x16__scalar},
 #if defined(__x86_64__)
     {"q8_gemm_6x16__avx2", 6, 16, 0, 2, gk_q8_gemm_ukernel_6x16__avx2, gk_q8_widen_u8__avx2,
-     gk_q8_quantize_f32__avx2, NULL, NULL, gk_q8_requant_u8__avx2, gk_q8_dequant__avx2, gk_q8_narrow_row__avx2},
+     gk_q8_quantize_f32__avx2, NULL, NULL, gk_q8_requant_u8__avx2, gk_q8_dequant__avx2, gk_q8_narrow_row__avx2,
+     gk_q8_gemm_w16_ukernel_6x16__avx2},
 #endif
 #if defined(__aarch64__)
     {"q8_gemm_4x16__neon", 4, 16, 0, 2, gk_q8_gemm_ukernel_4x16__neon, gk_q8_widen_u8__neon,
      gk_q8_quantize_f32__neon, NULL, NULL, gk_q8_requant_u8__neon, gk_q8_dequant__neon,
-     gk_q8_narrow_row__neon},
+     gk_q8_narrow_row__neon, gk_q8_gemm_w16_ukernel_4x16__neon},
     {"q8_gemm_4x16__neondot", 4, 16, 0, 4, gk_q8_gemm_ukernel_4x16__neondot, gk_q8_widen_u8__neon,
      gk_q8_quantize_f32__neon, gk_q8_rows_u8__neondot, gk_q8_rows_f32__neondot,
-     gk_q8_requant_u8__neon, gk_q8_dequant__neon, gk_q8_narrow_row__neon},
+     gk_q8_requant_u8__neon, gk_q8_dequant__neon, gk_q8_narrow_row__neon, NULL},
 #endif
 };
 enum { GK_Q8_VARIANTS = sizeof gk_q8_variants / sizeof gk_q8_variants[0] };

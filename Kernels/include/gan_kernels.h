@@ -265,7 +265,11 @@ void gk_f32_conv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cou
 // latent. Integer sums are exact, so every variant, thread count and batch gives the same bits.
 // The epilogue is fp32: v = fmaf((float)acc, mult[n], bias[n]) (mult = in_scale * w_scale[n] /
 // out_scale), then per GK_Q8_OUT_*.
-enum { GK_Q8_DENSE = 0, GK_Q8_DECONV4S2 = 1 };
+/// GK_Q8_DECONV4S2_WINO2: the same ConvTranspose2d(4, 2, 1) as Winograd F(2x2, 2x2) with integer
+/// transforms, bitwise equal to GK_Q8_DECONV4S2 (exact int32 sums); packed by
+/// gk_q8_pack_deconv4s2_wino2_torch; only where gk_q8_winograd_supported (int16 x int16
+/// variants, that is without VNNI or sdot; even h and w; cin <= 2048).
+enum { GK_Q8_DENSE = 0, GK_Q8_DECONV4S2 = 1, GK_Q8_DECONV4S2_WINO2 = 2 };
 enum {
   GK_Q8_OUT_U8 = 0,        ///< code = rint(clamp(v, 0, 255)): requantization with ReLU as the clamp
   GK_Q8_OUT_F32_RELU = 1,  ///< y = max(v, 0): into a layer kept in fp32
@@ -302,6 +306,11 @@ void gk_q8_pack_deconv4s2_torch(int cin, int cout, const int8_t *torch_wgt, int8
 void gk_q8_pack_projection_torch(int nz, int c, const int8_t *torch_wgt, int8_t *packed);
 /// A dense (kin, kout) row-major int8 matrix.
 void gk_q8_pack_dense(int kin, int kout, const int8_t *wgt, int8_t *packed);
+/// For GK_Q8_DECONV4S2_WINO2 (gk_q8_packed_bytes gives the size): per phase and Winograd
+/// position, U = G g G^T of the int8 weights as int16 panels.
+void gk_q8_pack_deconv4s2_wino2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed);
+size_t gk_q8_wino2_packed_bytes(int cin, int cout);
+int gk_q8_winograd_supported(int h, int w, int cin);
 
 /// Workspace for running these layers (64-byte aligned), and the run: all layers in one parallel
 /// region with a barrier between layers (layer i+1 may read layer i's output).
@@ -342,6 +351,9 @@ typedef struct gk_q8_variant {
   /// (row0) and i + a (row1), each w x cin16 int16 (NULL outside the image).
   void (*narrow_row)(int w, int cin16, int cout, int a, const int16_t *row0, const int16_t *row1,
                      const int16_t *packed, int32_t *acc);
+  /// acc[MR][NR] = int16 A rows x one panel of int16 B [K/2][NR][2] (the Winograd layer's
+  /// transformed weights need 10 bits); NULL where the variant has no int16 x int16 product.
+  void (*ukernel_w16)(size_t kpairs, const void *const *a_rows, const int16_t *b, int32_t *acc);
 } gk_q8_variant;
 int gk_q8_variant_count(void);
 const gk_q8_variant *gk_q8_variant_at(int index);

@@ -41,6 +41,40 @@ void gk_q8_gemm_ukernel_4x16__neon(size_t kpairs, const void *const *a_rows_v, c
     for (int j = 0; j < 4; j++) vst1q_s32(acc + i * 16 + j * 4, c[i][j]);
 }
 
+// The same with int16 weights: vld2q_s16 de-interleaves a pair of rows for 8 columns.
+void gk_q8_gemm_w16_ukernel_4x16__neon(size_t kpairs, const void *const *a_rows_v, const int16_t *b,
+                                       int32_t *acc) {
+  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
+  int32x4_t c[4][4];
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) c[i][j] = vdupq_n_s32(0);
+  const int16_t *a0 = a_rows[0], *a1 = a_rows[1], *a2 = a_rows[2], *a3 = a_rows[3];
+  for (size_t p = 0; p < kpairs; p++, b += 32) {
+    int16x8x2_t lo = vld2q_s16(b), hi = vld2q_s16(b + 16);  // columns 0-7 and 8-15
+    int16x8_t w0l = lo.val[0], w1l = lo.val[1], w0h = hi.val[0], w1h = hi.val[1];
+    int16x4_t x01 = vreinterpret_s16_s32(vzip1_s32(vld1_dup_s32((const int32_t *)(a0 + 2 * p)),
+                                                   vld1_dup_s32((const int32_t *)(a1 + 2 * p))));
+    int16x4_t x23 = vreinterpret_s16_s32(vzip1_s32(vld1_dup_s32((const int32_t *)(a2 + 2 * p)),
+                                                   vld1_dup_s32((const int32_t *)(a3 + 2 * p))));
+#define GK_Q8W_ROW(i, X, L0, L1)                                                  \
+  c[i][0] = vmlal_lane_s16(c[i][0], vget_low_s16(w0l), X, L0);                   \
+  c[i][1] = vmlal_lane_s16(c[i][1], vget_high_s16(w0l), X, L0);                  \
+  c[i][2] = vmlal_lane_s16(c[i][2], vget_low_s16(w0h), X, L0);                   \
+  c[i][3] = vmlal_lane_s16(c[i][3], vget_high_s16(w0h), X, L0);                  \
+  c[i][0] = vmlal_lane_s16(c[i][0], vget_low_s16(w1l), X, L1);                   \
+  c[i][1] = vmlal_lane_s16(c[i][1], vget_high_s16(w1l), X, L1);                  \
+  c[i][2] = vmlal_lane_s16(c[i][2], vget_low_s16(w1h), X, L1);                   \
+  c[i][3] = vmlal_lane_s16(c[i][3], vget_high_s16(w1h), X, L1);
+    GK_Q8W_ROW(0, x01, 0, 1)
+    GK_Q8W_ROW(1, x01, 2, 3)
+    GK_Q8W_ROW(2, x23, 0, 1)
+    GK_Q8W_ROW(3, x23, 2, 3)
+#undef GK_Q8W_ROW
+  }
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) vst1q_s32(acc + i * 16 + j * 4, c[i][j]);
+}
+
 void gk_q8_widen_u8__neon(size_t k, const uint8_t *src, int16_t *dst) {
   size_t i = 0;
   for (; i + 16 <= k; i += 16) {

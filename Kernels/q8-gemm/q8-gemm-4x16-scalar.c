@@ -12,6 +12,19 @@ void gk_q8_gemm_ukernel_4x16__scalar(size_t kpairs, const void *const *a_rows_v,
     }
 }
 
+void gk_q8_gemm_w16_ukernel_4x16__scalar(size_t kpairs, const void *const *a_rows_v,
+                                         const int16_t *b, int32_t *acc) {
+  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
+  // Unsigned sums: exact modulo 2^32, as the vector instructions.
+  uint32_t sums[4 * 16] = {0};
+  for (size_t p = 0; p < kpairs; p++, b += 32)
+    for (int i = 0; i < 4; i++) {
+      int32_t x0 = a_rows[i][2 * p], x1 = a_rows[i][2 * p + 1];
+      for (int j = 0; j < 16; j++) sums[i * 16 + j] += (uint32_t)(x0 * b[2 * j] + x1 * b[2 * j + 1]);
+    }
+  for (int i = 0; i < 4 * 16; i++) acc[i] = (int32_t)sums[i];
+}
+
 void gk_q8_widen_u8__scalar(size_t k, const uint8_t *src, int16_t *dst) {
   for (size_t i = 0; i < k; i++) dst[i] = src[i];
 }

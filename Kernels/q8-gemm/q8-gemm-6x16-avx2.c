@@ -57,6 +57,45 @@ GK_TARGET_AVX2 void gk_q8_gemm_ukernel_6x16__avx2(size_t kpairs, const void *con
   _mm256_store_si256(o + 10, c50); _mm256_store_si256(o + 11, c51);
 }
 
+// The same with int16 weights loaded as they are: [K/2][16][2] int16 is two vectors per pair.
+GK_TARGET_AVX2 void gk_q8_gemm_w16_ukernel_6x16__avx2(size_t kpairs, const void *const *a_rows_v,
+                                                      const int16_t *b, int32_t *acc) {
+  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
+  const int16_t *a0 = a_rows[0], *a1 = a_rows[1], *a2 = a_rows[2], *a3 = a_rows[3],
+                *a4 = a_rows[4], *a5 = a_rows[5];
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+          c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (size_t p = 0; p < kpairs; p++, b += 32) {
+    __m256i b0 = _mm256_loadu_si256((const __m256i *)b);
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 16));
+    __m256i x = bcast_pair(a0, p);
+    c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
+    c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
+    x = bcast_pair(a1, p);
+    c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
+    c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
+    x = bcast_pair(a2, p);
+    c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
+    c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
+    x = bcast_pair(a3, p);
+    c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
+    c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
+    x = bcast_pair(a4, p);
+    c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0));
+    c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
+    x = bcast_pair(a5, p);
+    c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0));
+    c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+  }
+  __m256i *o = (__m256i *)acc;
+  _mm256_store_si256(o + 0, c00); _mm256_store_si256(o + 1, c01);
+  _mm256_store_si256(o + 2, c10); _mm256_store_si256(o + 3, c11);
+  _mm256_store_si256(o + 4, c20); _mm256_store_si256(o + 5, c21);
+  _mm256_store_si256(o + 6, c30); _mm256_store_si256(o + 7, c31);
+  _mm256_store_si256(o + 8, c40); _mm256_store_si256(o + 9, c41);
+  _mm256_store_si256(o + 10, c50); _mm256_store_si256(o + 11, c51);
+}
+
 GK_TARGET_AVX2 void gk_q8_widen_u8__avx2(size_t k, const uint8_t *src, int16_t *dst) {
   size_t i = 0;
   for (; i + 16 <= k; i += 16)

@@ -35,6 +35,7 @@ size_t gk_q8_packed_bytes(int kind, int cin, int cout) {
   const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
   if (layer_narrow(kind, cout)) return 16 * (size_t)cout * cin16(cin) * sizeof(int16_t);
   if (kind == GK_Q8_DECONV4S2) return 4 * phase_bytes(v, 4 * (size_t)cin, (size_t)cout);
+  if (kind == GK_Q8_DECONV4S2_WINO2) return gk_q8_wino2_packed_bytes(cin, cout);
   return phase_bytes(v, (size_t)cin, (size_t)cout);
 }
 
@@ -131,15 +132,27 @@ static size_t thread_bytes(const gk_q8_variant *v, const gk_q8_layer *layers, in
     const gk_q8_layer *l = &layers[i];
     size_t b = layer_narrow(l->kind, l->cout)
                    ? 2 * (size_t)l->w * cin16(l->cin) * sizeof(int16_t) + 6 * (size_t)l->w * l->cout * sizeof(int32_t) + 64
+                   : l->kind == GK_Q8_DECONV4S2_WINO2 ? gk_q8_wino2_thread_bytes(v, l)
                    : block_rows(v) * k_pad(v, layer_k(l)) * a_bytes(v);
     bytes = b > bytes ? b : bytes;
   }
   return (bytes + 63) & ~(size_t)63;
 }
 
+// Shared by all threads: a Winograd layer's transformed inputs and GEMM outputs.
+static size_t shared_bytes(const gk_q8_variant *v, const gk_q8_layer *layers, int count) {
+  size_t bytes = 0;
+  for (int i = 0; i < count; i++)
+    if (layers[i].kind == GK_Q8_DECONV4S2_WINO2) {
+      size_t b = gk_q8_wino2_shared_bytes(v, &layers[i]);
+      bytes = b > bytes ? b : bytes;
+    }
+  return (bytes + 63) & ~(size_t)63;
+}
+
 size_t gk_q8_workspace_bytes(const gk_q8_layer *layers, int count, int threads) {
   const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
-  return (size_t)(threads > 0 ? threads : 1) * thread_bytes(v, layers, count);
+  return (size_t)(threads > 0 ? threads : 1) * thread_bytes(v, layers, count) + shared_bytes(v, layers, count);
 }
 
 // Task grid of one layer: phases x row blocks x column blocks, columns split only when there are
@@ -159,7 +172,7 @@ static q8_grid layer_grid(const gk_q8_variant *v, const gk_q8_layer *l, int nth)
 }
 
 // Input codes of one run of k values: int16 (kgroup 2) or int8 shifted for sdot (kgroup 4).
-static void convert_run(const gk_q8_variant *v, const gk_q8_layer *l, size_t off, size_t k, void *dst) {
+void gk_q8_convert_run(const gk_q8_variant *v, const gk_q8_layer *l, size_t off, size_t k, void *dst) {
   float lo = l->x_signed ? -127.0f : 0.0f, hi = l->x_signed ? 127.0f : 255.0f;
   if (v->kgroup == 4) {
     if (l->x_u8) v->rows_u8(k, l->x_u8 + off, dst);
@@ -182,7 +195,7 @@ static void convert_row(const gk_q8_variant *v, const gk_q8_layer *l, int a, int
   size_t eb = a_bytes(v);
   if (l->kind == GK_Q8_DENSE) {
     size_t k = (size_t)l->cin;
-    convert_run(v, l, r * k, k, dst);
+    gk_q8_convert_run(v, l, r * k, k, dst);
     if (kp > k) fill_zero_point(v, l, dst + k * eb, kp - k);
     return;
   }
@@ -195,7 +208,7 @@ static void convert_row(const gk_q8_variant *v, const gk_q8_layer *l, int a, int
       fill_zero_point(v, l, d, c);
       continue;
     }
-    convert_run(v, l, (((size_t)img * l->h + iy) * l->w + ix) * c, c, d);
+    gk_q8_convert_run(v, l, (((size_t)img * l->h + iy) * l->w + ix) * c, c, d);
   }
   if (kp > 4 * c) fill_zero_point(v, l, dst + 4 * c * eb, kp - 4 * c);
 }
@@ -293,6 +306,7 @@ typedef struct {
   int count;
   char *workspace;
   size_t per_thread;
+  char *shared;
 } q8_run_ctx;
 
 static void run_body(void *p, int tid, int nth) {
@@ -306,6 +320,11 @@ static void run_body(void *p, int tid, int nth) {
       if (li + 1 < c->count) gk_barrier(nth);
       continue;
     }
+    if (l->kind == GK_Q8_DECONV4S2_WINO2) {
+      gk_q8_wino2_run_layer(v, l, tid, nth, rows, c->shared);
+      if (li + 1 < c->count) gk_barrier(nth);
+      continue;
+    }
     q8_grid g = layer_grid(v, l, nth);
     size_t t0 = g.tasks * (size_t)tid / (size_t)nth, t1 = g.tasks * (size_t)(tid + 1) / (size_t)nth;
     for (size_t t = t0; t < t1; t++) run_task(v, l, &g, t, rows);
@@ -315,6 +334,7 @@ static void run_body(void *p, int tid, int nth) {
 
 void gk_q8_run(const gk_q8_layer *layers, int count, void *workspace, int threads) {
   const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
-  q8_run_ctx c = {layers, count, workspace, thread_bytes(v, layers, count)};
+  size_t per_thread = thread_bytes(v, layers, count);
+  q8_run_ctx c = {layers, count, workspace, per_thread, (char *)workspace + (size_t)(threads > 0 ? threads : 1) * per_thread};
   gk_run_parallel(threads, run_body, &c);
 }

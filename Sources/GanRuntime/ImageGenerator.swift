@@ -18,12 +18,13 @@ public protocol ImageGenerator: AnyObject {
 extension GeneratorRuntime: ImageGenerator {}
 
 /// Opens a generator file: an int8 file from gan-quant (metadata `gan.format` = Int8Format.tag)
-/// or an fp32 one (gan-train or PyTorch). `winograd` applies to fp32 files only.
+/// or an fp32 one (gan-train or PyTorch). `winograd`: Winograd deconvolutions (fp32: F(4x4, 2x2)
+/// or F(2x2, 2x2) per layer shape; int8: the exact F(2x2, 2x2) where the int8 variant has no dot
+/// product instruction).
 public func openGenerator(path: String, maxBatch: Int, threads: Int, winograd: Bool = false) throws -> ImageGenerator {
   let isInt8 = try SafeTensorsFile(path: path).metadata["gan.format"] == Int8Format.tag
   if isInt8 {
-    if winograd { throw ModelError.invalidFile(path: path, reason: "--winograd applies to fp32 generators; this file is int8") }
-    return try Int8GeneratorRuntime(path: path, maxBatch: maxBatch, threads: threads)
+    return try Int8GeneratorRuntime(path: path, maxBatch: maxBatch, threads: threads, winograd: winograd)
   }
   return try GeneratorRuntime(path: path, maxBatch: maxBatch, threads: threads, winograd: winograd)
 }

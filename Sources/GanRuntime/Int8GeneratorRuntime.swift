@@ -15,6 +15,8 @@ public final class Int8GeneratorRuntime {
   public let int8Layers: [Bool]
   /// Input scale of each int8 layer (real value = code * scale); 0 for fp32 layers.
   public let inputScales: [Float]
+  /// Per layer: true when it runs as the exact int8 Winograd F(2x2, 2x2) (bitwise the same output).
+  public let winogradLayers: [Bool]
 
   public var imageElements: Int { architecture.imageSize * architecture.imageSize * architecture.nc }
 
@@ -34,10 +36,16 @@ public final class Int8GeneratorRuntime {
 
   public var kernelDescription: String {
     let kept = (0..<architecture.layerCount).filter { !int8Layers[$0] }
-    return "int8 \(Int8Kernels.selectedVariantName)" + (kept.isEmpty ? "" : ", fp32 layers \(kept) (GEMM \(Kernels.selectedGemmVariant.name))")
+    let wino = (0..<architecture.layerCount).filter { winogradLayers[$0] }
+    return "int8 \(Int8Kernels.selectedVariantName)" + (wino.isEmpty ? "" : ", Winograd F(2x2,2x2) layers \(wino)")
+      + (kept.isEmpty ? "" : ", fp32 layers \(kept) (GEMM \(Kernels.selectedGemmVariant.name))")
   }
 
-  public init(path: String, maxBatch: Int, threads: Int) throws {
+  /// winograd: the int8 deconvolutions with at least 128 input channels run as exact Winograd
+  /// F(2x2, 2x2) where the int8 variant multiplies int16 x int16 (no VNNI or sdot): faster at
+  /// batch 64 (benchmarks/winograd/q8-winograd-probe.c), slower at batch 1, output unchanged.
+  /// winogradLayers: these layers instead of the rule (tests; each must be a supported deconvolution).
+  public init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false, winogradLayers chosen: Set<Int>? = nil) throws {
     precondition(maxBatch > 0 && threads > 0)
     let file = try SafeTensorsFile(path: path)
     func bad(_ r: String) -> ModelError { .invalidFile(path: path, reason: r) }
@@ -84,6 +92,18 @@ public final class Int8GeneratorRuntime {
     }
     int8Layers = isInt8
     inputScales = scalesIn
+    let wino = try (0..<L).map { i -> Bool in
+      let supported = isInt8[i] && i > 0
+        && Int8Kernels.winogradSupported(height: a.generatorSize(i - 1), width: a.generatorSize(i - 1),
+                                         inChannels: a.generatorInputChannels(i))
+      if let chosen {
+        if chosen.contains(i) && !supported { throw bad("layer \(i) cannot run as int8 Winograd on \(Int8Kernels.selectedVariantName)") }
+        return chosen.contains(i)
+      }
+      return winograd && supported && a.generatorChannels(i) > 4 && a.generatorInputChannels(i) >= 128
+    }
+    winogradLayers = wino
+    func kind(_ i: Int) -> Int32 { i == 0 ? Int8Kernels.dense : (wino[i] ? Int8Kernels.deconv4s2Winograd : Int8Kernels.deconv4s2) }
     // Small reads fault in whole page-cache folios around them: drop the mapping's pages before
     // packing (the weights are read with pread).
     file.releaseAll()
@@ -99,7 +119,7 @@ public final class Int8GeneratorRuntime {
     // Workspace: the int8 kernels' for all layers at maxBatch, and each fp32 layer's.
     var probe = [Int8Kernels.Layer](repeating: Int8Kernels.Layer(), count: L)
     for i in 0..<L {
-      probe[i].kind = i == 0 ? Int8Kernels.dense : Int8Kernels.deconv4s2
+      probe[i].kind = kind(i)
       probe[i].n = Int32(maxBatch); probe[i].h = Int32(i == 0 ? 1 : a.generatorSize(i - 1)); probe[i].w = probe[i].h
       probe[i].cin = Int32(a.generatorInputChannels(i)); probe[i].cout = Int32(columns(i))
     }
@@ -114,7 +134,7 @@ public final class Int8GeneratorRuntime {
     let workspaceBytes = ws
     let built = Arena.build(zeroed: false) { ar in
       (ar.raw(L * MemoryLayout<Int8Kernels.Layer>.stride).bindMemory(to: Int8Kernels.Layer.self, capacity: L),
-       (0..<L).map { i in isInt8[i] ? ar.raw(Int8Kernels.packedBytes(kind: i == 0 ? Int8Kernels.dense : Int8Kernels.deconv4s2,
+       (0..<L).map { i in isInt8[i] ? ar.raw(Int8Kernels.packedBytes(kind: kind(i),
                                                                   inChannels: a.generatorInputChannels(i), outChannels: columns(i)))
                                       .bindMemory(to: Int8.self, capacity: 1) : nil },
        (0..<L).map { i -> UnsafeMutablePointer<Float>? in
@@ -159,6 +179,8 @@ public final class Int8GeneratorRuntime {
           let raw = bytes.bindMemory(to: Int8.self)
           if i == 0 {
             Int8Kernels.packProjection(nz: cin, channels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
+          } else if winogradLayers[i] {
+            Int8Kernels.packDeconv4s2Winograd(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
           } else {
             Int8Kernels.packDeconv4s2(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
           }
@@ -188,7 +210,7 @@ public final class Int8GeneratorRuntime {
     }
     for i in 0..<L where int8Layers[i] {
       var l = Int8Kernels.Layer()
-      l.kind = i == 0 ? Int8Kernels.dense : Int8Kernels.deconv4s2
+      l.kind = i == 0 ? Int8Kernels.dense : (winogradLayers[i] ? Int8Kernels.deconv4s2Winograd : Int8Kernels.deconv4s2)
       l.h = Int32(i == 0 ? 1 : a.generatorSize(i - 1)); l.w = l.h
       l.cin = Int32(cin(i)); l.cout = Int32(i == 0 ? 16 * a.generatorChannels(0) : a.generatorChannels(i))
       if i == 0 {

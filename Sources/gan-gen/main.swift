@@ -37,7 +37,7 @@ struct GanGen {
     .init(name: "to", value: "n", help: "Interpolation end image index (default: start + 1)."),
     .init(name: "steps", value: "n", help: "Interpolation steps, both ends included (default: 8)."),
     .init(name: "bench", value: nil, help: "Benchmark: warm up, then time --count images in calls of --batch; print latency percentiles and img/s. Writes no images."),
-    .init(name: "winograd", value: nil, help: "Run the deconvolution layers as Winograd F(4x4, 2x2) or F(2x2, 2x2), chosen per layer shape from measurements (--bench prints the choice): faster at larger batches, slower at batch 1. Output stays identical across --threads and --batch for a given setting, and differs from the default by about 1e-6 relative."),
+    .init(name: "winograd", value: nil, help: "Run the deconvolution layers as Winograd: fp32 models F(4x4, 2x2) or F(2x2, 2x2), chosen per layer shape from measurements, output within about 1e-6 relative of the default; int8 models the exact F(2x2, 2x2) on layers with 128+ input channels where the CPU has no int8 dot product (AVX2, Cortex-A72), output bitwise unchanged. --bench prints the choice. Faster at larger batches, slower at batch 1; output stays identical across --threads and --batch."),
   ]
 
   var model: String

@@ -191,9 +191,48 @@ final class QuantizationTests: XCTestCase {
         XCTAssert("\(e)".contains(fragment), "\(name): expected '\(fragment)' in \(e)")
       }
     }
-    XCTAssertThrowsError(try openGenerator(path: path, maxBatch: 1, threads: 1, winograd: true)) { e in
-      XCTAssert("\(e)".contains("--winograd applies to fp32 generators"), "\(e)")
+  }
+
+  /// The exact int8 Winograd F(2x2, 2x2): bitwise the direct output for 1 and 2 threads, batches 1,
+  /// 7 and 64 and every variant that runs it; allocation-free; named in the kernel description.
+  func testInt8WinogradIsBitwiseTheDirectOutput() throws {
+    let (path, _) = try quantize(fixtureDir + "/g64.safetensors", name: "g64w")
+    let z = evaluationLatents(seed: 9, count: 70, nz: 32)
+    let direct = images(try openGenerator(path: path, maxBatch: 7, threads: 2), z, count: 70, batch: 7)
+    for v in Int8Kernels.variants where v.available {
+      Int8Kernels.forceVariant(v.index)
+      defer { Int8Kernels.forceVariant(nil) }
+      let a = try Architecture(json: SafeTensorsFile(path: path).metadata["gan.arch"]!)
+      let layers = Set((1..<a.layerCount).filter {
+        Int8Kernels.winogradSupported(height: a.generatorSize($0 - 1), width: a.generatorSize($0 - 1), inChannels: a.generatorInputChannels($0))
+      })
+      guard !layers.isEmpty else {
+        XCTAssertThrowsError(try Int8GeneratorRuntime(path: path, maxBatch: 1, threads: 1, winogradLayers: [1]), v.name)
+        continue
+      }
+      XCTAssertEqual(layers, Set(1..<a.layerCount), v.name)
+      for threads in [1, 2] {
+        for batch in [1, 7, 64] {
+          let r = try Int8GeneratorRuntime(path: path, maxBatch: batch, threads: threads, winogradLayers: layers)
+          XCTAssertEqual(r.winogradLayers, (0..<a.layerCount).map { layers.contains($0) })
+          XCTAssert(r.kernelDescription.contains("Winograd F(2x2,2x2) layers"), r.kernelDescription)
+          let got = images(r, z, count: 70, batch: batch)
+          XCTAssert(got.images == direct.images && got.pixels == direct.pixels, "\(v.name) threads \(threads) batch \(batch)")
+        }
+      }
+      let r = try Int8GeneratorRuntime(path: path, maxBatch: 8, threads: 2, winogradLayers: layers)
+      let out = UnsafeMutablePointer<Float>.allocate(capacity: 8 * r.imageElements)
+      defer { out.deallocate() }
+      z.withUnsafeBufferPointer { zp in
+        r.generate(latents: zp.baseAddress!, count: 8, output: out, pixels: nil)
+        let before = gmc_allocations()
+        for c in 0..<20 { r.generate(latents: zp.baseAddress!, count: 1 + c % 8, output: out, pixels: nil) }
+        XCTAssertEqual(gmc_allocations() - before, 0, "heap allocations in int8 Winograd generate calls")
+      }
     }
+    // The rule (128+ input channels) leaves this small model's layers direct; the flag is accepted.
+    let r = try openGenerator(path: path, maxBatch: 1, threads: 1, winograd: true) as! Int8GeneratorRuntime
+    XCTAssertEqual(r.winogradLayers.filter { $0 }.count, 0)
   }
 
   func testOptionsAreChecked() throws {

@@ -364,7 +364,7 @@ static void q8_case(const char *name, gk_q8_layer l, const int8_t *w_ref, size_t
   const char *outs[] = {"u8", "f32+relu", "f32+tanh"};
   char what[200];
   snprintf(what, sizeof what, "%s %s (%d,%d,%d,%d,%d) in %s%s -> %s", name,
-           l.kind == GK_Q8_DENSE ? "dense" : "deconv", l.n, l.h, l.w, l.cin, l.cout,
+           l.kind == GK_Q8_DENSE ? "dense" : (l.kind == GK_Q8_DECONV4S2 ? "deconv" : "winograd deconv"), l.n, l.h, l.w, l.cin, l.cout,
            l.x_u8 ? "u8" : "f32", l.x_signed ? " signed" : "", outs[l.out]);
   size_t bytes = l.out == GK_Q8_OUT_U8 ? ys : ys * 4;
   void *ref = calloc(bytes, 1), *got = calloc(bytes, 1);
@@ -481,6 +481,82 @@ static void test_q8(int variant) {
   }
 }
 
+// The exact int8 Winograd F(2x2, 2x2) layer: bitwise the reference (and so the direct kernel) over
+// borders, odd channel counts, every input and output mode, alone and inside a chain; refused
+// where the variant has no int16 x int16 product.
+static void test_q8_winograd(int variant) {
+  const gk_q8_variant *v = gk_q8_variant_at(variant);
+  char what[200];
+  snprintf(what, sizeof what, "%s winograd supported iff the variant multiplies int16 x int16", v->name);
+  check(gk_q8_winograd_supported(4, 4, 64) == (v->ukernel_w16 != NULL) && !gk_q8_winograd_supported(3, 4, 64) &&
+            !gk_q8_winograd_supported(4, 4, 4096),
+        what);
+  if (!v->ukernel_w16) return;
+  static const int shapes[][5] = {{1, 2, 2, 1, 1}, {2, 4, 6, 7, 3}, {1, 4, 4, 8, 16}, {3, 2, 6, 17, 21},
+                                  {2, 4, 4, 64, 40}, {1, 8, 8, 33, 5}, {1, 4, 4, 128, 64}, {2, 6, 2, 20, 17}};
+  for (int s = 0; s < 8; s++) {
+    int n = shapes[s][0], h = shapes[s][1], w = shapes[s][2], ci = shapes[s][3], co = shapes[s][4];
+    size_t xs = (size_t)n * h * w * ci, ys = (size_t)n * 4 * h * w * co;
+    int8_t *wt = q8rand(16 * (size_t)ci * co);
+    // Weights at the ends of the range too: the transforms reach +-4 * 127.
+    for (int c = 0; c < ci && c < 3; c++)
+      for (size_t k = 0; k < 16 * (size_t)co; k++) wt[(size_t)c * 16 * co + k] = (c & 1) ? -127 : 127;
+    int8_t *packed = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINO2, ci, co));
+    gk_q8_pack_deconv4s2_wino2_torch(ci, co, wt, packed);
+    uint8_t *xu = u8rand(xs);
+    for (size_t i = 0; i < xs && i < 2 * (size_t)ci; i++) xu[i] = (i & 1) ? 0 : 255;
+    float *xf = frand(xs), *mult = malloc(co * 4), *bias = frand(co);
+    for (int c = 0; c < co; c++) { mult[c] = (0.6f + 0.1f * (c % 5)) * 255.0f / (sqrtf(4.0f * ci) * 9000.0f); bias[c] *= 40.0f; }
+    for (int out = 0; out < 3; out++) {
+      gk_q8_layer l = {GK_Q8_DECONV4S2_WINO2, n, h, w, ci, co, xu, NULL, 0, 0, packed, mult, bias, out, NULL, NULL, NULL};
+      q8_case(v->name, l, wt, ys);
+      l.x_u8 = NULL; l.x_f32 = xf; l.x_inv_scale = 300.0f;
+      l.x_signed = out == 1;  // signed codes in [-127, 127] as well
+      q8_case(v->name, l, wt, ys);
+    }
+    free(wt); free(packed); free(xu); free(xf); free(mult); free(bias);
+  }
+  // Between two direct layers in one call (its barriers and shared workspace inside the region).
+  {
+    int n = 2, c0 = 24, c1 = 20, c2 = 12, c3 = 3;
+    int8_t *w1 = q8rand(16 * (size_t)c0 * c1), *w2 = q8rand(16 * (size_t)c1 * c2), *w3 = q8rand(16 * (size_t)c2 * c3);
+    int8_t *p1 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2, c0, c1));
+    int8_t *p2 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINO2, c1, c2));
+    int8_t *p3 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2, c2, c3));
+    gk_q8_pack_deconv4s2_torch(c0, c1, w1, p1);
+    gk_q8_pack_deconv4s2_wino2_torch(c1, c2, w2, p2);
+    gk_q8_pack_deconv4s2_torch(c2, c3, w3, p3);
+    uint8_t *x = u8rand((size_t)n * 4 * 4 * c0);
+    float *m1 = malloc(c1 * 4), *b1 = frand(c1), *m2 = malloc(c2 * 4), *b2 = frand(c2), *m3 = malloc(c3 * 4), *b3 = frand(c3);
+    for (int i = 0; i < c1; i++) m1[i] = 0.004f;
+    for (int i = 0; i < c2; i++) m2[i] = 0.003f;
+    for (int i = 0; i < c3; i++) m3[i] = 1e-4f;
+    size_t s1 = (size_t)n * 64 * c1, s2 = (size_t)n * 256 * c2, s3 = (size_t)n * 1024 * c3;
+    uint8_t *a1 = calloc(s1, 1), *a2 = calloc(s2, 1), *r1 = calloc(s1, 1), *r2 = calloc(s2, 1);
+    float *y = calloc(s3, 4), *yr = calloc(s3, 4);
+    gk_q8_layer L[3] = {
+        {GK_Q8_DECONV4S2, n, 4, 4, c0, c1, x, NULL, 0, 0, p1, m1, b1, GK_Q8_OUT_U8, a1, NULL, NULL},
+        {GK_Q8_DECONV4S2_WINO2, n, 8, 8, c1, c2, a1, NULL, 0, 0, p2, m2, b2, GK_Q8_OUT_U8, a2, NULL, NULL},
+        {GK_Q8_DECONV4S2, n, 16, 16, c2, c3, a2, NULL, 0, 0, p3, m3, b3, GK_Q8_OUT_F32_TANH, NULL, y, NULL}};
+    gk_q8_layer R[3] = {L[0], L[1], L[2]};
+    R[0].y_u8 = r1; R[1].x_u8 = r1; R[1].y_u8 = r2; R[2].x_u8 = r2; R[2].y_f32 = yr;
+    gk_q8_layer_ref(&R[0], w1); gk_q8_layer_ref(&R[1], w2); gk_q8_layer_ref(&R[2], w3);
+    for (int threads = 1; threads <= 2; threads++) {
+      memset(a2, 0, s2);
+      void *ws = workspace(gk_q8_workspace_bytes(L, 3, threads));
+      gk_q8_run(L, 3, ws, threads);
+      free(ws);
+      int spread = 0;
+      for (size_t i = 1; i < s2; i++) spread |= r2[i] != r2[0];
+      snprintf(what, sizeof what, "%s chain with a winograd layer, %d thread(s): bitwise equal to the reference", v->name,
+               threads);
+      check(spread && !memcmp(a1, r1, s1) && !memcmp(a2, r2, s2) && !memcmp(y, yr, s3 * 4), what);
+    }
+    free(w1); free(w2); free(w3); free(p1); free(p2); free(p3); free(x); free(m1); free(b1); free(m2); free(b2);
+    free(m3); free(b3); free(a1); free(a2); free(r1); free(r2); free(y); free(yr);
+  }
+}
+
 // Streaming passes: every variant against the scalar references, sizes around the vector width.
 static void test_elementwise(int variant) {
   const gk_elementwise_variant *v = gk_elementwise_variant_at(variant);
@@ -542,6 +618,7 @@ int main(void) {
     gk_q8_force_variant(v);
     int before = passed + failed;
     test_q8(v);
+    test_q8_winograd(v);
     printf("  %s (%dx%d): %d checks\n", g->name, g->mr, g->nr, passed + failed - before);
   }
   gk_q8_force_variant(-1);

@@ -1,13 +1,10 @@
-// Would an exact int8 Winograd F(2x2, 2x2) win on a machine without VNNI/sdot? A proxy
-// measurement, not the kernel: on this ISA the int8 GEMM already multiplies int16 x int16
-// (vpmaddwd, u8 codes widened, int8 weights sign-extended), so an F(2x2, 2x2) whose transformed
-// inputs (+-510) and weights (+-508) are int16 would run the same instructions on 9 GEMMs of
-// (tiles x cin) x (cin x cout) per phase instead of one (pixels x 4 cin) x (4 cin x cout). The
-// proxy times those 36 GEMMs as int8 dense layers (u8 widening and requantization standing in
-// for the input and output transforms, which read and write about as much) against the direct
-// int8 deconvolution, on the DCGAN-64 layers G2-G4. Build and run (from the repository root):
-//   gcc -O2 -pthread -I Kernels/include benchmarks/winograd/q8-proxy.c $(find Kernels -name '*.c') -lm \
-//     -o /tmp/q8-proxy && /tmp/q8-proxy [threads] [rounds]
+// int8 Winograd F(2x2, 2x2) (GK_Q8_DECONV4S2_WINO2, bitwise the direct output) against the direct
+// int8 deconvolution on the DCGAN-64 layers G2-G4 at batch 1 and 64, alternating within each
+// round, with a third column: the proxy measured before the kernel existed (its 36 GEMMs as int8
+// dense layers, u8 widening and requantization standing in for the transforms).
+// Build and run (from the repository root):
+//   gcc -O2 -pthread -I Kernels/include benchmarks/winograd/q8-winograd-probe.c $(find Kernels -name '*.c') -lm \
+//     -o /tmp/q8-winograd-probe && /tmp/q8-winograd-probe [threads] [rounds]
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +42,14 @@ static void *fill(size_t bytes) {
 
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 2, rounds = argc > 2 ? atoi(argv[2]) : 5, repeats = 9;
-  printf("q8-proxy: int8 variant %s, %d threads, %d rounds x median of %d\n",
+  printf("q8-winograd-probe: int8 variant %s, %d threads, %d rounds x median of %d\n",
          gk_q8_variant_at(gk_q8_selected_variant())->name, threads, rounds, repeats);
-  printf("| layer | batch | direct ms | 36 Winograd-shaped GEMMs ms | direct / proxy |\n|---|---|---|---|---|\n");
+  if (!gk_q8_winograd_supported(4, 4, 512)) {
+    printf("this int8 variant has no int16 x int16 product: the Winograd layer is not offered\n");
+    return 0;
+  }
+  printf("| layer | batch | direct ms | Winograd F(2x2,2x2) ms | speedup | proxy ms | proxy speedup |\n"
+         "|---|---|---|---|---|---|---|\n");
   static const int shapes[][4] = {{4, 4, 512, 256}, {8, 8, 256, 128}, {16, 16, 128, 64}};
   static const char *names[] = {"G2", "G3", "G4"};
   for (int b = 0; b < 2; b++) {
@@ -66,6 +68,11 @@ int main(int argc, char **argv) {
       gk_q8_pack_deconv4s2_torch(cin, cout, wd, pd);
       direct.packed = pd; direct.mult = mult; direct.bias = bias; direct.out = GK_Q8_OUT_U8;
       direct.y_u8 = malloc((size_t)n * 4 * h * w * cout);
+      gk_q8_layer wl = direct;
+      wl.kind = GK_Q8_DECONV4S2_WINO2;
+      int8_t *pw = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINO2, cin, cout));
+      gk_q8_pack_deconv4s2_wino2_torch(cin, cout, wd, pw);
+      wl.packed = pw;
       gk_q8_layer wino[36];
       int8_t *wk = fill((size_t)cin * cout);
       int8_t *pk = malloc(gk_q8_packed_bytes(GK_Q8_DENSE, cin, cout));
@@ -79,18 +86,24 @@ int main(int argc, char **argv) {
         wino[l].out = GK_Q8_OUT_U8; wino[l].y_u8 = ym + l * tiles * cout;
       }
       size_t wsb = gk_q8_workspace_bytes(&direct, 1, threads), wsw = gk_q8_workspace_bytes(wino, 36, threads);
-      void *ws = aligned_alloc(64, ((wsb > wsw ? wsb : wsw) + 63) / 64 * 64 + 64);
-      double d[32], p[32];
+      size_t wsl = gk_q8_workspace_bytes(&wl, 1, threads);
+      wsb = wsb > wsw ? wsb : wsw;
+      wsb = wsb > wsl ? wsb : wsl;
+      void *ws = aligned_alloc(64, (wsb + 63) / 64 * 64 + 64);
+      double d[32], p[32], q[32];
       for (int r = 0; r < rounds; r++) {
         d[r] = median_run(&direct, 1, ws, threads, repeats);
+        q[r] = median_run(&wl, 1, ws, threads, repeats);
         p[r] = median_run(wino, 36, ws, threads, repeats);
       }
       qsort(d, rounds, sizeof d[0], cmp);
       qsort(p, rounds, sizeof p[0], cmp);
-      printf("| %s %dx%dx%d->%d | %d | %.3f | %.3f | %.2fx |\n", names[s], h, w, cin, cout, n, d[rounds / 2] * 1e3,
-             p[rounds / 2] * 1e3, d[rounds / 2] / p[rounds / 2]);
+      qsort(q, rounds, sizeof q[0], cmp);
+      double dm = d[rounds / 2], pm = p[rounds / 2], qm = q[rounds / 2];
+      printf("| %s %dx%dx%d->%d | %d | %.3f | %.3f | %.2fx | %.3f | %.2fx |\n", names[s], h, w, cin, cout, n, dm * 1e3,
+             qm * 1e3, dm / qm, pm * 1e3, dm / pm);
       fflush(stdout);
-      free(mult); free(bias); free((void *)direct.x_u8); free(wd); free(pd); free(direct.y_u8); free(wk); free(pk);
+      free(mult); free(bias); free((void *)direct.x_u8); free(wd); free(pd); free(direct.y_u8); free(wk); free(pk); free(pw);
       free(xv); free(ym); free(ws);
     }
   }
