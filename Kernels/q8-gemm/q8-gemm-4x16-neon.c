@@ -6,6 +6,36 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
+// c[i][0..3] += row i's pair (lanes L0, L1 of X) x the 16 columns of rows 2p (w0l: columns 0-7,
+// w0h: 8-15) and 2p + 1 (w1l, w1h), by smlal into int32.
+#define GK_Q8_ROW(i, X, L0, L1)                                                   \
+  c[i][0] = vmlal_lane_s16(c[i][0], vget_low_s16(w0l), X, L0);                   \
+  c[i][1] = vmlal_lane_s16(c[i][1], vget_high_s16(w0l), X, L0);                  \
+  c[i][2] = vmlal_lane_s16(c[i][2], vget_low_s16(w0h), X, L0);                   \
+  c[i][3] = vmlal_lane_s16(c[i][3], vget_high_s16(w0h), X, L0);                  \
+  c[i][0] = vmlal_lane_s16(c[i][0], vget_low_s16(w1l), X, L1);                   \
+  c[i][1] = vmlal_lane_s16(c[i][1], vget_high_s16(w1l), X, L1);                  \
+  c[i][2] = vmlal_lane_s16(c[i][2], vget_low_s16(w1h), X, L1);                   \
+  c[i][3] = vmlal_lane_s16(c[i][3], vget_high_s16(w1h), X, L1);
+
+// Lanes 0, 1: the pair (k = 2p, 2p + 1) of rows 0 and 1; lanes 2, 3: rows 2 and 3; then all four rows.
+#define GK_Q8_PAIR_4X16(P)                                                                          \
+  do {                                                                                              \
+    int16x4_t x01 = vreinterpret_s16_s32(vzip1_s32(vld1_dup_s32((const int32_t *)(a0 + 2 * (P))),   \
+                                                   vld1_dup_s32((const int32_t *)(a1 + 2 * (P)))));  \
+    int16x4_t x23 = vreinterpret_s16_s32(vzip1_s32(vld1_dup_s32((const int32_t *)(a2 + 2 * (P))),   \
+                                                   vld1_dup_s32((const int32_t *)(a3 + 2 * (P)))));  \
+    GK_Q8_ROW(0, x01, 0, 1)                                                                         \
+    GK_Q8_ROW(1, x01, 2, 3)                                                                         \
+    GK_Q8_ROW(2, x23, 0, 1)                                                                         \
+    GK_Q8_ROW(3, x23, 2, 3)                                                                         \
+  } while (0)
+
+static inline void store_4x16(int32x4_t c[4][4], int32_t *acc) {
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) vst1q_s32(acc + i * 16 + j * 4, c[i][j]);
+}
+
 void gk_q8_gemm_ukernel_4x16__neon(size_t kpairs, const void *const *a_rows_v, const int8_t *b,
                                    int32_t *acc) {
   const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
@@ -17,28 +47,9 @@ void gk_q8_gemm_ukernel_4x16__neon(size_t kpairs, const void *const *a_rows_v, c
     int8x16x2_t w = vld2q_s8(b);  // val[0]: row 2p of the 16 columns, val[1]: row 2p + 1
     int16x8_t w0l = vmovl_s8(vget_low_s8(w.val[0])), w0h = vmovl_high_s8(w.val[0]);
     int16x8_t w1l = vmovl_s8(vget_low_s8(w.val[1])), w1h = vmovl_high_s8(w.val[1]);
-    // Lanes 0, 1: the pair (k = 2p, 2p + 1) of rows 0 and 1; lanes 2, 3: rows 2 and 3.
-    int16x4_t x01 = vreinterpret_s16_s32(vzip1_s32(vld1_dup_s32((const int32_t *)(a0 + 2 * p)),
-                                                   vld1_dup_s32((const int32_t *)(a1 + 2 * p))));
-    int16x4_t x23 = vreinterpret_s16_s32(vzip1_s32(vld1_dup_s32((const int32_t *)(a2 + 2 * p)),
-                                                   vld1_dup_s32((const int32_t *)(a3 + 2 * p))));
-#define GK_Q8_ROW(i, X, L0, L1)                                                   \
-  c[i][0] = vmlal_lane_s16(c[i][0], vget_low_s16(w0l), X, L0);                   \
-  c[i][1] = vmlal_lane_s16(c[i][1], vget_high_s16(w0l), X, L0);                  \
-  c[i][2] = vmlal_lane_s16(c[i][2], vget_low_s16(w0h), X, L0);                   \
-  c[i][3] = vmlal_lane_s16(c[i][3], vget_high_s16(w0h), X, L0);                  \
-  c[i][0] = vmlal_lane_s16(c[i][0], vget_low_s16(w1l), X, L1);                   \
-  c[i][1] = vmlal_lane_s16(c[i][1], vget_high_s16(w1l), X, L1);                  \
-  c[i][2] = vmlal_lane_s16(c[i][2], vget_low_s16(w1h), X, L1);                   \
-  c[i][3] = vmlal_lane_s16(c[i][3], vget_high_s16(w1h), X, L1);
-    GK_Q8_ROW(0, x01, 0, 1)
-    GK_Q8_ROW(1, x01, 2, 3)
-    GK_Q8_ROW(2, x23, 0, 1)
-    GK_Q8_ROW(3, x23, 2, 3)
-#undef GK_Q8_ROW
+    GK_Q8_PAIR_4X16(p);
   }
-  for (int i = 0; i < 4; i++)
-    for (int j = 0; j < 4; j++) vst1q_s32(acc + i * 16 + j * 4, c[i][j]);
+  store_4x16(c, acc);
 }
 
 // The same with int16 weights: vld2q_s16 de-interleaves a pair of rows for 8 columns.
@@ -52,27 +63,9 @@ void gk_q8_gemm_w16_ukernel_4x16__neon(size_t kpairs, const void *const *a_rows_
   for (size_t p = 0; p < kpairs; p++, b += 32) {
     int16x8x2_t lo = vld2q_s16(b), hi = vld2q_s16(b + 16);  // columns 0-7 and 8-15
     int16x8_t w0l = lo.val[0], w1l = lo.val[1], w0h = hi.val[0], w1h = hi.val[1];
-    int16x4_t x01 = vreinterpret_s16_s32(vzip1_s32(vld1_dup_s32((const int32_t *)(a0 + 2 * p)),
-                                                   vld1_dup_s32((const int32_t *)(a1 + 2 * p))));
-    int16x4_t x23 = vreinterpret_s16_s32(vzip1_s32(vld1_dup_s32((const int32_t *)(a2 + 2 * p)),
-                                                   vld1_dup_s32((const int32_t *)(a3 + 2 * p))));
-#define GK_Q8W_ROW(i, X, L0, L1)                                                  \
-  c[i][0] = vmlal_lane_s16(c[i][0], vget_low_s16(w0l), X, L0);                   \
-  c[i][1] = vmlal_lane_s16(c[i][1], vget_high_s16(w0l), X, L0);                  \
-  c[i][2] = vmlal_lane_s16(c[i][2], vget_low_s16(w0h), X, L0);                   \
-  c[i][3] = vmlal_lane_s16(c[i][3], vget_high_s16(w0h), X, L0);                  \
-  c[i][0] = vmlal_lane_s16(c[i][0], vget_low_s16(w1l), X, L1);                   \
-  c[i][1] = vmlal_lane_s16(c[i][1], vget_high_s16(w1l), X, L1);                  \
-  c[i][2] = vmlal_lane_s16(c[i][2], vget_low_s16(w1h), X, L1);                   \
-  c[i][3] = vmlal_lane_s16(c[i][3], vget_high_s16(w1h), X, L1);
-    GK_Q8W_ROW(0, x01, 0, 1)
-    GK_Q8W_ROW(1, x01, 2, 3)
-    GK_Q8W_ROW(2, x23, 0, 1)
-    GK_Q8W_ROW(3, x23, 2, 3)
-#undef GK_Q8W_ROW
+    GK_Q8_PAIR_4X16(p);
   }
-  for (int i = 0; i < 4; i++)
-    for (int j = 0; j < 4; j++) vst1q_s32(acc + i * 16 + j * 4, c[i][j]);
+  store_4x16(c, acc);
 }
 
 void gk_q8_widen_u8__neon(size_t k, const uint8_t *src, int16_t *dst) {

@@ -18,82 +18,70 @@ GK_TARGET_AVX2 static inline __m256i bcast_pair(const int16_t *row, size_t p) {
   return _mm256_set1_epi32(v);
 }
 
+// acc[6][16] += rows a0-a5 (int16 pairs broadcast) x columns b0 (0-7) and b1 (8-15), as int16 pairs:
+// 16 exact multiply-adds per vpmaddwd. Shared by both micro-kernels, which differ in how B loads.
+#define GK_Q8_MADD_6X16(P)                                                   \
+  do {                                                                       \
+    __m256i x = bcast_pair(a0, P);                                           \
+    c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));                   \
+    c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));                   \
+    x = bcast_pair(a1, P);                                                   \
+    c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));                   \
+    c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));                   \
+    x = bcast_pair(a2, P);                                                   \
+    c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));                   \
+    c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));                   \
+    x = bcast_pair(a3, P);                                                   \
+    c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));                   \
+    c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));                   \
+    x = bcast_pair(a4, P);                                                   \
+    c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0));                   \
+    c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));                   \
+    x = bcast_pair(a5, P);                                                   \
+    c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0));                   \
+    c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));                   \
+  } while (0)
+
+#define GK_Q8_ROWS_6X16                                                                      \
+  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;                           \
+  const int16_t *a0 = a_rows[0], *a1 = a_rows[1], *a2 = a_rows[2], *a3 = a_rows[3],          \
+                *a4 = a_rows[4], *a5 = a_rows[5];                                            \
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, \
+          c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00
+
+// Lane j of a madd holds column j of the panel's first (b0) or second (b1) eight.
+#define GK_Q8_STORE_6X16                                                     \
+  do {                                                                       \
+    __m256i *o = (__m256i *)acc;                                             \
+    _mm256_store_si256(o + 0, c00); _mm256_store_si256(o + 1, c01);          \
+    _mm256_store_si256(o + 2, c10); _mm256_store_si256(o + 3, c11);          \
+    _mm256_store_si256(o + 4, c20); _mm256_store_si256(o + 5, c21);          \
+    _mm256_store_si256(o + 6, c30); _mm256_store_si256(o + 7, c31);          \
+    _mm256_store_si256(o + 8, c40); _mm256_store_si256(o + 9, c41);          \
+    _mm256_store_si256(o + 10, c50); _mm256_store_si256(o + 11, c51);        \
+  } while (0)
+
 GK_TARGET_AVX2 void gk_q8_gemm_ukernel_6x16__avx2(size_t kpairs, const void *const *a_rows_v,
                                                   const int8_t *b, int32_t *acc) {
-  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
-  const int16_t *a0 = a_rows[0], *a1 = a_rows[1], *a2 = a_rows[2], *a3 = a_rows[3],
-                *a4 = a_rows[4], *a5 = a_rows[5];
-  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-          c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  GK_Q8_ROWS_6X16;
   for (size_t p = 0; p < kpairs; p++, b += 32) {
     __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b));
     __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + 16)));
-    __m256i x = bcast_pair(a0, p);
-    c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
-    c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a1, p);
-    c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
-    c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a2, p);
-    c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
-    c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a3, p);
-    c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
-    c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a4, p);
-    c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0));
-    c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a5, p);
-    c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0));
-    c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+    GK_Q8_MADD_6X16(p);
   }
-  // Lane j of a madd holds column j of the panel's first (b0) or second (b1) eight.
-  __m256i *o = (__m256i *)acc;
-  _mm256_store_si256(o + 0, c00); _mm256_store_si256(o + 1, c01);
-  _mm256_store_si256(o + 2, c10); _mm256_store_si256(o + 3, c11);
-  _mm256_store_si256(o + 4, c20); _mm256_store_si256(o + 5, c21);
-  _mm256_store_si256(o + 6, c30); _mm256_store_si256(o + 7, c31);
-  _mm256_store_si256(o + 8, c40); _mm256_store_si256(o + 9, c41);
-  _mm256_store_si256(o + 10, c50); _mm256_store_si256(o + 11, c51);
+  GK_Q8_STORE_6X16;
 }
 
 // The same with int16 weights loaded as they are: [K/2][16][2] int16 is two vectors per pair.
 GK_TARGET_AVX2 void gk_q8_gemm_w16_ukernel_6x16__avx2(size_t kpairs, const void *const *a_rows_v,
                                                       const int16_t *b, int32_t *acc) {
-  const int16_t *const *a_rows = (const int16_t *const *)a_rows_v;
-  const int16_t *a0 = a_rows[0], *a1 = a_rows[1], *a2 = a_rows[2], *a3 = a_rows[3],
-                *a4 = a_rows[4], *a5 = a_rows[5];
-  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-          c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  GK_Q8_ROWS_6X16;
   for (size_t p = 0; p < kpairs; p++, b += 32) {
     __m256i b0 = _mm256_loadu_si256((const __m256i *)b);
     __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + 16));
-    __m256i x = bcast_pair(a0, p);
-    c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
-    c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a1, p);
-    c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
-    c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a2, p);
-    c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
-    c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a3, p);
-    c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
-    c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a4, p);
-    c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0));
-    c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
-    x = bcast_pair(a5, p);
-    c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0));
-    c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+    GK_Q8_MADD_6X16(p);
   }
-  __m256i *o = (__m256i *)acc;
-  _mm256_store_si256(o + 0, c00); _mm256_store_si256(o + 1, c01);
-  _mm256_store_si256(o + 2, c10); _mm256_store_si256(o + 3, c11);
-  _mm256_store_si256(o + 4, c20); _mm256_store_si256(o + 5, c21);
-  _mm256_store_si256(o + 6, c30); _mm256_store_si256(o + 7, c31);
-  _mm256_store_si256(o + 8, c40); _mm256_store_si256(o + 9, c41);
-  _mm256_store_si256(o + 10, c50); _mm256_store_si256(o + 11, c51);
+  GK_Q8_STORE_6X16;
 }
 
 GK_TARGET_AVX2 void gk_q8_widen_u8__avx2(size_t k, const uint8_t *src, int16_t *dst) {

@@ -76,16 +76,8 @@ public final class Generator {
       let s = arch.generatorSize(i - 1)
       return ConvShape(batch: batch, height: s, width: s, inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
     }
-    let tiles = (0..<L).map { i -> Int in
-      guard i > 0, i < L - 1 else { return 0 }
-      let t = deconvShape(i)
-      if let chosen = chosenTiles, i < chosen.count, chosen[i] != 0 {
-        precondition(WinogradDeconv4s2.supports(tile: chosen[i], t), "Winograd tile \(chosen[i]) does not fit layer \(i) (\(t))")
-        return chosen[i]
-      }
-      guard winograd else { return 0 }
-      return WinogradSelection.trainingDeconvolutionTile(batch: batch, height: t.height, inChannels: t.inChannels, outChannels: t.outChannels)
-    }
+    let tiles = WinogradPass.tiles(.deconvolutionForward, layerCount: L, shape: { $0 > 0 && $0 < L - 1 ? deconvShape($0) : nil },
+                                   chosen: chosenTiles, winograd: winograd)
     forwardTiles = tiles
     let passes = (0..<L).filter { tiles[$0] > 0 }.map { i in
       WinogradPass(layer: i, kind: .deconvolutionForward, tile: tiles[i], inChannels: deconvShape(i).inChannels,
@@ -271,26 +263,10 @@ public final class Discriminator {
       return ConvShape(batch: batch, height: s, width: s, inChannels: arch.discriminatorInputChannels(i),
                        outChannels: arch.discriminatorChannels(i))
     }
-    let tiles = (0..<L).map { i -> Int in
-      guard i < L - 1 else { return 0 }
-      let t = backwardDataShape(i)
-      if let chosen = chosenTiles, i < chosen.count, chosen[i] != 0 {
-        precondition(WinogradDeconv4s2.supports(tile: chosen[i], t), "Winograd tile \(chosen[i]) does not fit layer \(i) (\(t))")
-        return chosen[i]
-      }
-      guard winograd else { return 0 }
-      return WinogradSelection.trainingBackwardDataTile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels)
-    }
-    let fTiles = (0..<L).map { i -> Int in
-      guard i < L - 1 else { return 0 }
-      let f = forwardShape(i)
-      if let chosen = chosenForward, i < chosen.count, chosen[i] != 0 {
-        precondition(WinogradConv4s2.supports(tile: chosen[i], f), "Winograd tile \(chosen[i]) does not fit layer \(i) (\(f))")
-        return chosen[i]
-      }
-      guard winograd else { return 0 }
-      return WinogradSelection.trainingConvolutionTile(height: f.height, inChannels: f.inChannels, outChannels: f.outChannels)
-    }
+    let tiles = WinogradPass.tiles(.convolutionBackwardData, layerCount: L, shape: { $0 < L - 1 ? backwardDataShape($0) : nil },
+                                   chosen: chosenTiles, winograd: winograd)
+    let fTiles = WinogradPass.tiles(.convolutionForward, layerCount: L, shape: { $0 < L - 1 ? forwardShape($0) : nil },
+                                    chosen: chosenForward, winograd: winograd)
     backwardDataTiles = tiles
     forwardTiles = fTiles
     var passes: [WinogradPass] = []

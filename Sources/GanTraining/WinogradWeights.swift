@@ -17,6 +17,31 @@ struct WinogradPass {
   let inChannels: Int
   let outChannels: Int
 
+  /// Per layer, the tile this kind of pass runs with where the layer has one (`shape` non-nil:
+  /// the convolution as it runs, for backward-data the transposed convolution): `chosen[i]` when
+  /// given and non-zero (it must fit), else the training table's when `winograd`, else 0.
+  static func tiles(_ kind: Kind, layerCount: Int, shape: (Int) -> ConvShape?, chosen: [Int]?, winograd: Bool) -> [Int] {
+    (0..<layerCount).map { i in
+      guard let s = shape(i) else { return 0 }
+      if let chosen, i < chosen.count, chosen[i] != 0 {
+        let fits = kind == .convolutionForward ? WinogradConv4s2.supports(tile: chosen[i], s)
+                                               : WinogradDeconv4s2.supports(tile: chosen[i], s)
+        precondition(fits, "Winograd tile \(chosen[i]) does not fit layer \(i) (\(s))")
+        return chosen[i]
+      }
+      guard winograd else { return 0 }
+      switch kind {
+      case .deconvolutionForward:
+        return WinogradSelection.trainingDeconvolutionTile(batch: s.batch, height: s.height, inChannels: s.inChannels,
+                                                           outChannels: s.outChannels)
+      case .convolutionForward:
+        return WinogradSelection.trainingConvolutionTile(height: s.height, inChannels: s.inChannels, outChannels: s.outChannels)
+      case .convolutionBackwardData:
+        return WinogradSelection.trainingBackwardDataTile(height: s.height, inChannels: s.inChannels, outChannels: s.outChannels)
+      }
+    }
+  }
+
   var packedCount: Int {
     switch kind {
     case .deconvolutionForward:
@@ -67,13 +92,6 @@ final class WinogradWeights {
     for p in passes { table[p.kind.rawValue][p.layer] = a.floats(p.packedCount) }
     packed = table
     scratch = a.floats(passes.map(\.scratchCount).max() ?? 0)
-  }
-
-  /// The tile of `kind` at `layer`, 0 for the direct kernel.
-  static func tiles(_ passes: [WinogradPass], kind: WinogradPass.Kind, layerCount: Int) -> [Int] {
-    var t = [Int](repeating: 0, count: layerCount)
-    for p in passes where p.kind == kind { t[p.layer] = p.tile }
-    return t
   }
 
   /// The packed transform of the current weights.
