@@ -136,6 +136,15 @@ size_t gk_f32_conv4s2_wino_packed_floats(int tile, int cin, int cout) {
   return (size_t)(al * al) * gk_f32_gemm_packed_b_floats(4 * (size_t)cin, (size_t)cout);
 }
 
+// Tiles per block when a pass runs in blocks (see wino_run), or 0 for whole-pass matrices: a
+// block's transformed inputs and GEMM outputs (alpha^2 x tiles x (K + cout) floats) must stay in
+// about 384 KB of a core's L2 with at least 16 tiles; layers with more channels keep the
+// whole-pass matrices, whose GEMMs read each transformed weight panel once per pass.
+static size_t block_tiles(int tile, size_t K, size_t cout) {
+  size_t a2 = (size_t)(tile + 1) * (tile + 1), tb = (384 * 1024) / (a2 * (K + cout) * sizeof(float));
+  return tb >= 16 ? (tb > 96 ? 96 : tb) : 0;
+}
+
 // One Winograd pass: th x tw tiles per image of a grid whose cells are nsub pixels of cin channels.
 typedef struct wino_args {
   int tile, n, h, w, cin, cout;
@@ -152,12 +161,20 @@ typedef struct wino_args {
   double *partial;     // [tiles][sum | sumsq][cout] when the epilogue wants column statistics
 } wino_args;
 
+// Per thread in blocked mode: a block's V and M and its GEMMs' workspace (one thread each).
+static size_t block_thread_bytes(int tile, size_t tb, size_t K, int cout) {
+  size_t a2 = (size_t)(tile + 1) * (tile + 1);
+  return round_up64(a2 * tb * K * sizeof(float)) + round_up64(a2 * tb * cout * sizeof(float)) +
+         round_up64(gk_f32_gemm_workspace_bytes(tb, (size_t)cout, K, 1));
+}
+
 static size_t wino_workspace(int tile, size_t tiles, size_t K, int cin, int cout, int threads) {
   int al = alpha_of(tile);
-  size_t a2 = (size_t)(al * al);
-  return round_up64(a2 * tiles * K * sizeof(float)) + round_up64(a2 * tiles * cout * sizeof(float)) +
-         round_up64((size_t)cin * sizeof(float)) + round_up64(tiles * 2 * cout * sizeof(double)) +
-         gk_f32_gemm_workspace_bytes(tiles, cout, K, threads) + 64;
+  size_t a2 = (size_t)(al * al), tb = block_tiles(tile, K, (size_t)cout), nth = threads > 0 ? (size_t)threads : 1;
+  size_t common = round_up64((size_t)cin * sizeof(float)) + round_up64(tiles * 2 * cout * sizeof(double)) + 64;
+  if (tb) return common + nth * block_thread_bytes(tile, tb, K, cout);
+  return common + round_up64(a2 * tiles * K * sizeof(float)) + round_up64(a2 * tiles * cout * sizeof(float)) +
+         gk_f32_gemm_workspace_bytes(tiles, cout, K, threads);
 }
 
 size_t gk_f32_deconv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads) {
@@ -207,11 +224,10 @@ static inline void at4(const float *restrict m, size_t ms, float *restrict o, si
 
 // V = B^T d B for each tile; d is the alpha x alpha input patch (zero outside the image), one
 // sub-pixel's cin channels at a time.
-static void input_transform(void *ctx, int tid, int nth) {
-  const wino_args *g = (const wino_args *)ctx;
+// Tiles [t0, t1) into v, tile t at row e * rows + (t - base) of matrix e.
+static void input_block(const wino_args *g, size_t t0, size_t t1, float *v, size_t rows, size_t base) {
   int T = g->tile, al = T + 1, a2 = al * al, th = g->th, tw = g->tw, c = g->cin, nsub = g->conv ? 4 : 1;
-  size_t tiles = (size_t)g->n * th * tw, K = (size_t)nsub * c;
-  size_t per = (tiles + nth - 1) / nth, t0 = (size_t)tid * per, t1 = t0 + per < tiles ? t0 + per : tiles;
+  size_t K = (size_t)nsub * c;
   float d[25 * CB], s[25 * CB], o[25 * CB];
   const float *src[25];
   for (size_t t = t0; t < t1; t++) {
@@ -244,30 +260,35 @@ static void input_transform(void *ctx, int tid, int nth) {
         }
         size_t col = (size_t)sub * c + c0;
         for (int e = 0; e < a2; e++)
-          memcpy(g->v + ((size_t)e * tiles + t) * K + col, o + e * CB, (size_t)cb * sizeof(float));
+          memcpy(v + ((size_t)e * rows + (t - base)) * K + col, o + e * CB, (size_t)cb * sizeof(float));
       }
     }
   }
 }
 
-// Y = A^T M A per tile and output channel, + bias, activation, into the output pixels.
-static void output_transform(void *ctx, int tid, int nth) {
+static void input_transform(void *ctx, int tid, int nth) {
   const wino_args *g = (const wino_args *)ctx;
+  size_t tiles = (size_t)g->n * g->th * g->tw;
+  size_t per = (tiles + nth - 1) / nth, t0 = (size_t)tid * per, t1 = t0 + per < tiles ? t0 + per : tiles;
+  input_block(g, t0, t1, g->v, tiles, 0);
+}
+
+// Y = A^T M A per tile and output channel, + bias, activation, into the output pixels.
+// Tiles [t0, t1) from mm, tile t at row e * rows + (t - base) of matrix e.
+static void output_block(const wino_args *g, size_t t0, size_t t1, const float *mm, size_t rows, size_t base) {
   int T = g->tile, al = T + 1, a2 = al * al, th = g->th, tw = g->tw, co = g->cout;
   int step = g->conv ? 1 : 2;  // a deconvolution phase writes every other output pixel
-  size_t tiles = (size_t)g->n * th * tw;
   const float *bias = g->ep ? g->ep->bias : NULL;
   int act = g->ep ? g->ep->act : GK_ACT_NONE;
   float slope = g->ep ? g->ep->slope : 0.0f;
   uint8_t *u8 = g->ep ? g->ep->u8 : NULL;
-  size_t per = (tiles + nth - 1) / nth, t0 = (size_t)tid * per, t1 = t0 + per < tiles ? t0 + per : tiles;
   float m[25 * CB], s[20 * CB], o[16 * CB];
   for (size_t t = t0; t < t1; t++) {
     int img = (int)(t / ((size_t)th * tw)), rem = (int)(t % ((size_t)th * tw));
     int ti = rem / tw, tj = rem % tw;
     for (int c0 = 0; c0 < co; c0 += CB) {
       int cb = co - c0 < CB ? co - c0 : CB;
-      for (int e = 0; e < a2; e++) memcpy(m + e * CB, g->m + ((size_t)e * tiles + t) * co + c0, (size_t)cb * sizeof(float));
+      for (int e = 0; e < a2; e++) memcpy(m + e * CB, mm + ((size_t)e * rows + (t - base)) * co + c0, (size_t)cb * sizeof(float));
       // s[p][q] = (A^T M)[p][q] over rows, then o[p][r] = (s A)[p][r] over columns.
       for (int q = 0; q < al; q++) {
         if (T == 2) at2(m + q * CB, (size_t)al * CB, s + q * CB, (size_t)al * CB, cb);
@@ -312,6 +333,13 @@ static void output_transform(void *ctx, int tid, int nth) {
   }
 }
 
+static void output_transform(void *ctx, int tid, int nth) {
+  const wino_args *g = (const wino_args *)ctx;
+  size_t tiles = (size_t)g->n * g->th * g->tw;
+  size_t per = (tiles + nth - 1) / nth, t0 = (size_t)tid * per, t1 = t0 + per < tiles ? t0 + per : tiles;
+  output_block(g, t0, t1, g->m, tiles, 0);
+}
+
 // Column statistics of one pass: tiles in order, so the sums do not depend on the thread count.
 static void reduce_statistics(void *ctx, int tid, int nth) {
   const wino_args *g = (const wino_args *)ctx;
@@ -327,37 +355,85 @@ static void reduce_statistics(void *ctx, int tid, int nth) {
   }
 }
 
-// The passes (4 deconvolution phases, or the one convolution pass) against packed[pass][alpha^2].
+typedef struct block_args {
+  const wino_args *g;
+  const float *packed;  // this pass's alpha^2 packed matrices
+  char *thread_ws;      // per thread: V, M and GEMM workspace of one block
+  size_t per_thread, tb;
+} block_args;
+
+// Blocks of tiles split over threads, each from input transform to output transform in the thread's
+// own workspace (its GEMMs single-threaded).
+static void run_blocks(void *ctx, int tid, int nth) {
+  const block_args *b = (const block_args *)ctx;
+  const wino_args *g = b->g;
+  int a2 = (g->tile + 1) * (g->tile + 1);
+  size_t tiles = (size_t)g->n * g->th * g->tw, K = (size_t)(g->conv ? 4 : 1) * g->cin, tb = b->tb;
+  size_t blocks = (tiles + tb - 1) / tb, per = gk_f32_gemm_packed_b_floats(K, (size_t)g->cout);
+  char *ws = b->thread_ws + (size_t)tid * b->per_thread;
+  float *v = (float *)ws, *m = (float *)(ws + round_up64((size_t)a2 * tb * K * sizeof(float)));
+  void *gemm_ws = (char *)m + round_up64((size_t)a2 * tb * g->cout * sizeof(float));
+  int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+  size_t b0 = blocks * (size_t)tid / (size_t)nth, b1 = blocks * (size_t)(tid + 1) / (size_t)nth;
+  for (size_t blk = b0; blk < b1; blk++) {
+    size_t t0 = blk * tb, t1 = t0 + tb < tiles ? t0 + tb : tiles, rows = t1 - t0;
+    input_block(g, t0, t1, v, tb, t0);
+    for (int xi = 0; xi < a2; xi++) {
+      gk_operand A = gk_operand_matrix(v + (size_t)xi * tb * K, K);
+      gk_operand B;
+      memset(&B, 0, sizeof B);
+      B.kind = GK_OPERAND_PACKED;
+      B.data = b->packed + (size_t)xi * per;
+      B.packed_k = K; B.packed_n = (size_t)g->cout; B.packed_nr = nr;
+      gk_output C = gk_output_dense(m + (size_t)xi * tb * g->cout, (size_t)g->cout);
+      gk_f32_gemm(rows, (size_t)g->cout, K, &A, &B, &C, NULL, gemm_ws, 1);
+    }
+    output_block(g, t0, t1, m, tb, t0);
+  }
+}
+
+// The passes (4 deconvolution phases, or the one convolution pass) against packed[pass][alpha^2]:
+// in blocks of tiles when they fit a core's cache (block_tiles), else whole-pass matrices with
+// threaded GEMMs.
 static void wino_run(wino_args base, int passes, const float *packed, void *workspace, int threads) {
   int al = alpha_of(base.tile), a2 = al * al;
   size_t tiles = (size_t)base.n * base.th * base.tw, K = (size_t)(base.conv ? 4 : 1) * base.cin;
+  size_t tb = block_tiles(base.tile, K, (size_t)base.cout), nth = threads > 0 ? (size_t)threads : 1;
   char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
-  float *v = (float *)ws;
-  float *m = (float *)(ws + round_up64((size_t)a2 * tiles * K * sizeof(float)));
-  float *zeros = (float *)((char *)m + round_up64((size_t)a2 * tiles * base.cout * sizeof(float)));
+  float *zeros = (float *)ws;
   memset(zeros, 0, (size_t)base.cin * sizeof(float));
-  double *partial = (double *)((char *)zeros + round_up64((size_t)base.cin * sizeof(float)));
-  void *gemm_ws = (char *)partial + round_up64(tiles * 2 * (size_t)base.cout * sizeof(double));
+  double *partial = (double *)(ws + round_up64((size_t)base.cin * sizeof(float)));
+  char *rest = (char *)partial + round_up64(tiles * 2 * (size_t)base.cout * sizeof(double));
   const gk_epilogue *ep = base.ep;
   int stats = ep && ep->col_sum && ep->col_sumsq;
   size_t per = gk_f32_gemm_packed_b_floats(K, (size_t)base.cout);
   int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
-  base.zeros = zeros; base.v = v; base.m = m; base.partial = stats ? partial : NULL;
+  base.zeros = zeros; base.partial = stats ? partial : NULL;
+  float *v = (float *)rest;
+  float *m = (float *)(rest + round_up64((size_t)a2 * tiles * K * sizeof(float)));
+  void *gemm_ws = (char *)m + round_up64((size_t)a2 * tiles * base.cout * sizeof(float));
+  if (!tb) { base.v = v; base.m = m; }
   for (int pass = 0; pass < passes; pass++) {
     wino_args g = base;
     if (!g.conv) { g.a = pass >> 1; g.b = pass & 1; }
-    gk_run_parallel(threads, input_transform, &g);
-    for (int xi = 0; xi < a2; xi++) {
-      gk_operand A = gk_operand_matrix(v + (size_t)xi * tiles * K, K);
-      gk_operand B;
-      memset(&B, 0, sizeof B);
-      B.kind = GK_OPERAND_PACKED;
-      B.data = packed + ((size_t)pass * a2 + xi) * per;
-      B.packed_k = K; B.packed_n = (size_t)g.cout; B.packed_nr = nr;
-      gk_output C = gk_output_dense(m + (size_t)xi * tiles * g.cout, (size_t)g.cout);
-      gk_f32_gemm(tiles, (size_t)g.cout, K, &A, &B, &C, NULL, gemm_ws, threads);
+    const float *pass_packed = packed + (size_t)pass * a2 * per;
+    if (tb) {
+      block_args b = {&g, pass_packed, rest, block_thread_bytes(base.tile, tb, K, base.cout), tb};
+      gk_run_parallel((int)nth, run_blocks, &b);
+    } else {
+      gk_run_parallel(threads, input_transform, &g);
+      for (int xi = 0; xi < a2; xi++) {
+        gk_operand A = gk_operand_matrix(v + (size_t)xi * tiles * K, K);
+        gk_operand B;
+        memset(&B, 0, sizeof B);
+        B.kind = GK_OPERAND_PACKED;
+        B.data = pass_packed + (size_t)xi * per;
+        B.packed_k = K; B.packed_n = (size_t)g.cout; B.packed_nr = nr;
+        gk_output C = gk_output_dense(m + (size_t)xi * tiles * g.cout, (size_t)g.cout);
+        gk_f32_gemm(tiles, (size_t)g.cout, K, &A, &B, &C, NULL, gemm_ws, threads);
+      }
+      gk_run_parallel(threads, output_transform, &g);
     }
-    gk_run_parallel(threads, output_transform, &g);
     if (stats) gk_run_parallel(threads, reduce_statistics, &g);
   }
 }

@@ -317,7 +317,7 @@ public final class StepSequence {
 /// 1.78x fewer multiplications than the direct phase GEMMs) or F(4x4, 2x2) (tile 4, 2.56x fewer),
 /// plus additive input and output transforms. h and w must be multiples of the tile.
 /// Measured relative max error against the scatter reference (kernel tests, random data in
-/// [-1, 1], up to 128 input channels): about 1.2e-6 for tile 2 and 5.3e-6 for tile 4.
+/// [-1, 1], up to 640 input channels): at most 2.0e-6 for tile 2 and 7.2e-6 for tile 4.
 public enum WinogradDeconv4s2 {
   public static let tiles = [2, 4]
 
@@ -368,7 +368,7 @@ public enum WinogradDeconv4s2 {
 /// correlation on the space-to-depth view of x (cells of 2x2 pixels, K = 4 cin), with the tile's
 /// 1.78x (F(2x2, 2x2)) or 2.56x (F(4x4, 2x2)) fewer multiplications. h/2 and w/2 must be multiples
 /// of the tile. Measured relative max error against the reference (kernel tests, random data in
-/// [-1, 1], up to 129 input channels): about 2.0e-6 for tile 2 and 5.5e-6 for tile 4.
+/// [-1, 1], up to 640 input channels, K = 2560): at most 3.3e-6 for tile 2 and 7.7e-6 for tile 4.
 public enum WinogradConv4s2 {
   public static let tiles = [2, 4]
 
@@ -420,13 +420,12 @@ public enum WinogradSelection {
   // Training re-derives the transformed weights after every optimizer step, so a pass runs
   // Winograd there only where (runs per iteration) x (time saved per run) exceeds the transform
   // (winograd-probe's "weight transform per step" rows; benchmarks/results-2026-11-24.md, session
-  // 4). At batch 64: G2's F(4x4, 2x2) transform (31 ms, 52 MB written) costs more than its one
-  // forward saves (12 ms), so G2 takes F(2x2, 2x2); G4 saves about what its transform costs.
-  // D's passes run three times per iteration, so its transforms amortize. Training runs one
-  // batch size, so these may depend on it.
+  // 4). At batch 64: G2's F(4x4, 2x2) transform (30 ms, 52 MB written) costs more than its one
+  // forward saves (12 ms), so G2 takes F(2x2, 2x2). D's passes run three times per iteration, so
+  // its transforms amortize. Training runs one batch size, so these may depend on it.
   /// G's hidden deconvolutions (one forward per iteration): `batch` images of height x height.
   public static func trainingDeconvolutionTile(batch: Int, height: Int, inChannels: Int, outChannels: Int) -> Int {
-    guard outChannels >= 16, inChannels >= 256 else { return 0 }
+    guard outChannels >= 16, inChannels >= 64 else { return 0 }
     if height % 4 == 0 && batch * height * height >= 4096 { return 4 }
     return height % 2 == 0 ? 2 : 0
   }

@@ -198,7 +198,8 @@ final class LayerKernelTests: XCTestCase {
     forEachGemmVariant { v in
       for tile in WinogradDeconv4s2.tiles {
         let bound = Float(tile == 2 ? 2 : 8)
-        for (n, h, w, ci, co) in [(1, 4, 4, 1, 1), (2, 4, 4, 3, 17), (1, 4, 8, 17, 20), (3, 8, 4, 8, 3), (2, 8, 8, 33, 16), (1, 4, 4, 64, 64), (1, 8, 8, 129, 7)] {
+        for (n, h, w, ci, co) in [(1, 4, 4, 1, 1), (2, 4, 4, 3, 17), (1, 4, 8, 17, 20), (3, 8, 4, 8, 3), (2, 8, 8, 33, 16), (1, 4, 4, 64, 64), (1, 8, 8, 129, 7),
+                                     (2, 4, 4, 200, 64), (1, 4, 4, 640, 48)] {  // the last two: whole-pass matrices
           let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
           let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co), bias = rng.array(co)
           var packed = [Float](repeating: .nan, count: WinogradDeconv4s2.packedCount(tile: tile, inChannels: ci, outChannels: co))

@@ -224,11 +224,13 @@ static void test_layers(int variant) {
 static float wino_worst[5], wino_conv_worst[5];
 static void test_winograd(int variant) {
   const char *name = gk_gemm_variant_at(variant)->name;
+  // The last two are wide enough for whole-pass matrices (the others run in blocks of tiles).
   static const int shapes[][5] = {{1, 4, 4, 1, 1}, {2, 4, 4, 3, 17}, {1, 4, 8, 17, 20}, {3, 8, 4, 8, 3},
-                                  {2, 8, 8, 33, 16}, {1, 4, 4, 64, 64}, {1, 8, 8, 128, 40}};
+                                  {2, 8, 8, 33, 16}, {1, 4, 4, 64, 64}, {1, 8, 8, 128, 40},
+                                  {2, 4, 4, 200, 64}, {1, 4, 4, 640, 48}};
   char what[200];
   for (int tile = 2; tile <= 4; tile += 2)
-    for (int s = 0; s < 7; s++) {
+    for (int s = 0; s < 9; s++) {
       int n = shapes[s][0], h = shapes[s][1], w = shapes[s][2], ci = shapes[s][3], co = shapes[s][4];
       size_t xs = (size_t)n * h * w * ci, ys = (size_t)n * 4 * h * w * co, wsz = 16 * (size_t)ci * co;
       int al = tile + 1;
