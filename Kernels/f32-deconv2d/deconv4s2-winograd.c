@@ -139,10 +139,15 @@ size_t gk_f32_conv4s2_wino_packed_floats(int tile, int cin, int cout) {
 // Tiles per block when a pass runs in blocks (see wino_run), or 0 for whole-pass matrices: a
 // block's transformed inputs and GEMM outputs (alpha^2 x tiles x (K + cout) floats) must stay in
 // about 384 KB of a core's L2 with at least 16 tiles; layers with more channels keep the
-// whole-pass matrices, whose GEMMs read each transformed weight panel once per pass.
-static size_t block_tiles(int tile, size_t K, size_t cout) {
+// whole-pass matrices, whose GEMMs read each transformed weight panel once per pass. A pass gets
+// at least 4 blocks when it has the tiles (small batches keep several threads busy); the size
+// never depends on the thread count.
+static size_t block_tiles(int tile, size_t tiles, size_t K, size_t cout) {
   size_t a2 = (size_t)(tile + 1) * (tile + 1), tb = (384 * 1024) / (a2 * (K + cout) * sizeof(float));
-  return tb >= 16 ? (tb > 96 ? 96 : tb) : 0;
+  if (tb < 16) return 0;
+  if (tb > 96) tb = 96;
+  size_t quarter = (tiles + 3) / 4;
+  return quarter < tb ? (quarter ? quarter : 1) : tb;
 }
 
 // One Winograd pass: th x tw tiles per image of a grid whose cells are nsub pixels of cin channels.
@@ -170,7 +175,7 @@ static size_t block_thread_bytes(int tile, size_t tb, size_t K, int cout) {
 
 static size_t wino_workspace(int tile, size_t tiles, size_t K, int cin, int cout, int threads) {
   int al = alpha_of(tile);
-  size_t a2 = (size_t)(al * al), tb = block_tiles(tile, K, (size_t)cout), nth = threads > 0 ? (size_t)threads : 1;
+  size_t a2 = (size_t)(al * al), tb = block_tiles(tile, tiles, K, (size_t)cout), nth = threads > 0 ? (size_t)threads : 1;
   size_t common = round_up64((size_t)cin * sizeof(float)) + round_up64(tiles * 2 * cout * sizeof(double)) + 64;
   if (tb) return common + nth * block_thread_bytes(tile, tb, K, cout);
   return common + round_up64(a2 * tiles * K * sizeof(float)) + round_up64(a2 * tiles * cout * sizeof(float)) +
@@ -398,7 +403,7 @@ static void run_blocks(void *ctx, int tid, int nth) {
 static void wino_run(wino_args base, int passes, const float *packed, void *workspace, int threads) {
   int al = alpha_of(base.tile), a2 = al * al;
   size_t tiles = (size_t)base.n * base.th * base.tw, K = (size_t)(base.conv ? 4 : 1) * base.cin;
-  size_t tb = block_tiles(base.tile, K, (size_t)base.cout), nth = threads > 0 ? (size_t)threads : 1;
+  size_t tb = block_tiles(base.tile, tiles, K, (size_t)base.cout), nth = threads > 0 ? (size_t)threads : 1;
   char *ws = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
   float *zeros = (float *)ws;
   memset(zeros, 0, (size_t)base.cin * sizeof(float));
