@@ -605,8 +605,8 @@ def write_doc(res):
             t = min(r["snapshot_train_seconds"][str(c["iterations"])] for r in best.values())
         if eq and all(f"{n}@{eq[runs[n]['framework']]}" in ev for n in runs if runs[n]["framework"] in eq):
             lines.append(f"Rows at iteration {c['iterations']} are equal iterations. Equal time: the faster framework's "
-                         f"{c['iterations']} iterations take {t:.0f} s of training; in that time the "
-                         + " and ".join(f"{'swift-gan' if fw == 'swift' else 'PyTorch'} run reached iteration {i}" for fw, i in sorted(eq.items()))
+                         f"{c['iterations']} iterations take {t:.0f} s of training; in that time "
+                         + " and ".join(f"the {'swift-gan' if fw == 'swift' else 'PyTorch'} run reached iteration {i}" for fw, i in sorted(eq.items()))
                          + " (the last snapshot within it, every " + str(c["snapshot_every"]) + " iterations), so those rows are the equal-time comparison.")
         lines.append("")
         if "swift" in final and "torch" in final:
