@@ -230,13 +230,16 @@ static void note_abs(int tile, const float *a, const float *b, size_t n) {
 }
 static void test_winograd(int variant) {
   const char *name = gk_gemm_variant_at(variant)->name;
-  // The last two are wide enough for whole-pass matrices (the others run in blocks of tiles).
+  // Blocks of tiles (micro-kernel called in place) unless a column panel of the transformed
+  // weights passes 512 KB: 640 input channels run F(4x4) as whole-pass matrices and F(2x2) in
+  // blocks with K split over three GEMM K blocks; 1300 channels run both as whole-pass matrices.
+  // As convolutions (K = 4 cin) 200 channels and up run F(4x4) whole-pass.
   static const int shapes[][5] = {{1, 4, 4, 1, 1}, {2, 4, 4, 3, 17}, {1, 4, 8, 17, 20}, {3, 8, 4, 8, 3},
                                   {2, 8, 8, 33, 16}, {1, 4, 4, 64, 64}, {1, 8, 8, 128, 40},
-                                  {2, 4, 4, 200, 64}, {1, 4, 4, 640, 48}};
+                                  {2, 4, 4, 200, 64}, {1, 4, 4, 640, 48}, {1, 4, 4, 1300, 20}};
   char what[200];
   for (int tile = 2; tile <= 4; tile += 2)
-    for (int s = 0; s < 9; s++) {
+    for (int s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++) {
       int n = shapes[s][0], h = shapes[s][1], w = shapes[s][2], ci = shapes[s][3], co = shapes[s][4];
       size_t xs = (size_t)n * h * w * ci, ys = (size_t)n * 4 * h * w * co, wsz = 16 * (size_t)ci * co;
       int al = tile + 1;
