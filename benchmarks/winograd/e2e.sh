@@ -61,5 +61,7 @@ for m in ("direct", "winograd"):
     d = med[m]
     print(f"| {m} | {d[0]:.3f} | {d[1]:.1f} | {d[2]:.3f} | {d[3]:.1f} | {d[4]:.4f} |")
 d, w = med["direct"], med["winograd"]
-print(f"| winograd / direct | {d[0] / w[0]:.2f}x faster | {w[1] / d[1]:.2f}x | {d[2] / w[2]:.2f}x faster | {w[3] / d[3]:.2f}x | {d[4] / w[4]:.2f}x faster |")
+def faster(r):  # r = direct time / winograd time
+    return f"{r:.2f}x faster" if r >= 1 else f"{1 / r:.2f}x slower"
+print(f"| winograd / direct | {faster(d[0] / w[0])} | {faster(w[1] / d[1])} | {faster(d[2] / w[2])} | {faster(w[3] / d[3])} | {faster(d[4] / w[4])} |")
 PY
