@@ -190,8 +190,9 @@ final class LayerKernelTests: XCTestCase {
   /// Winograd F(2x2, 2x2) and F(4x4, 2x2) against the scatter reference and the direct kernel,
   /// for every GEMM variant, over maps that are multiples of the tile with odd channel counts; and,
   /// packed transposed, against the Conv2d(4, 2, 1) backward-data reference. Measured (this
-  /// machine, AVX2, data in [-1, 1]): relative max error up to about 1.2e-6 for tile 2 and 5e-6
-  /// for tile 4; the bounds are 2x and 8x the direct kernel's tolerance(4 * cin).
+  /// machine, AVX2, data in [-1, 1], 2026-11-24): relative max error up to 2.0e-6 for tile 2 and
+  /// 7.2e-6 for tile 4 (convolution forward 2.9e-6 and 6.7e-6); the bounds are 2x and 8x the
+  /// direct kernel's tolerance(4 * cin).
   func testWinogradMatchesReference() {
     var rng = TestRandom(seed: 8)
     var worst: [Int: Float] = [2: 0, 4: 0], convWorst: [Int: Float] = [2: 0, 4: 0]
