@@ -5,6 +5,7 @@ docs/quality.md.
 
     benchmarks/quality/quality.py run --config fashion32 --framework swift --seed 1
     benchmarks/quality/quality.py run --config fashion32 --framework torch --seed 1
+    benchmarks/quality/quality.py run --config fashion32 --framework swift-winograd --seed 1  # gan-train --winograd
     benchmarks/quality/quality.py time --config fashion32   # s/iteration of both, on an idle machine
     benchmarks/quality/quality.py report          # evaluates what is new, rewrites docs/quality.md
 
@@ -118,11 +119,17 @@ def prepare(config):
 
 # ------------------------------------------------------------------------------------ training
 
+# "swift-winograd" is gan-train --winograd: a check that Winograd training learns as well, reported
+# beside the two frameworks but kept out of the equal-time comparison (which is swift against torch).
+LABELS = {"swift": "swift-gan", "swift-winograd": "swift-gan --winograd", "torch": "PyTorch"}
+COMPARED = ("swift", "torch")
+
+
 def run_dir(config, framework, seed):
     return os.path.join(RUNS, config, f"{framework}-s{seed}")
 
 
-def train_swift(config, seed, out):
+def train_swift(config, seed, out, winograd=False):
     c = CONFIGS[config]
     train, _ = prepare(config)
     if not os.path.exists(GAN_TRAIN):
@@ -131,7 +138,7 @@ def train_swift(config, seed, out):
     cmd = [GAN_TRAIN, "--dataroot", train, "--image-size", str(c["size"]), "--iterations", str(c["iterations"]),
            "--manual-seed", str(seed), "--threads", str(THREADS), "--swd-every", "0",
            "--snapshot-every", str(c["snapshot_every"]), "--sample-every", str(c["iterations"]),
-           "--checkpoint-every", str(c["iterations"]), "--outf", out]
+           "--checkpoint-every", str(c["iterations"]), "--outf", out] + (["--winograd"] if winograd else [])
     log(" ".join(cmd))
     subprocess.run(cmd, check=True)
     import csv
@@ -283,7 +290,10 @@ def cmd_run(args):
         shutil.rmtree(out)
     os.makedirs(out)
     started = time.time()
-    times = (train_swift if args.framework == "swift" else train_torch)(args.config, args.seed, out)
+    if args.framework == "torch":
+        times = train_torch(args.config, args.seed, out)
+    else:
+        times = train_swift(args.config, args.seed, out, winograd=args.framework == "swift-winograd")
     with open(os.path.join(out, "run.json"), "w") as f:
         json.dump({"config": args.config, "framework": args.framework, "seed": args.seed,
                    "snapshot_train_seconds": {str(k): v for k, v in sorted(times.items())},
@@ -498,11 +508,11 @@ def equal_time_iterations(config, runs, timing=None):
     if timing:
         spi = {fw: timing[fw]["seconds_per_iteration"] for fw in ("swift", "torch")}
         t = min(spi.values()) * c["iterations"]
-        frameworks = {r["framework"] for r in runs.values()}
+        frameworks = {r["framework"] for r in runs.values()} & set(COMPARED)
         if len(frameworks) < 2:
             return {}
         return {fw: int(t / spi[fw] + 1e-6) // c["snapshot_every"] * c["snapshot_every"] for fw in frameworks}
-    best = timing_runs(config, runs)
+    best = {fw: r for fw, r in timing_runs(config, runs).items() if fw in COMPARED}
     if len(best) < 2:
         return {}
     total = str(c["iterations"])
@@ -583,15 +593,15 @@ def write_doc(res):
             fw, seed = name.rsplit("-s", 1)
             e = ev[key]
             t = runs[name]["snapshot_train_seconds"][it]
-            rec = f"{int(it) * spi_rec[fw]:.0f}" if spi_rec else "-"
-            lines.append(f"| {'swift-gan' if fw == 'swift' else 'PyTorch'} | {seed} | {runs[name].get('threads', 2)} | {it} | {t:.0f} | "
+            rec = f"{int(it) * spi_rec[fw]:.0f}" if spi_rec and fw in spi_rec else "-"
+            lines.append(f"| {LABELS[fw]} | {seed} | {runs[name].get('threads', 2)} | {it} | {t:.0f} | "
                          f"{rec} | {e['fid']:.2f} | {e['kid']:.4f} | {e['swd_mean']:.1f} |")
             if int(it) == c["iterations"]:
                 final.setdefault(fw, []).append(e["fid"])
         lines.append("")
         timing = r.get("timing")
         eq = equal_time_iterations(config, runs, timing)
-        best = timing_runs(config, runs)
+        best = {fw: r for fw, r in timing_runs(config, runs).items() if fw in COMPARED}
         if eq and timing:
             spi = {fw: timing[fw]["seconds_per_iteration"] for fw in ("swift", "torch")}
             t = min(spi.values()) * c["iterations"]
@@ -606,7 +616,7 @@ def write_doc(res):
         if eq and all(f"{n}@{eq[runs[n]['framework']]}" in ev for n in runs if runs[n]["framework"] in eq):
             lines.append(f"Rows at iteration {c['iterations']} are equal iterations. Equal time: the faster framework's "
                          f"{c['iterations']} iterations take {t:.0f} s of training; in that time "
-                         + " and ".join(f"the {'swift-gan' if fw == 'swift' else 'PyTorch'} run reached iteration {i}" for fw, i in sorted(eq.items()))
+                         + " and ".join(f"the {LABELS[fw]} run reached iteration {i}" for fw, i in sorted(eq.items()))
                          + " (the last snapshot within it, every " + str(c["snapshot_every"]) + " iterations), so those rows are the equal-time comparison.")
         lines.append("")
         if "swift" in final and "torch" in final:
@@ -623,7 +633,22 @@ def write_doc(res):
                          f"{', '.join(f'{x:.0f}' for x in per['swift'])} s; PyTorch {', '.join(f'{x:.0f}' for x in per['torch'])} s "
                          f"(fastest against fastest: PyTorch takes {min(per['torch']) / min(per['swift']):.2f}x as long).")
             lines.append("")
-        lines.append("| " + " | ".join(f"{'swift-gan' if n.startswith('swift') else 'PyTorch'} seed {n.rsplit('-s', 1)[1]}"
+        if "swift-winograd" in final and "swift" in final:
+            w = np.mean(final["swift-winograd"])
+            wt = [runs[n]["snapshot_train_seconds"][str(c["iterations"])] for n in sorted(runs) if runs[n]["framework"] == "swift-winograd"]
+            same = [ev[f"swift-s{runs[n]['seed']}@{c['iterations']}"]["fid"] for n in sorted(runs)
+                    if runs[n]["framework"] == "swift-winograd" and f"swift-s{runs[n]['seed']}@{c['iterations']}" in ev]
+            line = (f"gan-train --winograd (Winograd passes where the training table picks them): mean FID {w:.2f} at "
+                    f"{c['iterations']} iterations against the direct kernels' {np.mean(final['swift']):.2f} over all seeds"
+                    + (f" ({np.mean(same):.2f} over the same seeds)" if same else ""))
+            if "torch" in final:
+                t = np.array(final["torch"])
+                spread = max(0.1 * t.mean(), 2 * t.std(ddof=1)) if len(t) > 1 else 0.1 * t.mean()
+                line += f" and PyTorch's {t.mean():.2f} (band +-{spread:.2f}: **{'within' if abs(w - t.mean()) <= spread else 'outside'}**)"
+            line += (f"; training time per run {', '.join(f'{x:.0f}' for x in wt)} s (not interleaved with the direct "
+                     "kernels, so not a speed comparison: benchmarks/winograd/e2e.sh is).")
+            lines += [line, ""]
+        lines.append("| " + " | ".join(f"{LABELS[n.rsplit('-s', 1)[0]]} seed {n.rsplit('-s', 1)[1]}"
                                         for n in sorted(runs)) + " |")
         lines.append("|" + "---|" * len(runs))
         lines.append("| " + " | ".join(f"![{n}](quality/{config}-{n}.png)" for n in sorted(runs)) + " |")
@@ -640,7 +665,8 @@ def main():
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="train one configuration with one framework and seed (replaces an earlier run)")
     r.add_argument("--config", choices=sorted(CONFIGS), required=True)
-    r.add_argument("--framework", choices=["swift", "torch"], required=True)
+    r.add_argument("--framework", choices=sorted(LABELS), required=True,
+                   help="swift (gan-train), swift-winograd (gan-train --winograd) or torch (the pytorch/examples DCGAN)")
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("--threads", type=int, default=THREADS,
                    help="training threads (default 2; results do not depend on it for swift-gan, and only in "
