@@ -295,3 +295,31 @@ final class TrainingTests: XCTestCase {
     XCTAssertEqual(try SafeTensorsFile(path: dir + "/b/checkpoint.safetensors").integers("state.iteration"), [1])
   }
 }
+
+extension TrainingTests {
+  /// With Winograd on (ngf = ndf = 32, so G's 128 -> 64 and 64 -> 32 layers, D's 64 -> 128
+  /// convolution and its backward-data qualify): N + M iterations equal N, stop, resume, M, bit for
+  /// bit, and the weights differ from the direct kernels' run (the Winograd passes ran).
+  func testResumeIsExactWithWinograd() throws {
+    let ds = try makeNpyDataset(in: dir, count: 40)
+    var cfg = TrainingConfiguration(architecture: try Architecture(imageSize: 32, nz: 16, ngf: 32, ndf: 32, nc: 1))
+    cfg.batchSize = 8
+    cfg.seed = 78
+    cfg.threads = 2
+    let direct = cfg
+    cfg.winograd = true
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/straight", iterations: 5)).run()
+    try TrainingRun(configuration: direct, dataset: ds, options: options(dir + "/direct", iterations: 5)).run()
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/split", iterations: 2)).run()
+    var resumed = options(dir + "/split", iterations: 5)
+    resumed.resume = true
+    XCTAssertEqual(try TrainingRun(configuration: cfg, dataset: ds, options: resumed).run(), 5)
+    let a = try tensors(dir + "/straight/checkpoint.safetensors"), b = try tensors(dir + "/split/checkpoint.safetensors")
+    XCTAssertEqual(Set(a.keys), Set(b.keys))
+    for (k, v) in a { XCTAssertEqual(v, b[k], "checkpoint tensor \(k) differs after resume with Winograd") }
+    let d = try tensors(dir + "/direct/checkpoint.safetensors")
+    let weights = a.keys.filter { $0.hasSuffix(".weight") && !$0.contains("opt") }
+    XCTAssertFalse(weights.isEmpty)
+    XCTAssert(weights.contains { a[$0] != d[$0] }, "Winograd training gave the direct kernels' weights bit for bit")
+  }
+}
