@@ -14,7 +14,6 @@ import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import save_file
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "GanTrainingTests", "Fixtures")
 
@@ -203,6 +202,7 @@ def networks(size, nz, ngf, ndf, nc, seed):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    from safetensors.torch import save_file  # here: the networks above are imported where safetensors is not installed
     meta = {"torch": torch.__version__, "generator": "tools/make_fixtures.py"}
     save_file(layers(), os.path.join(OUT, "layers.safetensors"), metadata=meta)
     save_file(networks(32, 16, 8, 8, 3, seed=7), os.path.join(OUT, "dcgan32.safetensors"),

@@ -63,18 +63,25 @@ final class TrainingTests: XCTestCase {
 
   /// N + M iterations in one run equal N, stop, resume, M, bit for bit (same threads). The data
   /// has 40 images and batch 8, so the resumed part crosses an epoch boundary (5 iterations each).
+  /// Trains `total` iterations straight into dir/straight and `first`, then resumed to `total`, into
+  /// dir/split, and asserts the two checkpoints are equal bit for bit; returns the straight one.
+  func assertResumeMatchesStraightRun(_ cfg: TrainingConfiguration, _ ds: Dataset, total: Int, first: Int,
+                                      file: StaticString = #filePath, line: UInt = #line) throws -> [String: [Float]] {
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/straight", iterations: total)).run()
+    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/split", iterations: first)).run()
+    var resumed = options(dir + "/split", iterations: total)
+    resumed.resume = true
+    XCTAssertEqual(try TrainingRun(configuration: cfg, dataset: ds, options: resumed).run(), total, file: file, line: line)
+    let a = try tensors(dir + "/straight/checkpoint.safetensors"), b = try tensors(dir + "/split/checkpoint.safetensors")
+    XCTAssertEqual(Set(a.keys), Set(b.keys), file: file, line: line)
+    for (k, v) in a { XCTAssertEqual(v, b[k], "checkpoint tensor \(k) differs after resume", file: file, line: line) }
+    return a
+  }
+
   func testResumeIsExact() throws {
     let ds = try makeNpyDataset(in: dir, count: 40)
-    let cfg = try smallConfiguration()
-    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/straight", iterations: 7)).run()
-    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/split", iterations: 3)).run()
-    var resumed = options(dir + "/split", iterations: 7)
-    resumed.resume = true
-    XCTAssertEqual(try TrainingRun(configuration: cfg, dataset: ds, options: resumed).run(), 7)
-    let a = try tensors(dir + "/straight/checkpoint.safetensors"), b = try tensors(dir + "/split/checkpoint.safetensors")
-    XCTAssertEqual(Set(a.keys), Set(b.keys))
+    let a = try assertResumeMatchesStraightRun(try smallConfiguration(), ds, total: 7, first: 3)
     XCTAssertGreaterThan(a.count, 30)
-    for (k, v) in a { XCTAssertEqual(v, b[k], "checkpoint tensor \(k) differs after resume") }
     XCTAssertEqual(a["state.iteration"], [7])
     let ga = try tensors(dir + "/straight/generator.safetensors"), gb = try tensors(dir + "/split/generator.safetensors")
     for (k, v) in ga { XCTAssertEqual(v, gb[k], "generator tensor \(k) differs after resume") }
@@ -308,15 +315,8 @@ extension TrainingTests {
     cfg.threads = 2
     let direct = cfg
     cfg.winograd = true
-    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/straight", iterations: 5)).run()
+    let a = try assertResumeMatchesStraightRun(cfg, ds, total: 5, first: 2)
     try TrainingRun(configuration: direct, dataset: ds, options: options(dir + "/direct", iterations: 5)).run()
-    try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/split", iterations: 2)).run()
-    var resumed = options(dir + "/split", iterations: 5)
-    resumed.resume = true
-    XCTAssertEqual(try TrainingRun(configuration: cfg, dataset: ds, options: resumed).run(), 5)
-    let a = try tensors(dir + "/straight/checkpoint.safetensors"), b = try tensors(dir + "/split/checkpoint.safetensors")
-    XCTAssertEqual(Set(a.keys), Set(b.keys))
-    for (k, v) in a { XCTAssertEqual(v, b[k], "checkpoint tensor \(k) differs after resume with Winograd") }
     let d = try tensors(dir + "/direct/checkpoint.safetensors")
     let weights = a.keys.filter { $0.hasSuffix(".weight") && !$0.contains("opt") }
     XCTAssertFalse(weights.isEmpty)

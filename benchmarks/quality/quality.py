@@ -147,51 +147,6 @@ def train_swift(config, seed, out, winograd=False):
             if int(r["iteration"]) % c["snapshot_every"] == 0 or int(r["iteration"]) == c["iterations"]}
 
 
-def torch_networks(size, nc, nz=100, ngf=64, ndf=64):
-    """pytorch/examples dcgan, with the layer count following the image size (4 up-layers at 32)."""
-    import torch.nn as nn
-    n = size.bit_length() - 2
-    mult = 2 ** (n - 2)
-    g = [nn.ConvTranspose2d(nz, ngf * mult, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * mult), nn.ReLU(True)]
-    for _ in range(n - 2):
-        g += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * mult // 2), nn.ReLU(True)]
-        mult //= 2
-    g += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
-    d = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
-    mult = 1
-    for _ in range(n - 2):
-        d += [nn.Conv2d(ndf * mult, ndf * mult * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
-        mult *= 2
-    d += [nn.Conv2d(ndf * mult, 1, 4, 1, 0, bias=False)]
-
-    class G(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.main = nn.Sequential(*g)
-
-        def forward(self, z):
-            return self.main(z)
-
-    class D(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.main = nn.Sequential(*d)
-
-        def forward(self, x):
-            return self.main(x).view(-1)
-    return G(), D()
-
-
-def weights_init(m):
-    import torch.nn as nn
-    name = m.__class__.__name__
-    if "Conv" in name:
-        nn.init.normal_(m.weight.data, 0.0, 0.02)
-    elif "BatchNorm" in name:
-        nn.init.normal_(m.weight.data, 1.0, 0.02)
-        nn.init.constant_(m.bias.data, 0)
-
-
 def write_safetensors(path, tensors, metadata):
     """The safetensors format (8-byte header length, JSON header, raw little-endian data)."""
     import numpy as np
@@ -233,7 +188,8 @@ def train_torch(config, seed, out):
     torch.set_num_threads(THREADS)
     torch.manual_seed(seed)
     data = torch.from_numpy(np.load(train)).permute(0, 3, 1, 2).contiguous()  # uint8 NCHW
-    G, D = torch_networks(c["size"], c["nc"])
+    from make_fixtures import Discriminator, Generator, weights_init  # pytorch/examples DCGAN at 32/64/128 px
+    G, D = Generator(100, 64, c["nc"], c["size"]), Discriminator(64, c["nc"], c["size"])
     G.apply(weights_init)
     D.apply(weights_init)
     criterion = nn.BCEWithLogitsLoss()
