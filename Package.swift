@@ -29,18 +29,20 @@ let package = Package(
       cSettings: [.unsafeFlags(["-O3", "-Wall", "-Wno-unknown-pragmas"])],
       linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]
     ),
+    // POSIX and libm for the board path, importable by ordinary and Embedded Swift alike.
+    .target(name: "CGanSystem"),
     .target(
       name: "GanKernels",
-      dependencies: ["CGanKernels"],
+      dependencies: ["CGanKernels", "CGanSystem"],
       swiftSettings: [.unsafeFlags(["-Ounchecked"])]
     ),
-    .target(name: "GanModel", dependencies: ["GanKernels"]),
+    .target(name: "GanModel", dependencies: ["GanKernels", "CGanSystem"]),
     .target(
       name: "CGanImageIO",
       cSettings: [.unsafeFlags(["-O2"])],
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
     ),
-    .target(name: "GanImage", dependencies: ["CGanImageIO"]),
+    .target(name: "GanImage", dependencies: ["CGanImageIO", "GanModel"]),
     // Test support: counts heap allocations (for the allocation-free tests).
     .target(name: "CMallocCounter"),
     .target(name: "GanData", dependencies: ["GanImage", "GanModel", "GanKernels"]),
@@ -48,10 +50,10 @@ let package = Package(
     .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel", "GanData", "GanImage"],
             swiftSettings: [.unsafeFlags(["-O"])]),
     // The board runtime: no Foundation, no GanTraining.
-    .target(name: "GanRuntime", dependencies: ["GanKernels", "GanModel"]),
+    .target(name: "GanRuntime", dependencies: ["GanKernels", "GanModel", "GanImage", "CGanSystem"]),
     .executableTarget(
       name: "gan-gen",
-      dependencies: ["GanRuntime", "GanModel", "GanImage", "GanKernels"],
+      dependencies: ["GanRuntime", "GanModel", "GanImage", "GanKernels", "CGanSystem"],
       // Static Swift runtime, so the binary runs on a board without Swift installed. No
       // swift-argument-parser here: it links FoundationEssentials (+4.7 MB resident; see Flags.swift).
       linkerSettings: [.unsafeFlags(["-static-stdlib"])]

@@ -23,7 +23,7 @@ run() {
   total_fail=$((total_fail + $(echo "$line" | cut -d' ' -f3)))
 }
 run "native ($(uname -m))" $OUT/kernel-tests-native
-run "aarch64 under qemu, -cpu cortex-a72" qemu-aarch64 -L /usr/aarch64-linux-gnu -cpu cortex-a72 $OUT/kernel-tests-aarch64
-run "aarch64 under qemu, -cpu cortex-a76" qemu-aarch64 -L /usr/aarch64-linux-gnu -cpu cortex-a76 $OUT/kernel-tests-aarch64
+run "aarch64 under qemu, -cpu cortex-a72" tools/board/qemu.sh cortex-a72 $OUT/kernel-tests-aarch64
+run "aarch64 under qemu, -cpu cortex-a76" tools/board/qemu.sh cortex-a76 $OUT/kernel-tests-aarch64
 echo "$total_pass passed, $total_fail failed"
 exit $status

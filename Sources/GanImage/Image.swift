@@ -1,16 +1,5 @@
 import CGanImageIO
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-public struct ImageError: Error, CustomStringConvertible, Equatable {
-  public let path: String
-  public let reason: String
-  public init(path: String, reason: String) { self.path = path; self.reason = reason }
-  public var description: String { "\(path): \(reason)" }
-}
+import GanModel
 
 /// An 8-bit image, row-major, `channels` interleaved (1 gray, 3 RGB).
 public struct Image: Equatable, Sendable {
@@ -30,13 +19,13 @@ public struct Image: Equatable, Sendable {
   }
 
   /// Decodes a PNG or JPEG (detected by content) to gray (1) or RGB (3); alpha over white.
-  public static func load(path: String, channels: Int) throws -> Image {
+  public static func load(path: String, channels: Int) throws(GanError) -> Image {
     var data: UnsafeMutablePointer<UInt8>?
     var w: Int32 = 0, h: Int32 = 0
     var err = [CChar](repeating: 0, count: 256)
     let rc = gi_decode_file(path, Int32(channels), &data, &w, &h, &err, err.count)
     guard rc == 0, let d = data else {
-      throw ImageError(path: path, reason: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+      throw GanError.io(path: path, reason: cErrorText(err))
     }
     defer { gi_free(d) }
     let n = Int(w) * Int(h) * channels
@@ -44,13 +33,31 @@ public struct Image: Equatable, Sendable {
   }
 
   /// Writes an 8-bit PNG.
-  public func writePNG(path: String) throws {
-    var err = [CChar](repeating: 0, count: 256)
-    let rc = pixels.withUnsafeBufferPointer {
-      gi_write_png(path, $0.baseAddress, Int32(width), Int32(height), Int32(channels), &err, err.count)
+  public func writePNG(path: String) throws(GanError) {
+    var failure: GanError?
+    pixels.withUnsafeBufferPointer { p in
+      do throws(GanError) { try Image.writePNG(path: path, pixels: p.baseAddress!, width: width, height: height, channels: channels) } catch { failure = error }
     }
-    guard rc == 0 else {
-      throw ImageError(path: path, reason: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    if let failure { throw failure }
+  }
+
+  /// Writes width x height pixels of `channels` (1 or 3) interleaved bytes as an 8-bit PNG.
+  public static func writePNG(path: String, pixels: UnsafePointer<UInt8>, width: Int, height: Int, channels: Int) throws(GanError) {
+    var err = [CChar](repeating: 0, count: 256)
+    let rc = gi_write_png(path, pixels, Int32(width), Int32(height), Int32(channels), &err, err.count)
+    guard rc == 0 else { throw GanError.io(path: path, reason: cErrorText(err)) }
+  }
+
+  /// Copies a size x size tile of this image's channels into cell `index` of a grid laid out as
+  /// `grid` makes it (`columns` per row, `padding` px around each cell).
+  public mutating func place(tile: UnsafePointer<UInt8>, size: Int, at index: Int, columns: Int, padding: Int = 2) {
+    let cols = min(columns, (width - padding) / (size + padding))
+    let gx = (index % cols) * (size + padding) + padding, gy = (index / cols) * (size + padding) + padding
+    let rowBytes = size * channels
+    pixels.withUnsafeMutableBufferPointer { out in
+      for y in 0..<size {
+        (out.baseAddress! + ((gy + y) * width + gx) * channels).update(from: tile + y * rowBytes, count: rowBytes)
+      }
     }
   }
 
@@ -133,13 +140,18 @@ public struct Image: Equatable, Sendable {
 }
 
 /// Reads a whole file, decompressing gzip when the file is gzip-compressed.
-public func readMaybeGzip(path: String) throws -> [UInt8] {
+public func readMaybeGzip(path: String) throws(GanError) -> [UInt8] {
   var data: UnsafeMutablePointer<UInt8>?
   var len = 0
   var err = [CChar](repeating: 0, count: 256)
   guard gi_read_gz(path, &data, &len, &err, err.count) == 0, let d = data else {
-    throw ImageError(path: path, reason: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    throw GanError.io(path: path, reason: cErrorText(err))
   }
   defer { gi_free(d) }
   return Array(UnsafeBufferPointer(start: d, count: len))
+}
+
+/// The NUL-terminated reason a CGanImageIO call wrote into `err`.
+func cErrorText(_ err: [CChar]) -> String {
+  String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -1,4 +1,5 @@
 import CGanKernels
+import CGanSystem
 
 /// The kernel library as Swift sees it: CPU features, GEMM variants and the layer kernels
 /// (thin wrappers over CGanKernels: sizes checked once, pointers in).
@@ -38,11 +39,6 @@ public enum Kernels {
   }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Activation applied in a GEMM epilogue or a BatchNorm pass.
 public enum Activation: Sendable, Equatable {

@@ -14,15 +14,15 @@ public struct Architecture: Equatable, Sendable, CustomStringConvertible {
 
   public static let supportedImageSizes = [32, 64, 128]
 
-  public init(imageSize: Int = 64, nz: Int = 100, ngf: Int = 64, ndf: Int = 64, nc: Int = 3) throws {
+  public init(imageSize: Int = 64, nz: Int = 100, ngf: Int = 64, ndf: Int = 64, nc: Int = 3) throws(GanError) {
     guard Architecture.supportedImageSizes.contains(imageSize) else {
-      throw ModelError.invalidArchitecture("image size \(imageSize) is not one of 32, 64, 128")
+      throw GanError.invalidArchitecture("image size \(imageSize) is not one of 32, 64, 128")
     }
     guard nz > 0, ngf > 0, ndf > 0 else {
-      throw ModelError.invalidArchitecture("nz, ngf and ndf must be positive (nz \(nz), ngf \(ngf), ndf \(ndf))")
+      throw GanError.invalidArchitecture("nz, ngf and ndf must be positive (nz \(nz), ngf \(ngf), ndf \(ndf))")
     }
     guard nc == 1 || nc == 3 else {
-      throw ModelError.invalidArchitecture("nc must be 1 (gray) or 3 (RGB), got \(nc)")
+      throw GanError.invalidArchitecture("nc must be 1 (gray) or 3 (RGB), got \(nc)")
     }
     self.imageSize = imageSize; self.nz = nz; self.ngf = ngf; self.ndf = ndf; self.nc = nc
   }
@@ -62,27 +62,13 @@ public struct Architecture: Equatable, Sendable, CustomStringConvertible {
     "{\"image_size\":\(imageSize),\"nz\":\(nz),\"ngf\":\(ngf),\"ndf\":\(ndf),\"nc\":\(nc)}"
   }
 
-  public init(json text: String) throws {
+  public init(json text: String) throws(GanError) {
     let v = try JSON.parse(text)
-    func int(_ key: String) throws -> Int {
-      guard let n = v[key]?.intValue else { throw ModelError.invalidArchitecture("gan.arch lacks \"\(key)\"") }
+    func int(_ key: String) throws(GanError) -> Int {
+      guard let n = v[key]?.intValue else { throw GanError.invalidArchitecture("gan.arch lacks \"\(key)\"") }
       return n
     }
     try self.init(imageSize: try int("image_size"), nz: try int("nz"), ngf: try int("ngf"),
                   ndf: try int("ndf"), nc: try int("nc"))
-  }
-}
-
-public enum ModelError: Error, CustomStringConvertible, Equatable {
-  case invalidArchitecture(String)
-  case invalidFile(path: String, reason: String)
-  case io(path: String, reason: String)
-
-  public var description: String {
-    switch self {
-    case .invalidArchitecture(let r): return "invalid architecture: \(r)"
-    case .invalidFile(let p, let r): return "\(p): \(r)"
-    case .io(let p, let r): return "\(p): \(r)"
-    }
   }
 }

@@ -33,22 +33,16 @@ public indirect enum JSON: Equatable, Sendable {
   public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
   public var objectValue: [(String, JSON)]? { if case .object(let o) = self { return o }; return nil }
 
-  public struct ParseError: Error, CustomStringConvertible {
-    public let offset: Int
-    public let reason: String
-    public var description: String { "malformed JSON at byte \(offset): \(reason)" }
-  }
-
-  public static func parse(_ text: String) throws -> JSON {
+  public static func parse(_ text: String) throws(GanError) -> JSON {
     try parse(bytes: Array(text.utf8))
   }
 
-  public static func parse(bytes: [UInt8]) throws -> JSON {
+  public static func parse(bytes: [UInt8]) throws(GanError) -> JSON {
     var p = Parser(bytes: bytes)
     p.skipSpace()
     let v = try p.value(depth: 0)
     p.skipSpace()
-    guard p.i == bytes.count else { throw ParseError(offset: p.i, reason: "trailing characters") }
+    guard p.i == bytes.count else { throw GanError.malformedJSON(offset: p.i, reason: "trailing characters") }
     return v
   }
 
@@ -95,9 +89,9 @@ public indirect enum JSON: Equatable, Sendable {
       while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    func fail(_ r: String) -> ParseError { ParseError(offset: i, reason: r) }
+    func fail(_ r: String) -> GanError { .malformedJSON(offset: i, reason: r) }
 
-    mutating func value(depth: Int) throws -> JSON {
+    mutating func value(depth: Int) throws(GanError) -> JSON {
       guard depth < 64 else { throw fail("nesting deeper than 64") }
       guard i < bytes.count else { throw fail("unexpected end") }
       switch bytes[i] {
@@ -145,13 +139,13 @@ public indirect enum JSON: Equatable, Sendable {
       }
     }
 
-    mutating func literal(_ word: String) throws {
+    mutating func literal(_ word: String) throws(GanError) {
       let w = Array(word.utf8)
       guard i + w.count <= bytes.count, Array(bytes[i..<(i + w.count)]) == w else { throw fail("unknown literal") }
       i += w.count
     }
 
-    mutating func number() throws -> Double {
+    mutating func number() throws(GanError) -> Double {
       let start = i
       while i < bytes.count, let c = Optional(bytes[i]),
             (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
@@ -164,7 +158,7 @@ public indirect enum JSON: Equatable, Sendable {
       return d
     }
 
-    mutating func hex4() throws -> UInt32 {
+    mutating func hex4() throws(GanError) -> UInt32 {
       guard i + 4 <= bytes.count else { throw fail("short \\u escape") }
       var v: UInt32 = 0
       for _ in 0..<4 {
@@ -182,13 +176,13 @@ public indirect enum JSON: Equatable, Sendable {
       return v
     }
 
-    mutating func string() throws -> String {
+    mutating func string() throws(GanError) -> String {
       i += 1  // opening quote
       var scalars = String.UnicodeScalarView()
       var raw: [UInt8] = []
-      func flush() throws {
+      func flush() throws(GanError) {
         if raw.isEmpty { return }
-        guard let s = String(bytes: raw, encoding: .utf8) else { throw ParseError(offset: i, reason: "invalid UTF-8") }
+        guard let s = String(bytes: raw, encoding: .utf8) else { throw GanError.malformedJSON(offset: i, reason: "invalid UTF-8") }
         scalars.append(contentsOf: s.unicodeScalars)
         raw.removeAll(keepingCapacity: true)
       }

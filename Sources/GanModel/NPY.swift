@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import CGanSystem
 
 /// NumPy .npy files (format 1.0 - 3.0), C order, little-endian float32 or uint8: latents in,
 /// raw outputs out, so results compare with PyTorch directly.
@@ -14,27 +10,27 @@ public enum NPY {
     public var count: Int { shape.reduce(1, *) }
   }
 
-  static func bad(_ path: String, _ r: String) -> ModelError { .invalidFile(path: path, reason: r) }
+  static func bad(_ path: String, _ r: String) -> GanError { .invalidFile(path: path, reason: r) }
 
   /// The file's bytes, or only its first `limit` bytes.
-  static func readAll(_ path: String, limit: Int = .max) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
+  static func readAll(_ path: String, limit: Int = .max) throws(GanError) -> [UInt8] {
+    let fd = gs_open(path, O_RDONLY, 0)
+    guard fd >= 0 else { throw GanError.io(path: path, reason: String(cString: strerror(gs_errno()))) }
     defer { close(fd) }
     var st = stat()
     fstat(fd, &st)
-    guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad(path, "not a regular file") }
+    guard gs_is_regular(&st) != 0 else { throw bad(path, "not a regular file") }
     var out = [UInt8](repeating: 0, count: min(Int(st.st_size), limit))
     var got = 0
     while got < out.count {
-      let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, $0.count - got) }
-      if n <= 0 { throw ModelError.io(path: path, reason: "read failed") }
+      let n = out.withUnsafeMutableBytes { CGanSystem.read(fd, $0.baseAddress! + got, $0.count - got) }
+      if n <= 0 { throw GanError.io(path: path, reason: "read failed") }
       got += n
     }
     return out
   }
 
-  public static func parseHeader(_ b: [UInt8], path: String) throws -> Header {
+  public static func parseHeader(_ b: [UInt8], path: String) throws(GanError) -> Header {
     guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else { throw bad(path, "not a .npy file") }
     let major = b[6]
     let (len, start): (Int, Int) = major == 1 ? (Int(b[8]) | Int(b[9]) << 8, 10)
@@ -67,16 +63,16 @@ public enum NPY {
 
   /// Only the header: the magic, the version, a length field of at most 4 bytes and at most
   /// 4 GiB of header text in theory, in practice well under 64 KiB (NumPy's format 1.0 limit).
-  public static func readHeader(path: String) throws -> Header {
+  public static func readHeader(path: String) throws(GanError) -> Header {
     try parseHeader(try readAll(path, limit: 12 + 65_536), path: path)
   }
 
   /// A float32 array and its shape.
-  public static func readFloat32(path: String) throws -> (values: [Float], shape: [Int]) {
+  public static func readFloat32(path: String) throws(GanError) -> (values: [Float], shape: [Int]) {
     let b = try readAll(path)
     let h = try parseHeader(b, path: path)
     guard h.descr == "<f4" || h.descr == "=f4" else { throw bad(path, "dtype \(h.descr), expected float32 (<f4)") }
-    guard h.dataOffset + 4 * h.count <= b.count else { throw bad(path, "truncated: shape \(h.shape) needs \(4 * h.count) data bytes") }
+    guard h.dataOffset + 4 * h.count <= b.count else { throw bad(path, "truncated: shape \(formatList(h.shape)) needs \(4 * h.count) data bytes") }
     let values = b.withUnsafeBytes { raw in
       (0..<h.count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 4 * $0, as: UInt32.self))) }
     }
@@ -84,29 +80,44 @@ public enum NPY {
   }
 
   /// A uint8 array and its shape.
-  public static func readUInt8(path: String) throws -> (values: [UInt8], shape: [Int]) {
+  public static func readUInt8(path: String) throws(GanError) -> (values: [UInt8], shape: [Int]) {
     let b = try readAll(path)
     let h = try parseHeader(b, path: path)
     guard h.descr == "|u1" || h.descr == "<u1" || h.descr == "u1" else { throw bad(path, "dtype \(h.descr), expected uint8 (|u1)") }
-    guard h.dataOffset + h.count <= b.count else { throw bad(path, "truncated: shape \(h.shape) needs \(h.count) data bytes") }
+    guard h.dataOffset + h.count <= b.count else { throw bad(path, "truncated: shape \(formatList(h.shape)) needs \(h.count) data bytes") }
     return (Array(b[h.dataOffset..<(h.dataOffset + h.count)]), h.shape)
+  }
+
+  /// The header of a float32 .npy file (format 1.0) of `shape`; the data follows it, C order.
+  public static func float32Header(shape: [Int]) -> [UInt8] {
+    var dims = ""
+    for (i, d) in shape.enumerated() { dims += (i == 0 ? "" : ", ") + String(d) }
+    if shape.count == 1 { dims += "," }
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
   }
 
   /// The bytes of a float32 .npy file (format 1.0).
   public static func encodeFloat32(_ values: UnsafeBufferPointer<Float>, shape: [Int]) -> [UInt8] {
     precondition(shape.reduce(1, *) == values.count)
-    let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
-    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
-    out += Array(header.utf8)
+    var out = float32Header(shape: shape)
     out.reserveCapacity(out.count + 4 * values.count)
     for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
     return out
   }
 
-  public static func writeFloat32(path: String, values: UnsafeBufferPointer<Float>, shape: [Int]) throws {
+  /// Latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1): the values and (N, nz).
+  public static func readLatents(path: String) throws(GanError) -> (values: [Float], count: Int, nz: Int) {
+    let (v, shape) = try readFloat32(path: path)
+    guard shape.count >= 2, shape.dropFirst(2).allSatisfy({ $0 == 1 }), shape[0] > 0, shape[1] > 0 else {
+      throw bad(path, "latents of shape \(formatList(shape)); expected (N, nz) or (N, nz, 1, 1)")
+    }
+    return (v, shape[0], shape[1])
+  }
+
+  public static func writeFloat32(path: String, values: UnsafeBufferPointer<Float>, shape: [Int]) throws(GanError) {
     try writeFileAtomically(path: path, bytes: encodeFloat32(values, shape: shape))
   }
 }

@@ -1,3 +1,5 @@
+import CGanSystem
+
 /// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011): a
 /// counter-based generator, so stream position i of key k is a pure function of (k, i) and any
 /// element can be produced independently (same latent for image i whatever the batch or threads).

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import CGanSystem
 
 /// Element types of safetensors files.
 public enum DType: String, Sendable, CaseIterable {
@@ -44,20 +40,20 @@ public final class SafeTensorsFile {
   /// Upper bound on the JSON header (the reference implementation uses 100 MB).
   public static let maxHeaderBytes = 100_000_000
 
-  public init(path: String) throws {
+  public init(path: String) throws(GanError) {
     self.path = path
-    func bad(_ reason: String) -> ModelError { .invalidFile(path: path, reason: reason) }
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
+    func bad(_ reason: String) -> GanError { .invalidFile(path: path, reason: reason) }
+    let fd = gs_open(path, O_RDONLY, 0)
+    guard fd >= 0 else { throw GanError.io(path: path, reason: String(cString: strerror(gs_errno()))) }
     defer { close(fd) }
     var st = stat()
-    guard fstat(fd, &st) == 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
-    guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("not a regular file") }
+    guard fstat(fd, &st) == 0 else { throw GanError.io(path: path, reason: String(cString: strerror(gs_errno()))) }
+    guard gs_is_regular(&st) != 0 else { throw bad("not a regular file") }
     let size = Int(st.st_size)
     guard size > 0 else { throw bad("empty file") }
     guard size >= 8 else { throw bad("truncated: \(size) bytes, shorter than the 8-byte header length") }
-    guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
-      throw ModelError.io(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+    guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != gs_map_failed() else {
+      throw GanError.io(path: path, reason: "mmap failed: \(String(cString: strerror(gs_errno())))")
     }
     var ok = false
     defer { if !ok { munmap(map, size) } }
@@ -71,8 +67,8 @@ public final class SafeTensorsFile {
     let hl = Int(headerLength)
     let headerBytes = Array(UnsafeRawBufferPointer(start: map + 8, count: hl))
     let json: JSON
-    do { json = try JSON.parse(bytes: headerBytes) } catch let e as JSON.ParseError {
-      throw bad("header is not valid JSON (\(e.description))")
+    do { json = try JSON.parse(bytes: headerBytes) } catch {
+      throw bad("header is not valid JSON (\(error.description))")
     }
     guard let members = json.objectValue else { throw bad("header is not a JSON object") }
     let dataSize = size - 8 - hl
@@ -109,7 +105,7 @@ public final class SafeTensorsFile {
         count = p
       }
       guard count * dtype.size == e - b else {
-        throw bad("tensor \"\(name)\" has \(e - b) bytes but shape \(shape) of \(dtype) needs \(count * dtype.size)")
+        throw bad("tensor \"\(name)\" has \(e - b) bytes but shape \(formatList(shape)) of \(dtype.rawValue) needs \(count * dtype.size)")
       }
       list.append(SafeTensorEntry(name: name, dtype: dtype, shape: shape, begin: b, end: e))
     }
@@ -137,13 +133,13 @@ public final class SafeTensorsFile {
   }
 
   /// A float32 tensor copied out, checked for dtype and (when given) shape.
-  public func floats(_ name: String, shape: [Int]? = nil) throws -> [Float] {
-    guard let e = entry(name) else { throw ModelError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
+  public func floats(_ name: String, shape: [Int]? = nil) throws(GanError) -> [Float] {
+    guard let e = entry(name) else { throw GanError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
     guard e.dtype == .F32 else {
-      throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected F32")
+      throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected F32")
     }
     if let s = shape, s != e.shape {
-      throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" has shape \(e.shape), expected \(s)")
+      throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected \(formatList(s))")
     }
     let raw = rawBytes(e)
     return [Float](unsafeUninitializedCapacity: e.elementCount) { buf, n in
@@ -157,13 +153,13 @@ public final class SafeTensorsFile {
   /// A float32 tensor read in place from the mapping (copied only when it is not 4-byte aligned),
   /// checked for dtype and shape; then its pages are released (MADV_DONTNEED), so a loader that
   /// converts tensors one by one never holds the whole file in memory.
-  public func withFloats<R>(_ name: String, shape: [Int], _ body: (UnsafePointer<Float>) throws -> R) throws -> R {
-    guard let e = entry(name) else { throw ModelError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
+  public func withFloats<R>(_ name: String, shape: [Int], _ body: (UnsafePointer<Float>) throws(GanError) -> R) throws(GanError) -> R {
+    guard let e = entry(name) else { throw GanError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
     guard e.dtype == .F32 else {
-      throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected F32")
+      throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected F32")
     }
     guard shape == e.shape else {
-      throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" has shape \(e.shape), expected \(shape)")
+      throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected \(formatList(shape))")
     }
     defer { release(e) }
     let raw = rawBytes(e)
@@ -172,30 +168,34 @@ public final class SafeTensorsFile {
       return try body(raw.baseAddress!.assumingMemoryBound(to: Float.self))
     }
     #endif
-    let copy = try floats(name)
-    return try copy.withUnsafeBufferPointer { try body($0.baseAddress!) }
+    let copy = UnsafeMutablePointer<Float>.allocate(capacity: max(e.elementCount, 1))
+    defer { copy.deallocate() }
+    for i in 0..<e.elementCount {
+      copy[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+    }
+    return try body(copy)
   }
 
   /// A tensor's bytes read with pread into a temporary buffer (freed after `body`) instead of through
   /// the mapping: a loader that packs tensors one by one then holds at most one source tensor,
   /// whatever the kernel maps around page faults (fault-around, large folios).
-  public func withCopiedBytes<R>(_ e: SafeTensorEntry, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+  public func withCopiedBytes<R>(_ e: SafeTensorEntry, _ body: (UnsafeRawBufferPointer) throws(GanError) -> R) throws(GanError) -> R {
     let n = e.end - e.begin
     // Its own anonymous mapping, returned to the system at once (a malloc'd block of this size
     // would raise glibc's mmap threshold and stay in the heap).
-    guard let buffer = mmap(nil, max(n, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), buffer != MAP_FAILED else {
-      throw ModelError.io(path: path, reason: "mmap of \(n) bytes failed: \(String(cString: strerror(errno)))")
+    guard let buffer = mmap(nil, max(n, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), buffer != gs_map_failed() else {
+      throw GanError.io(path: path, reason: "mmap of \(n) bytes failed: \(String(cString: strerror(gs_errno())))")
     }
     defer { munmap(buffer, max(n, 1)) }
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw ModelError.io(path: path, reason: String(cString: strerror(errno))) }
+    let fd = gs_open(path, O_RDONLY, 0)
+    guard fd >= 0 else { throw GanError.io(path: path, reason: String(cString: strerror(gs_errno()))) }
     defer { close(fd) }
     var done = 0
     while done < n {
       let r = pread(fd, buffer + done, n - done, off_t(dataStart + e.begin + done))
-      if r < 0 && errno == EINTR { continue }
+      if r < 0 && gs_errno() == EINTR { continue }
       guard r > 0 else {
-        throw ModelError.io(path: path, reason: "reading tensor \"\(e.name)\": " + (r < 0 ? String(cString: strerror(errno)) : "unexpected end of file"))
+        throw GanError.io(path: path, reason: "reading tensor \"\(e.name)\": " + (r < 0 ? String(cString: strerror(gs_errno())) : "unexpected end of file"))
       }
       done += r
     }
@@ -220,13 +220,13 @@ public final class SafeTensorsFile {
   }
 
   /// An integer tensor (I64 or I32) as Int64 values.
-  public func integers(_ name: String) throws -> [Int64] {
-    guard let e = entry(name) else { throw ModelError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
+  public func integers(_ name: String) throws(GanError) -> [Int64] {
+    guard let e = entry(name) else { throw GanError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
     let raw = rawBytes(e)
     switch e.dtype {
     case .I64: return (0..<e.elementCount).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
     case .I32: return (0..<e.elementCount).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
-    default: throw ModelError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected I64 or I32")
+    default: throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected I64 or I32")
     }
   }
 }
@@ -241,7 +241,7 @@ public struct SafeTensorsWriter {
   public init() {}
 
   public mutating func add(_ name: String, floats: UnsafeBufferPointer<Float>, shape: [Int]) {
-    precondition(shape.reduce(1, *) == floats.count, "shape \(shape) does not match \(floats.count) floats for \(name)")
+    precondition(shape.reduce(1, *) == floats.count, "shape \(formatList(shape)) does not match \(floats.count) floats for \(name)")
     var bytes = [UInt8](repeating: 0, count: floats.count * 4)
     bytes.withUnsafeMutableBytes { raw in
       for i in 0..<floats.count { raw.storeBytes(of: floats[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
@@ -297,39 +297,7 @@ public struct SafeTensorsWriter {
     return out
   }
 
-  public func write(to path: String) throws {
+  public func write(to path: String) throws(GanError) {
     try writeFileAtomically(path: path, bytes: serialize())
   }
-}
-
-/// Writes to `path.tmp-PID`, fsyncs, renames over `path`, then fsyncs the directory: a crash leaves
-/// either the old file or the new one, never half of one.
-public func writeFileAtomically(path: String, bytes: [UInt8]) throws {
-  let tmp = path + ".tmp-\(getpid())"
-  let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-  guard fd >= 0 else { throw ModelError.io(path: path, reason: "cannot create \(tmp): \(String(cString: strerror(errno)))") }
-  var written = 0
-  let result: Int = bytes.withUnsafeBytes { raw in
-    while written < raw.count {
-      let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-      if n < 0 { if errno == EINTR { continue }; return -1 }
-      written += n
-    }
-    return 0
-  }
-  if result != 0 || fsync(fd) != 0 {
-    let reason = String(cString: strerror(errno))
-    close(fd); unlink(tmp)
-    throw ModelError.io(path: path, reason: "write failed: \(reason)")
-  }
-  close(fd)
-  guard rename(tmp, path) == 0 else {
-    let reason = String(cString: strerror(errno))
-    unlink(tmp)
-    throw ModelError.io(path: path, reason: "rename failed: \(reason)")
-  }
-  var dir = path
-  if let slash = dir.lastIndex(of: "/") { dir = String(dir[..<slash]); if dir.isEmpty { dir = "/" } } else { dir = "." }
-  let dfd = open(dir, O_RDONLY)
-  if dfd >= 0 { fsync(dfd); close(dfd) }
 }

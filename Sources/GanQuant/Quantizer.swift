@@ -126,7 +126,7 @@ public func evaluationLatents(seed: UInt64, count: Int, nz: Int) -> [Float] {
 /// fp32 generator file -> int8 file (and report). See Int8Format for the file.
 public func quantizeGenerator(input: String, output: String, options: QuantizationOptions) throws -> QuantizationReport {
   let file = try SafeTensorsFile(path: input)
-  let (arch, prefix) = try GeneratorRuntime.inferArchitecture(file)
+  let (arch, prefix) = try Architecture.inferGenerator(file)
   let L = arch.layerCount
   for k in options.keepFP32 where !(0..<L).contains(k) {
     throw QuantizationError.invalidOption("--keep-fp32: layer \(k) does not exist (\(arch) has layers 0-\(L - 1))")
@@ -183,14 +183,10 @@ public func quantizeGenerator(input: String, output: String, options: Quantizati
     if let bn = spec.bnIndex[i] {
       let gamma = params.value("main.\(bn).weight"), beta = params.value("main.\(bn).bias")
       let mean = params.buffer("main.\(bn).running_mean"), variance = params.buffer("main.\(bn).running_var")
-      var scale = [Float](repeating: 1, count: cout)
-      for c in 0..<cout {
-        guard variance[c] >= 0, variance[c].isFinite else {
-          throw ModelError.invalidFile(path: input, reason: "main.\(bn).running_var[\(c)] is \(variance[c])")
-        }
-        scale[c] = gamma[c] / (variance[c] + 1e-5).squareRoot()
-        b[c] = beta[c] - mean[c] * scale[c]
-      }
+      func vector(_ p: UnsafePointer<Float>) -> [Float] { Array(UnsafeBufferPointer(start: p, count: cout)) }
+      let scale: [Float]
+      (scale, b) = try BatchNormFold.scaleShift(gamma: vector(gamma), beta: vector(beta), mean: vector(mean),
+                                                variance: vector(variance), name: "main.\(bn).", path: input)
       for e in 0..<w.count { w[e] *= scale[(e / 16) % cout] }
     }
     folded.append(w); biases.append(b)

@@ -1,3 +1,4 @@
+import CGanSystem
 import GanKernels
 import GanModel
 
@@ -58,11 +59,15 @@ public final class GeneratorRuntime {
       + (narrowOutput ? "; output layer \(NarrowDeconv4s2.selectedVariantName)" : "")
   }
 
-  public init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false) throws {
+  public convenience init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false) throws(GanError) {
+    try self.init(file: try SafeTensorsFile(path: path), maxBatch: maxBatch, threads: threads, winograd: winograd)
+  }
+
+  /// From an opened (validated) fp32 generator file.
+  public init(file: SafeTensorsFile, maxBatch: Int, threads: Int, winograd: Bool = false) throws(GanError) {
     precondition(maxBatch > 0 && threads > 0)
-    let file = try SafeTensorsFile(path: path)
-    let (arch, prefix) = try GeneratorRuntime.inferArchitecture(file)
-    self.path = path
+    let (arch, prefix) = try Architecture.inferGenerator(file)
+    self.path = file.path
     architecture = arch
     namePrefix = prefix
     self.maxBatch = maxBatch
@@ -125,7 +130,7 @@ public final class GeneratorRuntime {
   /// packed (straight from PyTorch's layout in the mapped file), bias = beta - mean * that scale
   /// (zero for the last layer). Largest layer first and each tensor's file pages released after
   /// packing, so peak memory is the packed weights plus one source tensor.
-  private func loadAndFold(_ file: SafeTensorsFile, spec: NetworkSpec) throws {
+  private func loadAndFold(_ file: SafeTensorsFile, spec: NetworkSpec) throws(GanError) {
     let a = architecture, L = a.layerCount
     let order = (0..<L).sorted { spec.parameter(named: "main.\(spec.convIndex[$0]).weight")!.count > spec.parameter(named: "main.\(spec.convIndex[$1]).weight")!.count }
     for i in order {
@@ -133,16 +138,7 @@ public final class GeneratorRuntime {
       let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
       var scale = [Float](repeating: 1, count: cout), shift = [Float](repeating: 0, count: cout)
       if let bn = spec.bnIndex[i] {
-        let p = namePrefix + "\(bn)."
-        let gamma = try file.floats(p + "weight", shape: [cout]), beta = try file.floats(p + "bias", shape: [cout])
-        let mean = try file.floats(p + "running_mean", shape: [cout]), variance = try file.floats(p + "running_var", shape: [cout])
-        for c in 0..<cout {
-          guard variance[c] >= 0, variance[c].isFinite else {
-            throw ModelError.invalidFile(path: path, reason: "\(p)running_var[\(c)] is \(variance[c])")
-          }
-          scale[c] = gamma[c] / (variance[c] + 1e-5).squareRoot()
-          shift[c] = beta[c] - mean[c] * scale[c]
-        }
+        (scale, shift) = try BatchNormFold.scaleShift(file, prefix: namePrefix + "\(bn).", channels: cout)
       }
       try file.withFloats(namePrefix + "\(spec.convIndex[i]).weight", shape: wSpec.layout.torchShape) { torch in
         if i == 0 {
@@ -222,52 +218,5 @@ public final class GeneratorRuntime {
       buffers = (buffers.1, buffers.0)
     }
     if !direct { sequence.run(workspace: workspace, threads: threads) }
-  }
-
-  // MARK: - Architecture from tensor shapes
-
-  /// The architecture from the tensor shapes, and the prefix before the layer index ("main.", "", ...).
-  public static func inferArchitecture(_ f: SafeTensorsFile) throws -> (Architecture, String) {
-    func bad(_ r: String) -> ModelError { .invalidFile(path: f.path, reason: r) }
-    // The prefix before the layer index: "main.", "", "G.main.", "module.main." ...
-    let candidates = ["main.", "", "G.main.", "module.main.", "netG.main."]
-    var chosen: String?
-    for p in candidates where f.entry(p + "0.weight") != nil { chosen = p; break }
-    guard let prefix = chosen else {
-      throw bad("missing tensor \"main.0.weight\" (not a DCGAN generator: no first ConvTranspose2d weight)")
-    }
-    var layers: [[Int]] = []
-    var idx = 0
-    while let e = f.entry(prefix + "\(idx).weight"), e.shape.count == 4 {
-      guard e.dtype == .F32 else { throw bad("tensor \"\(e.name)\" is \(e.dtype.rawValue), expected F32") }
-      layers.append(e.shape)
-      idx += 3
-    }
-    let L = layers.count
-    guard (4...6).contains(L) else {
-      throw bad("shape not a DCGAN generator: \(L) ConvTranspose2d layers found at \(prefix)0, \(prefix)3, ... (32/64/128 px need 4/5/6)")
-    }
-    let nz = layers[0][0], nc = layers[L - 1][1], ngf = layers[L - 2][1]
-    let arch: Architecture
-    do { arch = try Architecture(imageSize: 4 << (L - 1), nz: nz, ngf: ngf, ndf: ngf, nc: nc) } catch {
-      throw bad("shape not a DCGAN generator: \(error)")
-    }
-    for i in 0..<L {
-      let want = [arch.generatorInputChannels(i), arch.generatorChannels(i), 4, 4]
-      guard layers[i] == want else {
-        throw bad("shape not a DCGAN generator: \(prefix)\(3 * i).weight has shape \(layers[i]), expected \(want) for \(arch)")
-      }
-      if i < L - 1 {
-        for t in ["weight", "bias", "running_mean", "running_var"] {
-          let name = prefix + "\(3 * i + 1).\(t)"
-          guard let e = f.entry(name) else { throw bad("missing tensor \"\(name)\"") }
-          guard e.dtype == .F32 else { throw bad("tensor \"\(name)\" is \(e.dtype.rawValue), expected F32") }
-          guard e.shape == [arch.generatorChannels(i)] else {
-            throw bad("tensor \"\(name)\" has shape \(e.shape), expected [\(arch.generatorChannels(i))]")
-          }
-        }
-      }
-    }
-    return (arch, prefix)
   }
 }

@@ -1,3 +1,4 @@
+import CGanKernels
 import GanKernels
 import GanModel
 
@@ -37,24 +38,29 @@ public final class Int8GeneratorRuntime {
   public var kernelDescription: String {
     let kept = (0..<architecture.layerCount).filter { !int8Layers[$0] }
     let wino = (0..<architecture.layerCount).filter { winogradLayers[$0] }
-    return "int8 \(Int8Kernels.selectedVariantName)" + (wino.isEmpty ? "" : ", Winograd F(2x2,2x2) layers \(wino)")
-      + (kept.isEmpty ? "" : ", fp32 layers \(kept) (GEMM \(Kernels.selectedGemmVariant.name))")
+    return "int8 \(Int8Kernels.selectedVariantName)" + (wino.isEmpty ? "" : ", Winograd F(2x2,2x2) layers \(formatList(wino))")
+      + (kept.isEmpty ? "" : ", fp32 layers \(formatList(kept)) (GEMM \(Kernels.selectedGemmVariant.name))")
   }
 
   /// winograd: the int8 deconvolutions with at least 128 input channels run as exact Winograd
   /// F(2x2, 2x2) where the int8 variant multiplies int16 x int16 (no VNNI or sdot): faster at
   /// batch 64 (benchmarks/winograd/q8-winograd-probe.c), slower at batch 1, output unchanged.
   /// winogradLayers: these layers instead of the rule (tests; each must be a supported deconvolution).
-  public init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false, winogradLayers chosen: Set<Int>? = nil) throws {
+  public convenience init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false, winogradLayers chosen: Set<Int>? = nil) throws(GanError) {
+    try self.init(file: try SafeTensorsFile(path: path), maxBatch: maxBatch, threads: threads, winograd: winograd, winogradLayers: chosen)
+  }
+
+  /// From an opened (validated) int8 generator file.
+  public init(file: SafeTensorsFile, maxBatch: Int, threads: Int, winograd: Bool = false, winogradLayers chosen: Set<Int>? = nil) throws(GanError) {
     precondition(maxBatch > 0 && threads > 0)
-    let file = try SafeTensorsFile(path: path)
-    func bad(_ r: String) -> ModelError { .invalidFile(path: path, reason: r) }
+    let path = file.path
+    func bad(_ r: String) -> GanError { .invalidFile(path: path, reason: r) }
     guard file.metadata["gan.format"] == Int8Format.tag else {
       throw bad("not an int8 generator (metadata gan.format is \(file.metadata["gan.format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(Int8Format.tag)\")")
     }
     guard let archText = file.metadata["gan.arch"] else { throw bad("metadata gan.arch is missing") }
     let a: Architecture
-    do { a = try Architecture(json: archText) } catch { throw bad("metadata gan.arch: \(error)") }
+    do { a = try Architecture(json: archText) } catch { throw bad("metadata gan.arch: \(error.description)") }
     self.path = path
     architecture = a
     self.maxBatch = maxBatch
@@ -67,7 +73,7 @@ public final class Int8GeneratorRuntime {
       let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
       guard let w = file.entry(Int8Format.weight(i)) else { throw bad("missing tensor \"\(Int8Format.weight(i))\"") }
       guard w.shape == [cin, cout, 4, 4] else {
-        throw bad("tensor \"\(w.name)\" has shape \(w.shape), expected \([cin, cout, 4, 4]) for \(a)")
+        throw bad("tensor \"\(w.name)\" has shape \(formatList(w.shape)), expected \(formatList([cin, cout, 4, 4])) for \(a)")
       }
       guard w.dtype == .I8 || w.dtype == .F32 else { throw bad("tensor \"\(w.name)\" is \(w.dtype.rawValue), expected I8 (or F32 for a layer kept in fp32)") }
       let b = try file.floats(Int8Format.bias(i), shape: [cout])
@@ -92,15 +98,17 @@ public final class Int8GeneratorRuntime {
     }
     int8Layers = isInt8
     inputScales = scalesIn
-    let wino = try (0..<L).map { i -> Bool in
+    var wino = [Bool](repeating: false, count: L)
+    for i in 0..<L {
       let supported = isInt8[i] && i > 0
         && Int8Kernels.winogradSupported(height: a.generatorSize(i - 1), width: a.generatorSize(i - 1),
                                          inChannels: a.generatorInputChannels(i))
       if let chosen {
         if chosen.contains(i) && !supported { throw bad("layer \(i) cannot run as int8 Winograd on \(Int8Kernels.selectedVariantName)") }
-        return chosen.contains(i)
+        wino[i] = chosen.contains(i)
+      } else {
+        wino[i] = winograd && supported && a.generatorChannels(i) > 4 && a.generatorInputChannels(i) >= 128
       }
-      return winograd && supported && a.generatorChannels(i) > 4 && a.generatorInputChannels(i) >= 128
     }
     winogradLayers = wino
     func kind(_ i: Int) -> Int32 { i == 0 ? Int8Kernels.dense : (wino[i] ? Int8Kernels.deconv4s2Winograd : Int8Kernels.deconv4s2) }
@@ -156,7 +164,7 @@ public final class Int8GeneratorRuntime {
 
   /// Packs the weights (largest tensor first, each read into a temporary copy, so peak memory is
   /// the packed weights plus one source tensor) and fills the layer descriptors.
-  private func load(_ file: SafeTensorsFile, biases fileBiases: [[Float]], weightScales: [[Float]]) throws {
+  private func load(_ file: SafeTensorsFile, biases fileBiases: [[Float]], weightScales: [[Float]]) throws(GanError) {
     let a = architecture, L = a.layerCount
     let order = (0..<L).sorted { a.generatorInputChannels($0) * a.generatorChannels($0) > a.generatorInputChannels($1) * a.generatorChannels($1) }
     for i in order {

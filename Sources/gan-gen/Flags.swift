@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import CGanSystem
+import GanModel
 
 /// gan-gen's command line, parsed by hand: swift-argument-parser links FoundationEssentials, which
 /// costs the board binary about 4.7 MB of resident memory (9.6 MB for a static hello world with
@@ -21,23 +18,21 @@ struct Flags {
 
   init(_ specs: [Spec]) { self.specs = specs }
 
-  struct UsageError: Error { let message: String }
-
   /// `--name value`, `--name=value` and `--flag`; `-h` / `--help` set "help".
-  mutating func parse(_ args: [String]) throws {
+  mutating func parse(_ args: [String]) throws(GanError) {
     var i = 0
     while i < args.count {
       let arg = args[i]
       if arg == "-h" || arg == "--help" { present.insert("help"); i += 1; continue }
-      guard arg.hasPrefix("--") else { throw UsageError(message: "unexpected argument '\(arg)'") }
+      guard arg.hasPrefix("--") else { throw GanError.usage("unexpected argument '\(arg)'") }
       var name = String(arg.dropFirst(2)), inline: String?
       if let eq = name.firstIndex(of: "=") {
         inline = String(name[name.index(after: eq)...])
         name = String(name[..<eq])
       }
-      guard let spec = specs.first(where: { $0.name == name }) else { throw UsageError(message: "unknown option '--\(name)'") }
+      guard let spec = specs.first(where: { $0.name == name }) else { throw GanError.usage("unknown option '--\(name)'") }
       if spec.value == nil {
-        guard inline == nil else { throw UsageError(message: "--\(name) takes no value") }
+        guard inline == nil else { throw GanError.usage("--\(name) takes no value") }
         present.insert(name)
         i += 1
         continue
@@ -46,7 +41,7 @@ struct Flags {
         values[name] = v
         i += 1
       } else {
-        guard i + 1 < args.count else { throw UsageError(message: "missing value for '--\(name) <\(spec.value!)>'") }
+        guard i + 1 < args.count else { throw GanError.usage("missing value for '--\(name) <\(spec.value!)>'") }
         values[name] = args[i + 1]
         i += 2
       }
@@ -54,18 +49,24 @@ struct Flags {
     }
   }
 
+  /// The process's arguments after the program name (CommandLine is not in Embedded Swift).
+  static func commandLine() -> [String] {
+    let argv = gs_argv()
+    return (1..<max(1, Int(gs_argc()))).map { String(cString: argv![$0]!) }
+  }
+
   func string(_ name: String) -> String? { values[name] }
   func flag(_ name: String) -> Bool { present.contains(name) }
 
-  func int(_ name: String) throws -> Int? {
+  func int(_ name: String) throws(GanError) -> Int? {
     guard let s = values[name] else { return nil }
-    guard let v = Int(s) else { throw UsageError(message: "invalid value '\(s)' for '--\(name)': expected an integer") }
+    guard let v = Int(s) else { throw GanError.usage("invalid value '\(s)' for '--\(name)': expected an integer") }
     return v
   }
 
-  func uint64(_ name: String) throws -> UInt64? {
+  func uint64(_ name: String) throws(GanError) -> UInt64? {
     guard let s = values[name] else { return nil }
-    guard let v = UInt64(s) else { throw UsageError(message: "invalid value '\(s)' for '--\(name)': expected a non-negative integer") }
+    guard let v = UInt64(s) else { throw GanError.usage("invalid value '\(s)' for '--\(name)': expected a non-negative integer") }
     return v
   }
 

@@ -150,10 +150,8 @@ struct GanTrain: ParsableCommand {
     opts.resume = resume
     opts.initFrom = initFile
     if let n = noise {
-      let (values, shape) = try NPY.readFloat32(path: n)
-      guard shape.count >= 2, shape[1] == nz, shape.dropFirst(2).allSatisfy({ $0 == 1 }) else {
-        throw DataError("\(n): latents of shape \(shape); expected (N, \(nz)) or (N, \(nz), 1, 1)")
-      }
+      let (values, _, fileNZ) = try NPY.readLatents(path: n)
+      guard fileNZ == nz else { throw DataError("\(n): latents have nz \(fileNZ), the model expects \(nz)") }
       opts.noise = values
     }
     if resume, manualSeed == nil {

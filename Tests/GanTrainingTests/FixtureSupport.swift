@@ -17,7 +17,7 @@ enum Fixtures {
 extension SafeTensorsFile {
   /// A tensor and its shape.
   func tensor(_ name: String) throws -> (values: [Float], shape: [Int]) {
-    guard let e = entry(name) else { throw ModelError.invalidFile(path: path, reason: "missing \(name)") }
+    guard let e = entry(name) else { throw GanError.invalidFile(path: path, reason: "missing \(name)") }
     return (try floats(name), e.shape)
   }
 
