@@ -1,8 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The kernels are compiled -O3 in every configuration: tests run them at speed. Their threads are
-// a small pthread pool (Kernels/common/parallel.c), no OpenMP runtime.
+// The kernels are compiled -O3 in every configuration: tests run them at speed. -ffp-contract=off:
+// a * b + c is never fused behind the code's back (compilers fuse by default where the ISA has
+// FMA, and aarch64 always has it), so the scalar definitions give the same bits on every ISA;
+// fmaf and the FMA intrinsics fuse where the code says so. Their threads are a small pthread pool
+// (Kernels/common/parallel.c), no OpenMP runtime.
 
 let package = Package(
   name: "swift-gan",
@@ -26,7 +29,7 @@ let package = Package(
       name: "CGanKernels",
       path: "Kernels",
       publicHeadersPath: "include",
-      cSettings: [.unsafeFlags(["-O3", "-Wall", "-Wno-unknown-pragmas"])],
+      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-Wall", "-Wno-unknown-pragmas"])],
       linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]
     ),
     // POSIX and libm for the board path, importable by ordinary and Embedded Swift alike.

@@ -56,7 +56,7 @@ mkdir -p "$OUT/obj" "$OUT/modules"
 
 # C: the kernels (every ISA file; each guards itself by target), the image shim, the system shim,
 # and the few runtime hooks Embedded Swift expects from its platform.
-CFLAGS="-O3 -Wall -Wno-unknown-pragmas -ffunction-sections -fdata-sections -pthread"
+CFLAGS="-O3 -ffp-contract=off -Wall -Wno-unknown-pragmas -ffunction-sections -fdata-sections -pthread"
 n=0
 for f in $(find Kernels -name '*.c' | sort) Sources/CGanImageIO/imageio.c Sources/CGanSystem/gan_system.c tools/board/embedded_support.c; do
   n=$((n + 1))

@@ -1,14 +1,16 @@
 #!/bin/sh
 # The whole test suite: installs missing system packages, builds, runs every Swift test target
 # (XCTest), then the kernel tests without Swift natively and for aarch64 under qemu
-# (tools/test-kernels.sh). Ends with one summary line "N passed, N failed".
+# (tools/test-kernels.sh), then the Embedded board binary whole under qemu against the x86 one
+# (tools/test-board.sh). Ends with one summary line "N passed, N failed".
 set -e
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 swift build --build-tests
 log=$(mktemp)
 klog=$(mktemp)
-trap 'rm -f "$log" "$klog"' EXIT
+blog=$(mktemp)
+trap 'rm -f "$log" "$klog" "$blog"' EXIT
 status=0
 swift test --skip-build --disable-swift-testing 2>&1 | tee "$log" || status=$?
 summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
@@ -20,6 +22,11 @@ tools/test-kernels.sh 2>&1 | tee "$klog" || kstatus=1
 kline=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$klog" | tail -1)
 if [ -z "$kline" ]; then kstatus=1; kpass=0; kfail=1; else
   kpass=$(echo "$kline" | cut -d' ' -f1); kfail=$(echo "$kline" | cut -d' ' -f3); fi
-echo "Swift tests: $((total - failed)) passed, $failed failed; kernel checks (native, qemu A72, qemu A76): $kpass passed, $kfail failed"
-echo "$((total - failed + kpass)) passed, $((failed + kfail)) failed"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$kstatus" -eq 0 ] && [ "$kfail" -eq 0 ]
+bstatus=0
+tools/test-board.sh 2>&1 | tee "$blog" || bstatus=1
+bline=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$blog" | tail -1)
+if [ -z "$bline" ]; then bstatus=1; bpass=0; bfail=1; else
+  bpass=$(echo "$bline" | cut -d' ' -f1); bfail=$(echo "$bline" | cut -d' ' -f3); fi
+echo "Swift tests: $((total - failed)) passed, $failed failed; kernel checks (native, qemu A72, qemu A76): $kpass passed, $kfail failed; board binary under qemu (A53, A72, A76): $bpass passed, $bfail failed"
+echo "$((total - failed + kpass + bpass)) passed, $((failed + kfail + bfail)) failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$kstatus" -eq 0 ] && [ "$kfail" -eq 0 ] && [ "$bstatus" -eq 0 ] && [ "$bfail" -eq 0 ]

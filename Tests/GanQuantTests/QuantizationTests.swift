@@ -348,9 +348,19 @@ final class GanQuantCLITests: XCTestCase {
     XCTAssert(missing.err.contains("missing '--model <path>'"), missing.err)
     let noValue = try run("gan-gen", ["--model"])
     XCTAssertEqual(noValue.status, 64)
-    let range = try run("gan-gen", ["--model", "x", "--threads", "0"])
-    XCTAssertEqual(range.status, 64)
-    XCTAssert(range.err.contains("--threads must be at least 1"), range.err)
+    // Absurd values are usage errors, checked before the model is opened.
+    for (args, message) in [(["--threads", "0"], "--threads must be between 1 and 1024"),
+                            (["--threads", "100000"], "--threads must be between 1 and 1024"),
+                            (["--batch", "99999999"], "--batch must be between 1 and 4096"),
+                            (["--count", "0"], "--count must be between 1 and 2^62"),
+                            (["--first-index", "-1"], "--first-index must be between 0 and 2^62 - --count"),
+                            (["--count", "9223372036854775807"], "--count must be between 1 and 2^62"),
+                            (["--from", "-3", "--interpolate", "linear"], "--from must be between 0 and 2^62"),
+                            (["--steps", "1", "--interpolate", "linear"], "--steps must be at least 2")] {
+      let r = try run("gan-gen", ["--model", "x"] + args)
+      XCTAssertEqual(r.status, 64, "\(args): \(r.err)")
+      XCTAssertEqual(r.err, "gan-gen: \(message) (see gan-gen --help)\n", "\(args)")
+    }
     let help = try run("gan-gen", ["--help"])
     XCTAssertEqual(help.status, 0)
     for flag in ["--model", "--count", "--seed", "--first-index", "--batch", "--threads", "--out", "--grid", "--latents",
