@@ -75,7 +75,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanModelTests", dependencies: ["GanModel"]),
     .testTarget(name: "GanTrainCLITests", dependencies: ["GanModel"]),
-    .testTarget(name: "GanRuntimeTests", dependencies: ["GanRuntime", "GanModel", "GanKernels", "CMallocCounter"],
+    .testTarget(name: "GanRuntimeTests", dependencies: ["GanRuntime", "GanModel", "GanKernels", "GanImage", "CMallocCounter"],
                 exclude: ["Fixtures"], swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanQuantTests", dependencies: ["GanQuant", "GanRuntime", "GanModel", "GanKernels", "CMallocCounter"],
                 swiftSettings: [.unsafeFlags(["-O"])]),

@@ -140,6 +140,32 @@ final class SafeTensorsTests: XCTestCase {
     XCTAssertThrowsError(try f.floats("nope")) { e in XCTAssert("\(e)".contains("missing tensor \"nope\""), "\(e)") }
   }
 
+  /// An AtomicFile dropped before commit (a failure half-way) leaves the old file and no
+  /// temporary; committed, it replaces the old file whole.
+  func testAtomicFileAppearsWholeOrNotAtAll() throws {
+    let path = dir + "/raw.bin"
+    try writeFileAtomically(path: path, bytes: [1, 2, 3])
+    do {
+      let f = try AtomicFile(path: path)
+      try f.write([9, 9, 9, 9])
+      XCTAssertEqual(f.size, 4)
+    }
+    XCTAssertEqual(FileManager.default.contents(atPath: path), Data([1, 2, 3]))
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["raw.bin"])
+    let f = try AtomicFile(path: path)
+    try f.write([4, 5])
+    try f.write([6])
+    try f.commit()
+    XCTAssertEqual(FileManager.default.contents(atPath: path), Data([4, 5, 6]))
+    XCTAssertThrowsError(try AtomicFile(path: dir + "/missing-folder/x")) { e in
+      XCTAssert("\(e)".hasPrefix(self.dir + "/missing-folder/x: cannot create"), "\(e)")
+    }
+    // The streamed .npy header is the one encodeFloat32 writes.
+    let values: [Float] = [1, -2, 0.5, 3, 4, 5]
+    let whole = values.withUnsafeBufferPointer { NPY.encodeFloat32($0, shape: [2, 3]) }
+    XCTAssertEqual(Array(whole.prefix(64)), NPY.float32Header(shape: [2, 3]))
+  }
+
   func expectError(_ bytes: [UInt8]?, _ fragment: String, directory: Bool = false, line: UInt = #line) {
     let path = dir + "/bad-\(line).safetensors"
     if directory {

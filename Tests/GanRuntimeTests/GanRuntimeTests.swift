@@ -1,5 +1,6 @@
 import CMallocCounter
 import Foundation
+import GanImage
 import GanKernels
 import GanModel
 import GanRuntime
@@ -224,5 +225,59 @@ final class GanGenCLITests: XCTestCase {
     XCTAssertEqual(d.status, 1)
     XCTAssert(d.err.contains("not a regular file"), d.err)
     XCTAssertEqual(d.err.split(separator: "\n").count, 1)
+  }
+}
+
+/// GenerationJob: a batch at a time, the same images, grid and raw file as one big call.
+final class GenerationJobTests: XCTestCase {
+  func testBatchedJobWritesWhatOneCallGives() throws {
+    let dir = NSTemporaryDirectory() + "gen-job-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = fixtureDir + "/g32.safetensors"
+    let small = try GeneratorRuntime(path: path, maxBatch: 3, threads: 2)
+    let a = small.architecture, count = 10
+    try GenerationJob(generator: small, latents: .seed(5, firstIndex: 2, count: count), batch: 3)
+      .run(writing: GenerationOutputs(pngFolder: dir + "/png", firstFileIndex: 2, rawPath: dir + "/raw.npy"))
+    try GenerationJob(generator: small, latents: .seed(5, firstIndex: 2, count: count), batch: 3)
+      .run(writing: GenerationOutputs(gridPath: dir + "/grid.png", gridColumns: 4))
+    // One call over all ten latents.
+    let big = try GeneratorRuntime(path: path, maxBatch: count, threads: 1)
+    var z = [Float](repeating: 0, count: count * a.nz)
+    for i in 0..<count { latent(seed: 5, index: 2 + i, into: &z[i * a.nz], nz: a.nz) }
+    var images = [Float](repeating: 0, count: count * big.imageElements)
+    var pixels = [UInt8](repeating: 0, count: count * big.imageElements)
+    big.generate(latents: z, count: count, output: &images, pixels: &pixels)
+    let (raw, shape) = try NPY.readFloat32(path: dir + "/raw.npy")
+    XCTAssertEqual(shape, [count, a.nc, a.imageSize, a.imageSize])
+    XCTAssertEqual(nchwToNHWC(raw, n: count, c: a.nc, h: a.imageSize, w: a.imageSize), images, "raw output bitwise equal")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/png").sorted()
+    XCTAssertEqual(names, (2..<12).map { GenerationJob.fileName($0) })
+    let grid = try Image.load(path: dir + "/grid.png", channels: a.nc)
+    let want = images.withUnsafeBufferPointer { Image.grid(nhwc: $0.baseAddress!, count: count, size: a.imageSize, channels: a.nc, columns: 4) }
+    XCTAssertEqual(grid, want, "grid from the kernels' pixels equals the grid from the floats")
+    let third = try Image.load(path: dir + "/png/" + GenerationJob.fileName(4), channels: a.nc)
+    let per = big.imageElements
+    XCTAssertEqual(third.pixels, Array(pixels[(2 * per)..<(3 * per)]))
+  }
+
+  func testInterpolationInPiecesEqualsTheWholeWalk() {
+    let nz = 16
+    var a = [Float](repeating: 0, count: nz), b = a
+    latent(seed: 1, index: 0, into: &a, nz: nz)
+    latent(seed: 1, index: 1, into: &b, nz: nz)
+    for slerp in [false, true] {
+      var whole = [Float](repeating: 0, count: 7 * nz), pieces = whole
+      Interpolation.fill(&whole, from: a, to: b, nz: nz, steps: 7, slerp: slerp)
+      for first in stride(from: 0, to: 7, by: 3) {
+        let n = min(3, 7 - first)
+        pieces.withUnsafeMutableBufferPointer {
+          Interpolation.fill($0.baseAddress! + first * nz, from: a, to: b, nz: nz, steps: 7, first: first, count: n, slerp: slerp)
+        }
+      }
+      XCTAssertEqual(whole, pieces)
+      XCTAssertEqual(Array(whole[0..<nz]), a)
+      for i in 0..<nz { XCTAssertEqual(whole[6 * nz + i], b[i], accuracy: 1e-6) }
+    }
   }
 }
