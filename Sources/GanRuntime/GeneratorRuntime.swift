@@ -20,9 +20,8 @@ public final class GeneratorRuntime {
   public let path: String
   public let namePrefix: String
 
-  /// Folded weights, packed for the GEMM variant selected at load.
-  private let weights: [UnsafeMutablePointer<Float>]
-  private let biases: [UnsafeMutablePointer<Float>]
+  /// The layers: folded weights packed for the kernel variant selected at load, biases.
+  private let layers: [FP32Layer]
   private let ping: UnsafeMutablePointer<Float>
   private let pong: UnsafeMutablePointer<Float>
   private let workspace: UnsafeMutableRawPointer
@@ -83,45 +82,31 @@ public final class GeneratorRuntime {
     winogradTiles = tiles
     anyWinograd = tiles.contains { $0 > 0 }
     let spec = arch.generatorSpec
+    let kernels = (0..<L).map { FP32Layer.kernel(layer: $0, arch, winogradTile: tiles[$0]) }
     // Largest activation (NHWC floats) and workspace over the layers.
     var maxElements = 0, ws = 0
     for i in 0..<L {
       let s = arch.generatorSize(i)
       maxElements = max(maxElements, maxBatch * s * s * arch.generatorChannels(i))
-      if i == 0 {
-        ws = max(ws, Dense.workspaceBytes(batch: maxBatch, inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0), threads: threads))
-      } else {
-        let h = arch.generatorSize(i - 1)
-        ws = max(ws, Deconv4s2.workspaceBytes(ConvShape(batch: maxBatch, height: h, width: h, inChannels: arch.generatorInputChannels(i),
-                                                        outChannels: arch.generatorChannels(i)), threads: threads))
+      ws = max(ws, FP32Layer.workspaceBytes(layer: i, kernels[i], arch, batch: maxBatch, threads: threads))
+      if i > 0 {
         // A sequence may run the four phases one per thread, each in its own slice.
+        let h = arch.generatorSize(i - 1)
         ws = max(ws, StepSequence.workspaceBytes(m: maxBatch * h * h, n: arch.generatorChannels(i),
                                                  k: 4 * arch.generatorInputChannels(i), threads: threads))
-        if tiles[i] > 0 {
-          ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: tiles[i], ConvShape(batch: maxBatch, height: h, width: h,
-                                                                  inChannels: arch.generatorInputChannels(i),
-                                                                  outChannels: arch.generatorChannels(i)), threads: threads))
-        }
       }
     }
-    let counts = (0..<L).map { i in
-      i == 0 ? Dense.packedCount(inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0))
-        : (i == L - 1 && narrowLast ? NarrowDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.nc)
-           : (tiles[i] > 0
-              ? WinogradDeconv4s2.packedCount(tile: tiles[i], inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
-              : Deconv4s2.packedCount(inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))))
-    }
-    // Biases: the projection's is per (ky, kx, channel) so the dense epilogue can use it.
-    let biasCounts = (0..<L).map { $0 == 0 ? 16 * arch.generatorChannels(0) : arch.generatorChannels($0) }
     let workspaceBytes = ws, activationElements = maxElements
     // Not pre-zeroed: packed weights become resident as they are written (peak memory).
     let built = Arena.build(zeroed: false) { a in
-      (counts.map { a.floats($0) }, biasCounts.map { a.floats($0) }, a.floats(activationElements), a.floats(activationElements),
-       a.raw(workspaceBytes))
+      ((0..<L).map { i in
+        FP32Layer(layer: i, kernel: kernels[i], architecture: arch, weights: a.floats(FP32Layer.packedCount(layer: i, kernels[i], arch)),
+                  bias: a.floats(FP32Layer.biasCount(layer: i, arch)))
+      }, a.floats(activationElements), a.floats(activationElements), a.raw(workspaceBytes))
     }
     arena = built.arena
-    (weights, biases, ping, pong, workspace) = built.value
-    narrowOutput = narrowLast
+    (layers, ping, pong, workspace) = built.value
+    narrowOutput = kernels[L - 1] == .narrow
     sequence = StepSequence(capacity: 4 * L)
     try loadAndFold(file, spec: spec)
   }
@@ -135,38 +120,18 @@ public final class GeneratorRuntime {
     let order = (0..<L).sorted { spec.parameter(named: "main.\(spec.convIndex[$0]).weight")!.count > spec.parameter(named: "main.\(spec.convIndex[$1]).weight")!.count }
     for i in order {
       let wSpec = spec.parameter(named: "main.\(spec.convIndex[i]).weight")!
-      let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
+      let cout = a.generatorChannels(i)
       var scale = [Float](repeating: 1, count: cout), shift = [Float](repeating: 0, count: cout)
       if let bn = spec.bnIndex[i] {
         (scale, shift) = try BatchNormFold.scaleShift(file, prefix: namePrefix + "\(bn).", channels: cout)
       }
+      let layer = layers[i]
+      let folded = spec.bnIndex[i] != nil
       try file.withFloats(namePrefix + "\(spec.convIndex[i]).weight", shape: wSpec.layout.torchShape) { torch in
-        if i == 0 {
-          // The projection's columns are (ky, kx, channel): convert (small), scale, pack.
-          let w = UnsafeMutablePointer<Float>.allocate(capacity: wSpec.count)
-          defer { w.deallocate() }
-          wSpec.layout.fromTorch(torch, to: w)
-          for e in 0..<wSpec.count { w[e] *= scale[e % cout] }
-          Dense.packWeights(inFeatures: a.nz, outFeatures: 16 * cout, weights: w, into: weights[0])
-        } else if i == L - 1 && narrowOutput {
-          NarrowDeconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: scale, into: weights[i])
-        } else if usesWinograd(i) {
-          // Winograd packs from KKIO: convert and scale (one layer at a time), transform, pack.
-          let w = UnsafeMutablePointer<Float>.allocate(capacity: wSpec.count)
-          defer { w.deallocate() }
-          wSpec.layout.fromTorch(torch, to: w)
-          for e in 0..<wSpec.count { w[e] *= scale[e % cout] }
-          WinogradDeconv4s2.packWeights(tile: winogradTiles[i], inChannels: cin, outChannels: cout, weights: w, into: weights[i])
-        } else {
-          Deconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: scale, into: weights[i])
-        }
+        layer.pack(torch: torch, channelScale: folded ? scale : nil, shift: shift)
       }
-      let positions = i == 0 ? 16 : 1
-      for p in 0..<positions { for c in 0..<cout { biases[i][p * cout + c] = shift[c] } }
     }
   }
-
-  private func usesWinograd(_ i: Int) -> Bool { winogradTiles[i] > 0 }
 
   /// Generates `count` images (count <= maxBatch) from latents (count, nz).
   /// output: NHWC floats in [-1, 1] (count * imageElements), and/or pixels: NHWC uint8.
@@ -176,43 +141,17 @@ public final class GeneratorRuntime {
   public func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
                        pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
-    let a = architecture, L = a.layerCount
+    let L = architecture.layerCount
     let direct = anyWinograd
     if !direct { sequence.reset() }
     var x: UnsafePointer<Float> = latents
     var buffers = (ping, pong)
     for i in 0..<L {
-      let last = i == L - 1
-      let y = last ? (output ?? buffers.0) : buffers.0
-      let ep = Epilogue(bias: biases[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
-      if i == 0 {
-        let (kin, kout) = (a.nz, 16 * a.generatorChannels(0))
-        if direct {
-          Dense.forward(batch: count, inFeatures: kin, outFeatures: kout, x: x, packedWeights: weights[0], y: y,
-                        epilogue: ep, workspace: workspace, threads: threads)
-        } else {
-          sequence.appendDense(batch: count, inFeatures: kin, outFeatures: kout, x: x, packedWeights: weights[0], y: y,
-                               epilogue: ep)
-        }
+      let y = i == L - 1 ? (output ?? buffers.0) : buffers.0
+      if direct {
+        layers[i].forward(count: count, x: x, y: y, pixels: pixels, workspace: workspace, threads: threads)
       } else {
-        let h = a.generatorSize(i - 1)
-        let shape = ConvShape(batch: count, height: h, width: h, inChannels: a.generatorInputChannels(i),
-                              outChannels: a.generatorChannels(i))
-        if last && narrowOutput {
-          if direct {
-            NarrowDeconv4s2.forward(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
-                                    pixels: pixels, threads: threads)
-          } else {
-            sequence.appendNarrowDeconv(shape, x: x, packedWeights: weights[i], bias: biases[i], activation: .tanh, y: y,
-                                        pixels: pixels)
-          }
-        } else if usesWinograd(i) {
-          WinogradDeconv4s2.forward(tile: winogradTiles[i], shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
-        } else if direct {
-          Deconv4s2.forward(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
-        } else {
-          sequence.appendDeconv(shape, x: x, packedWeights: weights[i], y: y, epilogue: ep)
-        }
+        layers[i].append(to: sequence, count: count, x: x, y: y, pixels: pixels)
       }
       x = UnsafePointer(y)
       buffers = (buffers.1, buffers.0)

@@ -24,7 +24,8 @@ public final class Int8GeneratorRuntime {
   private let arena: Arena
   private let layers: UnsafeMutablePointer<Int8Kernels.Layer>
   private let packedInt8: [UnsafeMutablePointer<Int8>?]
-  private let packedFloat: [UnsafeMutablePointer<Float>?]
+  /// The layers kept in fp32 (nil for int8 ones), run by the fp32 runtime's layer code.
+  private let fp32Layers: [FP32Layer?]
   private let mult: [UnsafeMutablePointer<Float>]
   private let bias: [UnsafeMutablePointer<Float>]
   /// Layer outputs (all but the last): u8 codes when the next layer is int8, else floats.
@@ -133,11 +134,7 @@ public final class Int8GeneratorRuntime {
     }
     var ws = Int8Kernels.workspaceBytes(probe, count: L, threads: threads)
     for i in 0..<L where !isInt8[i] {
-      if i == 0 {
-        ws = max(ws, Dense.workspaceBytes(batch: maxBatch, inFeatures: a.nz, outFeatures: columns(0), threads: threads))
-      } else if !(i == L - 1 && narrowLast) {
-        ws = max(ws, Deconv4s2.workspaceBytes(shape(i, batch: maxBatch), threads: threads))
-      }
+      ws = max(ws, FP32Layer.workspaceBytes(layer: i, FP32Layer.kernel(layer: i, a), a, batch: maxBatch, threads: threads))
     }
     let workspaceBytes = ws
     let built = Arena.build(zeroed: false) { ar in
@@ -146,11 +143,7 @@ public final class Int8GeneratorRuntime {
                                                                   inChannels: a.generatorInputChannels(i), outChannels: columns(i)))
                                       .bindMemory(to: Int8.self, capacity: 1) : nil },
        (0..<L).map { i -> UnsafeMutablePointer<Float>? in
-         guard !isInt8[i] else { return nil }
-         let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
-         if i == 0 { return ar.floats(Dense.packedCount(inFeatures: cin, outFeatures: columns(0))) }
-         if i == L - 1 && narrowLast { return ar.floats(NarrowDeconv4s2.packedCount(inChannels: cin, outChannels: cout)) }
-         return ar.floats(Deconv4s2.packedCount(inChannels: cin, outChannels: cout))
+         isInt8[i] ? nil : ar.floats(FP32Layer.packedCount(layer: i, FP32Layer.kernel(layer: i, a), a))
        },
        (0..<L).map { ar.floats(columns($0)) }, (0..<L).map { ar.floats(columns($0)) },
        (0..<(L - 1)).map { i in isInt8[i] && isInt8[i + 1] ? ar.raw(elements(i)).bindMemory(to: UInt8.self, capacity: elements(i)) : nil },
@@ -158,7 +151,12 @@ public final class Int8GeneratorRuntime {
        ar.floats(elements(L - 1)), ar.raw(workspaceBytes))
     }
     arena = built.arena
-    (layers, packedInt8, packedFloat, mult, bias, outU8, outF32, lastScratch, workspace) = built.value
+    let packedFloat: [UnsafeMutablePointer<Float>?], biasViews: [UnsafeMutablePointer<Float>]
+    (layers, packedInt8, packedFloat, mult, biasViews, outU8, outF32, lastScratch, workspace) = built.value
+    bias = biasViews
+    fp32Layers = (0..<L).map { i in
+      isInt8[i] ? nil : FP32Layer(layer: i, kernel: FP32Layer.kernel(layer: i, a), architecture: a, weights: packedFloat[i]!, bias: biasViews[i])
+    }
     try load(file, biases: biases, weightScales: weightScales)
   }
 
@@ -194,25 +192,14 @@ public final class Int8GeneratorRuntime {
           }
         }
       } else {
-        for p in 0..<positions { for c in 0..<cout { bias[i][p * cout + c] = b[c] } }
+        // A layer kept in fp32 (BatchNorm already folded by gan-quant).
+        let layer = fp32Layers[i]!
         try file.withCopiedBytes(e) { bytes in
           let copy = bytes.bindMemory(to: Float.self)
           #if !_endian(little)
           for k in 0..<copy.count { UnsafeMutablePointer(mutating: copy.baseAddress!)[k] = Float(bitPattern: UInt32(littleEndian: copy[k].bitPattern)) }
           #endif
-          let torch = copy.baseAddress!
-          if i == 0 {
-            // The projection's dense layout (columns (ky, kx, c), so y is NHWC (4, 4, c)).
-            let layout = a.generatorSpec.parameter(named: "main.0.weight")!.layout
-            let w = UnsafeMutablePointer<Float>.allocate(capacity: cin * 16 * cout)
-            defer { w.deallocate() }
-            layout.fromTorch(torch, to: w)
-            Dense.packWeights(inFeatures: cin, outFeatures: 16 * cout, weights: w, into: packedFloat[i]!)
-          } else if i == L - 1 && narrowOutput {
-            NarrowDeconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: nil, into: packedFloat[i]!)
-          } else {
-            Deconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: nil, into: packedFloat[i]!)
-          }
+          layer.pack(torch: copy.baseAddress!, channelScale: nil, shift: b)
         }
       }
     }
@@ -265,21 +252,8 @@ public final class Int8GeneratorRuntime {
         continue
       }
       let x: UnsafePointer<Float> = i == 0 ? latents : UnsafePointer(outF32[i - 1]!)
-      let last = i == L - 1
-      let y = last ? (output ?? lastScratch) : outF32[i]!
-      let ep = Epilogue(bias: bias[i], activation: last ? .tanh : .relu, pixels: last ? pixels : nil)
-      if i == 0 {
-        Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
-                      packedWeights: packedFloat[0]!, y: y, epilogue: ep, workspace: workspace, threads: threads)
-      } else {
-        let h = a.generatorSize(i - 1)
-        let s = ConvShape(batch: count, height: h, width: h, inChannels: cin(i), outChannels: a.generatorChannels(i))
-        if last && narrowOutput {
-          NarrowDeconv4s2.forward(s, x: x, packedWeights: packedFloat[i]!, bias: bias[i], activation: .tanh, y: y, pixels: pixels, threads: threads)
-        } else {
-          Deconv4s2.forward(s, x: x, packedWeights: packedFloat[i]!, y: y, epilogue: ep, workspace: workspace, threads: threads)
-        }
-      }
+      let y = i == L - 1 ? (output ?? lastScratch) : outF32[i]!
+      fp32Layers[i]!.forward(count: count, x: x, y: y, pixels: pixels, workspace: workspace, threads: threads)
       i += 1
     }
   }
