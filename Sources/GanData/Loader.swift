@@ -55,27 +55,28 @@ public enum DatasetLoader {
       progress("dataset: \(ds.count) images \(size)x\(size)x\(channels) from cache \(cachePath)")
       return try Dataset(cachePath: cachePath, skipped: Int(lines.first ?? "0") ?? 0, skippedExamples: Array(lines.dropFirst()))
     }
-    // Build: write to a temporary file, then rename.
-    let tmp = cachePath + ".tmp-\(getpid())"
-    guard fm.createFile(atPath: tmp, contents: nil), let out = FileHandle(forWritingAtPath: tmp) else {
-      throw DataError("\(tmp): cannot create the dataset cache")
-    }
+    // Build: an atomic file (temporary, fsync, rename, directory fsync), its header rewritten
+    // with the count at the end; a failure on the way leaves no cache file.
+    let out = try AtomicFile(path: cachePath)
     var count = 0, skipped = 0
     var examples: [String] = []
-    out.write(Data(DatasetCache.Header(count: 0, size: size, channels: channels).bytes))
-    func emit(_ img: Image) {
+    try out.write(DatasetCache.Header(count: 0, size: size, channels: channels).bytes)
+    func emit(_ img: Image) throws {
       let fitted = img.width == size && img.height == size ? img : img.centerCropResized(to: size)
-      out.write(Data(fitted.pixels))
+      try out.write(fitted.pixels)
       count += 1
     }
     switch source {
     case .folder:
       let start = Date()
       for (i, f) in files.enumerated() {
-        do { emit(try Image.load(path: f, channels: channels)) } catch {
+        var img: Image?
+        do { img = try Image.load(path: f, channels: channels) } catch {
           skipped += 1
           if examples.count < 5 { examples.append("\(error)") }
         }
+        // A cache write failure is not an unreadable image: it ends the build.
+        if let img { try emit(img) }
         if (i + 1) % 2000 == 0 || i + 1 == files.count {
           let rate = Double(i + 1) / max(Date().timeIntervalSince(start), 1e-3)
           progress("decoding \(i + 1)/\(files.count) images (\(Int(rate))/s), \(skipped) unreadable")
@@ -83,7 +84,7 @@ public enum DatasetLoader {
       }
     case .idx(let paths):
       for p in paths {
-        for img in try IDX.readImages(path: p) { emit(padTo32(img, channels: channels)) }
+        for img in try IDX.readImages(path: p) { try emit(padTo32(img, channels: channels)) }
       }
     case .npy(let p):
       let (bytes, shape) = try NPY.readUInt8(path: p)
@@ -93,19 +94,15 @@ public enum DatasetLoader {
       let (n, h, w, c) = (shape[0], shape[1], shape[2], shape.count == 4 ? shape[3] : 1)
       for i in 0..<n {
         let px = Array(bytes[(i * h * w * c)..<((i + 1) * h * w * c)])
-        emit(convert(Image(width: w, height: h, channels: c, pixels: px), to: channels))
+        try emit(convert(Image(width: w, height: h, channels: c, pixels: px), to: channels))
       }
     }
-    try out.seek(toOffset: 0)
-    out.write(Data(DatasetCache.Header(count: count, size: size, channels: channels).bytes))
-    try out.synchronize()
-    try out.close()
     guard count > 0 else {
-      try? fm.removeItem(atPath: tmp)
       throw DataError("no usable image: \(skipped) files could not be read" + (examples.isEmpty ? "" : "; first: " + examples.joined(separator: "; ")))
     }
     try? ([String(skipped)] + examples).joined(separator: "\n").write(toFile: skippedPath, atomically: true, encoding: .utf8)
-    guard rename(tmp, cachePath) == 0 else { throw DataError("\(cachePath): cannot rename the dataset cache into place") }
+    try out.write(DatasetCache.Header(count: count, size: size, channels: channels).bytes, at: 0)
+    try out.commit()
     progress("dataset: \(count) images \(size)x\(size)x\(channels) cached in \(cachePath)" + (skipped > 0 ? ", \(skipped) unreadable skipped" : ""))
     return try Dataset(cachePath: cachePath, skipped: skipped, skippedExamples: examples)
   }

@@ -43,6 +43,23 @@ public final class AtomicFile {
     if let failure { throw failure }
   }
 
+  /// Overwrites bytes already written, from `offset` (a header whose counts are known at the end).
+  public func write(_ bytes: [UInt8], at offset: Int) throws(GanError) {
+    precondition(fd >= 0, "AtomicFile \(path): write after commit")
+    precondition(offset >= 0 && offset + bytes.count <= size, "AtomicFile \(path): overwrite past the end")
+    var failed = false
+    bytes.withUnsafeBytes { raw in
+      var done = 0
+      while done < raw.count {
+        let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+        if n < 0 && gs_errno() == EINTR { continue }
+        guard n > 0 else { failed = true; return }
+        done += n
+      }
+    }
+    if failed { throw fail("write failed: ") }
+  }
+
   /// Makes the file appear at `path` (durably, before returning).
   public func commit() throws(GanError) {
     precondition(fd >= 0, "AtomicFile \(path): committed twice")

@@ -95,6 +95,9 @@ final class DatasetTests: XCTestCase {
     XCTAssertThrowsError(try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3, cacheDirectory: cache)) { e in
       XCTAssert("\(e)".contains("no usable image"), "\(e)")
     }
+    // The failed build left neither a cache file nor its temporary (AtomicFile).
+    let left = (try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []
+    XCTAssertFalse(left.contains { $0.hasSuffix(".gandata") || $0.contains(".tmp-") }, "\(left)")
     try FileManager.default.removeItem(atPath: dir + "/images/x.png")
     XCTAssertThrowsError(try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3, cacheDirectory: cache)) { e in
       XCTAssert("\(e)".contains("no .png, .jpg or .jpeg images"), "\(e)")
