@@ -49,11 +49,12 @@ cp "$W/train/generator.safetensors" "$W/models/train32.safetensors"
 rm -f "$W"/models/*.report.json
 
 # --- The runs: each in its own folder with relative paths, so stdout is comparable.
-# run LABEL DIR CMD... : stdout, stderr and the exit status into DIR.
+# run DIR CMD... : stdout, stderr and the exit status into DIR (stdin is /dev/null: the loops
+# below read their cases from files).
 run() {
   dir=$1; shift
   mkdir -p "$dir"
-  ( cd "$dir" && if "$@" > stdout 2> stderr; then echo 0; else echo $?; fi > status )
+  ( cd "$dir" && if "$@" > stdout 2> stderr < /dev/null; then echo 0; else echo $?; fi > status )
 }
 cases() {  # cases MODEL: one case per line, "name|arguments"
   m=$1
@@ -84,10 +85,11 @@ EOF
 
 echo "== x86_64 SwiftPM gan-gen (reference)"
 for m in "$W"/models/torch64.safetensors "$W"/models/train32.safetensors "$W"/models/*-int8.safetensors "$W"/models/*-mixed.safetensors; do
-  cases "$m" | while IFS='|' read -r name args; do
+  cases "$m" > "$W/cases.txt"
+  while IFS='|' read -r name args; do
     # shellcheck disable=SC2086
     run "$W/x86/$(basename "$m" .safetensors)/$name" "$X86/gan-gen" $args
-  done
+  done < "$W/cases.txt"
 done
 while IFS='|' read -r name args fragment; do
   # shellcheck disable=SC2086
@@ -102,9 +104,8 @@ for cpu in cortex-a53 cortex-a72 cortex-a76; do
     # All-int8 files: exact int32 sums and the same scalar epilogue on every ISA. A file with fp32
     # layers (mixed) sums those in the fp32 kernels' ISA-specific order: fp32 rules apply.
     int8=0; case "$model" in *int8*) int8=1 ;; esac
-    for line in $(cases "$m" | sed 's/ /%20/g'); do
-      line=$(echo "$line" | sed 's/%20/ /g')
-      name=${line%%|*}; args=${line#*|}
+    cases "$m" > "$W/cases.txt"
+    while IFS='|' read -r name args; do
       ref=$W/x86/$model/$name; got=$W/$cpu/$model/$name
       # shellcheck disable=SC2086
       run "$got" "$ROOT/tools/board/qemu.sh" $cpu "$BOARD" $args
@@ -122,7 +123,7 @@ for cpu in cortex-a53 cortex-a72 cortex-a76; do
         n1=$(find "$ref" -name '*.png' | wc -l); n2=$(find "$got" -name '*.png' | wc -l)
         check "$what: same PNG files" "$([ "$n1" = "$n2" ] && [ "$n1" -gt 0 ] && echo 0 || echo 1)" "$n1 vs $n2"
       fi
-    done
+    done < "$W/cases.txt"
   done
   # Against PyTorch's outputs, independently of the x86 binary.
   s=0; r=$("$CMP" "$FIX/out64.npy" "$W/$cpu/torch64/latents/raw.npy" 1e-4) || s=$?

@@ -15,7 +15,7 @@ public enum NPY {
   /// The file's bytes, or only its first `limit` bytes.
   static func readAll(_ path: String, limit: Int = .max) throws(GanError) -> [UInt8] {
     let fd = gs_open(path, O_RDONLY, 0)
-    guard fd >= 0 else { throw GanError.io(path: path, reason: String(cString: strerror(gs_errno()))) }
+    guard fd >= 0 else { throw GanError.system(path: path) }
     defer { close(fd) }
     var st = stat()
     fstat(fd, &st)

@@ -44,16 +44,16 @@ public final class SafeTensorsFile {
     self.path = path
     func bad(_ reason: String) -> GanError { .invalidFile(path: path, reason: reason) }
     let fd = gs_open(path, O_RDONLY, 0)
-    guard fd >= 0 else { throw GanError.io(path: path, reason: String(cString: strerror(gs_errno()))) }
+    guard fd >= 0 else { throw GanError.system(path: path) }
     defer { close(fd) }
     var st = stat()
-    guard fstat(fd, &st) == 0 else { throw GanError.io(path: path, reason: String(cString: strerror(gs_errno()))) }
+    guard fstat(fd, &st) == 0 else { throw GanError.system(path: path) }
     guard gs_is_regular(&st) != 0 else { throw bad("not a regular file") }
     let size = Int(st.st_size)
     guard size > 0 else { throw bad("empty file") }
     guard size >= 8 else { throw bad("truncated: \(size) bytes, shorter than the 8-byte header length") }
     guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != gs_map_failed() else {
-      throw GanError.io(path: path, reason: "mmap failed: \(String(cString: strerror(gs_errno())))")
+      throw GanError.system(path: path, "mmap failed: ")
     }
     var ok = false
     defer { if !ok { munmap(map, size) } }
@@ -184,11 +184,11 @@ public final class SafeTensorsFile {
     // Its own anonymous mapping, returned to the system at once (a malloc'd block of this size
     // would raise glibc's mmap threshold and stay in the heap).
     guard let buffer = mmap(nil, max(n, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), buffer != gs_map_failed() else {
-      throw GanError.io(path: path, reason: "mmap of \(n) bytes failed: \(String(cString: strerror(gs_errno())))")
+      throw GanError.system(path: path, "mmap of \(n) bytes failed: ")
     }
     defer { munmap(buffer, max(n, 1)) }
     let fd = gs_open(path, O_RDONLY, 0)
-    guard fd >= 0 else { throw GanError.io(path: path, reason: String(cString: strerror(gs_errno()))) }
+    guard fd >= 0 else { throw GanError.system(path: path) }
     defer { close(fd) }
     var done = 0
     while done < n {

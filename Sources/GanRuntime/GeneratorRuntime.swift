@@ -73,9 +73,8 @@ public final class GeneratorRuntime {
     self.threads = threads
     self.winograd = winograd
     let L = arch.layerCount
-    let narrowLast = arch.nc <= NarrowDeconv4s2.maxOutChannels
     let tiles = (0..<L).map { i -> Int in
-      guard winograd, i > 0, !(i == L - 1 && narrowLast) else { return 0 }
+      guard winograd, FP32Layer.kernel(layer: i, arch) == .deconv else { return 0 }
       return WinogradSelection.tile(height: arch.generatorSize(i - 1), inChannels: arch.generatorInputChannels(i),
                                     outChannels: arch.generatorChannels(i))
     }

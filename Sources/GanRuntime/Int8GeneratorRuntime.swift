@@ -34,7 +34,6 @@ public final class Int8GeneratorRuntime {
   /// The last layer's floats when the caller wants only pixels and the layer runs in fp32.
   private let lastScratch: UnsafeMutablePointer<Float>
   private let workspace: UnsafeMutableRawPointer
-  private let narrowOutput: Bool
 
   public var kernelDescription: String {
     let kept = (0..<architecture.layerCount).filter { !int8Layers[$0] }
@@ -116,15 +115,9 @@ public final class Int8GeneratorRuntime {
     // Small reads fault in whole page-cache folios around them: drop the mapping's pages before
     // packing (the weights are read with pread).
     file.releaseAll()
-    let narrowLast = !isInt8[L - 1] && a.nc <= NarrowDeconv4s2.maxOutChannels
-    narrowOutput = narrowLast
 
     func elements(_ i: Int) -> Int { maxBatch * a.generatorSize(i) * a.generatorSize(i) * a.generatorChannels(i) }
     func columns(_ i: Int) -> Int { i == 0 ? 16 * a.generatorChannels(0) : a.generatorChannels(i) }
-    func shape(_ i: Int, batch: Int) -> ConvShape {
-      let h = a.generatorSize(i - 1)
-      return ConvShape(batch: batch, height: h, width: h, inChannels: a.generatorInputChannels(i), outChannels: a.generatorChannels(i))
-    }
     // Workspace: the int8 kernels' for all layers at maxBatch, and each fp32 layer's.
     var probe = [Int8Kernels.Layer](repeating: Int8Kernels.Layer(), count: L)
     for i in 0..<L {
