@@ -13,5 +13,10 @@ if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=
   echo "swift-gan: need root (or sudo) to apt-get install$missing" >&2; exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages named NAME:arm64 (the board build's libraries) install beside the x86 ones once dpkg
+# knows the architecture.
+case "$missing" in *:arm64*)
+  dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64 ;;
+esac
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq $missing >/dev/null

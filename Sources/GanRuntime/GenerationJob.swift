@@ -102,8 +102,10 @@ public final class GenerationJob {
     let s = a.imageSize, c = a.nc
     var grid: Image?
     if let path = outputs.gridPath {
-      let (w, h) = GenerationJob.gridSize(count: total, size: s, columns: outputs.gridColumns)
-      guard w.multipliedReportingOverflow(by: h).partialValue <= GenerationJob.maxGridBytes / c, total <= GenerationJob.maxGridBytes else {
+      // Each image is at least size^2 pixels of the grid: bound the count before any arithmetic.
+      guard total <= GenerationJob.maxGridBytes / (s * s * c),
+            case let (w, h) = GenerationJob.gridSize(count: total, size: s, columns: outputs.gridColumns),
+            w * h <= GenerationJob.maxGridBytes / c else {
         throw GanError.io(path: path, reason: "a grid of \(total) images of \(s)x\(s) would exceed \(GenerationJob.maxGridBytes >> 20) MB")
       }
       grid = Image(width: w, height: h, channels: c, fill: 0)

@@ -178,6 +178,18 @@ final class GanGenCLITests: XCTestCase {
     XCTAssert(wb.out.contains("deconvolutions: ") && wb.out.contains("Winograd F("), wb.out)
   }
 
+  /// An absurd count is an error before anything is allocated, not a crash; a large one streams.
+  func testHugeGridIsAClearErrorAndLargeCountsStream() throws {
+    let m = fixtureDir + "/g32.safetensors"
+    let g = try run(["--model", m, "--count", "4611686018427387904", "--grid", "3", "--out", dir + "/g.png"])
+    XCTAssertEqual(g.status, 1, g.err)
+    XCTAssertEqual(g.err, "gan-gen: \(dir)/g.png: a grid of 4611686018427387904 images of 32x32 would exceed 1024 MB\n")
+    let r = try run(["--model", m, "--count", "300", "--batch", "7", "--save-raw", dir + "/raw.npy", "--out", dir + "/png"])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(try NPY.readHeader(path: dir + "/raw.npy").shape, [300, 1, 32, 32])
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/png").count, 300)
+  }
+
   func header(_ json: String, data: Int) -> Data {
     let h = Array(json.utf8)
     var out: [UInt8] = []
