@@ -93,17 +93,17 @@ static inline float gk_act_apply(float v, int act, float slope) {
 
 // Micro-kernels: c_rows[MR] rows of NR floats; a_packed [kc][MR], b_packed [kc][NR].
 void gk_f32_gemm_ukernel_4x16__scalar(size_t kc, const float *a, const float *b, float *const *c,
-                                      int load);
+                                      int accumulate);
 #if defined(__aarch64__)
 void gk_f32_gemm_ukernel_8x12__neonfma(size_t kc, const float *a, const float *b, float *const *c,
-                                       int load);
+                                       int accumulate);
 #endif
 #if defined(__x86_64__) || defined(_M_X64)
 void gk_f32_gemm_ukernel_6x16__avx2(size_t kc, const float *a, const float *b, float *const *c,
-                                    int load);
+                                    int accumulate);
 #endif
 
-void gk_f32_deconv4s2_narrow_row_scalar(int h, int w, int cin, int cout, const float *x_img,
+void gk_f32_deconv4s2_narrow_row__scalar(int h, int w, int cin, int cout, const float *x_img,
                                         const float *packed, const float *bias, int act, int oy,
                                         float *y_row, uint8_t *u8_row);
 #if defined(__aarch64__)
@@ -123,6 +123,13 @@ void gk_f32_bn_apply__neon(size_t rows, size_t c, const float *x, const float *s
 void gk_f32_act_backward__neon(size_t count, const float *y, const float *dy, float slope,
                                float *dx);
 void gk_f32_tanh_backward__neon(size_t count, const float *y, const float *dy, float *dx);
+#endif
+#if defined(__x86_64__)
+void gk_f32_bn_apply__avx2(size_t rows, size_t c, const float *x, const float *scale,
+                           const float *shift, int act, float slope, float *y);
+void gk_f32_act_backward__avx2(size_t count, const float *y, const float *dy, float slope,
+                               float *dx);
+void gk_f32_tanh_backward__avx2(size_t count, const float *y, const float *dy, float *dx);
 #endif
 
 void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, const gk_operand *a,

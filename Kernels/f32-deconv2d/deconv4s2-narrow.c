@@ -38,7 +38,7 @@ void gk_f32_deconv4s2_narrow_pack_torch(int cin, int cout, const float *torch_wg
 }
 
 // The scalar row kernel: also the reference's arithmetic (same order of summation).
-void gk_f32_deconv4s2_narrow_row_scalar(int h, int w, int cin, int cout, const float *x_img,
+void gk_f32_deconv4s2_narrow_row__scalar(int h, int w, int cin, int cout, const float *x_img,
                                         const float *packed, const float *bias, int act, int oy,
                                         float *y_row, uint8_t *u8_row) {
   int a = oy & 1, i = oy >> 1;
@@ -65,7 +65,7 @@ void gk_f32_deconv4s2_narrow_row_scalar(int h, int w, int cin, int cout, const f
 }
 
 void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *g, int tid, int nth) {
-  gk_narrow_row_fn row = gk_narrow_variant_at(gk_narrow_selected_variant())->row;
+  gk_narrow_row_fn row = gk_config()->narrow->row;
   int rows = g->n * 2 * g->h;
   size_t out_row = (size_t)2 * g->w * g->cout, in_img = (size_t)g->h * g->w * g->cin;
   // Contiguous blocks of rows per thread (better locality than round-robin).

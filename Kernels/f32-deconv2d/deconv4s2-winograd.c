@@ -26,7 +26,7 @@ static size_t round_up64(size_t x) { return (x + 63) / 64 * 64; }
 
 static int alpha_of(int tile) { return tile + 1; }
 
-size_t gk_f32_deconv4s2_wino_packed_floats(int tile, int cin, int cout) {
+size_t gk_f32_deconv4s2_winograd_packed_floats(int tile, int cin, int cout) {
   int al = alpha_of(tile);
   return 4 * (size_t)(al * al) * gk_f32_gemm_packed_b_floats((size_t)cin, (size_t)cout);
 }
@@ -112,7 +112,7 @@ static void pack_phase(void *ctx, int tid, int nth) {
   }
 }
 
-void gk_f32_deconv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, int transposed,
+void gk_f32_deconv4s2_winograd_pack_weights(int tile, int cin, int cout, const float *wgt, int transposed,
                                         float *packed, float *scratch, int threads) {
   // wgt: 16 taps of cin x cout (KKIO), or with `transposed` 16 taps of cout x cin (a Conv2d's
   // KKIO weights read backwards, for its backward-data). scratch: alpha^2 * cin * cout floats.
@@ -123,7 +123,7 @@ void gk_f32_deconv4s2_wino_pack_weights(int tile, int cin, int cout, const float
   }
 }
 
-void gk_f32_conv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, float *packed,
+void gk_f32_conv4s2_winograd_pack_weights(int tile, int cin, int cout, const float *wgt, float *packed,
                                       float *scratch, int threads) {
   // wgt: a Conv2d's KKIO weights (16 x cin x cout); scratch: alpha^2 * 4 cin * cout floats.
   pack_args p = {tile, cin, cout, 0, 0, 1, wgt, packed, scratch};
@@ -131,13 +131,13 @@ void gk_f32_conv4s2_wino_pack_weights(int tile, int cin, int cout, const float *
   gk_run_parallel(threads, pack_phase, &p);
 }
 
-size_t gk_f32_conv4s2_wino_packed_floats(int tile, int cin, int cout) {
+size_t gk_f32_conv4s2_winograd_packed_floats(int tile, int cin, int cout) {
   int al = alpha_of(tile);
   return (size_t)(al * al) * gk_f32_gemm_packed_b_floats(4 * (size_t)cin, (size_t)cout);
 }
 
 // GEMM panel geometry of the selected variant: the blocked path calls its micro-kernel directly.
-static const gk_gemm_variant *gemm_variant(void) { return gk_gemm_variant_at(gk_gemm_selected_variant()); }
+static const gk_gemm_variant *gemm_variant(void) { return gk_config()->gemm; }
 
 // Row panels (of MR tiles) per block when a pass runs in blocks (see run_blocks), or 0 for
 // whole-pass matrices. A block's transformed inputs, already in the micro-kernel's A layout
@@ -158,7 +158,7 @@ static size_t block_panels(int tile, size_t tiles, size_t K) {
 }
 
 // One Winograd pass: th x tw tiles per image of a grid whose cells are nsub pixels of cin channels.
-typedef struct wino_args {
+typedef struct winograd_args {
   int tile, n, h, w, cin, cout;
   int conv;            // 0: deconvolution phase (a, b); 1: convolution on the space-to-depth grid
   int a, b;            // the phase (deconvolution)
@@ -171,7 +171,7 @@ typedef struct wino_args {
   const gk_epilogue *ep;
   float *y;            // (n, oh, ow, cout)
   double *partial;     // [tiles][sum | sumsq][cout] when the epilogue wants column statistics
-} wino_args;
+} winograd_args;
 
 // Per thread in blocked mode: a block's transformed inputs as micro-kernel A panels, and the
 // alpha^2 MR x NR products of one row panel and column panel.
@@ -181,7 +181,7 @@ static size_t block_thread_bytes(int tile, size_t bp, size_t K) {
   return round_up64(a2 * bp * K * mr * sizeof(float)) + round_up64(a2 * mr * nr * sizeof(float));
 }
 
-static size_t wino_workspace(int tile, size_t tiles, size_t K, int cin, int cout, int threads) {
+static size_t winograd_workspace(int tile, size_t tiles, size_t K, int cin, int cout, int threads) {
   int al = alpha_of(tile);
   size_t a2 = (size_t)(al * al), bp = block_panels(tile, tiles, K), nth = threads > 0 ? (size_t)threads : 1;
   size_t common = round_up64((size_t)cin * sizeof(float)) + round_up64(tiles * 2 * cout * sizeof(double)) + 64;
@@ -190,12 +190,12 @@ static size_t wino_workspace(int tile, size_t tiles, size_t K, int cin, int cout
          gk_f32_gemm_workspace_bytes(tiles, cout, K, threads);
 }
 
-size_t gk_f32_deconv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads) {
-  return wino_workspace(tile, (size_t)n * (h / tile) * (w / tile), (size_t)cin, cin, cout, threads);
+size_t gk_f32_deconv4s2_winograd_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads) {
+  return winograd_workspace(tile, (size_t)n * (h / tile) * (w / tile), (size_t)cin, cin, cout, threads);
 }
 
-size_t gk_f32_conv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads) {
-  return wino_workspace(tile, (size_t)n * (h / 2 / tile) * (w / 2 / tile), 4 * (size_t)cin, cin, cout, threads);
+size_t gk_f32_conv4s2_winograd_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads) {
+  return winograd_workspace(tile, (size_t)n * (h / 2 / tile) * (w / 2 / tile), 4 * (size_t)cin, cin, cout, threads);
 }
 
 // One-dimensional transforms over a block of cb channels: element k of a vector at p[k * s + c].
@@ -258,7 +258,7 @@ static inline void at4(const float *restrict m, size_t ms, float *restrict o, si
 }
 
 // The alpha^2 input pixels of tile t's patch for sub-pixel sub (the zero vector outside the image).
-static void patch_sources(const wino_args *g, size_t t, int sub, const float **src) {
+static void patch_sources(const winograd_args *g, size_t t, int sub, const float **src) {
   int T = g->tile, al = T + 1, th = g->th, tw = g->tw, c = g->cin;
   int img = (int)(t / ((size_t)th * tw)), rem = (int)(t % ((size_t)th * tw));
   int ti = rem / tw, tj = rem % tw;
@@ -294,7 +294,7 @@ static void input_tile(int T, const float *const *src, int c0, int cb, float *o)
 }
 
 // Tiles [t0, t1) into the whole-pass matrices v, tile t at row e * rows + t of matrix e.
-static void input_block(const wino_args *g, size_t t0, size_t t1, float *v, size_t rows) {
+static void input_block(const winograd_args *g, size_t t0, size_t t1, float *v, size_t rows) {
   int T = g->tile, a2 = (T + 1) * (T + 1), c = g->cin, nsub = g->conv ? 4 : 1;
   size_t K = (size_t)nsub * c;
   float o[25 * CB];
@@ -321,7 +321,7 @@ static inline void panel_store(int mr, const float *o, size_t ostride, int e, in
 
 // Tiles [t0, t1) (at most panels x MR) as micro-kernel A panels: element (e, tile t0 + q MR + r,
 // k) at vp[((q * alpha^2 + e) * K + k) * MR + r]; rows past t1 are zero.
-static void input_panels(const wino_args *g, size_t t0, size_t t1, size_t panels, int mr, float *vp) {
+static void input_panels(const winograd_args *g, size_t t0, size_t t1, size_t panels, int mr, float *vp) {
   int T = g->tile, a2 = (T + 1) * (T + 1), c = g->cin, nsub = g->conv ? 4 : 1;
   size_t K = (size_t)nsub * c, ostride = 25 * CB;
   float o[GK_MR_MAX * 25 * CB];
@@ -350,7 +350,7 @@ static void input_panels(const wino_args *g, size_t t0, size_t t1, size_t panels
 }
 
 static void input_transform(void *ctx, int tid, int nth) {
-  const wino_args *g = (const wino_args *)ctx;
+  const winograd_args *g = (const winograd_args *)ctx;
   size_t tiles = (size_t)g->n * g->th * g->tw;
   size_t per = (tiles + nth - 1) / nth, t0 = (size_t)tid * per, t1 = t0 + per < tiles ? t0 + per : tiles;
   input_block(g, t0, t1, g->v, tiles);
@@ -358,7 +358,7 @@ static void input_transform(void *ctx, int tid, int nth) {
 
 // Y = A^T M A for tile t and output channels [c0, c0 + cb), + bias, activation, into the output
 // pixels (and the tile's column statistics). Element e of M at m[e * es + c].
-static void output_tile(const wino_args *g, size_t t, int c0, int cb, const float *m, size_t es) {
+static void output_tile(const winograd_args *g, size_t t, int c0, int cb, const float *m, size_t es) {
   int T = g->tile, al = T + 1, th = g->th, tw = g->tw, co = g->cout;
   int step = g->conv ? 1 : 2;  // a deconvolution phase writes every other output pixel
   const float *bias = g->ep ? g->ep->bias : NULL;
@@ -412,7 +412,7 @@ static void output_tile(const wino_args *g, size_t t, int c0, int cb, const floa
 }
 
 static void output_transform(void *ctx, int tid, int nth) {
-  const wino_args *g = (const wino_args *)ctx;
+  const winograd_args *g = (const winograd_args *)ctx;
   size_t tiles = (size_t)g->n * g->th * g->tw, co = (size_t)g->cout;
   size_t per = (tiles + nth - 1) / nth, t0 = (size_t)tid * per, t1 = t0 + per < tiles ? t0 + per : tiles;
   for (size_t t = t0; t < t1; t++)
@@ -424,7 +424,7 @@ static void output_transform(void *ctx, int tid, int nth) {
 
 // Column statistics of one pass: tiles in order, so the sums do not depend on the thread count.
 static void reduce_statistics(void *ctx, int tid, int nth) {
-  const wino_args *g = (const wino_args *)ctx;
+  const winograd_args *g = (const winograd_args *)ctx;
   size_t tiles = (size_t)g->n * g->th * g->tw, co = (size_t)g->cout;
   for (size_t c = (size_t)tid; c < co; c += (size_t)nth) {
     double s = 0.0, q = 0.0;
@@ -438,7 +438,7 @@ static void reduce_statistics(void *ctx, int tid, int nth) {
 }
 
 typedef struct block_args {
-  const wino_args *g;
+  const winograd_args *g;
   const float *packed;  // this pass's alpha^2 packed matrices
   char *thread_ws;      // per thread: one block's A panels and one row panel's products
   size_t per_thread, bp;
@@ -450,7 +450,7 @@ typedef struct block_args {
 // transform while they are in L1.
 static void run_blocks(void *ctx, int tid, int nth) {
   const block_args *b = (const block_args *)ctx;
-  const wino_args *g = b->g;
+  const winograd_args *g = b->g;
   const gk_gemm_variant *gv = gemm_variant();
   const int mr = gv->mr, nr = gv->nr, a2 = (g->tile + 1) * (g->tile + 1), co = g->cout;
   size_t tiles = (size_t)g->n * g->th * g->tw, K = (size_t)(g->conv ? 4 : 1) * g->cin, bp = b->bp;
@@ -486,7 +486,7 @@ static void run_blocks(void *ctx, int tid, int nth) {
 // The passes (4 deconvolution phases, or the one convolution pass) against packed[pass][alpha^2]:
 // in blocks of tiles when they fit a core's cache (block_panels), else whole-pass matrices with
 // threaded GEMMs.
-static void wino_run(wino_args base, int passes, const float *packed, void *workspace, int threads) {
+static void winograd_run(winograd_args base, int passes, const float *packed, void *workspace, int threads) {
   int al = alpha_of(base.tile), a2 = al * al;
   size_t tiles = (size_t)base.n * base.th * base.tw, K = (size_t)(base.conv ? 4 : 1) * base.cin;
   size_t bp = block_panels(base.tile, tiles, K), nth = threads > 0 ? (size_t)threads : 1;
@@ -505,7 +505,7 @@ static void wino_run(wino_args base, int passes, const float *packed, void *work
   void *gemm_ws = (char *)m + round_up64((size_t)a2 * tiles * base.cout * sizeof(float));
   if (!bp) { base.v = v; base.m = m; }
   for (int pass = 0; pass < passes; pass++) {
-    wino_args g = base;
+    winograd_args g = base;
     if (!g.conv) { g.a = pass >> 1; g.b = pass & 1; }
     const float *pass_packed = packed + (size_t)pass * a2 * per;
     if (bp) {
@@ -529,24 +529,24 @@ static void wino_run(wino_args base, int passes, const float *packed, void *work
   }
 }
 
-void gk_f32_deconv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
+void gk_f32_deconv4s2_winograd_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
                                    const float *packed, const gk_epilogue *ep, float *y,
                                    void *workspace, int threads) {
-  wino_args g;
+  winograd_args g;
   memset(&g, 0, sizeof g);
   g.tile = tile; g.n = n; g.h = h; g.w = w; g.cin = cin; g.cout = cout;
   g.th = h / tile; g.tw = w / tile; g.oh = 2 * h; g.ow = 2 * w;
   g.x = x; g.ep = ep; g.y = y;
-  wino_run(g, 4, packed, workspace, threads);
+  winograd_run(g, 4, packed, workspace, threads);
 }
 
-void gk_f32_conv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
+void gk_f32_conv4s2_winograd_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
                                  const float *packed, const gk_epilogue *ep, float *y, void *workspace,
                                  int threads) {
-  wino_args g;
+  winograd_args g;
   memset(&g, 0, sizeof g);
   g.tile = tile; g.n = n; g.h = h; g.w = w; g.cin = cin; g.cout = cout; g.conv = 1;
   g.th = h / 2 / tile; g.tw = w / 2 / tile; g.oh = h / 2; g.ow = w / 2;
   g.x = x; g.ep = ep; g.y = y;
-  wino_run(g, 1, packed, workspace, threads);
+  winograd_run(g, 1, packed, workspace, threads);
 }

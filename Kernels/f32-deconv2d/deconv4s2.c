@@ -123,7 +123,7 @@ void gk_f32_deconv4s2_forward_packed(int n, int h, int w, int cin, int cout, con
     gk_operand B; memset(&B, 0, sizeof B);
     B.kind = GK_OPERAND_PACKED; B.data = packed + phase * per;
     B.packed_k = k; B.packed_n = (size_t)cout;
-    B.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+    B.packed_nr = gk_config()->gemm->nr;
     gk_output C = {y, phase_output_rows(h, w, cout, a, b)};
     gk_f32_gemm(pix, cout, k, &A, &B, &C, ep, workspace, threads);
   }
@@ -159,7 +159,7 @@ int gk_seq_deconv4s2_packed(gk_seq_step *out, int n, int h, int w, int cin, int 
     phase_window(&st->a.win, h, w, cin, a, b);
     st->b.kind = GK_OPERAND_PACKED; st->b.data = packed + phase * per;
     st->b.packed_k = k; st->b.packed_n = (size_t)cout;
-    st->b.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+    st->b.packed_nr = gk_config()->gemm->nr;
     st->c.data = y; st->c.rows = phase_output_rows(h, w, cout, a, b);
     if (ep) st->ep = *ep;
     // The four phases write disjoint outputs from the same input: one group. Statistics would

@@ -50,7 +50,7 @@ void gk_f32_dense_forward_packed(int n, int kin, int kout, const float *x, const
   gk_operand B; memset(&B, 0, sizeof B);
   B.kind = GK_OPERAND_PACKED; B.data = packed;
   B.packed_k = (size_t)kin; B.packed_n = (size_t)kout;
-  B.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+  B.packed_nr = gk_config()->gemm->nr;
   gk_output C = gk_output_dense(y, (size_t)kout);
   gk_f32_gemm(n, kout, kin, &A, &B, &C, ep, workspace, threads);
 }
@@ -63,7 +63,7 @@ int gk_seq_dense_packed(gk_seq_step *out, int n, int kin, int kout, const float 
   out->a = gk_operand_matrix(x, (size_t)kin);
   out->b.kind = GK_OPERAND_PACKED; out->b.data = packed;
   out->b.packed_k = (size_t)kin; out->b.packed_n = (size_t)kout;
-  out->b.packed_nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+  out->b.packed_nr = gk_config()->gemm->nr;
   out->c = gk_output_dense(y, (size_t)kout);
   if (ep) out->ep = *ep;
   return 1;

@@ -1,7 +1,5 @@
 // NEON streaming passes for aarch64: BatchNorm apply fused with ReLU / LeakyReLU, and the ReLU /
-// LeakyReLU and tanh backward passes. On x86 these passes are Swift SIMD (GanKernels); on ARM
-// GanKernels calls these, which the qemu-run kernel tests check (Swift for aarch64 cannot be
-// installed here, so Swift SIMD code generation for NEON cannot be tested).
+// LeakyReLU and tanh backward passes (the AVX2 ones are in f32-elementwise-avx2.c).
 #include "../common/gk_internal.h"
 
 #if defined(__aarch64__)

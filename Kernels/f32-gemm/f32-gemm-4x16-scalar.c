@@ -2,7 +2,7 @@
 #include "../common/gk_internal.h"
 
 void gk_f32_gemm_ukernel_4x16__scalar(size_t kc, const float *a, const float *b, float *const *c,
-                                      int load) {
+                                      int accumulate) {
   float acc[4][16];
   for (int r = 0; r < 4; r++)
     for (int j = 0; j < 16; j++) acc[r][j] = 0.0f;
@@ -14,5 +14,5 @@ void gk_f32_gemm_ukernel_4x16__scalar(size_t kc, const float *a, const float *b,
     }
   }
   for (int r = 0; r < 4; r++)
-    for (int j = 0; j < 16; j++) c[r][j] = load ? c[r][j] + acc[r][j] : acc[r][j];
+    for (int j = 0; j < 16; j++) c[r][j] = accumulate ? c[r][j] + acc[r][j] : acc[r][j];
 }

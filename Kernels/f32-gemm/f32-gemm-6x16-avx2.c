@@ -9,7 +9,7 @@
 
 GK_TARGET_AVX2
 void gk_f32_gemm_ukernel_6x16__avx2(size_t kc, const float *a, const float *b, float *const *c,
-                                    int load) {
+                                    int accumulate) {
   float acc[6 * 16] __attribute__((aligned(32)));
   __asm__ volatile(
       "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
@@ -73,7 +73,7 @@ void gk_f32_gemm_ukernel_6x16__avx2(size_t kc, const float *a, const float *b, f
   for (int r = 0; r < 6; r++) {
     float *row = c[r];
     __m256 lo = _mm256_load_ps(acc + r * 16), hi = _mm256_load_ps(acc + r * 16 + 8);
-    if (load) {
+    if (accumulate) {
       lo = _mm256_add_ps(lo, _mm256_loadu_ps(row));
       hi = _mm256_add_ps(hi, _mm256_loadu_ps(row + 8));
     }

@@ -5,7 +5,7 @@
 #include <arm_neon.h>
 
 void gk_f32_gemm_ukernel_8x12__neonfma(size_t kc, const float *a, const float *b,
-                                       float *const *c, int load) {
+                                       float *const *c, int accumulate) {
   float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
   float32x4_t c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
   float32x4_t c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
@@ -27,7 +27,7 @@ void gk_f32_gemm_ukernel_8x12__neonfma(size_t kc, const float *a, const float *b
 #define GK_STORE_ROW(r, x0, x1, x2)                                   \
   do {                                                                \
     float *row = c[r];                                                \
-    if (load) {                                                       \
+    if (accumulate) {                                                       \
       x0 = vaddq_f32(x0, vld1q_f32(row));                             \
       x1 = vaddq_f32(x1, vld1q_f32(row + 4));                         \
       x2 = vaddq_f32(x2, vld1q_f32(row + 8));                         \

@@ -207,7 +207,7 @@ void gk_gemm_thread(const gemm_call *g, int tid, int nth) {
     for (size_t pc = 0; pc < kstep; pc += GK_KC) {
       size_t kc = k == 0 ? 0 : (k - pc < GK_KC ? k - pc : GK_KC);
       int last = pc + GK_KC >= kstep;
-      int load = pc > 0 || accumulate || k == 0;
+      int add_to_c = pc > 0 || accumulate || k == 0;
       if (kc > 0 && !b_packed) {
         if (swapped) {
           for (size_t p = (size_t)tid; p < npan; p += (size_t)nth)
@@ -272,12 +272,12 @@ void gk_gemm_thread(const gemm_call *g, int tid, int nth) {
             if (kc > 0) {
               const float *ap = atask + q * kc * mr, *bp = bblock + p * kc * nr;
               if (!swapped && mvalid == mr && nvalid == nr) {
-                v->ukernel(kc, ap, bp, rows, load);
+                v->ukernel(kc, ap, bp, rows, add_to_c);
               } else {
                 float tile[GK_MR_MAX * GK_NR_MAX] __attribute__((aligned(64)));
                 float *trows[GK_MR_MAX];
                 for (int r = 0; r < mr; r++) trows[r] = tile + r * nr;
-                if (load) {
+                if (add_to_c) {
                   if (swapped) {
                     for (int r = 0; r < out_rows; r++)
                       for (int cc = 0; cc < out_cols; cc++) trows[cc][r] = rows[r][cc];
@@ -286,7 +286,7 @@ void gk_gemm_thread(const gemm_call *g, int tid, int nth) {
                       memcpy(trows[r], rows[r], (size_t)nvalid * sizeof(float));
                   }
                 }
-                v->ukernel(kc, ap, bp, trows, load);
+                v->ukernel(kc, ap, bp, trows, add_to_c);
                 if (swapped) {
                   for (int r = 0; r < out_rows; r++)
                     for (int cc = 0; cc < out_cols; cc++) rows[r][cc] = trows[cc][r];
@@ -376,6 +376,6 @@ void gk_f32_gemm_with(const gk_gemm_variant *v, size_t m, size_t n, size_t k, co
 
 void gk_f32_gemm(size_t m, size_t n, size_t k, const gk_operand *a, const gk_operand *b,
                  const gk_output *c, const gk_epilogue *ep, void *workspace, int threads) {
-  gk_f32_gemm_with(gk_gemm_variant_at(gk_gemm_selected_variant()), m, n, k, a, b, c, ep,
+  gk_f32_gemm_with(gk_config()->gemm, m, n, k, a, b, c, ep,
                    workspace, threads);
 }

@@ -196,7 +196,7 @@ void gk_pack_b(const gk_operand *b, size_t n, size_t n0, int nr, size_t k0, size
 }
 
 size_t gk_f32_gemm_packed_b_floats(size_t k, size_t n) {
-  return k * round_up(n, (size_t)gk_gemm_variant_at(gk_gemm_selected_variant())->nr);
+  return k * round_up(n, (size_t)gk_config()->gemm->nr);
 }
 
 gk_operand gk_f32_gemm_pack_b(const gk_operand *b, size_t k, size_t n, float *packed) {
@@ -205,7 +205,7 @@ gk_operand gk_f32_gemm_pack_b(const gk_operand *b, size_t k, size_t n, float *pa
 
 gk_operand gk_f32_gemm_pack_b_scaled(const gk_operand *b, size_t k, size_t n,
                                      const float *col_scale, float *packed) {
-  int nr = gk_gemm_variant_at(gk_gemm_selected_variant())->nr;
+  int nr = gk_config()->gemm->nr;
   size_t npad = round_up(n, (size_t)nr);
   for (size_t pc = 0; pc < k; pc += GK_KC) {
     size_t kc = k - pc < GK_KC ? k - pc : GK_KC;

@@ -27,7 +27,7 @@ static void seq_thread(gk_seq_step *steps, int count, void *workspace, int threa
         glen++;
     }
     if (glen > 1 && nth > 1 && glen % nth == 0) {
-      const gk_gemm_variant *v = gk_gemm_variant_at(gk_gemm_selected_variant());
+      const gk_gemm_variant *v = gk_config()->gemm;
       size_t slice = solo_slice_bytes(st->m, st->n, st->k);
       char *mine = (char *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63) + (size_t)tid * slice;
       for (int j = tid; j < glen; j += nth) {
@@ -47,7 +47,7 @@ static void seq_thread(gk_seq_step *steps, int count, void *workspace, int threa
     if (st->kind == GK_STEP_GEMM) {
       if (st->m == 0 || st->n == 0) continue;
       gemm_call g;
-      const gk_gemm_variant *v = gk_gemm_variant_at(gk_gemm_selected_variant());
+      const gk_gemm_variant *v = gk_config()->gemm;
       // Every thread prepares the same plan from the same inputs (no shared state to publish).
       if (!gk_gemm_prepare(&g, v, st->m, st->n, st->k, &st->a, &st->b, &st->c, &st->ep, workspace,
                         threads)) {

@@ -91,13 +91,19 @@ typedef struct gk_epilogue {
 
 // MARK: - CPU features and variants (chosen once at start-up)
 
+/// CPU features a variant needs (gk_kernel_config.features: what the probe found).
+enum { GK_CPU_AVX2_FMA = 1, GK_CPU_AVX512F = 2, GK_CPU_AVX512VNNI = 4, GK_CPU_ASIMD = 8, GK_CPU_ASIMDDP = 16 };
+
+// Every variant struct starts with: name, the features it requires, and `available` (filled by
+// the probe: this CPU has them).
 typedef struct gk_gemm_variant {
   const char *name;
+  unsigned requires;
+  int available;
   int mr, nr;
-  int available;  // the CPU runs it
-  /// c_rows[MR] point at MR output rows of NR floats each. load != 0: add to what they hold.
+  /// c_rows[MR] point at MR output rows of NR floats each. accumulate != 0: add to what they hold.
   void (*ukernel)(size_t kc, const float *a_packed, const float *b_packed, float *const *c_rows,
-                  int load);
+                  int accumulate);
 } gk_gemm_variant;
 
 /// All compiled GEMM variants (index 0 is the scalar reference micro-kernel).
@@ -209,6 +215,7 @@ typedef void (*gk_narrow_row_fn)(int h, int w, int cin, int cout, const float *x
                                  float *y_row, uint8_t *u8_row);
 typedef struct gk_narrow_variant {
   const char *name;
+  unsigned requires;
   int available;
   gk_narrow_row_fn row;  ///< one output row (2w pixels) of one image
 } gk_narrow_variant;
@@ -237,22 +244,22 @@ void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
 /// activation, u8 pixels and column statistics (thread-count independent; no accumulate). `transposed` packs a Conv2d(4, 2, 1)'s KKIO weights
 /// (16 x cout x cin, read co -> ci) so that the forward computes that convolution's backward-data
 /// (cin here = the convolution's output channels).
-size_t gk_f32_deconv4s2_wino_packed_floats(int tile, int cin, int cout);
-void gk_f32_deconv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, int transposed,
+size_t gk_f32_deconv4s2_winograd_packed_floats(int tile, int cin, int cout);
+void gk_f32_deconv4s2_winograd_pack_weights(int tile, int cin, int cout, const float *wgt, int transposed,
                                         float *packed, float *scratch, int threads);
-size_t gk_f32_deconv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
-void gk_f32_deconv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
+size_t gk_f32_deconv4s2_winograd_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
+void gk_f32_deconv4s2_winograd_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
                                    const float *packed, const gk_epilogue *ep, float *y,
                                    void *workspace, int threads);
 /// Winograd Conv2d(4, 2, 1) forward, x (n, h, w, cin) -> y (n, h/2, w/2, cout) with h/2 and w/2
 /// multiples of the tile: the same 2x2 correlation on the space-to-depth view of x (K = 4 cin).
 /// Weights: the convolution's KKIO weights (16 x cin x cout); scratch: (tile + 1)^2 * 4 cin * cout
 /// floats. Epilogue as above (bias, activation, u8, column statistics; no accumulate).
-size_t gk_f32_conv4s2_wino_packed_floats(int tile, int cin, int cout);
-void gk_f32_conv4s2_wino_pack_weights(int tile, int cin, int cout, const float *wgt, float *packed,
+size_t gk_f32_conv4s2_winograd_packed_floats(int tile, int cin, int cout);
+void gk_f32_conv4s2_winograd_pack_weights(int tile, int cin, int cout, const float *wgt, float *packed,
                                       float *scratch, int threads);
-size_t gk_f32_conv4s2_wino_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
-void gk_f32_conv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
+size_t gk_f32_conv4s2_winograd_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
+void gk_f32_conv4s2_winograd_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
                                  const float *packed, const gk_epilogue *ep, float *y, void *workspace,
                                  int threads);
 
@@ -265,11 +272,11 @@ void gk_f32_conv4s2_wino_forward(int tile, int n, int h, int w, int cin, int cou
 // latent. Integer sums are exact, so every variant, thread count and batch gives the same bits.
 // The epilogue is fp32: v = fmaf((float)acc, mult[n], bias[n]) (mult = in_scale * w_scale[n] /
 // out_scale), then per GK_Q8_OUT_*.
-/// GK_Q8_DECONV4S2_WINO2: the same ConvTranspose2d(4, 2, 1) as Winograd F(2x2, 2x2) with integer
+/// GK_Q8_DECONV4S2_WINOGRAD2: the same ConvTranspose2d(4, 2, 1) as Winograd F(2x2, 2x2) with integer
 /// transforms, bitwise equal to GK_Q8_DECONV4S2 (exact int32 sums); packed by
-/// gk_q8_pack_deconv4s2_wino2_torch; only where gk_q8_winograd_supported (int16 x int16
+/// gk_q8_pack_deconv4s2_winograd2_torch; only where gk_q8_winograd_supported (int16 x int16
 /// variants, that is without VNNI or sdot; even h and w; cin <= 2048).
-enum { GK_Q8_DENSE = 0, GK_Q8_DECONV4S2 = 1, GK_Q8_DECONV4S2_WINO2 = 2 };
+enum { GK_Q8_DENSE = 0, GK_Q8_DECONV4S2 = 1, GK_Q8_DECONV4S2_WINOGRAD2 = 2 };
 enum {
   GK_Q8_OUT_U8 = 0,        ///< code = rint(clamp(v, 0, 255)): requantization with ReLU as the clamp
   GK_Q8_OUT_F32_RELU = 1,  ///< y = max(v, 0): into a layer kept in fp32
@@ -306,10 +313,10 @@ void gk_q8_pack_deconv4s2_torch(int cin, int cout, const int8_t *torch_wgt, int8
 void gk_q8_pack_projection_torch(int nz, int c, const int8_t *torch_wgt, int8_t *packed);
 /// A dense (kin, kout) row-major int8 matrix.
 void gk_q8_pack_dense(int kin, int kout, const int8_t *wgt, int8_t *packed);
-/// For GK_Q8_DECONV4S2_WINO2 (gk_q8_packed_bytes gives the size): per phase and Winograd
+/// For GK_Q8_DECONV4S2_WINOGRAD2 (gk_q8_packed_bytes gives the size): per phase and Winograd
 /// position, U = G g G^T of the int8 weights as int16 panels.
-void gk_q8_pack_deconv4s2_wino2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed);
-size_t gk_q8_wino2_packed_bytes(int cin, int cout);
+void gk_q8_pack_deconv4s2_winograd2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed);
+size_t gk_q8_winograd2_packed_bytes(int cin, int cout);
 int gk_q8_winograd_supported(int h, int w, int cin);
 
 /// Workspace for running these layers (64-byte aligned), and the run: all layers in one parallel
@@ -324,8 +331,9 @@ enum { GK_Q8_NARROW_MAX_COUT = 4 };
 
 typedef struct gk_q8_variant {
   const char *name;
-  int mr, nr;
+  unsigned requires;
   int available;
+  int mr, nr;
   /// 2: A rows int16, packed B [K/2][NR][2] (vpmaddwd, smlal). 4: A rows int8, packed B
   /// [K/4][NR][4] followed by NR int32 column sums (sdot): u8 codes enter as code - 128 and
   /// 128 * column sum is added back, exactly.
@@ -448,14 +456,14 @@ void gk_f32_adam_ref(size_t count, float *param, const float *grad, float *m, fl
 void gk_u8_to_f32_ref(size_t count, const uint8_t *src, float *dst);
 void gk_f32_to_u8_ref(size_t count, const float *src, uint8_t *dst);
 
-/// The same passes through the variant chosen at start-up: NEON on aarch64 (where GanKernels uses
-/// them instead of its Swift SIMD passes), the scalar references elsewhere.
+/// The same passes through the configured variant (AVX2, NEON, or the scalar references).
 void gk_f32_bn_apply(size_t rows, size_t c, const float *x, const float *scale, const float *shift,
                      int act, float slope, float *y);
 void gk_f32_act_backward(size_t count, const float *y, const float *dy, float slope, float *dx);
 void gk_f32_tanh_backward(size_t count, const float *y, const float *dy, float *dx);
 typedef struct gk_elementwise_variant {
   const char *name;
+  unsigned requires;
   int available;
   void (*bn_apply)(size_t rows, size_t c, const float *x, const float *scale, const float *shift,
                    int act, float slope, float *y);
@@ -466,6 +474,18 @@ int gk_elementwise_variant_count(void);
 const gk_elementwise_variant *gk_elementwise_variant_at(int index);
 int gk_elementwise_selected_variant(void);
 void gk_elementwise_force_variant(int index);
+
+/// The one kernel configuration: per family the variant every operator uses, filled once at load
+/// from the CPU probe (each table's fastest available entry) and changed only by the
+/// gk_*_force_variant calls of tests and benchmarks. Operators read it and choose nothing.
+typedef struct gk_kernel_config {
+  const gk_gemm_variant *gemm;
+  const gk_narrow_variant *narrow;
+  const gk_elementwise_variant *elementwise;
+  const gk_q8_variant *q8;
+  unsigned features;
+} gk_kernel_config;
+const gk_kernel_config *gk_config(void);
 
 /// The vectorizable tanh used by the GEMM epilogue (max error ~2 ulp against tanhf).
 float gk_tanhf(float x);

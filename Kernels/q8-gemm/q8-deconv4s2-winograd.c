@@ -1,4 +1,4 @@
-// Exact int8 Winograd F(2x2, 2x2) for ConvTranspose2d(4, 2, 1) (layer kind GK_Q8_DECONV4S2_WINO2),
+// Exact int8 Winograd F(2x2, 2x2) for ConvTranspose2d(4, 2, 1) (layer kind GK_Q8_DECONV4S2_WINOGRAD2),
 // for int8 variants that multiply int16 x int16 (kgroup 2: AVX2 vpmaddwd, NEON smlal), that is
 // machines without VNNI or sdot. Points {0, 1, inf}: B^T = [[1,-1,0],[0,1,0],[0,-1,1]],
 // G = [[1,0],[1,1],[0,1]], A^T = [[1,1,0],[0,1,1]], all integral, so the int32 sums equal the
@@ -18,19 +18,19 @@ static size_t panels_of(const gk_q8_variant *v, int cout) { return ((size_t)cout
 static size_t tiles_of(const gk_q8_layer *l) { return (size_t)l->n * (size_t)(l->h / 2) * (size_t)(l->w / 2); }
 
 int gk_q8_winograd_supported(int h, int w, int cin) {
-  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  const gk_q8_variant *v = gk_config()->q8;
   return v->ukernel_w16 != NULL && h % 2 == 0 && w % 2 == 0 && cin <= 2048;
 }
 
-size_t gk_q8_wino2_packed_bytes(int cin, int cout) {
-  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+size_t gk_q8_winograd2_packed_bytes(int cin, int cout) {
+  const gk_q8_variant *v = gk_config()->q8;
   return 4 * 9 * panels_of(v, cout) * kpad2(cin) * (size_t)v->nr * sizeof(int16_t);
 }
 
-void gk_q8_pack_deconv4s2_wino2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed_bytes) {
+void gk_q8_pack_deconv4s2_winograd2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed_bytes) {
   // torch_wgt: (cin, cout, 4, 4). Per phase and xi, a Kp x N matrix of U = G g G^T in panels of
   // NR columns, row pairs interleaved as [K/2][NR][2] (the kgroup-2 layout, in int16).
-  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  const gk_q8_variant *v = gk_config()->q8;
   int16_t *packed = (int16_t *)packed_bytes;
   size_t nr = (size_t)v->nr, kp = kpad2(cin), panels = panels_of(v, cout);
   for (int phase = 0; phase < 4; phase++) {
@@ -73,14 +73,14 @@ static size_t block_tiles(const gk_q8_variant *v, const gk_q8_layer *l) {
   return tb < mr ? mr : tb;
 }
 
-size_t gk_q8_wino2_thread_bytes(const gk_q8_variant *v, const gk_q8_layer *l) {
+size_t gk_q8_winograd2_thread_bytes(const gk_q8_variant *v, const gk_q8_layer *l) {
   // A 3x3 patch of int16 codes, V and M of one block, and 4 output pixels of int32 sums.
   size_t kp = kpad2(l->cin), np = panels_of(v, l->cout) * (size_t)v->nr, tb = block_tiles(v, l);
   return (9 * kp * sizeof(int16_t) + 63) / 64 * 64 + (9 * tb * kp * sizeof(int16_t) + 63) / 64 * 64 +
          (9 * tb * np * sizeof(int32_t) + 63) / 64 * 64 + 4 * np * sizeof(int32_t) + 128;
 }
 
-size_t gk_q8_wino2_shared_bytes(const gk_q8_variant *v, const gk_q8_layer *l) {
+size_t gk_q8_winograd2_shared_bytes(const gk_q8_variant *v, const gk_q8_layer *l) {
   (void)v; (void)l;
   return 0;
 }
@@ -172,7 +172,7 @@ static void output_transform(const gk_q8_variant *v, const gk_q8_layer *l, int a
   }
 }
 
-void gk_q8_wino2_run_layer(const gk_q8_variant *v, const gk_q8_layer *l, int tid, int nth, char *thread_ws,
+void gk_q8_winograd2_run_layer(const gk_q8_variant *v, const gk_q8_layer *l, int tid, int nth, char *thread_ws,
                            char *shared) {
   // Blocks of tiles (all four phases) split over threads; each block runs start to end in the
   // thread's workspace, so the layer needs no barrier of its own.

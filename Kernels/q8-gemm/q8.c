@@ -32,10 +32,10 @@ static size_t phase_bytes(const gk_q8_variant *v, size_t k, size_t n) {
 }
 
 size_t gk_q8_packed_bytes(int kind, int cin, int cout) {
-  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  const gk_q8_variant *v = gk_config()->q8;
   if (layer_narrow(kind, cout)) return 16 * (size_t)cout * cin16(cin) * sizeof(int16_t);
   if (kind == GK_Q8_DECONV4S2) return 4 * phase_bytes(v, 4 * (size_t)cin, (size_t)cout);
-  if (kind == GK_Q8_DECONV4S2_WINO2) return gk_q8_wino2_packed_bytes(cin, cout);
+  if (kind == GK_Q8_DECONV4S2_WINOGRAD2) return gk_q8_winograd2_packed_bytes(cin, cout);
   return phase_bytes(v, (size_t)cin, (size_t)cout);
 }
 
@@ -90,7 +90,7 @@ static int8_t deconv_at(const void *p, size_t k, size_t n) {
 }
 
 void gk_q8_pack_deconv4s2_torch(int cin, int cout, const int8_t *torch_wgt, int8_t *packed) {
-  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  const gk_q8_variant *v = gk_config()->q8;
   if (layer_narrow(GK_Q8_DECONV4S2, cout)) {
     int16_t *p = (int16_t *)packed;
     size_t c16 = cin16(cin);
@@ -123,13 +123,13 @@ static size_t dense_col(const void *p, size_t n) { (void)p; return n; }
 
 void gk_q8_pack_projection_torch(int nz, int c, const int8_t *torch_wgt, int8_t *packed) {
   dense_at_ctx ctx = {0, c};
-  pack_matrix(gk_q8_variant_at(gk_q8_selected_variant()), (size_t)nz, 16 * (size_t)c, torch_wgt,
+  pack_matrix(gk_config()->q8, (size_t)nz, 16 * (size_t)c, torch_wgt,
               projection_row, projection_col, &ctx, packed);
 }
 
 void gk_q8_pack_dense(int kin, int kout, const int8_t *wgt, int8_t *packed) {
   dense_at_ctx ctx = {(size_t)kout, 0};
-  pack_matrix(gk_q8_variant_at(gk_q8_selected_variant()), (size_t)kin, (size_t)kout, wgt, dense_row,
+  pack_matrix(gk_config()->q8, (size_t)kin, (size_t)kout, wgt, dense_row,
               dense_col, &ctx, packed);
 }
 
@@ -144,7 +144,7 @@ static size_t thread_bytes(const gk_q8_variant *v, const gk_q8_layer *layers, in
     const gk_q8_layer *l = &layers[i];
     size_t b = layer_narrow(l->kind, l->cout)
                    ? 2 * (size_t)l->w * cin16(l->cin) * sizeof(int16_t) + 6 * (size_t)l->w * l->cout * sizeof(int32_t) + 64
-                   : l->kind == GK_Q8_DECONV4S2_WINO2 ? gk_q8_wino2_thread_bytes(v, l)
+                   : l->kind == GK_Q8_DECONV4S2_WINOGRAD2 ? gk_q8_winograd2_thread_bytes(v, l)
                    : block_rows(v) * k_pad(v, layer_k(l)) * a_bytes(v);
     bytes = b > bytes ? b : bytes;
   }
@@ -155,15 +155,15 @@ static size_t thread_bytes(const gk_q8_variant *v, const gk_q8_layer *layers, in
 static size_t shared_bytes(const gk_q8_variant *v, const gk_q8_layer *layers, int count) {
   size_t bytes = 0;
   for (int i = 0; i < count; i++)
-    if (layers[i].kind == GK_Q8_DECONV4S2_WINO2) {
-      size_t b = gk_q8_wino2_shared_bytes(v, &layers[i]);
+    if (layers[i].kind == GK_Q8_DECONV4S2_WINOGRAD2) {
+      size_t b = gk_q8_winograd2_shared_bytes(v, &layers[i]);
       bytes = b > bytes ? b : bytes;
     }
   return (bytes + 63) & ~(size_t)63;
 }
 
 size_t gk_q8_workspace_bytes(const gk_q8_layer *layers, int count, int threads) {
-  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  const gk_q8_variant *v = gk_config()->q8;
   return (size_t)(threads > 0 ? threads : 1) * thread_bytes(v, layers, count) + shared_bytes(v, layers, count);
 }
 
@@ -323,7 +323,7 @@ typedef struct {
 
 static void run_body(void *p, int tid, int nth) {
   const q8_run_ctx *c = p;
-  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  const gk_q8_variant *v = gk_config()->q8;
   char *rows = c->workspace + (size_t)tid * c->per_thread;
   for (int li = 0; li < c->count; li++) {
     const gk_q8_layer *l = &c->layers[li];
@@ -332,8 +332,8 @@ static void run_body(void *p, int tid, int nth) {
       if (li + 1 < c->count) gk_barrier(nth);
       continue;
     }
-    if (l->kind == GK_Q8_DECONV4S2_WINO2) {
-      gk_q8_wino2_run_layer(v, l, tid, nth, rows, c->shared);
+    if (l->kind == GK_Q8_DECONV4S2_WINOGRAD2) {
+      gk_q8_winograd2_run_layer(v, l, tid, nth, rows, c->shared);
       if (li + 1 < c->count) gk_barrier(nth);
       continue;
     }
@@ -345,7 +345,7 @@ static void run_body(void *p, int tid, int nth) {
 }
 
 void gk_q8_run(const gk_q8_layer *layers, int count, void *workspace, int threads) {
-  const gk_q8_variant *v = gk_q8_variant_at(gk_q8_selected_variant());
+  const gk_q8_variant *v = gk_config()->q8;
   size_t per_thread = thread_bytes(v, layers, count);
   q8_run_ctx c = {layers, count, workspace, per_thread, (char *)workspace + (size_t)(threads > 0 ? threads : 1) * per_thread};
   gk_run_parallel(threads, run_body, &c);

@@ -15,9 +15,9 @@ void gk_q8_convert_run(const gk_q8_variant *v, const gk_q8_layer *l, size_t off,
 
 /// The Winograd F(2x2, 2x2) layer (q8-deconv4s2-winograd.c): workspace per thread and shared, and
 /// thread tid's part of the layer (barriers inside: every thread of the region must call it).
-size_t gk_q8_wino2_thread_bytes(const gk_q8_variant *v, const gk_q8_layer *l);
-size_t gk_q8_wino2_shared_bytes(const gk_q8_variant *v, const gk_q8_layer *l);
-void gk_q8_wino2_run_layer(const gk_q8_variant *v, const gk_q8_layer *l, int tid, int nth, char *thread_ws,
+size_t gk_q8_winograd2_thread_bytes(const gk_q8_variant *v, const gk_q8_layer *l);
+size_t gk_q8_winograd2_shared_bytes(const gk_q8_variant *v, const gk_q8_layer *l);
+void gk_q8_winograd2_run_layer(const gk_q8_variant *v, const gk_q8_layer *l, int tid, int nth, char *thread_ws,
                            char *shared);
 
 /// Scalar definitions of the per-element arithmetic: every variant reproduces them bit for bit.

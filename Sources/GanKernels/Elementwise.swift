@@ -5,7 +5,9 @@ import Glibc
 import Musl
 #endif
 
-// The streaming element-wise passes, in Swift SIMD (this target builds with -Ounchecked).
+// The streaming element-wise passes. BatchNorm apply and the activation backward passes run the
+// kernels' configured C variant (gk_config()->elementwise: AVX2, NEON or scalar); BatchNorm
+// backward, Adam and the pixel conversions are Swift SIMD (this target builds with -Ounchecked).
 // Shapes are NHWC flattened to (rows, channels): rows = n*h*w, channels innermost. Each pass has a
 // scalar C reference (gk_*_ref) that tests compare against and benchmarks race.
 // Written with `a * b + c` and `replace(with:where:)`, which compile to plain vector code on the
@@ -21,26 +23,6 @@ func load16(_ p: UnsafePointer<Float>) -> V16 {
 @inline(__always)
 func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) {
   UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self)
-}
-
-@inline(__always)
-func activate(_ v: V16, _ act: Activation) -> V16 {
-  var r = v
-  switch act {
-  case .relu: r.replace(with: 0, where: r .< 0)
-  case .leakyRelu(let s): r.replace(with: r * s, where: r .< 0)
-  default: break
-  }
-  return r
-}
-
-@inline(__always)
-func activate(_ v: Float, _ act: Activation) -> Float {
-  switch act {
-  case .relu: return v > 0 ? v : 0
-  case .leakyRelu(let s): return v > 0 ? v : v * s
-  default: return v
-  }
 }
 
 /// BatchNorm2d in training and inference, fused with ReLU / LeakyReLU.
@@ -72,32 +54,7 @@ public enum BatchNorm {
   public static func apply(rows: Int, channels c: Int, x: UnsafePointer<Float>,
                            scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                            activation: Activation, y: UnsafeMutablePointer<Float>) {
-    #if arch(arm64)
-    // On ARM the NEON C pass, which the qemu-run kernel tests check.
     gk_f32_bn_apply(rows, c, x, scale, shift, activation.code, activation.slope, y)
-    return
-    #endif
-    let vecEnd = c & ~15
-    if c >= 16 {
-      for r in 0..<rows {
-        let xr = x + r * c, yr = y + r * c
-        var j = 0
-        while j < vecEnd {
-          let v = load16(xr + j) * load16(scale + j) + load16(shift + j)
-          store16(activate(v, activation), yr + j)
-          j += 16
-        }
-        while j < c {
-          yr[j] = activate(xr[j] * scale[j] + shift[j], activation)
-          j += 1
-        }
-      }
-    } else {
-      for r in 0..<rows {
-        let xr = x + r * c, yr = y + r * c
-        for j in 0..<c { yr[j] = activate(xr[j] * scale[j] + shift[j], activation) }
-      }
-    }
   }
 
   /// Backward of y = act(gamma * (x - mean) * rstd + beta) with batch statistics:
@@ -162,38 +119,45 @@ public enum BatchNorm {
       }
       r0 = r1
     }
-    // Pass 2: dx. Per-channel constants are rebuilt as vectors from the double sums once.
+    // Pass 2: dx, over the same row blocks with the channel groups outside, so each group's
+    // constants are built from the double sums once per block, not once per row.
     let mf = Float(rows)
-    for r in 0..<rows {
+    r0 = 0
+    while r0 < rows {
+      let r1 = min(rows, r0 + block)
       var j = 0
       while j < vecEnd {
-        let o = r * c + j
-        var g = load16(dy + o)
-        let yv = load16(y + o)
-        switch activation {
-        case .relu: g.replace(with: 0, where: yv .<= 0)
-        case .leakyRelu(let sl): g.replace(with: g * sl, where: yv .<= 0)
-        default: break
-        }
         var sgv = V16(), sgxv = V16()
         for l in 0..<16 {
           sgv[l] = Float(sumG[j + l])
           sgxv[l] = Float(sumGX[j + l])
         }
-        let rs = load16(rstd + j)
+        let rs = load16(rstd + j), m = load16(mean + j)
         let kv = load16(gamma + j) * rs / mf
-        let xhat = (load16(x + o) - load16(mean + j)) * rs
-        store16(kv * (mf * g - sgv - xhat * sgxv), dx + o)
+        for r in r0..<r1 {
+          let o = r * c + j
+          var g = load16(dy + o)
+          let yv = load16(y + o)
+          switch activation {
+          case .relu: g.replace(with: 0, where: yv .<= 0)
+          case .leakyRelu(let sl): g.replace(with: g * sl, where: yv .<= 0)
+          default: break
+          }
+          let xhat = (load16(x + o) - m) * rs
+          store16(kv * (mf * g - sgv - xhat * sgxv), dx + o)
+        }
         j += 16
       }
       while j < c {
-        let o = r * c + j
-        let g = gated(dy[o], y[o])
-        let xhat = (x[o] - mean[j]) * rstd[j]
-        let k = gamma[j] * rstd[j] / mf
-        dx[o] = k * (mf * g - Float(sumG[j]) - xhat * Float(sumGX[j]))
+        let k = gamma[j] * rstd[j] / mf, sg = Float(sumG[j]), sgx = Float(sumGX[j])
+        for r in r0..<r1 {
+          let o = r * c + j
+          let xhat = (x[o] - mean[j]) * rstd[j]
+          dx[o] = k * (mf * gated(dy[o], y[o]) - sg - xhat * sgx)
+        }
         j += 1
       }
+      r0 = r1
     }
     for j in 0..<c {
       dgamma[j] = (accumulate ? dgamma[j] : 0) + Float(sumGX[j])
@@ -207,43 +171,13 @@ public enum ActivationGrad {
   /// dx = dy * (y > 0 ? 1 : slope), from the activation's output y (ReLU: slope 0).
   public static func leakyRelu(count: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, slope: Float,
                                dx: UnsafeMutablePointer<Float>) {
-    #if arch(arm64)
     gk_f32_act_backward(count, y, dy, slope, dx)
-    return
-    #endif
-    let vecEnd = count & ~15
-    var i = 0
-    while i < vecEnd {
-      var g = load16(dy + i)
-      g.replace(with: g * slope, where: load16(y + i) .<= 0)
-      store16(g, dx + i)
-      i += 16
-    }
-    while i < count {
-      dx[i] = y[i] > 0 ? dy[i] : dy[i] * slope
-      i += 1
-    }
   }
 
   /// dx = dy * (1 - y^2), from tanh's output y.
   public static func tanh(count: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                           dx: UnsafeMutablePointer<Float>) {
-    #if arch(arm64)
     gk_f32_tanh_backward(count, y, dy, dx)
-    return
-    #endif
-    let vecEnd = count & ~15
-    let one = V16(repeating: 1)
-    var i = 0
-    while i < vecEnd {
-      let yv = load16(y + i)
-      store16(load16(dy + i) * (one - yv * yv), dx + i)
-      i += 16
-    }
-    while i < count {
-      dx[i] = dy[i] * (1 - y[i] * y[i])
-      i += 1
-    }
   }
 }
 

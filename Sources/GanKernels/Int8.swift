@@ -8,7 +8,7 @@ public enum Int8Kernels {
   public static let deconv4s2 = Int32(GK_Q8_DECONV4S2)
   /// The same layer as exact Winograd F(2x2, 2x2) (bitwise the direct output); only where
   /// `winogradSupported`.
-  public static let deconv4s2Winograd = Int32(GK_Q8_DECONV4S2_WINO2)
+  public static let deconv4s2Winograd = Int32(GK_Q8_DECONV4S2_WINOGRAD2)
   /// Output modes: u8 codes (requantized, ReLU as the clamp), fp32 after ReLU, fp32 tanh (+ pixels).
   public static let outU8 = Int32(GK_Q8_OUT_U8)
   public static let outF32Relu = Int32(GK_Q8_OUT_F32_RELU)
@@ -35,7 +35,7 @@ public enum Int8Kernels {
   /// Transformed int16 weights of `deconv4s2Winograd` from PyTorch's (cin, cout, 4, 4) int8 layout.
   public static func packDeconv4s2Winograd(inChannels: Int, outChannels: Int, torchWeights: UnsafePointer<Int8>,
                                            into packed: UnsafeMutablePointer<Int8>) {
-    gk_q8_pack_deconv4s2_wino2_torch(Int32(inChannels), Int32(outChannels), torchWeights, packed)
+    gk_q8_pack_deconv4s2_winograd2_torch(Int32(inChannels), Int32(outChannels), torchWeights, packed)
   }
   /// Whether the selected variant runs `deconv4s2Winograd` for this input (an int16 x int16
   /// product, that is no VNNI or sdot; even height and width; at most 2048 input channels).

@@ -322,7 +322,7 @@ public enum WinogradDeconv4s2 {
   public static let tiles = [2, 4]
 
   public static func packedCount(tile: Int = 2, inChannels: Int, outChannels: Int) -> Int {
-    gk_f32_deconv4s2_wino_packed_floats(Int32(tile), Int32(inChannels), Int32(outChannels))
+    gk_f32_deconv4s2_winograd_packed_floats(Int32(tile), Int32(inChannels), Int32(outChannels))
   }
   /// Floats of the scratch `packWeights(scratch:)` needs.
   public static func scratchCount(tile: Int = 2, inChannels: Int, outChannels: Int) -> Int {
@@ -335,7 +335,7 @@ public enum WinogradDeconv4s2 {
                                  transposed: Bool = false, into packed: UnsafeMutablePointer<Float>,
                                  scratch: UnsafeMutablePointer<Float>, threads: Int = 1) {
     precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
-    gk_f32_deconv4s2_wino_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, transposed ? 1 : 0, packed,
+    gk_f32_deconv4s2_winograd_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, transposed ? 1 : 0, packed,
                                        scratch, Int32(threads))
   }
   /// As above with a temporary scratch (allocates; for plan time).
@@ -348,7 +348,7 @@ public enum WinogradDeconv4s2 {
                 into: packed, scratch: scratch)
   }
   public static func workspaceBytes(tile: Int = 2, _ s: ConvShape, threads: Int) -> Int {
-    gk_f32_deconv4s2_wino_workspace_bytes(Int32(tile), s.n, s.h, s.w, s.ci, s.co, Int32(threads))
+    gk_f32_deconv4s2_winograd_workspace_bytes(Int32(tile), s.n, s.h, s.w, s.ci, s.co, Int32(threads))
   }
   public static func supports(tile: Int, _ s: ConvShape) -> Bool {
     tiles.contains(tile) && s.height % tile == 0 && s.width % tile == 0
@@ -359,7 +359,7 @@ public enum WinogradDeconv4s2 {
     precondition(supports(tile: tile, s), "Winograd tile \(tile) needs h and w multiples of it (\(s))")
     precondition(!epilogue.accumulate, "Winograd forward: no accumulate")
     epilogue.withC { ep in
-      gk_f32_deconv4s2_wino_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
+      gk_f32_deconv4s2_winograd_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
     }
   }
 }
@@ -373,7 +373,7 @@ public enum WinogradConv4s2 {
   public static let tiles = [2, 4]
 
   public static func packedCount(tile: Int, inChannels: Int, outChannels: Int) -> Int {
-    gk_f32_conv4s2_wino_packed_floats(Int32(tile), Int32(inChannels), Int32(outChannels))
+    gk_f32_conv4s2_winograd_packed_floats(Int32(tile), Int32(inChannels), Int32(outChannels))
   }
   /// Floats of the scratch `packWeights` needs.
   public static func scratchCount(tile: Int, inChannels: Int, outChannels: Int) -> Int {
@@ -385,11 +385,11 @@ public enum WinogradConv4s2 {
                                  into packed: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                  threads: Int = 1) {
     precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
-    gk_f32_conv4s2_wino_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, packed, scratch,
+    gk_f32_conv4s2_winograd_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, packed, scratch,
                                      Int32(threads))
   }
   public static func workspaceBytes(tile: Int, _ s: ConvShape, threads: Int) -> Int {
-    gk_f32_conv4s2_wino_workspace_bytes(Int32(tile), s.n, s.h, s.w, s.ci, s.co, Int32(threads))
+    gk_f32_conv4s2_winograd_workspace_bytes(Int32(tile), s.n, s.h, s.w, s.ci, s.co, Int32(threads))
   }
   public static func supports(tile: Int, _ s: ConvShape) -> Bool {
     tiles.contains(tile) && s.height % (2 * tile) == 0 && s.width % (2 * tile) == 0
@@ -400,51 +400,7 @@ public enum WinogradConv4s2 {
     precondition(supports(tile: tile, s), "Winograd tile \(tile) needs h/2 and w/2 multiples of it (\(s))")
     precondition(!epilogue.accumulate, "Winograd forward: no accumulate")
     epilogue.withC { ep in
-      gk_f32_conv4s2_wino_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
+      gk_f32_conv4s2_winograd_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
     }
-  }
-}
-
-/// The Winograd tile a ConvTranspose2d(4, 2, 1) of this per-image shape runs with, or 0 for the
-/// direct phase kernels. A table from per-layer measurements (benchmarks/results-2026-11-24.md, "Winograd",
-/// batch 64, AVX2): it depends on the shape only, never on the batch or thread count, so a
-/// generator's output stays bitwise the same for any --batch and --threads.
-public enum WinogradSelection {
-  public static func tile(height: Int, inChannels: Int, outChannels: Int) -> Int {
-    guard outChannels >= 16 else { return 0 }
-    if height % 4 == 0 && inChannels >= 128 { return 4 }
-    if height % 2 == 0 && inChannels >= 64 { return 2 }
-    return 0
-  }
-
-  // Training re-derives the transformed weights after every optimizer step, so a pass runs
-  // Winograd there only where (runs per iteration) x (time saved per run) exceeds the transform
-  // (winograd-probe's "weight transform per step" rows; benchmarks/results-2026-11-24.md, session
-  // 4). At batch 64: G2's F(4x4, 2x2) transform (30 ms, 52 MB written) costs more than its one
-  // forward saves (12 ms), so G2 takes F(2x2, 2x2). D's passes run three times per iteration, so
-  // its transforms amortize. Training runs one batch size, so these may depend on it.
-  /// G's hidden deconvolutions (one forward per iteration): `batch` images of height x height.
-  public static func trainingDeconvolutionTile(batch: Int, height: Int, inChannels: Int, outChannels: Int) -> Int {
-    guard outChannels >= 16, inChannels >= 64 else { return 0 }
-    if height % 4 == 0 && batch * height * height >= 4096 { return 4 }
-    return height % 2 == 0 ? 2 : 0
-  }
-  /// D's Conv2d(4, 2, 1) forward on height x height inputs (three per iteration: real, fake, and
-  /// fake again for G's step). F(4x4, 2x2) and F(2x2, 2x2) tie on the 256-channel layer, which
-  /// takes the smaller transform.
-  public static func trainingConvolutionTile(height: Int, inChannels: Int, outChannels: Int) -> Int {
-    guard outChannels >= 16, inChannels >= 64 else { return 0 }
-    let out = height / 2
-    if inChannels < 256 && out % 4 == 0 { return 4 }
-    return out % 2 == 0 ? 2 : 0
-  }
-  /// D's backward-data as a transposed convolution of this shape (three per iteration), as
-  /// `tile` but with the largest layer's smaller transform (F(2x2, 2x2)).
-  public static func trainingBackwardDataTile(height: Int, inChannels: Int, outChannels: Int) -> Int {
-    guard outChannels >= 16 else { return 0 }
-    if inChannels >= 512 { return height % 2 == 0 ? 2 : 0 }
-    if height % 4 == 0 && inChannels >= 128 { return 4 }
-    if height % 2 == 0 && inChannels >= 64 { return 2 }
-    return 0
   }
 }

@@ -37,7 +37,7 @@ public final class GeneratorRuntime {
   /// Loads and validates a generator file written by gan-train, or a PyTorch DCGAN `state_dict`
   /// saved with safetensors (`main.N.` or bare `N.` names; a `G.` prefix is accepted too).
   /// winograd: the deconvolution layers (all but the narrow output) run Winograd where
-  /// `WinogradSelection` picks a tile for their shape: faster at larger batches, and bitwise
+  /// `AlgorithmPolicy` picks a tile for their shape: faster at larger batches, and bitwise
   /// identical across threads and batch sizes like the direct path (the choice depends on the
   /// layer's shape, not on the batch), but not bitwise equal to it (within ~1e-6 relative).
   public let winograd: Bool
@@ -75,7 +75,7 @@ public final class GeneratorRuntime {
     let L = arch.layerCount
     let tiles = (0..<L).map { i -> Int in
       guard winograd, FP32Layer.kernel(layer: i, arch) == .deconv else { return 0 }
-      return WinogradSelection.tile(height: arch.generatorSize(i - 1), inChannels: arch.generatorInputChannels(i),
+      return AlgorithmPolicy.inferenceDeconvolutionTile(height: arch.generatorSize(i - 1), inChannels: arch.generatorInputChannels(i),
                                     outChannels: arch.generatorChannels(i))
     }
     winogradTiles = tiles
@@ -141,13 +141,14 @@ public final class GeneratorRuntime {
                        pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
     let L = architecture.layerCount
-    let direct = anyWinograd
-    if !direct { sequence.reset() }
+    // Winograd's transforms are not sequence steps: with any Winograd layer, one call per layer.
+    let callPerLayer = anyWinograd
+    if !callPerLayer { sequence.reset() }
     var x: UnsafePointer<Float> = latents
     var buffers = (ping, pong)
     for i in 0..<L {
       let y = i == L - 1 ? (output ?? buffers.0) : buffers.0
-      if direct {
+      if callPerLayer {
         layers[i].forward(count: count, x: x, y: y, pixels: pixels, workspace: workspace, threads: threads)
       } else {
         layers[i].append(to: sequence, count: count, x: x, y: y, pixels: pixels)
@@ -155,6 +156,6 @@ public final class GeneratorRuntime {
       x = UnsafePointer(y)
       buffers = (buffers.1, buffers.0)
     }
-    if !direct { sequence.run(workspace: workspace, threads: threads) }
+    if !callPerLayer { sequence.run(workspace: workspace, threads: threads) }
   }
 }

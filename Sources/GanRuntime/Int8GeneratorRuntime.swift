@@ -37,8 +37,8 @@ public final class Int8GeneratorRuntime {
 
   public var kernelDescription: String {
     let kept = (0..<architecture.layerCount).filter { !int8Layers[$0] }
-    let wino = (0..<architecture.layerCount).filter { winogradLayers[$0] }
-    return "int8 \(Int8Kernels.selectedVariantName)" + (wino.isEmpty ? "" : ", Winograd F(2x2,2x2) layers \(formatList(wino))")
+    let winogradAt = (0..<architecture.layerCount).filter { winogradLayers[$0] }
+    return "int8 \(Int8Kernels.selectedVariantName)" + (winogradAt.isEmpty ? "" : ", Winograd F(2x2,2x2) layers \(formatList(winogradAt))")
       + (kept.isEmpty ? "" : ", fp32 layers \(formatList(kept)) (GEMM \(Kernels.selectedGemmVariant.name))")
   }
 
@@ -98,20 +98,22 @@ public final class Int8GeneratorRuntime {
     }
     int8Layers = isInt8
     inputScales = scalesIn
-    var wino = [Bool](repeating: false, count: L)
+    var winogradAt = [Bool](repeating: false, count: L)
     for i in 0..<L {
       let supported = isInt8[i] && i > 0
         && Int8Kernels.winogradSupported(height: a.generatorSize(i - 1), width: a.generatorSize(i - 1),
                                          inChannels: a.generatorInputChannels(i))
       if let chosen {
         if chosen.contains(i) && !supported { throw bad("layer \(i) cannot run as int8 Winograd on \(Int8Kernels.selectedVariantName)") }
-        wino[i] = chosen.contains(i)
+        winogradAt[i] = chosen.contains(i)
       } else {
-        wino[i] = winograd && supported && a.generatorChannels(i) > 4 && a.generatorInputChannels(i) >= 128
+        winogradAt[i] = winograd && isInt8[i] && i > 0
+          && AlgorithmPolicy.int8DeconvolutionWinograd(height: a.generatorSize(i - 1), width: a.generatorSize(i - 1),
+                                                       inChannels: a.generatorInputChannels(i), outChannels: a.generatorChannels(i))
       }
     }
-    winogradLayers = wino
-    func kind(_ i: Int) -> Int32 { i == 0 ? Int8Kernels.dense : (wino[i] ? Int8Kernels.deconv4s2Winograd : Int8Kernels.deconv4s2) }
+    winogradLayers = winogradAt
+    func kind(_ i: Int) -> Int32 { i == 0 ? Int8Kernels.dense : (winogradAt[i] ? Int8Kernels.deconv4s2Winograd : Int8Kernels.deconv4s2) }
     // Small reads fault in whole page-cache folios around them: drop the mapping's pages before
     // packing (the weights are read with pread).
     file.releaseAll()

@@ -49,7 +49,7 @@ public final class Generator {
 
   public var outputCount: Int { batch * architecture.imageSize * architecture.imageSize * architecture.nc }
 
-  /// winograd: the hidden deconvolutions `WinogradSelection` picks run as Winograd (results differ
+  /// winograd: the hidden deconvolutions `AlgorithmPolicy` picks run as Winograd (results differ
   /// from the direct kernels within rounding, and stay independent of the thread count).
   /// forwardTiles: per layer a tile (2, 4) or 0 instead of the table's choice (tests, measurements).
   public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil,
@@ -224,7 +224,7 @@ public final class Discriminator {
   public let backwardDataTiles: [Int]
   private let winogradWeights: WinogradWeights
 
-  /// winograd: run the forward and backward-data passes `WinogradSelection` picks for training as
+  /// winograd: run the forward and backward-data passes `AlgorithmPolicy` picks for training as
   /// Winograd (results differ from the direct kernels within ~1e-6 relative and stay independent
   /// of the thread count). forwardTiles, backwardDataTiles: per layer, a tile (2, 4) or 0 instead
   /// of the table's choice (tests, measurements).

@@ -11,7 +11,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var seed: UInt64 = 0
   public var threads: Int = 1
   public var shuffle: Bool = true
-  /// Winograd kernels where `WinogradSelection`'s training tables pick them (G's hidden
+  /// Winograd kernels where `AlgorithmPolicy`'s training tables pick them (G's hidden
   /// deconvolutions and D's convolutions, forward with BatchNorm statistics; D's backward-data);
   /// changes results within rounding (~1e-6 relative per layer), never with the thread count.
   public var winograd: Bool = false

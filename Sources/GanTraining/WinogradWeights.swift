@@ -32,12 +32,12 @@ struct WinogradPass {
       guard winograd else { return 0 }
       switch kind {
       case .deconvolutionForward:
-        return WinogradSelection.trainingDeconvolutionTile(batch: s.batch, height: s.height, inChannels: s.inChannels,
+        return AlgorithmPolicy.trainingDeconvolutionTile(batch: s.batch, height: s.height, inChannels: s.inChannels,
                                                            outChannels: s.outChannels)
       case .convolutionForward:
-        return WinogradSelection.trainingConvolutionTile(height: s.height, inChannels: s.inChannels, outChannels: s.outChannels)
+        return AlgorithmPolicy.trainingConvolutionTile(height: s.height, inChannels: s.inChannels, outChannels: s.outChannels)
       case .convolutionBackwardData:
-        return WinogradSelection.trainingBackwardDataTile(height: s.height, inChannels: s.inChannels, outChannels: s.outChannels)
+        return AlgorithmPolicy.trainingBackwardDataTile(height: s.height, inChannels: s.inChannels, outChannels: s.outChannels)
       }
     }
   }

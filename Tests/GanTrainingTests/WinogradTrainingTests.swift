@@ -16,10 +16,10 @@ final class WinogradTrainingTests: XCTestCase {
     params.initializeDCGAN(rng: &rng)
     let direct = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params)
     // Layers 0-2 backward-data run at 16, 8 and 4 pixels: tiles 4, 4, 4 (and tile 2 on layer 0 below).
-    let wino = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, backwardDataTiles: [4, 4, 4])
-    let winoOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params, backwardDataTiles: [4, 4, 4])
-    let wino2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, backwardDataTiles: [2, 2, 2])
-    XCTAssertEqual(wino.backwardDataTiles, [4, 4, 4, 0])
+    let winograd = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, backwardDataTiles: [4, 4, 4])
+    let winogradOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params, backwardDataTiles: [4, 4, 4])
+    let winograd2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, backwardDataTiles: [2, 2, 2])
+    XCTAssertEqual(winograd.backwardDataTiles, [4, 4, 4, 0])
     let images = (0..<(batch * 32 * 32)).map { Float(($0 * 7919) % 2001) / 1000 - 1 }
     let logitGradient: [Float] = [0.3, -0.45, 0.1, -0.2]
 
@@ -35,7 +35,7 @@ final class WinogradTrainingTests: XCTestCase {
       return zip(a, b).map { abs($0 - $1) }.max()! / max(scale, 1e-20)
     }
     for step in 0..<2 {
-      let d = gradients(direct), w = gradients(wino), w1 = gradients(winoOneThread), w2 = gradients(wino2)
+      let d = gradients(direct), w = gradients(winograd), w1 = gradients(winogradOneThread), w2 = gradients(winograd2)
       XCTAssertLessThan(relativeMaxError(w.weights, d.weights), 2e-4, "step \(step): weight gradients, F(4x4, 2x2)")
       XCTAssertLessThan(relativeMaxError(w.input, d.input), 2e-4, "step \(step): input gradient, F(4x4, 2x2)")
       XCTAssertLessThan(relativeMaxError(w2.input, d.input), 1e-4, "step \(step): input gradient, F(2x2, 2x2)")
@@ -50,14 +50,14 @@ final class WinogradTrainingTests: XCTestCase {
   /// The table never picks a tile that does not fit, and leaves narrow outputs to the direct path.
   func testSelectionTable() {
     for (h, ci, co) in [(4, 512, 256), (8, 256, 128), (16, 128, 64), (32, 64, 3), (2, 512, 512), (6, 256, 256), (1, 100, 512)] {
-      let t = WinogradSelection.tile(height: h, inChannels: ci, outChannels: co)
+      let t = AlgorithmPolicy.inferenceDeconvolutionTile(height: h, inChannels: ci, outChannels: co)
       if t != 0 {
         XCTAssert(WinogradDeconv4s2.supports(tile: t, ConvShape(batch: 1, height: h, width: h, inChannels: ci, outChannels: co)),
                   "tile \(t) for \(h)x\(h)x\(ci)->\(co)")
       }
     }
-    XCTAssertEqual(WinogradSelection.tile(height: 32, inChannels: 64, outChannels: 3), 0)
-    XCTAssertEqual(WinogradSelection.tile(height: 1, inChannels: 100, outChannels: 512), 0)
+    XCTAssertEqual(AlgorithmPolicy.inferenceDeconvolutionTile(height: 32, inChannels: 64, outChannels: 3), 0)
+    XCTAssertEqual(AlgorithmPolicy.inferenceDeconvolutionTile(height: 1, inChannels: 100, outChannels: 512), 0)
   }
 }
 
@@ -72,10 +72,10 @@ extension WinogradTrainingTests {
     params.initializeDCGAN(rng: &rng)
     // Layers 1 and 2 read 4x4 and 8x8 maps: tile 4 on both, tile 2 in the second network.
     let direct = Generator(architecture: arch, batch: batch, threads: 2, parameters: params)
-    let wino = Generator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [0, 4, 4])
-    let winoOneThread = Generator(architecture: arch, batch: batch, threads: 1, parameters: params, forwardTiles: [0, 4, 4])
-    let wino2 = Generator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [0, 2, 2])
-    XCTAssertEqual(wino.forwardTiles, [0, 4, 4, 0])
+    let winograd = Generator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [0, 4, 4])
+    let winogradOneThread = Generator(architecture: arch, batch: batch, threads: 1, parameters: params, forwardTiles: [0, 4, 4])
+    let winograd2 = Generator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [0, 2, 2])
+    XCTAssertEqual(winograd.forwardTiles, [0, 4, 4, 0])
     let z = (0..<(batch * 16)).map { Float(($0 * 613) % 201) / 100 - 1 }
     let outGrad = (0..<direct.outputCount).map { Float(($0 * 7919) % 2001) / 2000 - 0.5 }
     func run(_ g: Generator) -> (out: [Float], grads: [Float]) {
@@ -90,7 +90,7 @@ extension WinogradTrainingTests {
       zip(a, b).map { abs($0 - $1) }.max()! / max(b.map(abs).max()!, 1e-20)
     }
     for step in 0..<2 {
-      let d = run(direct), w = run(wino), w1 = run(winoOneThread), w2 = run(wino2)
+      let d = run(direct), w = run(winograd), w1 = run(winogradOneThread), w2 = run(winograd2)
       XCTAssertLessThan(relativeMaxError(w.out, d.out), 1e-4, "step \(step): output, F(4x4, 2x2)")
       XCTAssertLessThan(relativeMaxError(w.grads, d.grads), 1e-3, "step \(step): gradients, F(4x4, 2x2)")
       XCTAssertLessThan(relativeMaxError(w2.out, d.out), 1e-4, "step \(step): output, F(2x2, 2x2)")
@@ -114,13 +114,13 @@ extension WinogradTrainingTests {
     params.initializeDCGAN(rng: &rng)
     // Layers 0-2 write 16x16, 8x8 and 4x4 maps: tile 4 fits all three.
     let direct = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params)
-    let wino = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4, 4])
-    let winoOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params, forwardTiles: [4, 4, 4])
-    let wino2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [2, 2, 2])
+    let winograd = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4, 4])
+    let winogradOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params, forwardTiles: [4, 4, 4])
+    let winograd2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [2, 2, 2])
     let both = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4, 4],
                              backwardDataTiles: [4, 4, 4])
-    XCTAssertEqual(wino.forwardTiles, [4, 4, 4, 0])
-    XCTAssertEqual(wino.backwardDataTiles, [0, 0, 0, 0])
+    XCTAssertEqual(winograd.forwardTiles, [4, 4, 4, 0])
+    XCTAssertEqual(winograd.backwardDataTiles, [0, 0, 0, 0])
     let images = (0..<(batch * 32 * 32 * 3)).map { Float(($0 * 7919) % 2001) / 1000 - 1 }
     let logitGradient: [Float] = [0.3, -0.45, 0.1, -0.2]
     func run(_ d: Discriminator) -> (logits: [Float], weights: [Float], input: [Float]) {
@@ -135,7 +135,7 @@ extension WinogradTrainingTests {
       zip(a, b).map { abs($0 - $1) }.max()! / max(b.map(abs).max()!, 1e-20)
     }
     for step in 0..<2 {
-      let d = run(direct), w = run(wino), w1 = run(winoOneThread), w2 = run(wino2), wb = run(both)
+      let d = run(direct), w = run(winograd), w1 = run(winogradOneThread), w2 = run(winograd2), wb = run(both)
       XCTAssertLessThan(relativeMaxError(w.logits, d.logits), 1e-4, "step \(step): logits, F(4x4, 2x2)")
       XCTAssertLessThan(relativeMaxError(w.weights, d.weights), 1e-3, "step \(step): weight gradients, F(4x4, 2x2)")
       XCTAssertLessThan(relativeMaxError(w.input, d.input), 1e-3, "step \(step): input gradient, F(4x4, 2x2)")
@@ -155,18 +155,18 @@ extension WinogradTrainingTests {
       let arch = try Architecture(imageSize: size, nz: 100, ngf: 64, ndf: 64, nc: 3)
       for i in 0..<(arch.layerCount - 1) {
         let s = arch.discriminatorInputSize(i), ci = arch.discriminatorInputChannels(i), co = arch.discriminatorChannels(i)
-        let f = WinogradSelection.trainingConvolutionTile(height: s, inChannels: ci, outChannels: co)
+        let f = AlgorithmPolicy.trainingConvolutionTile(height: s, inChannels: ci, outChannels: co)
         if f != 0 { XCTAssert(WinogradConv4s2.supports(tile: f, ConvShape(batch: 1, height: s, width: s, inChannels: ci, outChannels: co))) }
-        let b = WinogradSelection.trainingBackwardDataTile(height: s / 2, inChannels: co, outChannels: ci)
+        let b = AlgorithmPolicy.trainingBackwardDataTile(height: s / 2, inChannels: co, outChannels: ci)
         if b != 0 { XCTAssert(WinogradDeconv4s2.supports(tile: b, ConvShape(batch: 1, height: s / 2, width: s / 2, inChannels: co, outChannels: ci))) }
       }
       for i in 1..<(arch.layerCount - 1) {
         let s = arch.generatorSize(i - 1), ci = arch.generatorInputChannels(i), co = arch.generatorChannels(i)
-        let t = WinogradSelection.trainingDeconvolutionTile(batch: 64, height: s, inChannels: ci, outChannels: co)
+        let t = AlgorithmPolicy.trainingDeconvolutionTile(batch: 64, height: s, inChannels: ci, outChannels: co)
         if t != 0 { XCTAssert(WinogradDeconv4s2.supports(tile: t, ConvShape(batch: 1, height: s, width: s, inChannels: ci, outChannels: co))) }
       }
       // The first convolution (3 input channels) stays direct.
-      XCTAssertEqual(WinogradSelection.trainingConvolutionTile(height: size, inChannels: 3, outChannels: 64), 0)
+      XCTAssertEqual(AlgorithmPolicy.trainingConvolutionTile(height: size, inChannels: 3, outChannels: 64), 0)
     }
   }
 }

@@ -224,11 +224,11 @@ static void test_layers(int variant) {
 // Measured (2026-11-24, AVX2 natively and NEON under qemu alike): relative max error F(2x2, 2x2)
 // 1.9e-6 and F(4x4, 2x2) 6.2e-6 (deconvolution, backward-data), 4.0e-6 and 9.2e-6 (convolution
 // forward, K up to 5200); max abs error 0.00042 and 0.00047 on outputs up to 141.
-static float wino_worst[5], wino_conv_worst[5], wino_abs[5], wino_ref_max;
+static float winograd_worst[5], winograd_conv_worst[5], winograd_abs[5], winograd_ref_max;
 static void note_abs(int tile, const float *a, const float *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    if (fabsf(a[i] - b[i]) > wino_abs[tile]) wino_abs[tile] = fabsf(a[i] - b[i]);
-    if (fabsf(b[i]) > wino_ref_max) wino_ref_max = fabsf(b[i]);
+    if (fabsf(a[i] - b[i]) > winograd_abs[tile]) winograd_abs[tile] = fabsf(a[i] - b[i]);
+    if (fabsf(b[i]) > winograd_ref_max) winograd_ref_max = fabsf(b[i]);
   }
 }
 static void test_winograd(int variant) {
@@ -247,18 +247,18 @@ static void test_winograd(int variant) {
       size_t xs = (size_t)n * h * w * ci, ys = (size_t)n * 4 * h * w * co, wsz = 16 * (size_t)ci * co;
       int al = tile + 1;
       float *x = frand(xs), *wt = frand(wsz), *bias = frand(co), *y1 = calloc(ys, 4), *y2 = calloc(ys, 4);
-      float *packed = malloc(gk_f32_deconv4s2_wino_packed_floats(tile, ci, co) * 4);
+      float *packed = malloc(gk_f32_deconv4s2_winograd_packed_floats(tile, ci, co) * 4);
       float *scratch = malloc((size_t)al * al * ci * co * 4);
       uint8_t *px = calloc(ys, 1);
-      void *ws = workspace(gk_f32_deconv4s2_wino_workspace_bytes(tile, n, h, w, ci, co, 2));
-      gk_f32_deconv4s2_wino_pack_weights(tile, ci, co, wt, 0, packed, scratch, 2);
+      void *ws = workspace(gk_f32_deconv4s2_winograd_workspace_bytes(tile, n, h, w, ci, co, 2));
+      gk_f32_deconv4s2_winograd_pack_weights(tile, ci, co, wt, 0, packed, scratch, 2);
       gk_epilogue ep = {0, bias, GK_ACT_RELU, 0, NULL, NULL, px};
-      gk_f32_deconv4s2_wino_forward(tile, n, h, w, ci, co, x, packed, &ep, y1, ws, 2);
+      gk_f32_deconv4s2_winograd_forward(tile, n, h, w, ci, co, x, packed, &ep, y1, ws, 2);
       ep.u8 = NULL;
       gk_f32_deconv4s2_forward_ref(n, h, w, ci, co, x, wt, &ep, y2);
       float e = rel_err(y1, y2, ys), bound = (tile == 2 ? 2 : 8) * tol(4 * ci);
       note_abs(tile, y1, y2, ys);
-      if (e > wino_worst[tile]) wino_worst[tile] = e;
+      if (e > winograd_worst[tile]) winograd_worst[tile] = e;
       snprintf(what, sizeof what, "%s winograd F(%d,2) deconv (%d,%d,%d,%d,%d) forward: %.2g <= %.2g", name, tile,
                n, h, w, ci, co, e, bound);
       check(e <= bound, what);
@@ -271,7 +271,7 @@ static void test_winograd(int variant) {
       // BatchNorm column statistics of the output (no activation), as the training forward asks.
       double *s1 = calloc(co, 8), *q1 = calloc(co, 8), *s2 = calloc(co, 8), *q2 = calloc(co, 8);
       gk_epilogue st = {0, NULL, GK_ACT_NONE, 0, s1, q1, NULL};
-      gk_f32_deconv4s2_wino_forward(tile, n, h, w, ci, co, x, packed, &st, y1, ws, 2);
+      gk_f32_deconv4s2_winograd_forward(tile, n, h, w, ci, co, x, packed, &st, y1, ws, 2);
       st.col_sum = s2; st.col_sumsq = q2;
       gk_f32_deconv4s2_forward_ref(n, h, w, ci, co, x, wt, &st, y2);
       double stat_err = 0;
@@ -287,12 +287,12 @@ static void test_winograd(int variant) {
       // The same map as the backward-data of a Conv2d(4, 2, 1) from co channels (at 2h x 2w) to ci.
       float *dx = calloc(ys, 4), *dx_ref = calloc(ys, 4);
       float *cw = frand(wsz);  // 16 x co x ci (the convolution's KKIO)
-      gk_f32_deconv4s2_wino_pack_weights(tile, ci, co, cw, 1, packed, scratch, 1);
-      gk_f32_deconv4s2_wino_forward(tile, n, h, w, ci, co, x, packed, NULL, dx, ws, 2);
+      gk_f32_deconv4s2_winograd_pack_weights(tile, ci, co, cw, 1, packed, scratch, 1);
+      gk_f32_deconv4s2_winograd_forward(tile, n, h, w, ci, co, x, packed, NULL, dx, ws, 2);
       gk_f32_conv4s2_backward_data_ref(n, 2 * h, 2 * w, co, ci, x, cw, dx_ref);
       e = rel_err(dx, dx_ref, ys);
       note_abs(tile, dx, dx_ref, ys);
-      if (e > wino_worst[tile]) wino_worst[tile] = e;
+      if (e > winograd_worst[tile]) winograd_worst[tile] = e;
       snprintf(what, sizeof what, "%s winograd F(%d,2) conv backward data (%d,%d,%d,%d,%d): %.2g <= %.2g", name,
                tile, n, 2 * h, 2 * w, co, ci, e, bound);
       check(e <= bound, what);
@@ -301,23 +301,23 @@ static void test_winograd(int variant) {
       {
         size_t cxs = 4 * xs, cys = (size_t)n * h * w * co;
         float *cx = frand(cxs), *c1 = calloc(cys, 4), *c2 = calloc(cys, 4);
-        float *cpacked = malloc(gk_f32_conv4s2_wino_packed_floats(tile, ci, co) * 4);
+        float *cpacked = malloc(gk_f32_conv4s2_winograd_packed_floats(tile, ci, co) * 4);
         float *cscratch = malloc((size_t)al * al * 4 * ci * co * 4);
-        void *cws = workspace(gk_f32_conv4s2_wino_workspace_bytes(tile, n, 2 * h, 2 * w, ci, co, 2));
-        gk_f32_conv4s2_wino_pack_weights(tile, ci, co, wt, cpacked, cscratch, 2);
+        void *cws = workspace(gk_f32_conv4s2_winograd_workspace_bytes(tile, n, 2 * h, 2 * w, ci, co, 2));
+        gk_f32_conv4s2_winograd_pack_weights(tile, ci, co, wt, cpacked, cscratch, 2);
         gk_epilogue cep = {0, bias, GK_ACT_LRELU, 0.2f, NULL, NULL, NULL};
-        gk_f32_conv4s2_wino_forward(tile, n, 2 * h, 2 * w, ci, co, cx, cpacked, &cep, c1, cws, 2);
+        gk_f32_conv4s2_winograd_forward(tile, n, 2 * h, 2 * w, ci, co, cx, cpacked, &cep, c1, cws, 2);
         gk_f32_conv4s2_forward_ref(n, 2 * h, 2 * w, ci, co, cx, wt, &cep, c2);
         float cbound = (tile == 2 ? 2 : 8) * tol(16 * ci);
         e = rel_err(c1, c2, cys);
         note_abs(tile, c1, c2, cys);
-        if (e > wino_conv_worst[tile]) wino_conv_worst[tile] = e;
+        if (e > winograd_conv_worst[tile]) winograd_conv_worst[tile] = e;
         snprintf(what, sizeof what, "%s winograd F(%d,2) conv (%d,%d,%d,%d,%d) forward: %.2g <= %.2g", name, tile, n,
                  2 * h, 2 * w, ci, co, e, cbound);
         check(e <= cbound, what);
         double *cs1 = calloc(co, 8), *cq1 = calloc(co, 8), *cs2 = calloc(co, 8), *cq2 = calloc(co, 8);
         gk_epilogue cst = {0, NULL, GK_ACT_NONE, 0, cs1, cq1, NULL};
-        gk_f32_conv4s2_wino_forward(tile, n, 2 * h, 2 * w, ci, co, cx, cpacked, &cst, c1, cws, 1);
+        gk_f32_conv4s2_winograd_forward(tile, n, 2 * h, 2 * w, ci, co, cx, cpacked, &cst, c1, cws, 1);
         cst.col_sum = cs2; cst.col_sumsq = cq2;
         gk_f32_conv4s2_forward_ref(n, 2 * h, 2 * w, ci, co, cx, wt, &cst, c2);
         double cstat = 0;
@@ -518,14 +518,14 @@ static void test_q8_winograd(int variant) {
     // Weights at the ends of the range too: the transforms reach +-4 * 127.
     for (int c = 0; c < ci && c < 3; c++)
       for (size_t k = 0; k < 16 * (size_t)co; k++) wt[(size_t)c * 16 * co + k] = (c & 1) ? -127 : 127;
-    int8_t *packed = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINO2, ci, co));
-    gk_q8_pack_deconv4s2_wino2_torch(ci, co, wt, packed);
+    int8_t *packed = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINOGRAD2, ci, co));
+    gk_q8_pack_deconv4s2_winograd2_torch(ci, co, wt, packed);
     uint8_t *xu = u8rand(xs);
     for (size_t i = 0; i < xs && i < 2 * (size_t)ci; i++) xu[i] = (i & 1) ? 0 : 255;
     float *xf = frand(xs), *mult = malloc(co * 4), *bias = frand(co);
     for (int c = 0; c < co; c++) { mult[c] = (0.6f + 0.1f * (c % 5)) * 255.0f / (sqrtf(4.0f * ci) * 9000.0f); bias[c] *= 40.0f; }
     for (int out = 0; out < 3; out++) {
-      gk_q8_layer l = {GK_Q8_DECONV4S2_WINO2, n, h, w, ci, co, xu, NULL, 0, 0, packed, mult, bias, out, NULL, NULL, NULL};
+      gk_q8_layer l = {GK_Q8_DECONV4S2_WINOGRAD2, n, h, w, ci, co, xu, NULL, 0, 0, packed, mult, bias, out, NULL, NULL, NULL};
       q8_case(v->name, l, wt, ys);
       l.x_u8 = NULL; l.x_f32 = xf; l.x_inv_scale = 300.0f;
       l.x_signed = out == 1;  // signed codes in [-127, 127] as well
@@ -538,10 +538,10 @@ static void test_q8_winograd(int variant) {
     int n = 2, c0 = 24, c1 = 20, c2 = 12, c3 = 3;
     int8_t *w1 = q8rand(16 * (size_t)c0 * c1), *w2 = q8rand(16 * (size_t)c1 * c2), *w3 = q8rand(16 * (size_t)c2 * c3);
     int8_t *p1 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2, c0, c1));
-    int8_t *p2 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINO2, c1, c2));
+    int8_t *p2 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINOGRAD2, c1, c2));
     int8_t *p3 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2, c2, c3));
     gk_q8_pack_deconv4s2_torch(c0, c1, w1, p1);
-    gk_q8_pack_deconv4s2_wino2_torch(c1, c2, w2, p2);
+    gk_q8_pack_deconv4s2_winograd2_torch(c1, c2, w2, p2);
     gk_q8_pack_deconv4s2_torch(c2, c3, w3, p3);
     uint8_t *x = u8rand((size_t)n * 4 * 4 * c0);
     float *m1 = malloc(c1 * 4), *b1 = frand(c1), *m2 = malloc(c2 * 4), *b2 = frand(c2), *m3 = malloc(c3 * 4), *b3 = frand(c3);
@@ -553,7 +553,7 @@ static void test_q8_winograd(int variant) {
     float *y = calloc(s3, 4), *yr = calloc(s3, 4);
     gk_q8_layer L[3] = {
         {GK_Q8_DECONV4S2, n, 4, 4, c0, c1, x, NULL, 0, 0, p1, m1, b1, GK_Q8_OUT_U8, a1, NULL, NULL},
-        {GK_Q8_DECONV4S2_WINO2, n, 8, 8, c1, c2, a1, NULL, 0, 0, p2, m2, b2, GK_Q8_OUT_U8, a2, NULL, NULL},
+        {GK_Q8_DECONV4S2_WINOGRAD2, n, 8, 8, c1, c2, a1, NULL, 0, 0, p2, m2, b2, GK_Q8_OUT_U8, a2, NULL, NULL},
         {GK_Q8_DECONV4S2, n, 16, 16, c2, c3, a2, NULL, 0, 0, p3, m3, b3, GK_Q8_OUT_F32_TANH, NULL, y, NULL}};
     gk_q8_layer R[3] = {L[0], L[1], L[2]};
     R[0].y_u8 = r1; R[1].x_u8 = r1; R[1].y_u8 = r2; R[2].x_u8 = r2; R[2].y_f32 = yr;
@@ -619,8 +619,8 @@ int main(void) {
   gk_gemm_force_variant(-1);
   printf("  winograd worst relative max error vs reference: F(2x2,2x2) %.2g, F(4x4,2x2) %.2g (deconvolution, "
          "conv backward-data); conv forward F(2x2,2x2) %.2g, F(4x4,2x2) %.2g; max abs error over all (outputs up to "
-         "%.0f) F(2x2,2x2) %.2g, F(4x4,2x2) %.2g\n", wino_worst[2], wino_worst[4], wino_conv_worst[2], wino_conv_worst[4],
-         wino_ref_max, wino_abs[2], wino_abs[4]);
+         "%.0f) F(2x2,2x2) %.2g, F(4x4,2x2) %.2g\n", winograd_worst[2], winograd_worst[4], winograd_conv_worst[2], winograd_conv_worst[4],
+         winograd_ref_max, winograd_abs[2], winograd_abs[4]);
   for (int v = 0; v < gk_narrow_variant_count(); v++) {
     const gk_narrow_variant *g = gk_narrow_variant_at(v);
     if (!g->available) { printf("  %s: not available on this CPU\n", g->name); continue; }

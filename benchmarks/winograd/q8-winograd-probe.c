@@ -1,4 +1,4 @@
-// int8 Winograd F(2x2, 2x2) (GK_Q8_DECONV4S2_WINO2, bitwise the direct output) against the direct
+// int8 Winograd F(2x2, 2x2) (GK_Q8_DECONV4S2_WINOGRAD2, bitwise the direct output) against the direct
 // int8 deconvolution on the DCGAN-64 layers G2-G4 at batch 1 and 64, alternating within each
 // round, with a third column: the proxy measured before the kernel existed (its 36 GEMMs as int8
 // dense layers, u8 widening and requantization standing in for the transforms).
@@ -69,23 +69,23 @@ int main(int argc, char **argv) {
       direct.packed = pd; direct.mult = mult; direct.bias = bias; direct.out = GK_Q8_OUT_U8;
       direct.y_u8 = malloc((size_t)n * 4 * h * w * cout);
       gk_q8_layer wl = direct;
-      wl.kind = GK_Q8_DECONV4S2_WINO2;
-      int8_t *pw = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINO2, cin, cout));
-      gk_q8_pack_deconv4s2_wino2_torch(cin, cout, wd, pw);
+      wl.kind = GK_Q8_DECONV4S2_WINOGRAD2;
+      int8_t *pw = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2_WINOGRAD2, cin, cout));
+      gk_q8_pack_deconv4s2_winograd2_torch(cin, cout, wd, pw);
       wl.packed = pw;
-      gk_q8_layer wino[36];
+      gk_q8_layer winograd[36];
       int8_t *wk = fill((size_t)cin * cout);
       int8_t *pk = malloc(gk_q8_packed_bytes(GK_Q8_DENSE, cin, cout));
       gk_q8_pack_dense(cin, cout, wk, pk);
       uint8_t *xv = fill(36 * tiles * cin), *ym = malloc(36 * tiles * cout);
       for (int l = 0; l < 36; l++) {
-        memset(&wino[l], 0, sizeof wino[l]);
-        wino[l].kind = GK_Q8_DENSE; wino[l].n = (int)tiles; wino[l].h = 1; wino[l].w = 1;
-        wino[l].cin = cin; wino[l].cout = cout;
-        wino[l].x_u8 = xv + l * tiles * cin; wino[l].packed = pk; wino[l].mult = mult; wino[l].bias = bias;
-        wino[l].out = GK_Q8_OUT_U8; wino[l].y_u8 = ym + l * tiles * cout;
+        memset(&winograd[l], 0, sizeof winograd[l]);
+        winograd[l].kind = GK_Q8_DENSE; winograd[l].n = (int)tiles; winograd[l].h = 1; winograd[l].w = 1;
+        winograd[l].cin = cin; winograd[l].cout = cout;
+        winograd[l].x_u8 = xv + l * tiles * cin; winograd[l].packed = pk; winograd[l].mult = mult; winograd[l].bias = bias;
+        winograd[l].out = GK_Q8_OUT_U8; winograd[l].y_u8 = ym + l * tiles * cout;
       }
-      size_t wsb = gk_q8_workspace_bytes(&direct, 1, threads), wsw = gk_q8_workspace_bytes(wino, 36, threads);
+      size_t wsb = gk_q8_workspace_bytes(&direct, 1, threads), wsw = gk_q8_workspace_bytes(winograd, 36, threads);
       size_t wsl = gk_q8_workspace_bytes(&wl, 1, threads);
       wsb = wsb > wsw ? wsb : wsw;
       wsb = wsb > wsl ? wsb : wsl;
@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
       for (int r = 0; r < rounds; r++) {
         d[r] = median_run(&direct, 1, ws, threads, repeats);
         q[r] = median_run(&wl, 1, ws, threads, repeats);
-        p[r] = median_run(wino, 36, ws, threads, repeats);
+        p[r] = median_run(winograd, 36, ws, threads, repeats);
       }
       qsort(d, rounds, sizeof d[0], cmp);
       qsort(p, rounds, sizeof p[0], cmp);

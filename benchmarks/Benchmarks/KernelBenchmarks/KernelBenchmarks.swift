@@ -141,12 +141,12 @@ let benchmarks: @Sendable () -> Void = {
       }
       if l.cout > NarrowDeconv4s2.maxOutChannels {
         for tile in WinogradDeconv4s2.tiles where WinogradDeconv4s2.supports(tile: tile, s) {
-          let wino = FloatBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: l.cin, outChannels: l.cout))
-          WinogradDeconv4s2.packWeights(tile: tile, inChannels: l.cin, outChannels: l.cout, weights: w.pointer, into: wino.pointer)
+          let winograd = FloatBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: l.cin, outChannels: l.cout))
+          WinogradDeconv4s2.packWeights(tile: tile, inChannels: l.cin, outChannels: l.cout, weights: w.pointer, into: winograd.pointer)
           let wws = RawBuffer(bytes: WinogradDeconv4s2.workspaceBytes(tile: tile, s, threads: threads))
           // MFLOP/s counts the direct method's operations, so it compares with forward-packed.
           timed("\(l.name) deconv forward-winograd\(tile) b\(batch)", flops: flops) {
-            WinogradDeconv4s2.forward(tile: tile, s, x: x.pointer, packedWeights: wino.pointer, y: y.pointer,
+            WinogradDeconv4s2.forward(tile: tile, s, x: x.pointer, packedWeights: winograd.pointer, y: y.pointer,
                                       epilogue: Epilogue(activation: .relu), workspace: wws.pointer, threads: threads)
           }
         }
@@ -184,12 +184,12 @@ let benchmarks: @Sendable () -> Void = {
       // once per optimizer step, outside the measurement), as gan-train --winograd runs it.
       let t = ConvShape(batch: batch, height: l.side / 2, width: l.side / 2, inChannels: l.cout, outChannels: l.cin)
       for tile in WinogradDeconv4s2.tiles where WinogradDeconv4s2.supports(tile: tile, t) && l.cin > NarrowDeconv4s2.maxOutChannels {
-        let wino = FloatBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: t.inChannels, outChannels: t.outChannels))
+        let winograd = FloatBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: t.inChannels, outChannels: t.outChannels))
         WinogradDeconv4s2.packWeights(tile: tile, inChannels: t.inChannels, outChannels: t.outChannels, weights: w.pointer,
-                                      transposed: true, into: wino.pointer)
+                                      transposed: true, into: winograd.pointer)
         let wws = RawBuffer(bytes: WinogradDeconv4s2.workspaceBytes(tile: tile, t, threads: threads))
         timed("\(l.name) conv backward-data-winograd\(tile) b\(batch)", flops: flops) {
-          WinogradDeconv4s2.forward(tile: tile, t, x: y.pointer, packedWeights: wino.pointer, y: x.pointer,
+          WinogradDeconv4s2.forward(tile: tile, t, x: y.pointer, packedWeights: winograd.pointer, y: x.pointer,
                                     workspace: wws.pointer, threads: threads)
         }
       }

@@ -61,19 +61,19 @@ for batch in [1, 64] {
     Deconv4s2.packWeights(inChannels: cin, outChannels: cout, weights: w, into: packed)
     let ws = UnsafeMutableRawPointer.allocate(byteCount: Deconv4s2.workspaceBytes(s, threads: threads) + 64, alignment: 64)
     let ep = Epilogue(bias: bias, activation: .relu)
-    var wino: [(Int, () -> Void)] = []
+    var winograd: [(Int, () -> Void)] = []
     for tile in WinogradDeconv4s2.tiles where WinogradDeconv4s2.supports(tile: tile, s) {
       let p = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
       WinogradDeconv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p)
       let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradDeconv4s2.workspaceBytes(tile: tile, s, threads: threads) + 64, alignment: 64)
-      wino.append((tile, { WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: ep, workspace: wws, threads: threads) }))
+      winograd.append((tile, { WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: ep, workspace: wws, threads: threads) }))
     }
     cases.append(Case(name: "\(name) deconv forward b\(batch)",
-                      pick: WinogradSelection.tile(height: side, inChannels: cin, outChannels: cout),
+                      pick: AlgorithmPolicy.inferenceDeconvolutionTile(height: side, inChannels: cin, outChannels: cout),
                       trainPick: batch == 1 ? nil
-                        : WinogradSelection.trainingDeconvolutionTile(batch: batch, height: side, inChannels: cin, outChannels: cout),
+                        : AlgorithmPolicy.trainingDeconvolutionTile(batch: batch, height: side, inChannels: cin, outChannels: cout),
                       direct: { Deconv4s2.forward(s, x: x, packedWeights: packed, y: y, epilogue: ep, workspace: ws, threads: threads) },
-                      winograd: wino))
+                      winograd: winograd))
   }
 }
 let conv: [(String, Int, Int, Int)] = [("D2", 32, 64, 128), ("D3", 16, 128, 256), ("D4", 8, 256, 512)]
@@ -83,14 +83,14 @@ for (name, side, cin, cout) in conv {
   let t = ConvShape(batch: batch, height: side / 2, width: side / 2, inChannels: cout, outChannels: cin)
   let dy = buffer(batch * side * side / 4 * cout), w = buffer(16 * cin * cout), dx = buffer(batch * side * side * cin)
   let ws = UnsafeMutableRawPointer.allocate(byteCount: Conv4s2.workspaceBytes(s, threads: threads) + 64, alignment: 64)
-  var wino: [(Int, () -> Void)] = []
+  var winograd: [(Int, () -> Void)] = []
   for tile in WinogradDeconv4s2.tiles where WinogradDeconv4s2.supports(tile: tile, t) {
     let p = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cout, outChannels: cin))
     WinogradDeconv4s2.packWeights(tile: tile, inChannels: cout, outChannels: cin, weights: w, transposed: true, into: p)
     let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradDeconv4s2.workspaceBytes(tile: tile, t, threads: threads) + 64, alignment: 64)
-    wino.append((tile, { WinogradDeconv4s2.forward(tile: tile, t, x: dy, packedWeights: p, y: dx, workspace: wws, threads: threads) }))
+    winograd.append((tile, { WinogradDeconv4s2.forward(tile: tile, t, x: dy, packedWeights: p, y: dx, workspace: wws, threads: threads) }))
   }
-  var fwino: [(Int, () -> Void)] = []
+  var fwinograd: [(Int, () -> Void)] = []
   let x = buffer(batch * side * side * cin), y = buffer(batch * side * side / 4 * cout)
   let lrelu = Epilogue(activation: .leakyRelu(0.2))
   for tile in WinogradConv4s2.tiles where WinogradConv4s2.supports(tile: tile, s) {
@@ -98,31 +98,31 @@ for (name, side, cin, cout) in conv {
     let scratch = buffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
     WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch)
     let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradConv4s2.workspaceBytes(tile: tile, s, threads: threads) + 64, alignment: 64)
-    fwino.append((tile, { WinogradConv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: lrelu, workspace: wws, threads: threads) }))
+    fwinograd.append((tile, { WinogradConv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: lrelu, workspace: wws, threads: threads) }))
   }
   cases.append(Case(name: "\(name) conv forward b\(batch)",
-                    pick: nil, trainPick: WinogradSelection.trainingConvolutionTile(height: side, inChannels: cin, outChannels: cout),
+                    pick: nil, trainPick: AlgorithmPolicy.trainingConvolutionTile(height: side, inChannels: cin, outChannels: cout),
                     direct: { Conv4s2.forward(s, x: x, weights: w, y: y, epilogue: lrelu, workspace: ws, threads: threads) },
-                    winograd: fwino))
+                    winograd: fwinograd))
   cases.append(Case(name: "\(name) conv backward-data b\(batch)",
                     pick: nil,
-                    trainPick: WinogradSelection.trainingBackwardDataTile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels),
+                    trainPick: AlgorithmPolicy.trainingBackwardDataTile(height: t.height, inChannels: t.inChannels, outChannels: t.outChannels),
                     direct: { Conv4s2.backwardData(s, dy: dy, weights: w, dx: dx, workspace: ws, threads: threads) },
-                    winograd: wino))
+                    winograd: winograd))
 }
 
 print("winograd-probe: GEMM \(Kernels.selectedGemmVariant.name), \(threads) threads, \(rounds) rounds x median of \(repeats); cpu: \(Kernels.cpuFeatures)")
 print("| layer | direct ms | F(2x2,2x2) ms | F(4x4,2x2) ms | F2 speedup | F4 speedup | gan-gen picks | gan-train picks |")
 print("|---|---|---|---|---|---|---|---|")
 for c in cases {
-  var direct: [Double] = [], wino: [Int: [Double]] = [:]
+  var direct: [Double] = [], winograd: [Int: [Double]] = [:]
   for _ in 0..<rounds {
     direct.append(medianSeconds(c.direct))
-    for (tile, run) in c.winograd { wino[tile, default: []].append(medianSeconds(run)) }
+    for (tile, run) in c.winograd { winograd[tile, default: []].append(medianSeconds(run)) }
   }
   let d = median(direct)
   func col(_ tile: Int) -> (String, String) {
-    guard let v = wino[tile] else { return ("-", "-") }
+    guard let v = winograd[tile] else { return ("-", "-") }
     let m = median(v)
     return (fixed(m * 1e3, 3), fixed(d / m, 2) + "x")
   }
