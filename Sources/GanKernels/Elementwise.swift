@@ -77,6 +77,15 @@ public enum BatchNorm {
       default: return g
       }
     }
+    @inline(__always) func gated16(_ g: V16, _ yv: V16) -> V16 {
+      var r = g
+      switch activation {
+      case .relu: r.replace(with: 0, where: yv .<= 0)
+      case .leakyRelu(let sl): r.replace(with: r * sl, where: yv .<= 0)
+      default: break
+      }
+      return r
+    }
     // Pass 1: two reductions, in float over blocks of rows, then into double.
     let block = 128
     var r0 = 0
@@ -88,13 +97,7 @@ public enum BatchNorm {
         var ag = V16(repeating: 0), agx = V16(repeating: 0)
         for r in r0..<r1 {
           let o = r * c + j
-          var g = load16(dy + o)
-          let yv = load16(y + o)
-          switch activation {
-          case .relu: g.replace(with: 0, where: yv .<= 0)
-          case .leakyRelu(let sl): g.replace(with: g * sl, where: yv .<= 0)
-          default: break
-          }
+          let g = gated16(load16(dy + o), load16(y + o))
           let xhat = (load16(x + o) - m) * s
           ag += g
           agx += g * xhat
@@ -136,13 +139,7 @@ public enum BatchNorm {
         let kv = load16(gamma + j) * rs / mf
         for r in r0..<r1 {
           let o = r * c + j
-          var g = load16(dy + o)
-          let yv = load16(y + o)
-          switch activation {
-          case .relu: g.replace(with: 0, where: yv .<= 0)
-          case .leakyRelu(let sl): g.replace(with: g * sl, where: yv .<= 0)
-          default: break
-          }
+          let g = gated16(load16(dy + o), load16(y + o))
           let xhat = (load16(x + o) - m) * rs
           store16(kv * (mf * g - sgv - xhat * sgxv), dx + o)
         }
