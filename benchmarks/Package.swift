@@ -33,6 +33,12 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-O"])]
     ),
     .executableTarget(
+      name: "swd-probe",
+      dependencies: [.product(name: "GanTraining", package: "swift-gan"), .product(name: "GanModel", package: "swift-gan")],
+      path: "Sources/swd-probe",
+      swiftSettings: [.unsafeFlags(["-O"])]
+    ),
+    .executableTarget(
       name: "winograd-probe",
       dependencies: [.product(name: "GanKernels", package: "swift-gan")],
       path: "Sources/winograd-probe",

@@ -9,8 +9,8 @@ tools/install-deps.sh gcc-aarch64-linux-gnu qemu-user >&2
 SRC=$(find Kernels -name '*.c' | sort)
 OUT=.build-kernels
 mkdir -p $OUT
-gcc -O2 -ffp-contract=off -pthread -I Kernels/include Tests/kernel-driver/kernel_tests.c $SRC -lm -o $OUT/kernel-tests-native
-aarch64-linux-gnu-gcc -O2 -ffp-contract=off -pthread -I Kernels/include Tests/kernel-driver/kernel_tests.c $SRC -lm -o $OUT/kernel-tests-aarch64
+gcc -O2 -ffp-contract=off -pthread -I Kernels/include -I Tests/CGemmEdgeShapes/include Tests/kernel-driver/*.c $SRC -lm -o $OUT/kernel-tests-native
+aarch64-linux-gnu-gcc -O2 -ffp-contract=off -pthread -I Kernels/include -I Tests/CGemmEdgeShapes/include Tests/kernel-driver/*.c $SRC -lm -o $OUT/kernel-tests-aarch64
 total_pass=0; total_fail=0; status=0
 run() {
   label=$1; shift

@@ -487,6 +487,20 @@ typedef struct gk_kernel_config {
 } gk_kernel_config;
 const gk_kernel_config *gk_config(void);
 
+// MARK: - Sliced Wasserstein distance (the in-loop quality measure)
+
+/// terms[d] = mean over r < rows of |sort(a v_d)[r] - sort(b v_d)[r]| in double, for the ndir
+/// directions v_d = dirs[d * dim ...] (unit length); a and b are (rows x dim) row-major. The
+/// projections are GEMMs in blocks of 64 directions and the sorts are radix sorts, one thread per
+/// direction: thread-count independent. Workspace from gk_f32_swd_workspace_bytes.
+size_t gk_f32_swd_workspace_bytes(size_t rows, size_t dim, int threads);
+void gk_f32_swd(const float *a, const float *b, size_t rows, size_t dim, const float *dirs, int ndir,
+                double *terms, void *workspace, int threads);
+/// The same by plain dots and a merge sort; workspace of gk_f32_swd_ref_workspace_bytes(rows).
+size_t gk_f32_swd_ref_workspace_bytes(size_t rows);
+void gk_f32_swd_ref(const float *a, const float *b, size_t rows, size_t dim, const float *dirs, int ndir,
+                    double *terms, void *workspace);
+
 /// The vectorizable tanh used by the GEMM epilogue (max error ~2 ulp against tanhf).
 float gk_tanhf(float x);
 

@@ -1,4 +1,4 @@
-import Dispatch
+import GanKernels
 import GanModel
 
 /// Sliced Wasserstein Distance between two image sets, as ProGAN measures it (Karras et al. 2018;
@@ -17,55 +17,89 @@ public enum SlicedWasserstein {
   }
 
   // Reflect-101 index (scipy mode="mirror").
-  @inline(__always) static func mirror(_ i: Int, _ n: Int) -> Int {
+  static func mirror(_ i: Int, _ n: Int) -> Int {
     if n == 1 { return 0 }
     var j = i
     while j < 0 || j >= n { j = j < 0 ? -j : 2 * (n - 1) - j }
     return j
   }
 
-  /// Separable 5-tap filter [1, 4, 6, 4, 1] * gain / 16 per axis over an (s x s) plane.
-  static func blur(_ x: [Float], size s: Int, gain: Float) -> [Float] {
-    let k: [Float] = [1, 4, 6, 4, 1].map { $0 * gain / 16 }
-    var rows = [Float](repeating: 0, count: s * s), out = rows
-    for y in 0..<s { for xx in 0..<s {
-      var a: Float = 0
-      for t in 0..<5 { a += k[t] * x[y * s + mirror(xx + t - 2, s)] }
-      rows[y * s + xx] = a
-    }}
-    for y in 0..<s { for xx in 0..<s {
-      var a: Float = 0
-      for t in 0..<5 { a += k[t] * rows[mirror(y + t - 2, s) * s + xx] }
-      out[y * s + xx] = a
-    }}
-    return out
+  /// Offsets of the levels in one channel's flat pyramid: level l, (S >> l)^2 floats, starts at
+  /// offsets[l]; offsets[levels] is the total.
+  static func levelOffsets(size: Int) -> [Int] {
+    var offsets = [0]
+    for l in 0..<levelCount(size: size) { offsets.append(offsets[l] + (size >> l) * (size >> l)) }
+    return offsets
   }
 
-  /// Laplacian pyramid of one channel plane (s x s, 0...255 units): level i = G_i - up(G_{i+1}),
-  /// the last level the low-pass G_{L-1}.
-  public static func pyramid(_ plane: [Float], size: Int) -> [[Float]] {
-    let levels = levelCount(size: size)
-    var gauss = [plane], s = size
-    for _ in 1..<max(levels, 1) {
-      let b = blur(gauss.last!, size: s, gain: 1)
-      let h = s / 2
-      var d = [Float](repeating: 0, count: h * h)
-      for y in 0..<h { for x in 0..<h { d[y * h + x] = b[(2 * y) * s + 2 * x] } }
-      gauss.append(d); s = h
+  /// Scratch floats `pyramid(_:size:into:scratch:)` needs for an S x S plane.
+  static func pyramidScratch(size: Int) -> Int { 4 * size * size + 5 * size }
+
+  /// Separable 5-tap filter [1, 4, 6, 4, 1] * gain / 16 per axis over an (s x s) plane, x to out,
+  /// through rows (s x s); taps[j * 5 + t] is the mirrored index of j + t - 2.
+  static func blur(_ x: UnsafePointer<Float>, size s: Int, gain: Float, taps: UnsafePointer<Int32>,
+                   rows: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    let k0 = gain / 16, k1 = 4 * gain / 16, k2 = 6 * gain / 16
+    let k = (k0, k1, k2, k1, k0)
+    for y in 0..<s {
+      let row = x + y * s
+      for xx in 0..<s {
+        let t = taps + xx * 5
+        var a: Float = 0
+        a += k.0 * row[Int(t[0])]; a += k.1 * row[Int(t[1])]; a += k.2 * row[Int(t[2])]
+        a += k.3 * row[Int(t[3])]; a += k.4 * row[Int(t[4])]
+        rows[y * s + xx] = a
+      }
     }
-    var out: [[Float]] = []
-    s = size
+    for y in 0..<s {
+      let t = taps + y * 5
+      let r0 = rows + Int(t[0]) * s, r1 = rows + Int(t[1]) * s, r2 = rows + Int(t[2]) * s
+      let r3 = rows + Int(t[3]) * s, r4 = rows + Int(t[4]) * s
+      for xx in 0..<s {
+        var a: Float = 0
+        a += k.0 * r0[xx]; a += k.1 * r1[xx]; a += k.2 * r2[xx]; a += k.3 * r3[xx]; a += k.4 * r4[xx]
+        out[y * s + xx] = a
+      }
+    }
+  }
+
+  /// Laplacian pyramid of one channel plane (S x S, 0...255 units) into `out` (levelOffsets
+  /// layout): level i = G_i - up(G_{i+1}), the last level the low-pass G_{L-1}. scratch holds
+  /// pyramidScratch(size:) floats.
+  static func pyramid(_ plane: UnsafePointer<Float>, size: Int, into out: UnsafeMutablePointer<Float>,
+                      scratch: UnsafeMutablePointer<Float>) {
+    let levels = levelCount(size: size), offsets = levelOffsets(size: size)
+    let area = size * size
+    let gauss = scratch, next = scratch + area, work = scratch + 2 * area, rows = scratch + 3 * area
+    let taps = UnsafeMutableRawPointer(scratch + 4 * area).assumingMemoryBound(to: Int32.self)
+    gauss.update(from: plane, count: area)
+    var s = size
     for i in 0..<levels {
-      if i == levels - 1 { out.append(gauss[i]); break }
+      if i == levels - 1 { (out + offsets[i]).update(from: gauss, count: s * s); break }
+      for j in 0..<s { for t in 0..<5 { taps[j * 5 + t] = Int32(mirror(j + t - 2, s)) } }
       let h = s / 2
-      var z = [Float](repeating: 0, count: s * s)
-      for y in 0..<h { for x in 0..<h { z[(2 * y) * s + 2 * x] = gauss[i + 1][y * h + x] } }
+      blur(gauss, size: s, gain: 1, taps: taps, rows: rows, out: work)
+      for y in 0..<h { for x in 0..<h { next[y * h + x] = work[(2 * y) * s + 2 * x] } }
+      work.update(repeating: 0, count: s * s)
+      for y in 0..<h { for x in 0..<h { work[(2 * y) * s + 2 * x] = next[y * h + x] } }
       // Zero insertion keeps a quarter of the samples: the filter's gain is 4 (2 per axis).
-      let up = blur(z, size: s, gain: 2)
-      out.append(zip(gauss[i], up).map { $0 - $1 })
+      let level = out + offsets[i]
+      blur(work, size: s, gain: 2, taps: taps, rows: rows, out: level)
+      for e in 0..<(s * s) { level[e] = gauss[e] - level[e] }
+      gauss.update(from: next, count: h * h)
       s = h
     }
-    return out
+  }
+
+  /// The Laplacian pyramid of one plane as one array per level (tests and tools).
+  public static func pyramid(_ plane: [Float], size: Int) -> [[Float]] {
+    let offsets = levelOffsets(size: size)
+    var flat = [Float](repeating: 0, count: offsets.last!)
+    var scratch = [Float](repeating: 0, count: pyramidScratch(size: size))
+    plane.withUnsafeBufferPointer { p in flat.withUnsafeMutableBufferPointer { f in
+      scratch.withUnsafeMutableBufferPointer { pyramid(p.baseAddress!, size: size, into: f.baseAddress!, scratch: $0.baseAddress!) }
+    }}
+    return (0..<(offsets.count - 1)).map { Array(flat[offsets[$0]..<offsets[$0 + 1]]) }
   }
 
   /// Descriptors of `count` images (uint8 NHWC, 1 channel tiled to 3, or 3) at the given centres:
@@ -73,25 +107,34 @@ public enum SlicedWasserstein {
   /// Returns per level (count * perImage) x 147 floats, each (channel, dy, dx) major to minor.
   public static func descriptors(images: UnsafePointer<UInt8>, count: Int, size: Int, channels: Int,
                                  perImage: Int, centres: [[Int32]]) -> [[Float]] {
-    let levels = levelCount(size: size)
+    let levels = levelCount(size: size), offsets = levelOffsets(size: size), area = size * size
     var out = (0..<levels).map { _ in [Float](repeating: 0, count: count * perImage * descriptorSize) }
+    // Per image: the three planes, then their pyramids (channel-major), then the pyramid scratch.
+    let perChannel = offsets[levels]
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 3 * area + 3 * perChannel + pyramidScratch(size: size))
+    defer { buffer.deallocate() }
+    let planes = buffer, pyramids = buffer + 3 * area, scratch = pyramids + 3 * perChannel
     for n in 0..<count {
-      var planes: [[[Float]]] = []  // [channel][level][pixels]
+      let image = images + n * area * channels
       for c in 0..<3 {
-        let src = channels == 1 ? 0 : c
-        var p = [Float](repeating: 0, count: size * size)
-        for e in 0..<(size * size) { p[e] = Float(images[(n * size * size + e) * channels + src]) }
-        planes.append(pyramid(p, size: size))
+        let src = channels == 1 ? 0 : c, plane = planes + c * area
+        for e in 0..<area { plane[e] = Float(image[e * channels + src]) }
+        pyramid(plane, size: size, into: pyramids + c * perChannel, scratch: scratch)
       }
       for l in 0..<levels {
         let s = size >> l
-        for q in 0..<perImage {
-          let cy = Int(centres[l][(n * perImage + q) * 2]), cx = Int(centres[l][(n * perImage + q) * 2 + 1])
-          let base = (n * perImage + q) * descriptorSize
-          for c in 0..<3 { for dy in 0..<patch { for dx in 0..<patch {
-            out[l][base + (c * patch + dy) * patch + dx] = planes[c][l][(cy - 3 + dy) * s + (cx - 3 + dx)]
-          }}}
-        }
+        centres[l].withUnsafeBufferPointer { centre in out[l].withUnsafeMutableBufferPointer { o in
+          for q in 0..<perImage {
+            let cy = Int(centre[(n * perImage + q) * 2]), cx = Int(centre[(n * perImage + q) * 2 + 1])
+            let row = o.baseAddress! + (n * perImage + q) * descriptorSize
+            for c in 0..<3 {
+              let level = pyramids + c * perChannel + offsets[l]
+              for dy in 0..<patch {
+                (row + (c * patch + dy) * patch).update(from: level + (cy - 3 + dy) * s + (cx - 3), count: patch)
+              }
+            }
+          }
+        }}
       }
     }
     return out
@@ -114,44 +157,24 @@ public enum SlicedWasserstein {
 
   /// SWD x 1e3 between two normalized descriptor sets of equal size along unit `directions`
   /// (ndir x 147): per direction the sorted projections' mean absolute difference, averaged.
-  /// Directions are split over `threads` workers; each direction's term is kept apart and the
-  /// terms are summed in order, so the result does not depend on the thread count.
-  public static func distance(_ a: [Float], _ b: [Float], directions: [Float], threads: Int = 1) -> Double {
+  /// Through gk_f32_swd (threads split directions; the result does not depend on their count);
+  /// `workspace`, when given, holds SlicedWassersteinKernel.workspaceBytes for these rows.
+  public static func distance(_ a: [Float], _ b: [Float], directions: [Float], threads: Int = 1,
+                              workspace: UnsafeMutableRawPointer? = nil) -> Double {
     precondition(a.count == b.count && a.count % descriptorSize == 0)
     let rows = a.count / descriptorSize, ndir = directions.count / descriptorSize
+    let bytes = SlicedWassersteinKernel.workspaceBytes(rows: rows, dimension: descriptorSize, threads: threads)
+    let own = workspace == nil ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) : nil
+    defer { own?.deallocate() }
     var terms = [Double](repeating: 0, count: ndir)
-    let workers = max(1, min(threads, ndir))
-    terms.withUnsafeMutableBufferPointer { out in
-      let outBase = out.baseAddress!
-      a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in directions.withUnsafeBufferPointer { dir in
-        let (ab, bb, db) = (ap.baseAddress!, bp.baseAddress!, dir.baseAddress!)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-          var pa = [Float](repeating: 0, count: rows), pb = pa
-          for d in stride(from: w, to: ndir, by: workers) {
-            let v = db + d * descriptorSize
-            for r in 0..<rows {
-              pa[r] = dot147(ab + r * descriptorSize, v)
-              pb[r] = dot147(bb + r * descriptorSize, v)
-            }
-            pa.sort(); pb.sort()
-            var s = 0.0
-            for r in 0..<rows { s += Double(abs(pa[r] - pb[r])) }
-            outBase[d] = s / Double(rows)
-          }
-        }
-      }}}
-    }
+    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in directions.withUnsafeBufferPointer { dir in
+      terms.withUnsafeMutableBufferPointer { t in
+        SlicedWassersteinKernel.terms(ap.baseAddress!, bp.baseAddress!, rows: rows, dimension: descriptorSize,
+                                      directions: dir.baseAddress!, count: ndir, into: t.baseAddress!,
+                                      workspace: workspace ?? own!, threads: threads)
+      }
+    }}}
     return terms.reduce(0, +) / Double(ndir) * 1e3
-  }
-
-  /// 147-element dot product: nine SIMD16 chunks and a scalar tail of 3.
-  @inline(__always) static func dot147(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
-    var acc = SIMD16<Float>(repeating: 0)
-    for c in 0..<9 {
-      acc += UnsafeRawPointer(x + 16 * c).loadUnaligned(as: SIMD16<Float>.self)
-        * UnsafeRawPointer(y + 16 * c).loadUnaligned(as: SIMD16<Float>.self)
-    }
-    return acc.sum() + x[144] * y[144] + x[145] * y[145] + x[146] * y[146]
   }
 
   /// Per-level SWD between two image sets of equal count, and their mean: centres and unit
@@ -174,6 +197,9 @@ extension SlicedWasserstein {
     let centres: [[Int32]]
     let directions: [Float]
     let real: [[Float]]
+    /// The kernel's workspace, allocated at the first distance for the thread count then set.
+    private var workspace: UnsafeMutableRawPointer?
+    private var workspaceThreads = 0
 
     public init(images: UnsafePointer<UInt8>, count: Int, size: Int, channels: Int, perImage: Int = 128,
                 directions ndir: Int = 512, seed: UInt64 = 0) {
@@ -195,14 +221,25 @@ extension SlicedWasserstein {
       real = r
     }
 
+    deinit { workspace?.deallocate() }
+
     /// Per-level SWD x 1e3 of `images` (same count, size and channels) against the reference,
     /// and the mean over levels.
     public func distance(to images: UnsafePointer<UInt8>) -> (levels: [Double], mean: Double) {
       var fake = descriptors(images: images, count: count, size: size, channels: channels, perImage: perImage, centres: centres)
+      if workspace == nil || workspaceThreads != threads {
+        workspace?.deallocate()
+        let rows = count * perImage
+        workspace = UnsafeMutableRawPointer.allocate(
+          byteCount: SlicedWassersteinKernel.workspaceBytes(rows: rows, dimension: descriptorSize, threads: threads),
+          alignment: 64)
+        workspaceThreads = threads
+      }
       var out: [Double] = []
       for l in fake.indices {
         normalize(&fake[l])
-        out.append(SlicedWasserstein.distance(real[l], fake[l], directions: directions, threads: threads))
+        out.append(SlicedWasserstein.distance(real[l], fake[l], directions: directions, threads: threads,
+                                              workspace: workspace))
       }
       return (out, out.reduce(0, +) / Double(max(out.count, 1)))
     }

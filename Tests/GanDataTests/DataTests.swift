@@ -2,6 +2,7 @@ import Foundation
 import GanData
 import GanImage
 import GanModel
+import GanTestSupport
 import XCTest
 
 final class ImageTests: XCTestCase {
@@ -45,17 +46,15 @@ final class ImageTests: XCTestCase {
   }
 }
 
-final class DatasetTests: XCTestCase {
-  var dir = ""
+final class DatasetTests: ScratchDirectoryTestCase {
+  override var scratchPrefix: String { "gan-data" }
   var cache = ""
 
   override func setUp() {
-    dir = NSTemporaryDirectory() + "gan-data-\(UUID().uuidString)"
+    super.setUp()
     cache = dir + "/cache"
     try? FileManager.default.createDirectory(atPath: dir + "/images/sub/deeper", withIntermediateDirectories: true)
   }
-
-  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
   func testFolderIsSearchedRecursivelyUnreadableFilesAreCountedAndTheCacheIsReused() throws {
     for (i, name) in ["a.png", "sub/B.PNG", "sub/deeper/c.Png", "sub/d.JPG"].enumerated() {

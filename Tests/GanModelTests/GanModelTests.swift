@@ -1,3 +1,4 @@
+import GanTestSupport
 import XCTest
 import GanModel
 
@@ -101,15 +102,8 @@ final class JSONTests: XCTestCase {
   }
 }
 
-final class SafeTensorsTests: XCTestCase {
-  var dir = ""
-
-  override func setUp() {
-    dir = NSTemporaryDirectory() + "swift-gan-st-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  }
-
-  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class SafeTensorsTests: ScratchDirectoryTestCase {
+  override var scratchPrefix: String { "swift-gan-st" }
 
   func sample() -> SafeTensorsWriter {
     var w = SafeTensorsWriter()

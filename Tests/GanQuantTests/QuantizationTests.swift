@@ -4,6 +4,7 @@ import GanKernels
 import GanModel
 import GanQuant
 import GanRuntime
+import GanTestSupport
 import XCTest
 
 /// The PyTorch fixtures of GanRuntimeTests: random 32/64 px generators with non-trivial BN statistics.
@@ -23,13 +24,8 @@ func images(_ r: ImageGenerator, _ z: [Float], count: Int, batch: Int) -> (image
   return (out, px)
 }
 
-final class QuantizationTests: XCTestCase {
-  var dir = ""
-  override func setUp() {
-    dir = NSTemporaryDirectory() + "gan-quant-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  }
-  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class QuantizationTests: ScratchDirectoryTestCase {
+  override var scratchPrefix: String { "gan-quant" }
 
   func quantize(_ model: String = fixtureDir + "/g32.safetensors", keep: Set<Int> = [], method: CalibrationMethod = .mse,
                 bnBatches: Int = 0, name: String = "q") throws -> (path: String, report: QuantizationReport) {
@@ -251,27 +247,10 @@ final class QuantizationTests: XCTestCase {
 }
 
 /// gan-quant and gan-gen as users run them.
-final class GanQuantCLITests: XCTestCase {
-  var dir = ""
-  override func setUp() {
-    dir = NSTemporaryDirectory() + "gan-quant-cli-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  }
-  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
+final class GanQuantCLITests: ScratchDirectoryTestCase {
+  override var scratchPrefix: String { "gan-quant-cli" }
   func run(_ tool: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
-    var url = Bundle(for: GanQuantCLITests.self).bundleURL
-    while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
-    let p = Process()
-    p.executableURL = url.appendingPathComponent(tool)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    try Executables.run(tool, args)
   }
 
   func testQuantizeThenGenerate() throws {

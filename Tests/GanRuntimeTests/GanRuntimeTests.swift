@@ -4,6 +4,7 @@ import GanImage
 import GanKernels
 import GanModel
 import GanRuntime
+import GanTestSupport
 import XCTest
 
 let fixtureDir = String(#filePath[..<#filePath.lastIndex(of: "/")!]) + "/Fixtures"
@@ -116,32 +117,10 @@ final class GeneratorRuntimeTests: XCTestCase {
 }
 
 /// gan-gen as users run it.
-final class GanGenCLITests: XCTestCase {
-  var dir = ""
-  override func setUp() {
-    dir = NSTemporaryDirectory() + "gan-gen-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  }
-  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-  var executable: String {
-    var url = Bundle(for: GanGenCLITests.self).bundleURL
-    while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("gan-gen").path
-  }
-
-  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-  }
+final class GanGenCLITests: ScratchDirectoryTestCase {
+  override var scratchPrefix: String { "gan-gen" }
+  var executable: String { Executables.path("gan-gen") }
+  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try Executables.run("gan-gen", args) }
 
   func testLatentsInRawOutMatchesPyTorch() throws {
     for size in [32, 64] {

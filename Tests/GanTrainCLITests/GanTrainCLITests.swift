@@ -1,40 +1,14 @@
 import Foundation
 import GanModel
+import GanTestSupport
 import XCTest
 
 /// gan-train as a user runs it: the built executable, its exit status, stdout and stderr.
-final class GanTrainCLITests: XCTestCase {
-  var dir = ""
-  override func setUp() {
-    dir = NSTemporaryDirectory() + "gan-cli-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  }
-  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-  var executable: String {
-    // The test bundle sits beside the products of the same build.
-    var url = Bundle(for: GanTrainCLITests.self).bundleURL
-    while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("gan-train").path
-  }
-
-  func launch(_ args: [String]) throws -> (Process, Pipe, Pipe) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    return (p, out, err)
-  }
-
-  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-    let (p, out, err) = try launch(args)
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-  }
+final class GanTrainCLITests: ScratchDirectoryTestCase {
+  override var scratchPrefix: String { "gan-cli" }
+  var executable: String { Executables.path("gan-train") }
+  func launch(_ args: [String]) throws -> (Process, Pipe, Pipe) { try Executables.launch("gan-train", args) }
+  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try Executables.run("gan-train", args) }
 
   func writeDataset(count: Int) -> String {
     var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(count), 32, 32), }"

@@ -5,6 +5,7 @@ import GanImage
 import GanKernels
 import GanModel
 import GanTraining
+import GanTestSupport
 import XCTest
 
 /// A small gray dataset written as a uint8 .npy (N, 32, 32): smooth blobs, so D has something to learn.
@@ -25,13 +26,8 @@ func makeNpyDataset(in dir: String, count: Int) throws -> Dataset {
   return try DatasetLoader.load(.npy(path), size: 32, channels: 1, cacheDirectory: dir + "/cache")
 }
 
-final class TrainingTests: XCTestCase {
-  var dir = ""
-  override func setUp() {
-    dir = NSTemporaryDirectory() + "gan-train-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  }
-  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class TrainingTests: ScratchDirectoryTestCase {
+  override var scratchPrefix: String { "gan-train" }
 
   func smallConfiguration(threads: Int = 2) throws -> TrainingConfiguration {
     var c = TrainingConfiguration(architecture: try Architecture(imageSize: 32, nz: 16, ngf: 8, ndf: 8, nc: 1))

@@ -257,4 +257,16 @@ let benchmarks: @Sendable () -> Void = {
                                 beta2: 0.999, eps: 1e-8, step: 3)
     }
   }
+  // SWD terms at gan-train's shape: 512 images x 128 patches of 147 floats, 512 directions (one
+  // pyramid level; a measurement runs two at 32 px). FLOP: the two sets' projections.
+  do {
+    let (rows, dim, ndir) = (512 * 128, 147, 512)
+    let a = FloatBuffer(rows * dim), b = FloatBuffer(rows * dim), dirs = FloatBuffer(ndir * dim)
+    let terms = UnsafeMutablePointer<Double>.allocate(capacity: ndir)
+    let ws = RawBuffer(bytes: SlicedWassersteinKernel.workspaceBytes(rows: rows, dimension: dim, threads: threads))
+    timed("swd terms rows65536 dim147 dirs512", flops: 4.0 * Double(rows * dim * ndir)) {
+      SlicedWassersteinKernel.terms(a.pointer, b.pointer, rows: rows, dimension: dim, directions: dirs.pointer, count: ndir,
+                                    into: terms, workspace: ws.pointer, threads: threads)
+    }
+  }
 }

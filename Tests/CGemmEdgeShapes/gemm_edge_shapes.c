@@ -1,0 +1,2 @@
+// Header-only: the edge-shape matrix is in include/gemm_edge_shapes.h.
+#include "gemm_edge_shapes.h"

@@ -1,0 +1,51 @@
+import Foundation
+import XCTest
+
+/// A test case with a fresh scratch directory `dir` per test, removed afterwards.
+open class ScratchDirectoryTestCase: XCTestCase {
+  public var dir = ""
+
+  /// The directory's name starts with this (which test left it, if a run is killed).
+  open var scratchPrefix: String { "swift-gan-test" }
+
+  override open func setUp() {
+    super.setUp()
+    dir = NSTemporaryDirectory() + "\(scratchPrefix)-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  }
+
+  override open func tearDown() {
+    try? FileManager.default.removeItem(atPath: dir)
+    super.tearDown()
+  }
+}
+
+/// The package's executables (gan-train, gan-gen, gan-quant) as a user runs them: the products
+/// of the same build, which sit beside the test bundle.
+public enum Executables {
+  public static func path(_ name: String) -> String {
+    var url = Bundle(for: ScratchDirectoryTestCase.self).bundleURL
+    while url.pathExtension == "xctest" || url.lastPathComponent == "Contents" { url.deleteLastPathComponent() }
+    return url.appendingPathComponent(name).path
+  }
+
+  /// Starts `name` with `args`; the caller reads the pipes and waits.
+  public static func launch(_ name: String, _ args: [String]) throws -> (process: Process, out: Pipe, err: Pipe) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path(name))
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    return (p, out, err)
+  }
+
+  /// Runs `name` to the end: its exit status, stdout and stderr.
+  public static func run(_ name: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    let (p, out, err) = try launch(name, args)
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+  }
+}
