@@ -2,6 +2,10 @@
 
 int gs_errno(void) { return errno; }
 
+int gs_format_double(char *buf, size_t size, double x, int digits, int scientific) {
+  return snprintf(buf, size, scientific ? "%.*e" : "%.*f", digits, x);
+}
+
 int gs_open(const char *path, int flags, unsigned int mode) { return open(path, flags, (mode_t)mode); }
 
 void *gs_map_failed(void) { return MAP_FAILED; }

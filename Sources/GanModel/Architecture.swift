@@ -58,8 +58,11 @@ public struct Architecture: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// `{"image_size":64,"nz":100,"ngf":64,"ndf":64,"nc":3}` as stored in `gan.arch`.
-  public var json: String {
-    "{\"image_size\":\(imageSize),\"nz\":\(nz),\"ngf\":\(ngf),\"ndf\":\(ndf),\"nc\":\(nc)}"
+  public var json: String { jsonValue.serialized }
+
+  public var jsonValue: JSON {
+    JSON.object([("image_size", .number(Double(imageSize))), ("nz", .number(Double(nz))), ("ngf", .number(Double(ngf))),
+                 ("ndf", .number(Double(ndf))), ("nc", .number(Double(nc)))])
   }
 
   public init(json text: String) throws(GanError) {

@@ -46,6 +46,14 @@ public indirect enum JSON: Equatable, Sendable {
     return v
   }
 
+  /// A number, or null where it is not finite (JSON has no inf or nan); with `digits`, rounded
+  /// to that many decimals first (report figures).
+  public static func finite(_ x: Double, digits: Int? = nil) -> JSON {
+    guard x.isFinite else { return .null }
+    guard let d = digits, let rounded = Double(formatFixed(x, d)) else { return .number(x) }
+    return .number(rounded)
+  }
+
   /// Serializes with keys in the given order and no spaces.
   public var serialized: String {
     switch self {

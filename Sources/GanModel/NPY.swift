@@ -117,6 +117,11 @@ public enum NPY {
     return (v, shape[0], shape[1])
   }
 
+  /// Latents `fileNZ` wide where the model takes `expected`: an error naming the file.
+  public static func checkLatentWidth(_ fileNZ: Int, expected: Int, path: String) throws(GanError) {
+    guard fileNZ == expected else { throw bad(path, "latents have nz \(fileNZ), the model expects \(expected)") }
+  }
+
   public static func writeFloat32(path: String, values: UnsafeBufferPointer<Float>, shape: [Int]) throws(GanError) {
     try writeFileAtomically(path: path, bytes: encodeFloat32(values, shape: shape))
   }

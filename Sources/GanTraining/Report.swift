@@ -1,4 +1,5 @@
 import Foundation
+import GanModel
 
 /// report.html: loss and D-output curves as inline SVG and the sample grids as data: URIs, so the
 /// file stands alone (no external assets). Rewritten whenever samples are written.
@@ -11,7 +12,7 @@ enum Report {
     .grids{display:flex;flex-wrap:wrap;gap:12px}.grids figure{margin:0}figcaption{font-size:12px;color:#555}
     img{image-rendering:pixelated;width:280px}</style></head><body>
     <h1>\(escape(title))</h1>
-    <p>Iterations: \(history.last?.0 ?? 0). Last: \(history.last.map { "Loss_D \(fmt($0.1.lossD, 4)), Loss_G \(fmt($0.1.lossG, 4)), D(x) \(fmt($0.1.dx, 3)), D(G(z)) \(fmt($0.1.dgz1, 3)) / \(fmt($0.1.dgz2, 3))" } ?? "-").
+    <p>Iterations: \(history.last?.0 ?? 0). Last: \(history.last.map { "Loss_D \(formatFixed($0.1.lossD, 4)), Loss_G \(formatFixed($0.1.lossG, 4)), D(x) \(formatFixed($0.1.dx, 3)), D(G(z)) \(formatFixed($0.1.dgz1, 3)) / \(formatFixed($0.1.dgz2, 3))" } ?? "-").
     Updated \(ISO8601DateFormatter().string(from: Date())).</p>
     <h2>Losses</h2>
     """
@@ -21,7 +22,7 @@ enum Report {
                   colors: ["#2ca02c", "#ff7f0e", "#9467bd"])
     if !swd.isEmpty {
       html += "<h2>Sliced Wasserstein distance (x1e3, mean over pyramid levels; lower is better)</h2>"
-      html += "<p>Last: \(fmt(swd.last!.1, 1)) at iteration \(swd.last!.0).</p>"
+      html += "<p>Last: \(formatFixed(swd.last!.1, 1)) at iteration \(swd.last!.0).</p>"
       html += chart(swd.map { ($0.0, [$0.1]) }, names: ["SWD x1e3"], colors: ["#17becf"])
     }
     html += "<h2>Samples from fixed noise</h2><div class=\"grids\">"
@@ -33,9 +34,7 @@ enum Report {
       html += "<figure><img alt=\"\(escape(label))\" src=\"data:image/png;base64,\(data.base64EncodedString())\"><figcaption>\(escape(label)) (\(escape(file)))</figcaption></figure>"
     }
     html += "</div></body></html>\n"
-    let tmp = path + ".tmp"
-    try html.write(toFile: tmp, atomically: false, encoding: .utf8)
-    _ = rename(tmp, path)
+    try writeFileAtomically(path: path, bytes: Array(html.utf8))
   }
 
   static func escape(_ s: String) -> String {
@@ -61,14 +60,14 @@ enum Report {
     svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" fill=\"none\" stroke=\"#999\"/>"
     for k in 0...4 {
       let v = lo + (hi - lo) * Double(k) / 4
-      svg += "<text x=\"\(left - 4)\" y=\"\(fmt(py(v) + 4, 1))\" text-anchor=\"end\">\(fmt(v, 2))</text>"
+      svg += "<text x=\"\(left - 4)\" y=\"\(formatFixed(py(v) + 4, 1))\" text-anchor=\"end\">\(formatFixed(v, 2))</text>"
       let it = Int(x0 + (x1 - x0) * Double(k) / 4)
-      svg += "<text x=\"\(fmt(px(it), 1))\" y=\"\(h - 12)\" text-anchor=\"middle\">\(it)</text>"
+      svg += "<text x=\"\(formatFixed(px(it), 1))\" y=\"\(h - 12)\" text-anchor=\"middle\">\(it)</text>"
     }
     for (s, name) in names.enumerated() {
       let pts = sampled.compactMap { p -> String? in
         let v = p.1[s]
-        return v.isFinite ? "\(fmt(px(p.0), 1)),\(fmt(py(v), 1))" : nil
+        return v.isFinite ? "\(formatFixed(px(p.0), 1)),\(formatFixed(py(v), 1))" : nil
       }.joined(separator: " ")
       svg += "<polyline fill=\"none\" stroke=\"\(colors[s])\" stroke-width=\"1.2\" points=\"\(pts)\"/>"
       svg += "<text x=\"\(w - right + 8)\" y=\"\(top + 14 + Double(s) * 16)\" fill=\"\(colors[s])\">\(escape(name))</text>"

@@ -4,9 +4,6 @@ import GanImage
 import GanKernels
 import GanModel
 
-/// Set by SIGINT/SIGTERM; the loop checkpoints and stops after the current iteration.
-nonisolated(unsafe) var stopRequested: Int32 = 0
-
 /// What `gan-train` asks for, beyond the hyperparameters.
 public struct RunOptions {
   public var outf: String = "."
@@ -17,11 +14,12 @@ public struct RunOptions {
   public var checkpointEvery: Int = 500
   public var resume: Bool = false
   public var initFrom: String?
-  /// Training latents from a file (N x nz), batch-size rows per iteration in order.
+  /// Training latents (N x nz), batch-size rows per iteration in order; or `noiseFile`, a float32
+  /// .npy of shape (N, nz) or (N, nz, 1, 1) read when the run is made.
   public var noise: [Float]?
+  public var noiseFile: String?
   /// Batches of the BN re-estimation pass before `generator.safetensors` is written.
   public var reestimationBatches: Int = 50
-  public var installSignalHandlers: Bool = true
   /// SWD (ProGAN) of `swdImages` generated images against as many held-out real ones, every this
   /// many iterations (0: never). The held-out images are the dataset's last `swdImages`, left out
   /// of training; with fewer than 4 x swdImages images there is no held-out set and no SWD.
@@ -31,9 +29,22 @@ public struct RunOptions {
   /// re-estimated) in <outf>/snapshots/generator_iter_NNNNNNN.safetensors, for evaluating a run
   /// along the way; the training state (running statistics included) is left as it was.
   public var snapshotEvery: Int = 0
-  /// Progress and notices; the default prints and flushes (stdout may be a pipe or a file).
+  /// Notices (resume, SWD, files written); the default prints and flushes.
   public var log: (String) -> Void = { print($0); fflush(stdout) }
+  /// The status line after every iteration; nil: through `log` at iterations 1, every 50th and the
+  /// last (gan-train redraws it in place on a terminal).
+  public var progress: ((RunProgress) -> Void)?
+  /// Asked after every iteration: true writes the checkpoint and ends the run (gan-train answers
+  /// from its SIGINT/SIGTERM handler).
+  public var shouldStop: () -> Bool = { false }
   public init() {}
+}
+
+/// The status after one iteration: "[epoch/epochs][batch/batches] it N/target Loss_D ... ETA".
+public struct RunProgress {
+  public var iteration: Int
+  public var target: Int
+  public var text: String
 }
 
 /// A whole training run: data order, the loop, progress, log.csv, sample grids, report.html,
@@ -45,13 +56,16 @@ public final class TrainingRun {
   public let randomness: RunRandomness
   let sampler: Generator
   let fixedNoiseCount = 64
+  let log: TrainingLog
+  /// Training latents from `options.noise` or `options.noiseFile`.
+  let noise: [Float]?
   var history: [(iteration: Int, stats: StepStatistics)] = []
   /// SWD x 1e3 per pyramid level and their mean, by iteration.
   var swdHistory: [(iteration: Int, levels: [Double], mean: Double)] = []
   /// Images trained on: the dataset minus the SWD hold-out.
   public let trainCount: Int
   let swdReference: SlicedWasserstein.Reference?
-  /// True when the last `run()` ended on SIGINT/SIGTERM (after writing the checkpoint).
+  /// True when the last `run()` ended because `options.shouldStop` said so (after the checkpoint).
   public private(set) var stoppedBySignal = false
   var grids: [(label: String, file: String)] = []
   let startTime = Date()
@@ -62,12 +76,29 @@ public final class TrainingRun {
   public var checkpointPath: String { options.outf + "/checkpoint.safetensors" }
   public var generatorPath: String { options.outf + "/generator.safetensors" }
   public func snapshotPath(iteration: Int) -> String {
-    options.outf + String(format: "/snapshots/generator_iter_%07d.safetensors", iteration)
+    options.outf + "/snapshots/generator_iter_\(zeroPadded(iteration, 7)).safetensors"
   }
   public var iterationsPerEpoch: Int { trainCount / trainer.configuration.batchSize }
+  /// The iteration the run ends at: `options.iterations`, or `options.epochs` epochs.
+  public var targetIteration: Int { options.iterations ?? options.epochs * iterationsPerEpoch }
+
+  /// The seed stored in <outf>/checkpoint.safetensors (a resumed run's latents and data order
+  /// follow it).
+  public static func checkpointSeed(outf: String) throws -> UInt64 {
+    let f = try SafeTensorsFile(path: outf + "/checkpoint.safetensors")
+    return UInt64(bitPattern: try f.integers("state.seed").first ?? 0)
+  }
 
   public init(configuration: TrainingConfiguration, dataset: Dataset, options: RunOptions) throws {
     let a = configuration.architecture
+    // The latents file first: its error names a file the user gave.
+    if let path = options.noiseFile {
+      let (values, _, fileNZ) = try NPY.readLatents(path: path)
+      try NPY.checkLatentWidth(fileNZ, expected: a.nz, path: path)
+      noise = values
+    } else {
+      noise = options.noise
+    }
     guard dataset.size == a.imageSize, dataset.channels == a.nc else {
       throw DataError("dataset is \(dataset.size)x\(dataset.size)x\(dataset.channels), the model expects \(a.imageSize)x\(a.imageSize)x\(a.nc)")
     }
@@ -77,6 +108,7 @@ public final class TrainingRun {
     trainer = DCGANTrainer(configuration: configuration)
     self.dataset = dataset
     self.options = options
+    log = TrainingLog(path: options.outf + "/log.csv")
     randomness = RunRandomness(seed: configuration.seed)
     sampler = Generator(architecture: a, batch: fixedNoiseCount, threads: configuration.threads,
                         parameters: trainer.generator.parameters)
@@ -104,6 +136,17 @@ public final class TrainingRun {
     try FileManager.default.createDirectory(atPath: options.outf, withIntermediateDirectories: true)
   }
 
+  /// Which training layers run as Winograd convolutions: "winograd: G forward, layers 1 direct, ...".
+  public var winogradSummary: String {
+    func describe(_ tiles: [Int], _ layers: Range<Int>) -> String {
+      layers.map { i in "\(i) " + (tiles[i] == 0 ? "direct" : "F(\(tiles[i])x\(tiles[i]),2x2)") }.joined(separator: ", ")
+    }
+    let L = trainer.configuration.architecture.layerCount
+    return "winograd: G forward, layers " + describe(trainer.generator.forwardTiles, 1..<(L - 1))
+      + "; D forward, layers " + describe(trainer.discriminator.forwardTiles, 0..<(L - 1))
+      + "; D backward-data, layers " + describe(trainer.discriminator.backwardDataTiles, 0..<(L - 1))
+  }
+
   /// SWD of `swdImages` images from fixed latents (batch statistics, as the sample grids) against
   /// the held-out real set.
   func measureSWD() -> (levels: [Double], mean: Double)? {
@@ -124,142 +167,148 @@ public final class TrainingRun {
     return ref.distance(to: bytes)
   }
 
-  /// Trains until the target iteration. Returns the final iteration.
+  /// Trains until the target iteration, or until `options.shouldStop` asks. Returns the final
+  /// iteration.
   @discardableResult
   public func run() throws -> Int {
-    let c = trainer.configuration
-    let fm = FileManager.default
-    var epochOrder: [Int] = []
-    if options.resume {
-      guard fm.fileExists(atPath: checkpointPath) else {
-        throw TrainingError.invalidCheckpoint("\(checkpointPath): no checkpoint to resume from")
-      }
-      let stored = try trainer.restore(from: SafeTensorsFile(path: checkpointPath))
-      let e = trainer.iteration / iterationsPerEpoch
-      epochOrder = randomness.order(epoch: e, count: trainCount, shuffle: c.shuffle)
-      if !stored.isEmpty && stored != epochOrder {
-        throw TrainingError.invalidCheckpoint("\(checkpointPath): the data order differs (dataset, seed or SWD hold-out changed since the checkpoint)")
-      }
-      loadHistory()
-      options.log("resumed from \(checkpointPath) at iteration \(trainer.iteration)")
-    } else {
-      trainer.initializeWeights()
-      if let i = options.initFrom {
-        try trainer.loadWeights(from: SafeTensorsFile(path: i))
-        options.log("initial G and D weights from \(i)")
-      }
-      try writeLogHeader()
-      try writeRealSamples()
-    }
-    let target = options.iterations ?? options.epochs * iterationsPerEpoch
-    if let n = options.noise, n.count < target * c.batchSize * c.architecture.nz {
-      throw DataError("--noise holds \(n.count / c.architecture.nz) latents; \(target) iterations of batch \(c.batchSize) need \(target * c.batchSize)")
-    }
-    if options.installSignalHandlers { installHandlers() }
-    let tty = isatty(1) != 0
-    var lastCheckpointIteration = trainer.iteration
-    var windowStart = Date(), windowIterations = 0
-    var imgPerSecond = 0.0
-    let logHandle = FileHandle(forWritingAtPath: options.outf + "/log.csv")
-    logHandle?.seekToEndOfFile()
-    defer { logHandle?.closeFile() }
+    var epochOrder = try begin()
+    let target = targetIteration
+    try checkNoiseLength(target: target)
+    var throughput = ThroughputWindow()
+    var lastCheckpoint = trainer.iteration
     while trainer.iteration < target {
-      let it = trainer.iteration
-      let epoch = it / iterationsPerEpoch, pos = it % iterationsPerEpoch
-      if pos == 0 || epochOrder.isEmpty {
-        epochOrder = randomness.order(epoch: epoch, count: trainCount, shuffle: c.shuffle)
+      let epoch = trainer.iteration / iterationsPerEpoch, position = trainer.iteration % iterationsPerEpoch
+      if position == 0 || epochOrder.isEmpty { epochOrder = order(epoch: epoch) }
+      let (stats, stepSeconds) = try trainOneBatch(epochOrder, position: position)
+      let imagesPerSecond = throughput.record(images: trainer.configuration.batchSize, stepSeconds: stepSeconds)
+      let swd = try measureSWDIfDue(target: target)
+      record(stats, epoch: epoch, position: position, target: target, imagesPerSecond: imagesPerSecond, swd: swd)
+      try writeFilesIfDue(epoch: epoch, endOfEpoch: position + 1 == iterationsPerEpoch, target: target)
+      let stop = options.shouldStop()
+      if trainer.iteration - lastCheckpoint >= options.checkpointEvery || trainer.iteration == target || stop {
+        let it = trainer.iteration
+        try writeCheckpoint(epochOrder: it % iterationsPerEpoch == 0 ? order(epoch: it / iterationsPerEpoch) : epochOrder)
+        lastCheckpoint = it
       }
-      let B = c.batchSize
-      let stepStart = Date()
-      dataset.fillBatch(epochOrder[(pos * B)..<((pos + 1) * B)], into: trainer.realBatch)
-      let zCount = B * c.architecture.nz
-      if let n = options.noise {
-        n.withUnsafeBufferPointer { trainer.generator.input.update(from: $0.baseAddress! + it * zCount, count: zCount) }
-      } else {
-        randomness.noise(iteration: it, into: trainer.generator.input, count: zCount)
-      }
-      let t0 = Date()
-      let s = trainer.step()
-      let dt = Date().timeIntervalSince(t0)
-      trainSeconds += Date().timeIntervalSince(stepStart)
-      guard s.isFinite else {
-        if tty { print("") }
-        throw TrainingError.nonFiniteLoss(iteration: it + 1, s)
-      }
-      windowIterations += 1
-      let elapsed = Date().timeIntervalSince(windowStart)
-      if elapsed > 2 || windowIterations == 1 {
-        imgPerSecond = Double(windowIterations * B) / max(elapsed, dt)
-        windowStart = Date(); windowIterations = 0
-      }
-      history.append((trainer.iteration, s))
-      var swdField = ""
-      if options.swdEvery > 0 && (trainer.iteration % options.swdEvery == 0 || trainer.iteration == target), let d = measureSWD() {
-        swdHistory.append((trainer.iteration, d.levels, d.mean))
-        swdField = fmt(d.mean, 3)
-        if tty { print("") }
-        options.log("SWD x1e3 at iteration \(trainer.iteration) against \(options.swdImages) held-out images: \(d.levels.map { fmt($0, 1) }.joined(separator: " / ")) (levels \(c.architecture.imageSize) px down), mean \(fmt(d.mean, 1))")
-      }
-      let seconds = Date().timeIntervalSince(startTime)
-      let line = "\(trainer.iteration),\(epoch),\(s.lossD),\(s.lossG),\(s.dx),\(s.dgz1),\(s.dgz2),\(fmt(seconds, 3)),\(fmt(imgPerSecond, 1)),\(swdField),\(fmt(trainSeconds, 3))\n"
-      logHandle?.write(line.data(using: .utf8)!)
-      let remaining = Double(target - trainer.iteration) * Double(B) / max(imgPerSecond, 1e-9)
-      let status = "[\(epoch)/\(max(1, (target + iterationsPerEpoch - 1) / iterationsPerEpoch))][\(pos + 1)/\(iterationsPerEpoch)] it \(trainer.iteration)/\(target) Loss_D: \(fmt(s.lossD, 4)) Loss_G: \(fmt(s.lossG, 4)) D(x): \(fmt(s.dx, 4)) D(G(z)): \(fmt(s.dgz1, 4)) / \(fmt(s.dgz2, 4)) \(fmt(imgPerSecond, 1)) img/s ETA \(duration(remaining))"
-      if tty {
-        print("\r\u{1B}[K" + status, terminator: "")
-        fflush(stdout)
-      } else if trainer.iteration % 50 == 0 || trainer.iteration == target || trainer.iteration == 1 {
-        options.log(status)
-      }
-      let endOfEpoch = pos + 1 == iterationsPerEpoch
-      if trainer.iteration % options.sampleEvery == 0 || endOfEpoch || trainer.iteration == target {
-        try writeSamples(epoch: epoch, endOfEpoch: endOfEpoch)
-      }
-      if options.snapshotEvery > 0 && (trainer.iteration % options.snapshotEvery == 0 || trainer.iteration == target) {
-        try writeGenerator(to: snapshotPath(iteration: trainer.iteration), keepRunningStatistics: true)
-      }
-      if trainer.iteration - lastCheckpointIteration >= options.checkpointEvery || trainer.iteration == target || stopRequested != 0 {
-        let order = (trainer.iteration % iterationsPerEpoch == 0) ? randomness.order(epoch: trainer.iteration / iterationsPerEpoch, count: trainCount, shuffle: c.shuffle) : epochOrder
-        try writeCheckpoint(epochOrder: order)
-        lastCheckpointIteration = trainer.iteration
-      }
-      if stopRequested != 0 {
-        if tty { print("") }
+      if stop {
         options.log("stopped by signal at iteration \(trainer.iteration); checkpoint written to \(checkpointPath)")
         stoppedBySignal = true
         return trainer.iteration
       }
     }
-    if tty { print("") }
     try exportGenerator()
     return trainer.iteration
   }
 
-  // MARK: - Files
+  // MARK: - The run's steps
 
-  func writeLogHeader() throws {
-    let header = "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd,train_seconds\n"
-    try header.write(toFile: options.outf + "/log.csv", atomically: true, encoding: .utf8)
-  }
-
-  func loadHistory() {
-    guard let text = try? String(contentsOfFile: options.outf + "/log.csv", encoding: .utf8) else { return }
-    var kept = ["iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd,train_seconds"]
-    for line in text.split(separator: "\n").dropFirst() {
-      let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-      guard f.count >= 7, let it = Int(f[0]), it <= trainer.iteration,
-            let ld = Double(f[2]), let lg = Double(f[3]), let dx = Double(f[4]), let d1 = Double(f[5]), let d2 = Double(f[6]) else { continue }
-      history.append((it, StepStatistics(lossD: ld, lossG: lg, dx: dx, dgz1: d1, dgz2: d2)))
-      // The mean only: per-level values are in the log lines, not the CSV.
-      if f.count >= 10, let w = Double(f[9]) { swdHistory.append((it, [], w)) }
-      if f.count >= 11, let t = Double(f[10]) { trainSeconds = t }
-      kept.append(String(line))
+  /// A resumed run: the checkpoint's state, its data order checked, log.csv and the history cut
+  /// back to its iteration. A new one: initial (or --init) weights, a fresh log, the real grid.
+  /// Returns the current epoch's data order (empty: to be drawn).
+  func begin() throws -> [Int] {
+    guard options.resume else {
+      trainer.initializeWeights()
+      if let i = options.initFrom {
+        try trainer.loadWeights(from: SafeTensorsFile(path: i))
+        options.log("initial G and D weights from \(i)")
+      }
+      try log.create()
+      try writeRealSamples()
+      return []
     }
-    // Rows past the checkpoint belong to iterations that will be redone.
-    try? (kept.joined(separator: "\n") + "\n").write(toFile: options.outf + "/log.csv", atomically: true, encoding: .utf8)
-    let files = ((try? FileManager.default.contentsOfDirectory(atPath: options.outf)) ?? []).filter { $0.hasPrefix("fake_samples_") && $0.hasSuffix(".png") }.sorted()
+    guard FileManager.default.fileExists(atPath: checkpointPath) else {
+      throw TrainingError.invalidCheckpoint("\(checkpointPath): no checkpoint to resume from")
+    }
+    let stored = try trainer.restore(from: SafeTensorsFile(path: checkpointPath))
+    let epochOrder = order(epoch: trainer.iteration / iterationsPerEpoch)
+    if !stored.isEmpty && stored != epochOrder {
+      throw TrainingError.invalidCheckpoint("\(checkpointPath): the data order differs (dataset, seed or SWD hold-out changed since the checkpoint)")
+    }
+    for row in try log.restore(upTo: trainer.iteration) {
+      history.append((row.iteration, row.stats))
+      // The mean only: per-level values are in the log lines, not the CSV.
+      if let w = row.swd { swdHistory.append((row.iteration, [], w)) }
+      trainSeconds = row.trainSeconds
+    }
+    let files = ((try? FileManager.default.contentsOfDirectory(atPath: options.outf)) ?? [])
+      .filter { $0.hasPrefix("fake_samples_") && $0.hasSuffix(".png") }.sorted()
     grids = files.map { ($0, $0) }
+    options.log("resumed from \(checkpointPath) at iteration \(trainer.iteration)")
+    return epochOrder
   }
+
+  func order(epoch: Int) -> [Int] {
+    randomness.order(epoch: epoch, count: trainCount, shuffle: trainer.configuration.shuffle)
+  }
+
+  func checkNoiseLength(target: Int) throws {
+    let c = trainer.configuration
+    if let n = noise, n.count < target * c.batchSize * c.architecture.nz {
+      throw DataError("--noise holds \(n.count / c.architecture.nz) latents; \(target) iterations of batch \(c.batchSize) need \(target * c.batchSize)")
+    }
+  }
+
+  /// The batch at `position` of the epoch's order, its latents, one training step. Returns the
+  /// step's statistics and its seconds (the step alone); trainSeconds gains batch assembly too.
+  func trainOneBatch(_ epochOrder: [Int], position: Int) throws -> (StepStatistics, Double) {
+    let c = trainer.configuration, it = trainer.iteration, B = c.batchSize
+    let stepStart = Date()
+    dataset.fillBatch(epochOrder[(position * B)..<((position + 1) * B)], into: trainer.realBatch)
+    let zCount = B * c.architecture.nz
+    if let n = noise {
+      n.withUnsafeBufferPointer { trainer.generator.input.update(from: $0.baseAddress! + it * zCount, count: zCount) }
+    } else {
+      randomness.noise(iteration: it, into: trainer.generator.input, count: zCount)
+    }
+    let t0 = Date()
+    let s = trainer.step()
+    let seconds = Date().timeIntervalSince(t0)
+    trainSeconds += Date().timeIntervalSince(stepStart)
+    guard s.isFinite else { throw TrainingError.nonFiniteLoss(iteration: it + 1, s) }
+    return (s, seconds)
+  }
+
+  func measureSWDIfDue(target: Int) throws -> Double? {
+    let it = trainer.iteration
+    guard options.swdEvery > 0 && (it % options.swdEvery == 0 || it == target), let d = measureSWD() else { return nil }
+    swdHistory.append((it, d.levels, d.mean))
+    let levels = d.levels.map { formatFixed($0, 1) }.joined(separator: " / ")
+    options.log("SWD x1e3 at iteration \(it) against \(options.swdImages) held-out images: \(levels) "
+      + "(levels \(trainer.configuration.architecture.imageSize) px down), mean \(formatFixed(d.mean, 1))")
+    return d.mean
+  }
+
+  /// History, the log.csv row and the status line of the iteration just trained.
+  func record(_ s: StepStatistics, epoch: Int, position: Int, target: Int, imagesPerSecond: Double, swd: Double?) {
+    let it = trainer.iteration
+    history.append((it, s))
+    log.append(TrainingLogRow(iteration: it, epoch: epoch, stats: s, seconds: Date().timeIntervalSince(startTime),
+                              imagesPerSecond: imagesPerSecond, swd: swd, trainSeconds: trainSeconds))
+    let remaining = Double(target - it) * Double(trainer.configuration.batchSize) / max(imagesPerSecond, 1e-9)
+    let epochs = max(1, (target + iterationsPerEpoch - 1) / iterationsPerEpoch)
+    let text = "[\(epoch)/\(epochs)][\(position + 1)/\(iterationsPerEpoch)] it \(it)/\(target) "
+      + "Loss_D: \(formatFixed(s.lossD, 4)) Loss_G: \(formatFixed(s.lossG, 4)) D(x): \(formatFixed(s.dx, 4)) "
+      + "D(G(z)): \(formatFixed(s.dgz1, 4)) / \(formatFixed(s.dgz2, 4)) \(formatFixed(imagesPerSecond, 1)) img/s "
+      + "ETA \(formatDuration(remaining))"
+    if let progress = options.progress {
+      progress(RunProgress(iteration: it, target: target, text: text))
+    } else if it % 50 == 0 || it == target || it == 1 {
+      options.log(text)
+    }
+  }
+
+  /// The sample grid and report (every sampleEvery, at epoch ends, at the end) and the snapshot.
+  func writeFilesIfDue(epoch: Int, endOfEpoch: Bool, target: Int) throws {
+    let it = trainer.iteration
+    if it % options.sampleEvery == 0 || endOfEpoch || it == target {
+      try writeSamples(epoch: epoch, endOfEpoch: endOfEpoch)
+    }
+    if options.snapshotEvery > 0 && (it % options.snapshotEvery == 0 || it == target) {
+      try writeGenerator(to: snapshotPath(iteration: it), keepRunningStatistics: true)
+    }
+  }
+
+  // MARK: - Files
 
   func writeRealSamples() throws {
     let a = trainer.configuration.architecture
@@ -274,7 +323,7 @@ public final class TrainingRun {
     let a = trainer.configuration.architecture
     sampler.forward(mode: .batchStatistics)
     let grid = Image.grid(nhwc: sampler.output, count: fixedNoiseCount, size: a.imageSize, channels: a.nc, columns: 8)
-    let name = endOfEpoch ? String(format: "fake_samples_epoch_%03d.png", epoch) : String(format: "fake_samples_iter_%07d.png", trainer.iteration)
+    let name = endOfEpoch ? "fake_samples_epoch_\(zeroPadded(epoch, 3)).png" : "fake_samples_iter_\(zeroPadded(trainer.iteration, 7)).png"
     try grid.writePNG(path: options.outf + "/" + name)
     grids.append(("iteration \(trainer.iteration)", name))
     try Report.write(path: options.outf + "/report.html", history: history.map { ($0.iteration, $0.stats) }, grids: grids,
@@ -284,7 +333,11 @@ public final class TrainingRun {
 
   func writeCheckpoint(epochOrder: [Int]) throws {
     let c = trainer.configuration
-    let meta = [("gan.train", "{\"lr\":\(c.learningRate),\"beta1\":\(c.beta1),\"batch_size\":\(c.batchSize),\"shuffle\":\(c.shuffle),\"seed\":\(c.seed)}")]
+    // The seed as a string: a UInt64 does not fit a JSON number (a double) exactly.
+    let meta = [("gan.train", JSON.object([
+      ("lr", .number(Double(c.learningRate))), ("beta1", .number(Double(c.beta1))),
+      ("batch_size", .number(Double(c.batchSize))), ("shuffle", .bool(c.shuffle)), ("seed", .string(String(c.seed))),
+    ]).serialized)]
     try trainer.checkpoint(extraMetadata: meta, epochOrder: epochOrder, epoch: trainer.iteration / iterationsPerEpoch).write(to: checkpointPath)
   }
 
@@ -320,28 +373,40 @@ public final class TrainingRun {
     let psnr = mse > 0 ? 10 * log10(4.0 / mse) : .infinity
     var w = SafeTensorsWriter()
     w.metadata = [("gan.format", "swift-gan-generator-1"), ("gan.arch", a.json),
-                  ("gan.bn_reestimation", "{\"batches\":\(options.reestimationBatches),\"batch_size\":\(fixedNoiseCount),\"eval_vs_batch_max_abs\":\(maxDiff),\"eval_vs_batch_psnr_db\":\(fmt(psnr, 2))}")]
+                  ("gan.bn_reestimation", JSON.object([
+                    ("batches", .number(Double(options.reestimationBatches))), ("batch_size", .number(Double(fixedNoiseCount))),
+                    ("eval_vs_batch_max_abs", .finite(Double(maxDiff))), ("eval_vs_batch_psnr_db", .finite(psnr, digits: 2)),
+                  ]).serialized)]
     trainer.generator.parameters.save(into: &w)
     if keepRunningStatistics {
       try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     }
     try w.write(to: path)
-    options.log("wrote \(path) (BN statistics re-estimated over \(options.reestimationBatches) x \(fixedNoiseCount) latents; eval vs batch-statistics output on the fixed noise: max |diff| \(fmt(Double(maxDiff), 4)), PSNR \(fmt(psnr, 1)) dB)")
+    options.log("wrote \(path) (BN statistics re-estimated over \(options.reestimationBatches) x \(fixedNoiseCount) latents; eval vs batch-statistics output on the fixed noise: max |diff| \(formatFixed(Double(maxDiff), 4)), PSNR \(formatFixed(psnr, 1)) dB)")
   }
 
-  func installHandlers() {
-    signal(SIGINT) { _ in stopRequested = 1 }
-    signal(SIGTERM) { _ in stopRequested = 1 }
+}
+
+/// Images per second over a window of at least two seconds of steps (the first step alone at
+/// first), so that the status line does not flicker with every step's noise.
+struct ThroughputWindow {
+  private var start = Date(), iterations = 0, images = 0, rate = 0.0, measured = false
+
+  mutating func record(images batch: Int, stepSeconds: Double) -> Double {
+    iterations += 1
+    images += batch
+    let elapsed = Date().timeIntervalSince(start)
+    if elapsed > 2 || !measured {
+      rate = Double(images) / max(elapsed, stepSeconds)
+      start = Date(); iterations = 0; images = 0; measured = true
+    }
+    return rate
   }
 }
 
-func fmt(_ x: Double, _ digits: Int) -> String {
-  guard x.isFinite else { return "\(x)" }
-  return String(format: "%.\(digits)f", x)
-}
-
-func duration(_ s: Double) -> String {
-  guard s.isFinite, s >= 0 else { return "?" }
+/// "42s", "3m07s", "2h05m"; "?" for a non-finite or negative duration.
+func formatDuration(_ s: Double) -> String {
+  guard s.isFinite, s >= 0, s < 1e12 else { return "?" }
   let t = Int(s.rounded())
-  return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m" : (t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s")
+  return t >= 3600 ? "\(t / 3600)h\(zeroPadded(t / 60 % 60, 2))m" : (t >= 60 ? "\(t / 60)m\(zeroPadded(t % 60, 2))s" : "\(t)s")
 }

@@ -111,9 +111,7 @@ struct GanGen {
     let batchSize = min(batch ?? min(total, 64), total)
     let runtime = try openGenerator(path: model, maxBatch: batchSize, threads: threadCount, winograd: winograd)
     let a = runtime.architecture
-    if let f = fileLatents, f.nz != a.nz {
-      throw .invalidFile(path: latents!, reason: "latents have nz \(f.nz), the model expects \(a.nz)")
-    }
+    if let f = fileLatents, let path = latents { try NPY.checkLatentWidth(f.nz, expected: a.nz, path: path) }
     let source: LatentSource
     if let m = interpolate {
       var ends = [Float](repeating: 0, count: 2 * a.nz)
@@ -161,13 +159,10 @@ struct GanGen {
   func printBench(_ b: GeneratorBenchmark, _ runtime: ImageGenerator) {
     print("gan-gen bench: \(runtime.architecture), batch \(b.batch), threads \(runtime.threads), \(b.times.count) calls after \(b.warmupCalls) warm-up")
     print("kernels: \(runtime.kernelDescription) [\(Kernels.cpuFeatures)]")
-    print("latency per call (ms): p50 \(f3(b.percentileMilliseconds(0.5)))  p90 \(f3(b.percentileMilliseconds(0.9)))  p99 \(f3(b.percentileMilliseconds(0.99)))  min \(f3(b.times[0] * 1e3))")
-    print("throughput: \(f1(b.medianImagesPerSecond)) img/s at the median, \(f1(b.meanImagesPerSecond)) img/s mean")
+    print("latency per call (ms): p50 \(formatFixed(b.percentileMilliseconds(0.5), 3))  p90 \(formatFixed(b.percentileMilliseconds(0.9), 3))  p99 \(formatFixed(b.percentileMilliseconds(0.99), 3))  min \(formatFixed(b.times[0] * 1e3, 3))")
+    print("throughput: \(formatFixed(b.medianImagesPerSecond, 1)) img/s at the median, \(formatFixed(b.meanImagesPerSecond, 1)) img/s mean")
   }
 }
-
-func f3(_ x: Double) -> String { let v = (x * 1000).rounded() / 1000; return "\(v)" }
-func f1(_ x: Double) -> String { let v = (x * 10).rounded() / 10; return "\(v)" }
 
 /// Usage errors exit with 64 (EX_USAGE), run-time failures with 1, each as one line on stderr.
 func ganGenMain() -> Int32 {

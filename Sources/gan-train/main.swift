@@ -124,52 +124,35 @@ struct GanTrain: ParsableCommand {
     let source = try DataSource.resolve(dataroot)
     let nc = channels ?? source.defaultChannels
     let arch = try Architecture(imageSize: imageSize, nz: nz, ngf: ngf, ndf: ndf, nc: nc)
-    let seed = manualSeed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-    print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threads ?? Kernels.defaultThreads), kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
+    // A resumed run's latents and data order follow the checkpoint's seed.
+    let seed = try manualSeed ?? (resume ? TrainingRun.checkpointSeed(outf: outf) : UInt64.random(in: 0...UInt64(UInt32.max)))
+    let threadCount = threads ?? Kernels.defaultThreads
+    print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threadCount), kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
     let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc, cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory) { print($0); fflush(stdout) }
     if dataset.skipped > 0 {
       print("warning: \(dataset.skipped) unreadable files skipped; first: \(dataset.skippedExamples.joined(separator: "; "))")
     }
     var cfg = TrainingConfiguration(architecture: arch)
-    cfg.batchSize = batchSize
-    cfg.learningRate = lr
-    cfg.beta1 = beta1
-    cfg.seed = seed
-    cfg.threads = threads ?? Kernels.defaultThreads
-    cfg.shuffle = !noShuffle
-    cfg.winograd = winograd
+    (cfg.batchSize, cfg.learningRate, cfg.beta1, cfg.seed) = (batchSize, lr, beta1, seed)
+    (cfg.threads, cfg.shuffle, cfg.winograd) = (threadCount, !noShuffle, winograd)
     var opts = RunOptions()
-    opts.outf = outf
-    opts.iterations = iterations
-    opts.epochs = niter
-    opts.sampleEvery = sampleEvery
-    opts.checkpointEvery = checkpointEvery
-    opts.swdEvery = swdEvery
-    opts.swdImages = swdImages
-    opts.snapshotEvery = snapshotEvery
-    opts.resume = resume
-    opts.initFrom = initFile
-    if let n = noise {
-      let (values, _, fileNZ) = try NPY.readLatents(path: n)
-      guard fileNZ == nz else { throw DataError("\(n): latents have nz \(fileNZ), the model expects \(nz)") }
-      opts.noise = values
-    }
-    if resume, manualSeed == nil {
-      // The checkpoint's seed drives the latents and data order of a resumed run.
-      let f = try SafeTensorsFile(path: outf + "/checkpoint.safetensors")
-      cfg.seed = UInt64(bitPattern: try f.integers("state.seed").first ?? 0)
-    }
+    (opts.outf, opts.iterations, opts.epochs, opts.resume, opts.initFrom, opts.noiseFile) = (outf, iterations, niter, resume, initFile, noise)
+    (opts.sampleEvery, opts.checkpointEvery, opts.snapshotEvery) = (sampleEvery, checkpointEvery, snapshotEvery)
+    (opts.swdEvery, opts.swdImages) = (swdEvery, swdImages)
+    let terminal = TerminalProgress()
+    opts.log = terminal.notice
+    if terminal.isTerminal { opts.progress = terminal.status }
+    opts.shouldStop = StopSignal.install()
     let run = try TrainingRun(configuration: cfg, dataset: dataset, options: opts)
-    if winograd {
-      func describe(_ tiles: [Int], _ layers: Range<Int>) -> String {
-        layers.map { i in "\(i) " + (tiles[i] == 0 ? "direct" : "F(\(tiles[i])x\(tiles[i]),2x2)") }.joined(separator: ", ")
-      }
-      let L = arch.layerCount
-      print("winograd: G forward, layers " + describe(run.trainer.generator.forwardTiles, 1..<(L - 1))
-        + "; D forward, layers " + describe(run.trainer.discriminator.forwardTiles, 0..<(L - 1))
-        + "; D backward-data, layers " + describe(run.trainer.discriminator.backwardDataTiles, 0..<(L - 1)))
+    if winograd { print(run.winogradSummary) }
+    let it: Int
+    do {
+      it = try run.run()
+      terminal.endStatus()
+    } catch {
+      terminal.endStatus()
+      throw error
     }
-    let it = try run.run()
     if run.stoppedBySignal {
       print("interrupted at iteration \(it); continue with the same command plus --resume")
       throw ExitCode(130)

@@ -44,7 +44,6 @@ final class TrainingTests: ScratchDirectoryTestCase {
     o.sampleEvery = 3
     o.checkpointEvery = 2
     o.reestimationBatches = 4
-    o.installSignalHandlers = false
     o.log = { _ in }
     return o
   }

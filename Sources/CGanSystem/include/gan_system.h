@@ -22,6 +22,9 @@
 extern "C" {
 #endif
 
+/// snprintf(buf, size, "%.*f" or "%.*e", digits, x): printf's formatting, which Swift cannot call
+/// (variadic). Returns the length snprintf would write.
+int gs_format_double(char *buf, size_t size, double x, int digits, int scientific);
 /// errno of the calling thread.
 int gs_errno(void);
 /// open(path, flags, mode): the variadic open(2) with its mode always given.
