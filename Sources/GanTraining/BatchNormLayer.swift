@@ -84,29 +84,8 @@ struct BatchNormLayer {
     return Epilogue(statistics: (sum, sumOfSquares))
   }
 
-  /// Mode of a forward pass.
-  enum Mode {
-    /// Batch statistics; running statistics updated as PyTorch does.
-    case train
-    /// Batch statistics, accumulating into the running statistics with `momentum` (for the
-    /// re-estimation pass before export, PyTorch's momentum=None cumulative average).
-    case accumulate(momentum: Float)
-    /// Running statistics (eval mode).
-    case eval
-    /// Batch statistics; running statistics untouched.
-    case batchOnly
-
-    init(_ m: NormalizationMode) {
-      switch m {
-      case .train: self = .train
-      case .eval: self = .eval
-      case .batchStatistics: self = .batchOnly
-      }
-    }
-  }
-
   /// y = act(BN(x)) after the GEMM epilogue has produced the sums.
-  func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mode: Mode) {
+  func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mode: NormalizationMode) {
     if case .eval = mode {} else { foldPositions() }
     switch mode {
     case .train:
@@ -117,7 +96,7 @@ struct BatchNormLayer {
       BatchNorm.statistics(rows: rows, channels: channels, sum: sum, sumOfSquares: sumOfSquares,
                            eps: Self.eps, momentum: m, mean: mean, rstd: rstd,
                            runningMean: runningMean, runningVar: runningVar)
-    case .batchOnly:
+    case .batchStatistics:
       BatchNorm.statistics(rows: rows, channels: channels, sum: sum, sumOfSquares: sumOfSquares,
                            eps: Self.eps, momentum: Self.momentum, mean: mean, rstd: rstd,
                            runningMean: nil, runningVar: nil)

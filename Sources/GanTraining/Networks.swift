@@ -2,13 +2,16 @@ import GanKernels
 import GanModel
 
 /// How a forward pass treats BatchNorm.
-public enum NormalizationMode: Sendable {
+public enum NormalizationMode: Sendable, Equatable {
   /// Batch statistics; running statistics updated (PyTorch train mode).
   case train
   /// Running statistics (PyTorch eval mode).
   case eval
   /// Batch statistics without touching the running statistics (sample grids during training).
   case batchStatistics
+  /// Batch statistics, accumulated into the running statistics with `momentum` (re-estimation
+  /// before export: momentum 1/(p+1) at pass p is PyTorch's momentum=None cumulative average).
+  case accumulate(momentum: Float)
 }
 
 /// The DCGAN generator for a fixed batch size: parameters in a ParameterSet, activations and
@@ -117,8 +120,14 @@ public final class Generator {
 
   /// output = G(input).
   public func forward(mode: NormalizationMode = .train) {
+    forward(layers: architecture.layerCount, mode: mode)
+  }
+
+  /// The first `layers` layers of the forward pass (all of them, or all but the output layer
+  /// for BatchNorm re-estimation).
+  private func forward(layers: Int, mode: NormalizationMode) {
     let L = architecture.layerCount
-    for i in 0..<L {
+    for i in 0..<layers {
       let last = i == L - 1
       let x: UnsafePointer<Float> = i == 0 ? UnsafePointer(input) : UnsafePointer(act[i - 1])
       let y = last ? output : pre[i]
@@ -138,7 +147,7 @@ public final class Generator {
         Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
       }
       if !last {
-        norms[i].forward(x: pre[i], y: act[i], mode: BatchNormLayer.Mode(mode))
+        norms[i].forward(x: pre[i], y: act[i], mode: mode)
       }
     }
   }
@@ -148,21 +157,9 @@ public final class Generator {
   /// with drifted running statistics is a known source of broken DCGAN output.
   public func reestimateBatchNormStatistics(passes: Int, fillLatents: (UnsafeMutablePointer<Float>, Int) -> Void) {
     parameters.resetBuffers()
-    let L = architecture.layerCount
     for p in 0..<passes {
       fillLatents(input, p)
-      let momentum = 1 / Float(p + 1)
-      for i in 0..<(L - 1) {
-        let x: UnsafePointer<Float> = i == 0 ? UnsafePointer(input) : UnsafePointer(act[i - 1])
-        let ep = norms[i].statisticsEpilogue()
-        if i == 0 {
-          Dense.forward(batch: batch, inFeatures: architecture.nz, outFeatures: 16 * architecture.generatorChannels(0),
-                        x: x, weights: weights[0], y: pre[i], epilogue: ep, workspace: workspace, threads: threads)
-        } else {
-          Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: pre[i], epilogue: ep, workspace: workspace, threads: threads)
-        }
-        norms[i].forward(x: pre[i], y: act[i], mode: .accumulate(momentum: momentum))
-      }
+      forward(layers: architecture.layerCount - 1, mode: .accumulate(momentum: 1 / Float(p + 1)))
     }
   }
 
@@ -350,7 +347,7 @@ public final class Discriminator {
                       x: x, weights: weights[i], y: logits, workspace: workspace, threads: threads)
       } else if let bn = norms[i] {
         convolution(i, x: x, y: pre[i], epilogue: mode == .eval ? .plain : bn.statisticsEpilogue())
-        bn.forward(x: pre[i], y: act[i], mode: BatchNormLayer.Mode(mode))
+        bn.forward(x: pre[i], y: act[i], mode: mode)
       } else {
         convolution(i, x: x, y: act[i], epilogue: Epilogue(activation: .leakyRelu(Discriminator.slope)))
       }
