@@ -110,7 +110,7 @@ final class QuantizationJob {
   /// Layer i's input in the fp32 run: the latent (i = 0, signed) or layer i-1's output.
   func inputOf(_ i: Int) -> (UnsafePointer<Float>, Int) {
     i == 0 ? (UnsafePointer(g.input), batch * arch.nz)
-      : (g.activation(i - 1), batch * arch.generatorSize(i - 1) * arch.generatorSize(i - 1) * arch.generatorChannels(i - 1))
+      : (g.activation(i - 1), arch.generatorOutputElements(i - 1, batch: batch))
   }
 
   /// 3. Calibration: two passes over the same latents, the maxima then the histograms.

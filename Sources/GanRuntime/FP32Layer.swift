@@ -30,10 +30,7 @@ struct FP32Layer {
     return winogradTile > 0 ? .winograd(tile: winogradTile) : .deconv
   }
 
-  static func shape(layer i: Int, _ a: Architecture, batch: Int) -> ConvShape {
-    let h = a.generatorSize(i - 1)
-    return ConvShape(batch: batch, height: h, width: h, inChannels: a.generatorInputChannels(i), outChannels: a.generatorChannels(i))
-  }
+  static func shape(layer i: Int, _ a: Architecture, batch: Int) -> ConvShape { a.generatorDeconvolution(i, batch: batch) }
 
   static func packedCount(layer i: Int, _ kernel: Kernel, _ a: Architecture) -> Int {
     let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)

@@ -85,8 +85,7 @@ public final class GeneratorRuntime {
     // Largest activation (NHWC floats) and workspace over the layers.
     var maxElements = 0, ws = 0
     for i in 0..<L {
-      let s = arch.generatorSize(i)
-      maxElements = max(maxElements, maxBatch * s * s * arch.generatorChannels(i))
+      maxElements = max(maxElements, arch.generatorOutputElements(i, batch: maxBatch))
       ws = max(ws, FP32Layer.workspaceBytes(layer: i, kernels[i], arch, batch: maxBatch, threads: threads))
       if i > 0 {
         // A sequence may run the four phases one per thread, each in its own slice.

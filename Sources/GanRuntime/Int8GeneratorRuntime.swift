@@ -118,7 +118,7 @@ public final class Int8GeneratorRuntime {
     // packing (the weights are read with pread).
     file.releaseAll()
 
-    func elements(_ i: Int) -> Int { maxBatch * a.generatorSize(i) * a.generatorSize(i) * a.generatorChannels(i) }
+    func elements(_ i: Int) -> Int { a.generatorOutputElements(i, batch: maxBatch) }
     func columns(_ i: Int) -> Int { i == 0 ? 16 * a.generatorChannels(0) : a.generatorChannels(i) }
     // Workspace: the int8 kernels' for all layers at maxBatch, and each fp32 layer's.
     var probe = [Int8Kernels.Layer](repeating: Int8Kernels.Layer(), count: L)
@@ -261,7 +261,7 @@ public final class Int8GeneratorRuntime {
     image.withUnsafeMutableBufferPointer { generate(latents: latents, count: count, output: $0.baseAddress!, pixels: nil) }
     var result: [[Float]] = []
     for i in 0..<(L - 1) {
-      let n = count * a.generatorSize(i) * a.generatorSize(i) * a.generatorChannels(i)
+      let n = a.generatorOutputElements(i, batch: count)
       if let u = outU8[i] {
         let s = inputScales[i + 1]
         result.append((0..<n).map { Float(u[$0]) * s })

@@ -32,14 +32,10 @@ public final class Generator {
   public let outputGradient: UnsafeMutablePointer<Float>
 
   private let arena: Arena
-  private let pre: [UnsafeMutablePointer<Float>]
-  private let act: [UnsafeMutablePointer<Float>]
+  private let buffers: LayerBuffers
   /// Layer i's output after BatchNorm and ReLU (i < layerCount - 1), NHWC, after `forward`.
-  public func activation(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(act[i]) }
+  public func activation(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(buffers.act[i]) }
   private let norms: [BatchNormLayer]
-  private let scratchA: UnsafeMutablePointer<Float>
-  private let scratchB: UnsafeMutablePointer<Float>
-  private let workspace: UnsafeMutableRawPointer
   private let weights: [UnsafeMutablePointer<Float>]
   private let weightGradients: [UnsafeMutablePointer<Float>]
   /// The output layer (1 or 3 channels) runs the direct narrow kernel; its weights are repacked
@@ -48,7 +44,6 @@ public final class Generator {
   /// Per layer: the Winograd tile of its forward (BatchNorm statistics fused), or 0 for the
   /// direct phase GEMMs. All 0 unless built with `winograd`; never the output layer.
   public let forwardTiles: [Int]
-  private let winogradWeights: WinogradWeights
 
   public var outputCount: Int { batch * architecture.imageSize * architecture.imageSize * architecture.nc }
 
@@ -67,18 +62,10 @@ public final class Generator {
     let L = arch.layerCount
     (weights, weightGradients) = params.convolutionViews
 
-    func elements(_ i: Int) -> Int { batch * arch.generatorSize(i) * arch.generatorSize(i) * arch.generatorChannels(i) }
+    func elements(_ i: Int) -> Int { arch.generatorOutputElements(i, batch: batch) }
+    func deconvShape(_ i: Int) -> ConvShape { arch.generatorDeconvolution(i, batch: batch) }
     var ws = Dense.workspaceBytes(batch: batch, inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0), threads: threads)
-    for i in 1..<L {
-      let s = arch.generatorSize(i - 1)
-      ws = max(ws, Deconv4s2.workspaceBytes(ConvShape(batch: batch, height: s, width: s,
-                                                      inChannels: arch.generatorInputChannels(i),
-                                                      outChannels: arch.generatorChannels(i)), threads: threads))
-    }
-    func deconvShape(_ i: Int) -> ConvShape {
-      let s = arch.generatorSize(i - 1)
-      return ConvShape(batch: batch, height: s, width: s, inChannels: arch.generatorInputChannels(i), outChannels: arch.generatorChannels(i))
-    }
+    for i in 1..<L { ws = max(ws, Deconv4s2.workspaceBytes(deconvShape(i), threads: threads)) }
     let tiles = WinogradPass.tiles(.deconvolutionForward, layerCount: L, shape: { $0 > 0 && $0 < L - 1 ? deconvShape($0) : nil },
                                    chosen: chosenTiles, winograd: winograd)
     forwardTiles = tiles
@@ -91,32 +78,22 @@ public final class Generator {
     let workspaceBytes = ws
     let narrowCount = arch.nc <= NarrowDeconv4s2.maxOutChannels
       ? NarrowDeconv4s2.packedCount(inChannels: arch.generatorInputChannels(L - 1), outChannels: arch.nc) : 0
-    let built = Arena.build { a -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                    [UnsafeMutablePointer<Float>], [UnsafeMutablePointer<Float>], [BatchNormLayer],
-                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer,
-                                    UnsafeMutablePointer<Float>?, WinogradWeights) in
-      let input = a.floats(batch * arch.nz)
-      let output = a.floats(elements(L - 1))
-      let outGrad = a.floats(elements(L - 1))
-      let pre = (0..<(L - 1)).map { a.floats(elements($0)) }
-      let act = (0..<(L - 1)).map { a.floats(elements($0)) }
-      let norms = (0..<(L - 1)).map { i in
-        BatchNormLayer(rows: batch * arch.generatorSize(i) * arch.generatorSize(i), channels: arch.generatorChannels(i),
-                       activation: .relu, arena: a, params: params, bnIndex: spec.bnIndex[i]!,
-                       positions: i == 0 ? 16 : 1)
-      }
-      return (input, output, outGrad, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes),
-              narrowCount > 0 ? a.floats(narrowCount) : nil, WinogradWeights(passes: passes, layerCount: L, arena: a))
+    let hidden = (0..<(L - 1)).map(elements)
+    let built = Arena.build { a in
+      (input: a.floats(batch * arch.nz), output: a.floats(elements(L - 1)), outputGradient: a.floats(elements(L - 1)),
+       buffers: LayerBuffers(arena: a, preElements: hidden, actElements: hidden, scratchElements: maxElements,
+                             workspaceBytes: workspaceBytes, winogradPasses: passes, layerCount: L),
+       norms: (0..<(L - 1)).map { i in
+         BatchNormLayer(rows: elements(i) / arch.generatorChannels(i), channels: arch.generatorChannels(i),
+                        activation: .relu, arena: a, params: params, bnIndex: spec.bnIndex[i]!, positions: i == 0 ? 16 : 1)
+       },
+       narrowPacked: narrowCount > 0 ? a.floats(narrowCount) : nil)
     }
     arena = built.arena
-    (input, output, outputGradient, pre, act, norms, scratchA, scratchB, workspace, narrowPacked, winogradWeights) = built.value
+    (input, output, outputGradient, buffers, norms, narrowPacked) = built.value
   }
 
-  private func shape(_ i: Int) -> ConvShape {
-    let s = architecture.generatorSize(i - 1)
-    return ConvShape(batch: batch, height: s, width: s, inChannels: architecture.generatorInputChannels(i),
-                     outChannels: architecture.generatorChannels(i))
-  }
+  private func shape(_ i: Int) -> ConvShape { architecture.generatorDeconvolution(i, batch: batch) }
 
   /// output = G(input).
   public func forward(mode: NormalizationMode = .train) {
@@ -129,25 +106,25 @@ public final class Generator {
     let L = architecture.layerCount
     for i in 0..<layers {
       let last = i == L - 1
-      let x: UnsafePointer<Float> = i == 0 ? UnsafePointer(input) : UnsafePointer(act[i - 1])
-      let y = last ? output : pre[i]
+      let x: UnsafePointer<Float> = i == 0 ? UnsafePointer(input) : UnsafePointer(buffers.act[i - 1])
+      let y = last ? output : buffers.pre[i]
       let ep = last ? Epilogue(activation: .tanh) : (mode == .eval ? .plain : norms[i].statisticsEpilogue())
       if i == 0 {
         Dense.forward(batch: batch, inFeatures: architecture.nz, outFeatures: 16 * architecture.generatorChannels(0),
-                      x: x, weights: weights[0], y: y, epilogue: ep, workspace: workspace, threads: threads)
+                      x: x, weights: weights[0], y: y, epilogue: ep, workspace: buffers.workspace, threads: threads)
       } else if last, let packed = narrowPacked {
         NarrowDeconv4s2.packWeights(inChannels: architecture.generatorInputChannels(i), outChannels: architecture.nc,
                                     weights: weights[i], into: packed)
         NarrowDeconv4s2.forward(shape(i), x: x, packedWeights: packed, bias: nil, activation: .tanh, y: y, threads: threads)
       } else if forwardTiles[i] > 0 {
-        let packed = winogradWeights.packed(.deconvolutionForward, layer: i, parameters: parameters, weights: weights, threads: threads)
+        let packed = buffers.winogradWeights.packed(.deconvolutionForward, layer: i, parameters: parameters, weights: weights, threads: threads)
         WinogradDeconv4s2.forward(tile: forwardTiles[i], shape(i), x: x, packedWeights: packed, y: y,
-                                  epilogue: ep, workspace: workspace, threads: threads)
+                                  epilogue: ep, workspace: buffers.workspace, threads: threads)
       } else {
-        Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: workspace, threads: threads)
+        Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: buffers.workspace, threads: threads)
       }
       if !last {
-        norms[i].forward(x: pre[i], y: act[i], mode: mode)
+        norms[i].forward(x: buffers.pre[i], y: buffers.act[i], mode: mode)
       }
     }
   }
@@ -167,19 +144,19 @@ public final class Generator {
   /// accumulate: add to the gradients instead of overwriting them.
   public func backward(accumulate: Bool = false) {
     let L = architecture.layerCount
-    ActivationGrad.tanh(count: outputCount, y: output, dy: outputGradient, dx: scratchA)
+    ActivationGrad.tanh(count: outputCount, y: output, dy: outputGradient, dx: buffers.scratchA)
     for i in stride(from: L - 1, through: 0, by: -1) {
-      let x: UnsafePointer<Float> = i == 0 ? UnsafePointer(input) : UnsafePointer(act[i - 1])
+      let x: UnsafePointer<Float> = i == 0 ? UnsafePointer(input) : UnsafePointer(buffers.act[i - 1])
       if i == 0 {
         Dense.backwardWeights(batch: batch, inFeatures: architecture.nz, outFeatures: 16 * architecture.generatorChannels(0),
-                              x: x, dy: scratchA, dw: weightGradients[0], accumulate: accumulate,
-                              workspace: workspace, threads: threads)
+                              x: x, dy: buffers.scratchA, dw: weightGradients[0], accumulate: accumulate,
+                              workspace: buffers.workspace, threads: threads)
       } else {
-        Deconv4s2.backwardWeights(shape(i), x: x, dy: scratchA, dw: weightGradients[i], accumulate: accumulate,
-                                  workspace: workspace, threads: threads)
-        Deconv4s2.backwardData(shape(i), dy: scratchA, weights: weights[i], dx: scratchB, workspace: workspace,
+        Deconv4s2.backwardWeights(shape(i), x: x, dy: buffers.scratchA, dw: weightGradients[i], accumulate: accumulate,
+                                  workspace: buffers.workspace, threads: threads)
+        Deconv4s2.backwardData(shape(i), dy: buffers.scratchA, weights: weights[i], dx: buffers.scratchB, workspace: buffers.workspace,
                                threads: threads)
-        norms[i - 1].backward(x: pre[i - 1], y: act[i - 1], dy: scratchB, dx: scratchA,
+        norms[i - 1].backward(x: buffers.pre[i - 1], y: buffers.act[i - 1], dy: buffers.scratchB, dx: buffers.scratchA,
                               parameterGradients: accumulate ? .accumulate : .overwrite)
       }
     }
@@ -202,14 +179,10 @@ public final class Discriminator {
 
   private let arena: Arena
   private var lastInput: UnsafePointer<Float>?
-  private let pre: [UnsafeMutablePointer<Float>]
-  private let act: [UnsafeMutablePointer<Float>]
+  private let buffers: LayerBuffers
   /// Layer i's output after BatchNorm and ReLU (i < layerCount - 1), NHWC, after `forward`.
-  public func activation(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(act[i]) }
+  public func activation(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(buffers.act[i]) }
   private let norms: [BatchNormLayer?]
-  private let scratchA: UnsafeMutablePointer<Float>
-  private let scratchB: UnsafeMutablePointer<Float>
-  private let workspace: UnsafeMutableRawPointer
   private let weights: [UnsafeMutablePointer<Float>]
   private let weightGradients: [UnsafeMutablePointer<Float>]
   public static let slope: Float = 0.2
@@ -219,7 +192,6 @@ public final class Discriminator {
   /// Per layer: the Winograd tile of its backward-data (a ConvTranspose2d(4, 2, 1) of the layer's
   /// output gradient), or 0 for the direct phase GEMMs. All 0 unless built with `winograd`.
   public let backwardDataTiles: [Int]
-  private let winogradWeights: WinogradWeights
 
   /// winograd: run the forward and backward-data passes `AlgorithmPolicy` picks for training as
   /// Winograd (results differ from the direct kernels within ~1e-6 relative and stay independent
@@ -237,29 +209,12 @@ public final class Discriminator {
     let L = arch.layerCount
     (weights, weightGradients) = params.convolutionViews
     // Output of layer i (< L-1): (batch, S >> (i+1), S >> (i+1), ndf << i).
-    func elements(_ i: Int) -> Int {
-      let s = arch.imageSize >> (i + 1)
-      return batch * s * s * arch.discriminatorChannels(i)
-    }
+    func elements(_ i: Int) -> Int { arch.discriminatorOutputElements(i, batch: batch) }
+    func forwardShape(_ i: Int) -> ConvShape { arch.discriminatorConvolution(i, batch: batch) }
+    func backwardDataShape(_ i: Int) -> ConvShape { arch.discriminatorBackwardData(i, batch: batch) }
     let inputElements = batch * arch.imageSize * arch.imageSize * arch.nc
     var ws = Dense.workspaceBytes(batch: batch, inFeatures: 16 * arch.discriminatorInputChannels(L - 1), outFeatures: 1, threads: threads)
-    for i in 0..<(L - 1) {
-      let s = arch.discriminatorInputSize(i)
-      ws = max(ws, Conv4s2.workspaceBytes(ConvShape(batch: batch, height: s, width: s,
-                                                    inChannels: arch.discriminatorInputChannels(i),
-                                                    outChannels: arch.discriminatorChannels(i)), threads: threads))
-    }
-    // Backward-data of layer i as a transposed convolution: (S_i / 2) maps, cout_i -> cin_i channels.
-    func backwardDataShape(_ i: Int) -> ConvShape {
-      let s = arch.discriminatorInputSize(i) / 2
-      return ConvShape(batch: batch, height: s, width: s, inChannels: arch.discriminatorChannels(i),
-                       outChannels: arch.discriminatorInputChannels(i))
-    }
-    func forwardShape(_ i: Int) -> ConvShape {
-      let s = arch.discriminatorInputSize(i)
-      return ConvShape(batch: batch, height: s, width: s, inChannels: arch.discriminatorInputChannels(i),
-                       outChannels: arch.discriminatorChannels(i))
-    }
+    for i in 0..<(L - 1) { ws = max(ws, Conv4s2.workspaceBytes(forwardShape(i), threads: threads)) }
     let tiles = WinogradPass.tiles(.convolutionBackwardData, layerCount: L, shape: { $0 < L - 1 ? backwardDataShape($0) : nil },
                                    chosen: chosenTiles, winograd: winograd)
     let fTiles = WinogradPass.tiles(.convolutionForward, layerCount: L, shape: { $0 < L - 1 ? forwardShape($0) : nil },
@@ -280,59 +235,45 @@ public final class Discriminator {
     }
     let maxElements = max(inputElements, (0..<(L - 1)).map(elements).max()!)
     let workspaceBytes = ws
-    let built = Arena.build { a -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                    [UnsafeMutablePointer<Float>], [UnsafeMutablePointer<Float>], [BatchNormLayer?],
-                                    UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer,
-                                    WinogradWeights) in
-      let logits = a.floats(batch)
-      let lg = a.floats(batch)
-      let ig = a.floats(inputElements)
-      let pre = (0..<(L - 1)).map { a.floats($0 == 0 ? 0 : elements($0)) }
-      let act = (0..<(L - 1)).map { a.floats(elements($0)) }
-      let norms: [BatchNormLayer?] = (0..<(L - 1)).map { i in
-        guard let bn = spec.bnIndex[i] else { return nil }
-        let s = arch.imageSize >> (i + 1)
-        return BatchNormLayer(rows: batch * s * s, channels: arch.discriminatorChannels(i),
-                              activation: .leakyRelu(Discriminator.slope), arena: a, params: params, bnIndex: bn)
-      }
-      return (logits, lg, ig, pre, act, norms, a.floats(maxElements), a.floats(maxElements), a.raw(workspaceBytes),
-              WinogradWeights(passes: passes, layerCount: L, arena: a))
+    let hidden = (0..<(L - 1)).map(elements)
+    let built = Arena.build { a in
+      (logits: a.floats(batch), logitGradient: a.floats(batch), inputGradient: a.floats(inputElements),
+       // Layer 0's LeakyReLU is fused into its convolution: no separate pre-activation.
+       buffers: LayerBuffers(arena: a, preElements: hidden.indices.map { $0 == 0 ? 0 : hidden[$0] }, actElements: hidden,
+                             scratchElements: maxElements, workspaceBytes: workspaceBytes, winogradPasses: passes,
+                             layerCount: L),
+       norms: (0..<(L - 1)).map { i -> BatchNormLayer? in
+         guard let bn = spec.bnIndex[i] else { return nil }
+         return BatchNormLayer(rows: elements(i) / arch.discriminatorChannels(i), channels: arch.discriminatorChannels(i),
+                               activation: .leakyRelu(Discriminator.slope), arena: a, params: params, bnIndex: bn)
+       })
     }
     arena = built.arena
-    (logits, logitGradient, inputGradient, pre, act, norms, scratchA, scratchB, workspace, winogradWeights) = built.value
+    (logits, logitGradient, inputGradient, buffers, norms) = built.value
   }
 
-  private func backwardDataShape(_ i: Int) -> ConvShape {
-    let s = architecture.discriminatorInputSize(i) / 2
-    return ConvShape(batch: batch, height: s, width: s, inChannels: architecture.discriminatorChannels(i),
-                     outChannels: architecture.discriminatorInputChannels(i))
-  }
 
   private func backwardData(_ i: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
     if backwardDataTiles[i] > 0 {
-      let packed = winogradWeights.packed(.convolutionBackwardData, layer: i, parameters: parameters, weights: weights,
+      let packed = buffers.winogradWeights.packed(.convolutionBackwardData, layer: i, parameters: parameters, weights: weights,
                                           threads: threads)
-      WinogradDeconv4s2.forward(tile: backwardDataTiles[i], backwardDataShape(i), x: dy, packedWeights: packed,
-                                y: dx, workspace: workspace, threads: threads)
+      WinogradDeconv4s2.forward(tile: backwardDataTiles[i], architecture.discriminatorBackwardData(i, batch: batch), x: dy, packedWeights: packed,
+                                y: dx, workspace: buffers.workspace, threads: threads)
     } else {
-      Conv4s2.backwardData(shape(i), dy: dy, weights: weights[i], dx: dx, workspace: workspace, threads: threads)
+      Conv4s2.backwardData(shape(i), dy: dy, weights: weights[i], dx: dx, workspace: buffers.workspace, threads: threads)
     }
   }
 
-  private func shape(_ i: Int) -> ConvShape {
-    let s = architecture.discriminatorInputSize(i)
-    return ConvShape(batch: batch, height: s, width: s, inChannels: architecture.discriminatorInputChannels(i),
-                     outChannels: architecture.discriminatorChannels(i))
-  }
+  private func shape(_ i: Int) -> ConvShape { architecture.discriminatorConvolution(i, batch: batch) }
 
   private func convolution(_ i: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
     if forwardTiles[i] > 0 {
-      let packed = winogradWeights.packed(.convolutionForward, layer: i, parameters: parameters, weights: weights,
+      let packed = buffers.winogradWeights.packed(.convolutionForward, layer: i, parameters: parameters, weights: weights,
                                           threads: threads)
       WinogradConv4s2.forward(tile: forwardTiles[i], shape(i), x: x, packedWeights: packed, y: y, epilogue: epilogue,
-                              workspace: workspace, threads: threads)
+                              workspace: buffers.workspace, threads: threads)
     } else {
-      Conv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: epilogue, workspace: workspace, threads: threads)
+      Conv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: epilogue, workspace: buffers.workspace, threads: threads)
     }
   }
 
@@ -341,15 +282,15 @@ public final class Discriminator {
     lastInput = images
     let L = architecture.layerCount
     for i in 0..<L {
-      let x: UnsafePointer<Float> = i == 0 ? images : UnsafePointer(act[i - 1])
+      let x: UnsafePointer<Float> = i == 0 ? images : UnsafePointer(buffers.act[i - 1])
       if i == L - 1 {
         Dense.forward(batch: batch, inFeatures: 16 * architecture.discriminatorInputChannels(i), outFeatures: 1,
-                      x: x, weights: weights[i], y: logits, workspace: workspace, threads: threads)
+                      x: x, weights: weights[i], y: logits, workspace: buffers.workspace, threads: threads)
       } else if let bn = norms[i] {
-        convolution(i, x: x, y: pre[i], epilogue: mode == .eval ? .plain : bn.statisticsEpilogue())
-        bn.forward(x: pre[i], y: act[i], mode: mode)
+        convolution(i, x: x, y: buffers.pre[i], epilogue: mode == .eval ? .plain : bn.statisticsEpilogue())
+        bn.forward(x: buffers.pre[i], y: buffers.act[i], mode: mode)
       } else {
-        convolution(i, x: x, y: act[i], epilogue: Epilogue(activation: .leakyRelu(Discriminator.slope)))
+        convolution(i, x: x, y: buffers.act[i], epilogue: Epilogue(activation: .leakyRelu(Discriminator.slope)))
       }
     }
   }
@@ -363,29 +304,29 @@ public final class Discriminator {
     let L = architecture.layerCount
     let cinLast = 16 * architecture.discriminatorInputChannels(L - 1)
     if computeWeights {
-      Dense.backwardWeights(batch: batch, inFeatures: cinLast, outFeatures: 1, x: act[L - 2], dy: logitGradient,
-                            dw: weightGradients[L - 1], accumulate: accumulate, workspace: workspace, threads: threads)
+      Dense.backwardWeights(batch: batch, inFeatures: cinLast, outFeatures: 1, x: buffers.act[L - 2], dy: logitGradient,
+                            dw: weightGradients[L - 1], accumulate: accumulate, workspace: buffers.workspace, threads: threads)
     }
     Dense.backwardData(batch: batch, inFeatures: cinLast, outFeatures: 1, dy: logitGradient, weights: weights[L - 1],
-                       dx: scratchB, workspace: workspace, threads: threads)
+                       dx: buffers.scratchB, workspace: buffers.workspace, threads: threads)
     for i in stride(from: L - 2, through: 0, by: -1) {
-      // scratchB holds d(loss)/d(act_i).
-      let count = batch * (architecture.imageSize >> (i + 1)) * (architecture.imageSize >> (i + 1)) * architecture.discriminatorChannels(i)
+      // buffers.scratchB holds d(loss)/d(act_i).
+      let count = architecture.discriminatorOutputElements(i, batch: batch)
       if let bn = norms[i] {
-        bn.backward(x: pre[i], y: act[i], dy: scratchB, dx: scratchA,
+        bn.backward(x: buffers.pre[i], y: buffers.act[i], dy: buffers.scratchB, dx: buffers.scratchA,
                     parameterGradients: !computeWeights ? .discard : (accumulate ? .accumulate : .overwrite))
       } else {
-        ActivationGrad.leakyRelu(count: count, y: act[i], dy: scratchB, slope: Discriminator.slope, dx: scratchA)
+        ActivationGrad.leakyRelu(count: count, y: buffers.act[i], dy: buffers.scratchB, slope: Discriminator.slope, dx: buffers.scratchA)
       }
-      let x: UnsafePointer<Float> = i == 0 ? images : UnsafePointer(act[i - 1])
+      let x: UnsafePointer<Float> = i == 0 ? images : UnsafePointer(buffers.act[i - 1])
       if computeWeights {
-        Conv4s2.backwardWeights(shape(i), x: x, dy: scratchA, dw: weightGradients[i], accumulate: accumulate,
-                                workspace: workspace, threads: threads)
+        Conv4s2.backwardWeights(shape(i), x: x, dy: buffers.scratchA, dw: weightGradients[i], accumulate: accumulate,
+                                workspace: buffers.workspace, threads: threads)
       }
       if i > 0 {
-        backwardData(i, dy: scratchA, dx: scratchB)
+        backwardData(i, dy: buffers.scratchA, dx: buffers.scratchB)
       } else if computeInput {
-        backwardData(i, dy: scratchA, dx: inputGradient)
+        backwardData(i, dy: buffers.scratchA, dx: inputGradient)
       }
     }
   }
