@@ -1,4 +1,5 @@
 import CGanImageIO
+import CGanKernels
 import GanModel
 
 /// An 8-bit image, row-major, `channels` interleaved (1 gray, 3 RGB).
@@ -125,13 +126,11 @@ public struct Image: Equatable, Sendable {
     for i in 0..<count {
       let gx = (i % cols) * cell + padding, gy = (i / cols) * cell + padding
       let src = nhwc + i * size * size * channels
-      for y in 0..<size {
-        for x in 0..<size {
-          for c in 0..<channels {
-            var v = (src[(y * size + x) * channels + c] + 1) * 127.5
-            v = v < 0 ? 0 : (v > 255 ? 255 : v)
-            out.pixels[((gy + y) * out.width + gx + x) * channels + c] = UInt8(v + 0.5)
-          }
+      let rowFloats = size * channels, width = out.width
+      out.pixels.withUnsafeMutableBufferPointer { px in
+        for y in 0..<size {
+          // The kernels' pixel rule, one image row (size * channels values) at a time.
+          gk_f32_to_u8_ref(rowFloats, src + y * rowFloats, px.baseAddress! + ((gy + y) * width + gx) * channels)
         }
       }
     }
