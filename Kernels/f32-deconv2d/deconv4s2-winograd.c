@@ -306,7 +306,8 @@ static void input_block(const winograd_args *g, size_t t0, size_t t1, float *v, 
         int cb = c - c0 < CB ? c - c0 : CB;
         input_tile(T, src, c0, cb, o);
         size_t col = (size_t)sub * c + c0;
-        for (int e = 0; e < a2; e++) memcpy(v + ((size_t)e * rows + t) * K + col, o + e * CB, (size_t)cb * sizeof(float));
+        for (int e = 0; e < a2; e++) memcpy(v + ((size_t)e * rows + t) * K + col, o + e * CB,
+                                            (size_t)cb * sizeof(float));
       }
     }
 }

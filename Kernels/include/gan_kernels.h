@@ -241,7 +241,8 @@ void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
 /// and w multiples of the tile: kernels transformed and packed once per weight change (scratch:
 /// (tile + 1)^2 * cin * cout floats), then per phase an input transform, (tile + 1)^2 GEMMs
 /// against the packed transformed kernels, and an output transform fused with the epilogue's bias,
-/// activation, u8 pixels and column statistics (thread-count independent; no accumulate). `transposed` packs a Conv2d(4, 2, 1)'s KKIO weights
+/// activation, u8 pixels and column statistics (thread-count independent; no accumulate). `transposed` packs a
+/// Conv2d(4, 2, 1)'s KKIO weights
 /// (16 x cout x cin, read co -> ci) so that the forward computes that convolution's backward-data
 /// (cin here = the convolution's output channels).
 size_t gk_f32_deconv4s2_winograd_packed_floats(int tile, int cin, int cout);

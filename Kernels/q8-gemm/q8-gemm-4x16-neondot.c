@@ -60,7 +60,8 @@ void gk_q8_rows_f32__neondot(size_t k, const float *src, float inv_scale, float 
   for (; i + 8 <= k; i += 8) {
     float32x4_t v0 = vminq_f32(vmaxq_f32(vmulq_f32(vld1q_f32(src + i), s), vlo), vhi);
     float32x4_t v1 = vminq_f32(vmaxq_f32(vmulq_f32(vld1q_f32(src + i + 4), s), vlo), vhi);
-    int16x8_t q = vcombine_s16(vmovn_s32(vsubq_s32(vcvtnq_s32_f32(v0), vs)), vmovn_s32(vsubq_s32(vcvtnq_s32_f32(v1), vs)));
+    int16x8_t q = vcombine_s16(vmovn_s32(vsubq_s32(vcvtnq_s32_f32(v0), vs)), vmovn_s32(vsubq_s32(vcvtnq_s32_f32(v1),
+        vs)));
     vst1_s8(dst + i, vmovn_s16(q));
   }
   for (; i < k; i++) dst[i] = (int8_t)(gk_q8_quantize_one(src[i], inv_scale, lo, hi) - shift);

@@ -131,9 +131,12 @@ GK_TARGET_AVX2 static inline void narrow_row(int w, int cin16, const int COUT, i
       for (int ci = 0; ci < cin16; ci += 16) {
         __m256i xv = _mm256_loadu_si256((const __m256i *)(x + ci));
         s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(wt + ci))));
-        if (COUT > 1) s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(wt + cin16 + ci))));
-        if (COUT > 2) s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(wt + 2 * (size_t)cin16 + ci))));
-        if (COUT > 3) s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(xv, _mm256_loadu_si256((const __m256i *)(wt + 3 * (size_t)cin16 + ci))));
+        if (COUT > 1) s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(xv,
+                                                                  _mm256_loadu_si256((const __m256i *)(wt + cin16 + ci))));
+        if (COUT > 2) s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(xv,
+                                                                  _mm256_loadu_si256((const __m256i *)(wt + 2 * (size_t)cin16 + ci))));
+        if (COUT > 3) s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(xv,
+                                                                  _mm256_loadu_si256((const __m256i *)(wt + 3 * (size_t)cin16 + ci))));
       }
     }
     int32_t *o = acc + ox * COUT;
@@ -186,7 +189,8 @@ GK_TARGET_AVX2 static inline __m256 tanhf8(__m256 x) {
   p = _mm256_sub_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(3.33332819422e-1f));
   __m256 small = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, z), x), x);
   __m256 e = expf8(_mm256_mul_ps(_mm256_set1_ps(2.0f), _mm256_min_ps(ax, _mm256_set1_ps(10.0f))));
-  __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+  __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e,
+      _mm256_set1_ps(1.0f))));
   __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
   big = _mm256_blendv_ps(big, _mm256_sub_ps(_mm256_setzero_ps(), big), neg);
   return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
@@ -211,7 +215,8 @@ GK_TARGET_AVX2 void gk_q8_dequant__avx2(size_t n, const int32_t *acc, const floa
   }
   // The tail through the scalar file: inlined here, the compiler could fuse the tanh's
   // multiply-adds (GCC contracts by default where FMA is enabled).
-  if (j < n) gk_q8_dequant__scalar(n - j, acc + j, mult + j, bias + j, tanh, y ? y + j : NULL, pixels ? pixels + j : NULL);
+  if (j < n) gk_q8_dequant__scalar(n - j, acc + j, mult + j, bias + j, tanh, y ? y + j : NULL,
+                                   pixels ? pixels + j : NULL);
 }
 
 GK_TARGET_AVX2 void gk_q8_requant_u8__avx2(size_t n, const int32_t *acc, const float *mult,

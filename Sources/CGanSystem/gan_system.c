@@ -36,7 +36,8 @@ static void gs_save_arguments(int argc, char **argv, char **envp) {
   saved_argv = argv;
 }
 
-__attribute__((section(".init_array"), used)) static void (*gs_save_arguments_entry)(int, char **, char **) = gs_save_arguments;
+__attribute__((section(".init_array"), used)) static void (*gs_save_arguments_entry)(int, char **,
+    char **) = gs_save_arguments;
 
 int gs_argc(void) { return saved_argc; }
 

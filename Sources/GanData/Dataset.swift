@@ -64,7 +64,8 @@ public final class Dataset {
 
   /// An image as a GanImage.Image (for real_samples.png).
   public func image(_ i: Int) -> Image {
-    Image(width: size, height: size, channels: channels, pixels: Array(UnsafeBufferPointer(start: pixels(i), count: imageBytes)))
+    Image(width: size, height: size, channels: channels, pixels: Array(UnsafeBufferPointer(start: pixels(i),
+        count: imageBytes)))
   }
 }
 
@@ -122,7 +123,8 @@ public enum DataSource: Equatable, Sendable {
       return .idx([dir + "/" + f])
     }
     var isDir: ObjCBool = false
-    guard fm.fileExists(atPath: dataroot, isDirectory: &isDir) else { throw DataError("\(dataroot): no such file or directory") }
+    guard fm.fileExists(atPath: dataroot,
+                        isDirectory: &isDir) else { throw DataError("\(dataroot): no such file or directory") }
     if isDir.boolValue { return .folder(dataroot) }
     let lower = dataroot.lowercased()
     if lower.hasSuffix(".npy") { return .npy(dataroot) }

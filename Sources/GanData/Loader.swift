@@ -15,7 +15,8 @@ public enum DatasetLoader {
 
   /// Loads `source` as size x size x channels images, reusing the cache when the inputs (paths,
   /// sizes and modification times) are unchanged. `progress` receives human-readable lines.
-  public static func load(_ source: DataSource, size: Int, channels: Int, cacheDirectory: String = defaultCacheDirectory,
+  public static func load(_ source: DataSource, size: Int, channels: Int,
+                          cacheDirectory: String = defaultCacheDirectory,
                           progress: (String) -> Void = { _ in }) throws -> Dataset {
     let fm = FileManager.default
     var fp = Fingerprint()
@@ -24,7 +25,8 @@ public enum DatasetLoader {
     switch source {
     case .folder(let root):
       let rootURL = URL(fileURLWithPath: root)
-      guard let e = fm.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else {
+      guard let e = fm.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey],
+                                  options: [.skipsHiddenFiles]) else {
         throw DataError("\(root): cannot list the folder")
       }
       for case let url as URL in e where imageExtensions.contains(url.pathExtension.lowercased()) {
@@ -53,7 +55,8 @@ public enum DatasetLoader {
       let note = (try? String(contentsOfFile: skippedPath, encoding: .utf8)) ?? ""
       let lines = note.split(separator: "\n").map(String.init)
       progress("dataset: \(ds.count) images \(size)x\(size)x\(channels) from cache \(cachePath)")
-      return try Dataset(cachePath: cachePath, skipped: Int(lines.first ?? "0") ?? 0, skippedExamples: Array(lines.dropFirst()))
+      return try Dataset(cachePath: cachePath, skipped: Int(lines.first ?? "0") ?? 0,
+                         skippedExamples: Array(lines.dropFirst()))
     }
     // Build: an atomic file (temporary, fsync, rename, directory fsync), its header rewritten
     // with the count at the end; a failure on the way leaves no cache file.
@@ -100,7 +103,8 @@ public enum DatasetLoader {
     guard count > 0 else {
       throw DataError("no usable image: \(skipped) files could not be read" + (examples.isEmpty ? "" : "; first: " + examples.joined(separator: "; ")))
     }
-    try? ([String(skipped)] + examples).joined(separator: "\n").write(toFile: skippedPath, atomically: true, encoding: .utf8)
+    try? ([String(skipped)] + examples).joined(separator: "\n").write(toFile: skippedPath, atomically: true,
+                                                                      encoding: .utf8)
     try out.write(DatasetCache.Header(count: count, size: size, channels: channels).bytes, at: 0)
     try out.commit()
     progress("dataset: \(count) images \(size)x\(size)x\(channels) cached in \(cachePath)" + (skipped > 0 ? ", \(skipped) unreadable skipped" : ""))

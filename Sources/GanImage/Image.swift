@@ -30,20 +30,23 @@ public struct Image: Equatable, Sendable {
     }
     defer { gi_free(d) }
     let n = Int(w) * Int(h) * channels
-    return Image(width: Int(w), height: Int(h), channels: channels, pixels: Array(UnsafeBufferPointer(start: d, count: n)))
+    return Image(width: Int(w), height: Int(h), channels: channels, pixels: Array(UnsafeBufferPointer(start: d,
+        count: n)))
   }
 
   /// Writes an 8-bit PNG.
   public func writePNG(path: String) throws(GanError) {
     var failure: GanError?
     pixels.withUnsafeBufferPointer { p in
-      do throws(GanError) { try Image.writePNG(path: path, pixels: p.baseAddress!, width: width, height: height, channels: channels) } catch { failure = error }
+      do throws(GanError) { try Image.writePNG(path: path, pixels: p.baseAddress!, width: width, height: height,
+                                               channels: channels) } catch { failure = error }
     }
     if let failure { throw failure }
   }
 
   /// Writes width x height pixels of `channels` (1 or 3) interleaved bytes as an 8-bit PNG.
-  public static func writePNG(path: String, pixels: UnsafePointer<UInt8>, width: Int, height: Int, channels: Int) throws(GanError) {
+  public static func writePNG(path: String, pixels: UnsafePointer<UInt8>, width: Int, height: Int,
+                              channels: Int) throws(GanError) {
     var err = [CChar](repeating: 0, count: 256)
     let rc = gi_write_png(path, pixels, Int32(width), Int32(height), Int32(channels), &err, err.count)
     guard rc == 0 else { throw GanError.io(path: path, reason: cErrorText(err)) }

@@ -50,6 +50,7 @@ public enum AlgorithmPolicy {
   /// F(2x2, 2x2) (bitwise the direct output): where the configured int8 variant has the int16
   /// product it needs (`Int8Kernels.winogradSupported`), on layers wide enough to gain from it.
   public static func int8DeconvolutionWinograd(height: Int, width: Int, inChannels: Int, outChannels: Int) -> Bool {
-    Int8Kernels.winogradSupported(height: height, width: width, inChannels: inChannels) && outChannels > 4 && inChannels >= 128
+    Int8Kernels.winogradSupported(height: height, width: width,
+                                  inChannels: inChannels) && outChannels > 4 && inChannels >= 128
   }
 }

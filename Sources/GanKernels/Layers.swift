@@ -247,7 +247,8 @@ public enum NarrowDeconv4s2 {
     if reference {
       gk_f32_deconv4s2_narrow_forward_ref(s.n, s.h, s.w, s.ci, s.co, x, packedWeights, bias, activation.code, y, pixels)
     } else {
-      gk_f32_deconv4s2_narrow_forward(s.n, s.h, s.w, s.ci, s.co, x, packedWeights, bias, activation.code, y, pixels, Int32(threads))
+      gk_f32_deconv4s2_narrow_forward(s.n, s.h, s.w, s.ci, s.co, x, packedWeights, bias, activation.code, y, pixels,
+                                      Int32(threads))
     }
   }
 }
@@ -335,7 +336,8 @@ public enum WinogradDeconv4s2 {
                                  transposed: Bool = false, into packed: UnsafeMutablePointer<Float>,
                                  scratch: UnsafeMutablePointer<Float>, threads: Int = 1) {
     precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
-    gk_f32_deconv4s2_winograd_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, transposed ? 1 : 0, packed,
+    gk_f32_deconv4s2_winograd_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights,
+                                           transposed ? 1 : 0, packed,
                                        scratch, Int32(threads))
   }
   /// As above with a temporary scratch (allocates; for plan time).
@@ -353,13 +355,15 @@ public enum WinogradDeconv4s2 {
   public static func supports(tile: Int, _ s: ConvShape) -> Bool {
     tiles.contains(tile) && s.height % tile == 0 && s.width % tile == 0
   }
-  public static func forward(tile: Int = 2, _ s: ConvShape, x: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
+  public static func forward(tile: Int = 2, _ s: ConvShape, x: UnsafePointer<Float>,
+                             packedWeights: UnsafePointer<Float>,
                              y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .plain,
                              workspace: UnsafeMutableRawPointer, threads: Int) {
     precondition(supports(tile: tile, s), "Winograd tile \(tile) needs h and w multiples of it (\(s))")
     precondition(!epilogue.accumulate, "Winograd forward: no accumulate")
     epilogue.withC { ep in
-      gk_f32_deconv4s2_winograd_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
+      gk_f32_deconv4s2_winograd_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace,
+                                        Int32(threads))
     }
   }
 }
@@ -400,7 +404,8 @@ public enum WinogradConv4s2 {
     precondition(supports(tile: tile, s), "Winograd tile \(tile) needs h/2 and w/2 multiples of it (\(s))")
     precondition(!epilogue.accumulate, "Winograd forward: no accumulate")
     epilogue.withC { ep in
-      gk_f32_conv4s2_winograd_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace, Int32(threads))
+      gk_f32_conv4s2_winograd_forward(Int32(tile), s.n, s.h, s.w, s.ci, s.co, x, packedWeights, ep, y, workspace,
+                                      Int32(threads))
     }
   }
 }

@@ -70,8 +70,10 @@ public enum BatchNormFold {
   }
 
   /// The same from a generator file's tensors `prefix` + weight, bias, running_mean, running_var.
-  public static func scaleShift(_ file: SafeTensorsFile, prefix: String, channels: Int) throws(GanError) -> (scale: [Float], shift: [Float]) {
-    try scaleShift(gamma: try file.floats(prefix + "weight", shape: [channels]), beta: try file.floats(prefix + "bias", shape: [channels]),
+  public static func scaleShift(_ file: SafeTensorsFile, prefix: String,
+                                channels: Int) throws(GanError) -> (scale: [Float], shift: [Float]) {
+    try scaleShift(gamma: try file.floats(prefix + "weight", shape: [channels]), beta: try file.floats(prefix + "bias",
+        shape: [channels]),
                    mean: try file.floats(prefix + "running_mean", shape: [channels]),
                    variance: try file.floats(prefix + "running_var", shape: [channels]), name: prefix, path: file.path)
   }

@@ -15,7 +15,8 @@ public indirect enum JSON: Equatable, Sendable {
     case (.number(let x), .number(let y)): return x == y
     case (.string(let x), .string(let y)): return x == y
     case (.array(let x), .array(let y)): return x == y
-    case (.object(let x), .object(let y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    case (.object(let x), .object(let y)): return x.count == y.count && zip(x,
+        y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     default: return false
     }
   }
@@ -190,7 +191,8 @@ public indirect enum JSON: Equatable, Sendable {
       var raw: [UInt8] = []
       func flush() throws(GanError) {
         if raw.isEmpty { return }
-        guard let s = String(bytes: raw, encoding: .utf8) else { throw GanError.malformedJSON(offset: i, reason: "invalid UTF-8") }
+        guard let s = String(bytes: raw, encoding: .utf8) else { throw GanError.malformedJSON(offset: i,
+            reason: "invalid UTF-8") }
         scalars.append(contentsOf: s.unicodeScalars)
         raw.removeAll(keepingCapacity: true)
       }

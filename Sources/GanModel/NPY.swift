@@ -31,7 +31,8 @@ public enum NPY {
   }
 
   public static func parseHeader(_ b: [UInt8], path: String) throws(GanError) -> Header {
-    guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else { throw bad(path, "not a .npy file") }
+    guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else { throw bad(path,
+        "not a .npy file") }
     let major = b[6]
     let (len, start): (Int, Int) = major == 1 ? (Int(b[8]) | Int(b[9]) << 8, 10)
       : (b.count >= 12 ? (Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24, 12) : (-1, 12))
@@ -48,10 +49,12 @@ public enum NPY {
       }
       return nil
     }
-    guard let d = field("descr"), d.first == "'", let end = d.dropFirst().firstIndex(of: "'") else { throw bad(path, "no descr in .npy header") }
+    guard let d = field("descr"), d.first == "'", let end = d.dropFirst().firstIndex(of: "'") else { throw bad(path,
+        "no descr in .npy header") }
     let descr = String(d[d.index(after: d.startIndex)..<end])
     if let f = field("fortran_order"), f.hasPrefix("True") { throw bad(path, "Fortran-order arrays are not supported") }
-    guard let s = field("shape"), s.first == "(", let close = s.firstIndex(of: ")") else { throw bad(path, "no shape in .npy header") }
+    guard let s = field("shape"), s.first == "(", let close = s.firstIndex(of: ")") else { throw bad(path,
+        "no shape in .npy header") }
     let dims = s[s.index(after: s.startIndex)..<close].split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
     var shape: [Int] = []
     for d in dims {
@@ -72,7 +75,8 @@ public enum NPY {
     let b = try readAll(path)
     let h = try parseHeader(b, path: path)
     guard h.descr == "<f4" || h.descr == "=f4" else { throw bad(path, "dtype \(h.descr), expected float32 (<f4)") }
-    guard h.dataOffset + 4 * h.count <= b.count else { throw bad(path, "truncated: shape \(formatList(h.shape)) needs \(4 * h.count) data bytes") }
+    guard h.dataOffset + 4 * h.count <= b.count else { throw bad(path,
+                                                                 "truncated: shape \(formatList(h.shape)) needs \(4 * h.count) data bytes") }
     let values = b.withUnsafeBytes { raw in
       (0..<h.count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 4 * $0, as: UInt32.self))) }
     }
@@ -83,8 +87,10 @@ public enum NPY {
   public static func readUInt8(path: String) throws(GanError) -> (values: [UInt8], shape: [Int]) {
     let b = try readAll(path)
     let h = try parseHeader(b, path: path)
-    guard h.descr == "|u1" || h.descr == "<u1" || h.descr == "u1" else { throw bad(path, "dtype \(h.descr), expected uint8 (|u1)") }
-    guard h.dataOffset + h.count <= b.count else { throw bad(path, "truncated: shape \(formatList(h.shape)) needs \(h.count) data bytes") }
+    guard h.descr == "|u1" || h.descr == "<u1" || h.descr == "u1" else { throw bad(path,
+        "dtype \(h.descr), expected uint8 (|u1)") }
+    guard h.dataOffset + h.count <= b.count else { throw bad(path,
+                                                             "truncated: shape \(formatList(h.shape)) needs \(h.count) data bytes") }
     return (Array(b[h.dataOffset..<(h.dataOffset + h.count)]), h.shape)
   }
 
@@ -96,7 +102,8 @@ public enum NPY {
     var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }"
     while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
     header += "\n"
-    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
+    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff),
+                                           UInt8(header.utf8.count >> 8)] + Array(header.utf8)
   }
 
   /// The bytes of a float32 .npy file (format 1.0).

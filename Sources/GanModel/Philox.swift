@@ -18,7 +18,8 @@ public struct Philox4x32: Sendable, Equatable {
   }
 
   /// The block at `counter` under `key` (ten rounds).
-  public static func block(_ c: (UInt32, UInt32, UInt32, UInt32), key k: (UInt32, UInt32)) -> (UInt32, UInt32, UInt32, UInt32) {
+  public static func block(_ c: (UInt32, UInt32, UInt32, UInt32), key k: (UInt32, UInt32)) -> (UInt32, UInt32, UInt32,
+      UInt32) {
     var (c0, c1, c2, c3) = c
     var (k0, k1) = k
     for _ in 0..<10 {

@@ -139,7 +139,8 @@ public final class SafeTensorsFile {
       throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected F32")
     }
     if let s = shape, s != e.shape {
-      throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected \(formatList(s))")
+      throw GanError.invalidFile(path: path,
+                                 reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected \(formatList(s))")
     }
     let raw = rawBytes(e)
     return [Float](unsafeUninitializedCapacity: e.elementCount) { buf, n in
@@ -153,13 +154,15 @@ public final class SafeTensorsFile {
   /// A float32 tensor read in place from the mapping (copied only when it is not 4-byte aligned),
   /// checked for dtype and shape; then its pages are released (MADV_DONTNEED), so a loader that
   /// converts tensors one by one never holds the whole file in memory.
-  public func withFloats<R>(_ name: String, shape: [Int], _ body: (UnsafePointer<Float>) throws(GanError) -> R) throws(GanError) -> R {
+  public func withFloats<R>(_ name: String, shape: [Int],
+                            _ body: (UnsafePointer<Float>) throws(GanError) -> R) throws(GanError) -> R {
     guard let e = entry(name) else { throw GanError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
     guard e.dtype == .F32 else {
       throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected F32")
     }
     guard shape == e.shape else {
-      throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected \(formatList(shape))")
+      throw GanError.invalidFile(path: path,
+                                 reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected \(formatList(shape))")
     }
     defer { release(e) }
     let raw = rawBytes(e)
@@ -179,11 +182,13 @@ public final class SafeTensorsFile {
   /// A tensor's bytes read with pread into a temporary buffer (freed after `body`) instead of through
   /// the mapping: a loader that packs tensors one by one then holds at most one source tensor,
   /// whatever the kernel maps around page faults (fault-around, large folios).
-  public func withCopiedBytes<R>(_ e: SafeTensorEntry, _ body: (UnsafeRawBufferPointer) throws(GanError) -> R) throws(GanError) -> R {
+  public func withCopiedBytes<R>(_ e: SafeTensorEntry,
+                                 _ body: (UnsafeRawBufferPointer) throws(GanError) -> R) throws(GanError) -> R {
     let n = e.end - e.begin
     // Its own anonymous mapping, returned to the system at once (a malloc'd block of this size
     // would raise glibc's mmap threshold and stay in the heap).
-    guard let buffer = mmap(nil, max(n, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), buffer != gs_map_failed() else {
+    guard let buffer = mmap(nil, max(n, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                            0), buffer != gs_map_failed() else {
       throw GanError.system(path: path, "mmap of \(n) bytes failed: ")
     }
     defer { munmap(buffer, max(n, 1)) }
@@ -195,7 +200,8 @@ public final class SafeTensorsFile {
       let r = pread(fd, buffer + done, n - done, off_t(dataStart + e.begin + done))
       if r < 0 && gs_errno() == EINTR { continue }
       guard r > 0 else {
-        throw GanError.io(path: path, reason: "reading tensor \"\(e.name)\": " + (r < 0 ? String(cString: strerror(gs_errno())) : "unexpected end of file"))
+        throw GanError.io(path: path,
+                          reason: "reading tensor \"\(e.name)\": " + (r < 0 ? String(cString: strerror(gs_errno())) : "unexpected end of file"))
       }
       done += r
     }
@@ -224,9 +230,12 @@ public final class SafeTensorsFile {
     guard let e = entry(name) else { throw GanError.invalidFile(path: path, reason: "missing tensor \"\(name)\"") }
     let raw = rawBytes(e)
     switch e.dtype {
-    case .I64: return (0..<e.elementCount).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
-    case .I32: return (0..<e.elementCount).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
-    default: throw GanError.invalidFile(path: path, reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected I64 or I32")
+    case .I64: return (0..<e.elementCount).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0,
+        as: Int64.self)) }
+    case .I32: return (0..<e.elementCount).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0,
+        as: Int32.self))) }
+    default: throw GanError.invalidFile(path: path,
+                                        reason: "tensor \"\(name)\" is \(e.dtype.rawValue), expected I64 or I32")
     }
   }
 }
@@ -241,10 +250,12 @@ public struct SafeTensorsWriter {
   public init() {}
 
   public mutating func add(_ name: String, floats: UnsafeBufferPointer<Float>, shape: [Int]) {
-    precondition(shape.reduce(1, *) == floats.count, "shape \(formatList(shape)) does not match \(floats.count) floats for \(name)")
+    precondition(shape.reduce(1, *) == floats.count,
+                 "shape \(formatList(shape)) does not match \(floats.count) floats for \(name)")
     var bytes = [UInt8](repeating: 0, count: floats.count * 4)
     bytes.withUnsafeMutableBytes { raw in
-      for i in 0..<floats.count { raw.storeBytes(of: floats[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+      for i in 0..<floats.count { raw.storeBytes(of: floats[i].bitPattern.littleEndian, toByteOffset: 4 * i,
+                                                 as: UInt32.self) }
     }
     items.append((name, .F32, shape, bytes))
   }

@@ -76,7 +76,8 @@ public struct ActivationHistogram: Sendable {
 
 /// Symmetric per-output-channel int8 weights of a (cin, cout, 4, 4) tensor: scale[co] =
 /// max |w[:, co]| / 127 (1 for an all-zero channel), code = round(w / scale) in [-127, 127].
-public func quantizeWeightsPerOutputChannel(_ w: [Float], inChannels: Int, outChannels: Int) -> (codes: [Int8], scales: [Float]) {
+public func quantizeWeightsPerOutputChannel(_ w: [Float], inChannels: Int, outChannels: Int) -> (codes: [Int8],
+    scales: [Float]) {
   var maxAbs = [Float](repeating: 0, count: outChannels)
   for ci in 0..<inChannels {
     for co in 0..<outChannels {

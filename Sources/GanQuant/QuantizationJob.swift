@@ -54,7 +54,8 @@ final class QuantizationJob {
 
   /// The generator's input: latents stream + first ... + batch - 1.
   func fillLatents(stream: Int, first: Int) {
-    for j in 0..<batch { latent(seed: options.seed, index: stream + first + j, into: g.input + j * arch.nz, nz: arch.nz) }
+    for j in 0..<batch { latent(seed: options.seed, index: stream + first + j, into: g.input + j * arch.nz,
+                                nz: arch.nz) }
   }
 
   /// Eval-mode outputs over the evaluation latents, one array per batch.
@@ -74,7 +75,8 @@ final class QuantizationJob {
     options.log("re-estimating BatchNorm statistics over \(options.bnReestimationBatches) x \(batch) latents")
     g.reestimateBatchNormStatistics(passes: options.bnReestimationBatches) { [arch, batch, options] p, pass in
       for j in 0..<batch {
-        latent(seed: options.seed, index: LatentStreams.reestimation + pass * batch + j, into: p + j * arch.nz, nz: arch.nz)
+        latent(seed: options.seed, index: LatentStreams.reestimation + pass * batch + j, into: p + j * arch.nz,
+               nz: arch.nz)
       }
     }
     let after = evaluationOutputs()
@@ -133,8 +135,10 @@ final class QuantizationJob {
       for i in 0..<L { let (p, n) = inputOf(i); histograms[i].add(p, count: n) }
     }
     let qmax = (0..<L).map { $0 == 0 ? 127 : 255 }
-    let thresholds = (0..<L).map { histograms[$0].threshold(method: options.method, percentile: options.percentile, qmax: qmax[$0]) }
-    return Calibration(maxima: maxima, thresholds: thresholds, inputScales: (0..<L).map { thresholds[$0] / Float(qmax[$0]) })
+    let thresholds = (0..<L).map { histograms[$0].threshold(method: options.method, percentile: options.percentile,
+                                                            qmax: qmax[$0]) }
+    return Calibration(maxima: maxima, thresholds: thresholds,
+                       inputScales: (0..<L).map { thresholds[$0] / Float(qmax[$0]) })
   }
 
   /// 4. The int8 file (Int8Format): per-output-channel weight codes and scales, input scales,

@@ -68,7 +68,8 @@ public struct QuantizationReport: Sendable {
     for l in layers {
       s += pad("G\(l.index + 1)", 7) + pad(l.int8 ? "int8" : "fp32", 7)
         + pad(l.int8 ? formatScientific(Double(l.inputScale), 3) : "-", 13)
-        + pad(l.int8 ? "\(formatFixed(Double(l.inputThreshold), 3))/\(formatFixed(Double(l.inputMaximum), 3))" : "-", 17)
+        + pad(l.int8 ? "\(formatFixed(Double(l.inputThreshold), 3))/\(formatFixed(Double(l.inputMaximum), 3))" : "-",
+              17)
         + "\(formatFixed(l.sqnrDB, 1)) dB\n"
     }
     s += "output over \(evaluationLatents) fixed latents: PSNR \(formatFixed(psnrDB, 2)) dB, SSIM \(formatFixed(ssim, 4)), max |diff| \(formatFixed(Double(maxAbsError), 4))\n"
@@ -120,13 +121,15 @@ enum LatentStreams {
 public func evaluationLatents(seed: UInt64, count: Int, nz: Int) -> [Float] {
   var z = [Float](repeating: 0, count: count * nz)
   z.withUnsafeMutableBufferPointer { p in
-    for i in 0..<count { latent(seed: seed, index: LatentStreams.evaluation + i, into: p.baseAddress! + i * nz, nz: nz) }
+    for i in 0..<count { latent(seed: seed, index: LatentStreams.evaluation + i, into: p.baseAddress! + i * nz,
+                                nz: nz) }
   }
   return z
 }
 
 /// fp32 generator file -> int8 file (and report). See Int8Format for the file.
-public func quantizeGenerator(input: String, output: String, options: QuantizationOptions) throws -> QuantizationReport {
+public func quantizeGenerator(input: String, output: String,
+                              options: QuantizationOptions) throws -> QuantizationReport {
   let job = try QuantizationJob(input: input, options: options)
   let reestimationPSNR = job.reestimateBatchNorm()
   let folded = try job.foldBatchNorm()

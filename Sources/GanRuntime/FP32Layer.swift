@@ -30,7 +30,8 @@ struct FP32Layer {
     return winogradTile > 0 ? .winograd(tile: winogradTile) : .deconv
   }
 
-  static func shape(layer i: Int, _ a: Architecture, batch: Int) -> ConvShape { a.generatorDeconvolution(i, batch: batch) }
+  static func shape(layer i: Int, _ a: Architecture, batch: Int) -> ConvShape { a.generatorDeconvolution(i,
+      batch: batch) }
 
   static func packedCount(layer i: Int, _ kernel: Kernel, _ a: Architecture) -> Int {
     let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
@@ -42,15 +43,18 @@ struct FP32Layer {
     }
   }
 
-  static func biasCount(layer i: Int, _ a: Architecture) -> Int { i == 0 ? 16 * a.generatorChannels(0) : a.generatorChannels(i) }
+  static func biasCount(layer i: Int,
+                        _ a: Architecture) -> Int { i == 0 ? 16 * a.generatorChannels(0) : a.generatorChannels(i) }
 
   /// Workspace of `forward` at `batch` images.
   static func workspaceBytes(layer i: Int, _ kernel: Kernel, _ a: Architecture, batch: Int, threads: Int) -> Int {
     switch kernel {
-    case .projection: return Dense.workspaceBytes(batch: batch, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), threads: threads)
+    case .projection: return Dense.workspaceBytes(batch: batch, inFeatures: a.nz,
+                                                  outFeatures: 16 * a.generatorChannels(0), threads: threads)
     case .narrow: return 0
     case .deconv: return Deconv4s2.workspaceBytes(shape(layer: i, a, batch: batch), threads: threads)
-    case .winograd(let t): return WinogradDeconv4s2.workspaceBytes(tile: t, shape(layer: i, a, batch: batch), threads: threads)
+    case .winograd(let t): return WinogradDeconv4s2.workspaceBytes(tile: t, shape(layer: i, a, batch: batch),
+                                                                   threads: threads)
     }
   }
 
@@ -72,9 +76,11 @@ struct FP32Layer {
         Dense.packWeights(inFeatures: cin, outFeatures: 16 * cout, weights: w, into: weights)
       }
     case .narrow:
-      NarrowDeconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: channelScale, into: weights)
+      NarrowDeconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch,
+                                       channelScale: channelScale, into: weights)
     case .deconv:
-      Deconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: channelScale, into: weights)
+      Deconv4s2.packTorchWeights(inChannels: cin, outChannels: cout, torchWeights: torch, channelScale: channelScale,
+                                 into: weights)
     }
     let positions = i == 0 ? 16 : 1
     for p in 0..<positions { for c in 0..<cout { bias[p * cout + c] = shift[c] } }
@@ -88,12 +94,14 @@ struct FP32Layer {
 
   /// count images: x (count, H, W, cin) NHWC (the latents for the projection) -> y, ReLU after
   /// hidden layers, tanh (and uint8 pixels) after the last.
-  func forward(count: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, pixels: UnsafeMutablePointer<UInt8>?,
+  func forward(count: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+               pixels: UnsafeMutablePointer<UInt8>?,
                workspace: UnsafeMutableRawPointer, threads: Int) {
     let a = architecture
     switch kernel {
     case .projection:
-      Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x, packedWeights: weights, y: y,
+      Dense.forward(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
+                    packedWeights: weights, y: y,
                     epilogue: epilogue(pixels), workspace: workspace, threads: threads)
     case .narrow:
       NarrowDeconv4s2.forward(FP32Layer.shape(layer: layer, a, batch: count), x: x, packedWeights: weights, bias: bias,
@@ -102,7 +110,8 @@ struct FP32Layer {
       Deconv4s2.forward(FP32Layer.shape(layer: layer, a, batch: count), x: x, packedWeights: weights, y: y,
                         epilogue: epilogue(pixels), workspace: workspace, threads: threads)
     case .winograd(let t):
-      WinogradDeconv4s2.forward(tile: t, FP32Layer.shape(layer: layer, a, batch: count), x: x, packedWeights: weights, y: y,
+      WinogradDeconv4s2.forward(tile: t, FP32Layer.shape(layer: layer, a, batch: count), x: x, packedWeights: weights,
+                                y: y,
                                 epilogue: epilogue(pixels), workspace: workspace, threads: threads)
     }
   }
@@ -113,13 +122,16 @@ struct FP32Layer {
     let a = architecture
     switch kernel {
     case .projection:
-      sequence.appendDense(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x, packedWeights: weights,
+      sequence.appendDense(batch: count, inFeatures: a.nz, outFeatures: 16 * a.generatorChannels(0), x: x,
+                           packedWeights: weights,
                            y: y, epilogue: epilogue(pixels))
     case .narrow:
-      sequence.appendNarrowDeconv(FP32Layer.shape(layer: layer, a, batch: count), x: x, packedWeights: weights, bias: bias,
+      sequence.appendNarrowDeconv(FP32Layer.shape(layer: layer, a, batch: count), x: x, packedWeights: weights,
+                                  bias: bias,
                                   activation: .tanh, y: y, pixels: pixels)
     case .deconv:
-      sequence.appendDeconv(FP32Layer.shape(layer: layer, a, batch: count), x: x, packedWeights: weights, y: y, epilogue: epilogue(pixels))
+      sequence.appendDeconv(FP32Layer.shape(layer: layer, a, batch: count), x: x, packedWeights: weights, y: y,
+                            epilogue: epilogue(pixels))
     case .winograd:
       preconditionFailure("FP32Layer: Winograd layers are not sequence steps")
     }

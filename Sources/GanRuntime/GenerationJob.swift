@@ -86,7 +86,8 @@ public final class GenerationJob {
 
   /// batch: images per generate call (at most generator.maxBatch).
   public init(generator: ImageGenerator, latents: LatentSource, batch: Int) {
-    precondition(batch > 0 && batch <= generator.maxBatch, "GenerationJob: batch \(batch) outside 1...\(generator.maxBatch)")
+    precondition(batch > 0 && batch <= generator.maxBatch,
+                 "GenerationJob: batch \(batch) outside 1...\(generator.maxBatch)")
     self.generator = generator; self.latents = latents; self.batch = batch
   }
 
@@ -106,12 +107,14 @@ public final class GenerationJob {
       guard total <= GenerationJob.maxGridBytes / (s * s * c),
             case let (w, h) = GenerationJob.gridSize(count: total, size: s, columns: outputs.gridColumns),
             w * h <= GenerationJob.maxGridBytes / c else {
-        throw GanError.io(path: path, reason: "a grid of \(total) images of \(s)x\(s) would exceed \(GenerationJob.maxGridBytes >> 20) MB")
+        throw GanError.io(path: path,
+                          reason: "a grid of \(total) images of \(s)x\(s) would exceed \(GenerationJob.maxGridBytes >> 20) MB")
       }
       grid = Image(width: w, height: h, channels: c, fill: 0)
     }
     if let dir = outputs.pngFolder {
-      if mkdir(dir, 0o755) != 0 && gs_errno() != EEXIST { throw GanError.system(path: dir, "cannot create the folder: ") }
+      if mkdir(dir, 0o755) != 0 && gs_errno() != EEXIST { throw GanError.system(path: dir,
+          "cannot create the folder: ") }
     }
     var raw: AtomicFile?
     if let path = outputs.rawPath {

@@ -41,7 +41,8 @@ public struct GeneratorBenchmark {
   public static let maxCalls = 10_000
 
   /// Milliseconds at percentile p in [0, 1].
-  public func percentileMilliseconds(_ p: Double) -> Double { times[min(times.count - 1, Int(Double(times.count - 1) * p + 0.5))] * 1e3 }
+  public func percentileMilliseconds(_ p: Double) -> Double { times[min(times.count - 1,
+                                                                        Int(Double(times.count - 1) * p + 0.5))] * 1e3 }
   public var medianImagesPerSecond: Double { Double(batch) / times[times.count / 2] }
   public var meanImagesPerSecond: Double { Double(batch) / (times.reduce(0, +) / Double(times.count)) }
 }

@@ -75,7 +75,8 @@ public final class GeneratorRuntime {
     let L = arch.layerCount
     let tiles = (0..<L).map { i -> Int in
       guard winograd, FP32Layer.kernel(layer: i, arch) == .deconv else { return 0 }
-      return AlgorithmPolicy.inferenceDeconvolutionTile(height: arch.generatorSize(i - 1), inChannels: arch.generatorInputChannels(i),
+      return AlgorithmPolicy.inferenceDeconvolutionTile(height: arch.generatorSize(i - 1),
+                                                        inChannels: arch.generatorInputChannels(i),
                                     outChannels: arch.generatorChannels(i))
     }
     winogradTiles = tiles
@@ -98,7 +99,8 @@ public final class GeneratorRuntime {
     // Not pre-zeroed: packed weights become resident as they are written (peak memory).
     let built = Arena.build(zeroed: false) { a in
       ((0..<L).map { i in
-        FP32Layer(layer: i, kernel: kernels[i], architecture: arch, weights: a.floats(FP32Layer.packedCount(layer: i, kernels[i], arch)),
+        FP32Layer(layer: i, kernel: kernels[i], architecture: arch, weights: a.floats(FP32Layer.packedCount(layer: i,
+            kernels[i], arch)),
                   bias: a.floats(FP32Layer.biasCount(layer: i, arch)))
       }, a.floats(activationElements), a.floats(activationElements), a.raw(workspaceBytes))
     }

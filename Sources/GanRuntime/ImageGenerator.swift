@@ -21,7 +21,8 @@ extension GeneratorRuntime: ImageGenerator {}
 /// or an fp32 one (gan-train or PyTorch). `winograd`: Winograd deconvolutions (fp32: F(4x4, 2x2)
 /// or F(2x2, 2x2) per layer shape; int8: the exact F(2x2, 2x2) where the int8 variant has no dot
 /// product instruction).
-public func openGenerator(path: String, maxBatch: Int, threads: Int, winograd: Bool = false) throws(GanError) -> ImageGenerator {
+public func openGenerator(path: String, maxBatch: Int, threads: Int,
+                          winograd: Bool = false) throws(GanError) -> ImageGenerator {
   let file = try SafeTensorsFile(path: path)
   if file.metadata["gan.format"] == Int8Format.tag {
     return try Int8GeneratorRuntime(file: file, maxBatch: maxBatch, threads: threads, winograd: winograd)

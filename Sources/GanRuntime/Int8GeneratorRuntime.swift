@@ -46,12 +46,15 @@ public final class Int8GeneratorRuntime {
   /// F(2x2, 2x2) where the int8 variant multiplies int16 x int16 (no VNNI or sdot): faster at
   /// batch 64 (benchmarks/winograd/q8-winograd-probe.c), slower at batch 1, output unchanged.
   /// winogradLayers: these layers instead of the rule (tests; each must be a supported deconvolution).
-  public convenience init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false, winogradLayers chosen: Set<Int>? = nil) throws(GanError) {
-    try self.init(file: try SafeTensorsFile(path: path), maxBatch: maxBatch, threads: threads, winograd: winograd, winogradLayers: chosen)
+  public convenience init(path: String, maxBatch: Int, threads: Int, winograd: Bool = false,
+                          winogradLayers chosen: Set<Int>? = nil) throws(GanError) {
+    try self.init(file: try SafeTensorsFile(path: path), maxBatch: maxBatch, threads: threads, winograd: winograd,
+                  winogradLayers: chosen)
   }
 
   /// From an opened (validated) int8 generator file.
-  public init(file: SafeTensorsFile, maxBatch: Int, threads: Int, winograd: Bool = false, winogradLayers chosen: Set<Int>? = nil) throws(GanError) {
+  public init(file: SafeTensorsFile, maxBatch: Int, threads: Int, winograd: Bool = false,
+              winogradLayers chosen: Set<Int>? = nil) throws(GanError) {
     precondition(maxBatch > 0 && threads > 0)
     let path = file.path
     func bad(_ r: String) -> GanError { .invalidFile(path: path, reason: r) }
@@ -129,7 +132,8 @@ public final class Int8GeneratorRuntime {
     }
     var ws = Int8Kernels.workspaceBytes(probe, count: L, threads: threads)
     for i in 0..<L where !isInt8[i] {
-      ws = max(ws, FP32Layer.workspaceBytes(layer: i, FP32Layer.kernel(layer: i, a), a, batch: maxBatch, threads: threads))
+      ws = max(ws, FP32Layer.workspaceBytes(layer: i, FP32Layer.kernel(layer: i, a), a, batch: maxBatch,
+                                            threads: threads))
     }
     let workspaceBytes = ws
     let built = Arena.build(zeroed: false) { ar in
@@ -141,7 +145,8 @@ public final class Int8GeneratorRuntime {
          isInt8[i] ? nil : ar.floats(FP32Layer.packedCount(layer: i, FP32Layer.kernel(layer: i, a), a))
        },
        (0..<L).map { ar.floats(columns($0)) }, (0..<L).map { ar.floats(columns($0)) },
-       (0..<(L - 1)).map { i in isInt8[i] && isInt8[i + 1] ? ar.raw(elements(i)).bindMemory(to: UInt8.self, capacity: elements(i)) : nil },
+       (0..<(L - 1)).map { i in isInt8[i] && isInt8[i + 1] ? ar.raw(elements(i)).bindMemory(to: UInt8.self,
+           capacity: elements(i)) : nil },
        (0..<(L - 1)).map { i in isInt8[i] && isInt8[i + 1] ? nil : ar.floats(elements(i)) },
        ar.floats(elements(L - 1)), ar.raw(workspaceBytes))
     }
@@ -150,7 +155,8 @@ public final class Int8GeneratorRuntime {
     (layers, packedInt8, packedFloat, mult, biasViews, outU8, outF32, lastScratch, workspace) = built.value
     bias = biasViews
     fp32Layers = (0..<L).map { i in
-      isInt8[i] ? nil : FP32Layer(layer: i, kernel: FP32Layer.kernel(layer: i, a), architecture: a, weights: packedFloat[i]!, bias: biasViews[i])
+      isInt8[i] ? nil : FP32Layer(layer: i, kernel: FP32Layer.kernel(layer: i, a), architecture: a,
+                                  weights: packedFloat[i]!, bias: biasViews[i])
     }
     try load(file, biases: biases, weightScales: weightScales)
   }
@@ -181,9 +187,11 @@ public final class Int8GeneratorRuntime {
           if i == 0 {
             Int8Kernels.packProjection(nz: cin, channels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
           } else if winogradLayers[i] {
-            Int8Kernels.packDeconv4s2Winograd(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
+            Int8Kernels.packDeconv4s2Winograd(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!,
+                                              into: packedInt8[i]!)
           } else {
-            Int8Kernels.packDeconv4s2(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!, into: packedInt8[i]!)
+            Int8Kernels.packDeconv4s2(inChannels: cin, outChannels: cout, torchWeights: raw.baseAddress!,
+                                      into: packedInt8[i]!)
           }
         }
       } else {
@@ -258,7 +266,8 @@ public final class Int8GeneratorRuntime {
   public func layerOutputs(latents: UnsafePointer<Float>, count: Int) -> [[Float]] {
     let a = architecture, L = a.layerCount
     var image = [Float](repeating: 0, count: count * imageElements)
-    image.withUnsafeMutableBufferPointer { generate(latents: latents, count: count, output: $0.baseAddress!, pixels: nil) }
+    image.withUnsafeMutableBufferPointer { generate(latents: latents, count: count, output: $0.baseAddress!,
+                                                    pixels: nil) }
     var result: [[Float]] = []
     for i in 0..<(L - 1) {
       let n = a.generatorOutputElements(i, batch: count)

@@ -64,16 +64,19 @@ public final class Generator {
 
     func elements(_ i: Int) -> Int { arch.generatorOutputElements(i, batch: batch) }
     func deconvShape(_ i: Int) -> ConvShape { arch.generatorDeconvolution(i, batch: batch) }
-    var ws = Dense.workspaceBytes(batch: batch, inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0), threads: threads)
+    var ws = Dense.workspaceBytes(batch: batch, inFeatures: arch.nz, outFeatures: 16 * arch.generatorChannels(0),
+                                  threads: threads)
     for i in 1..<L { ws = max(ws, Deconv4s2.workspaceBytes(deconvShape(i), threads: threads)) }
-    let tiles = WinogradPass.tiles(.deconvolutionForward, layerCount: L, shape: { $0 > 0 && $0 < L - 1 ? deconvShape($0) : nil },
+    let tiles = WinogradPass.tiles(.deconvolutionForward, layerCount: L,
+                                   shape: { $0 > 0 && $0 < L - 1 ? deconvShape($0) : nil },
                                    chosen: chosenTiles, winograd: winograd)
     forwardTiles = tiles
     let passes = (0..<L).filter { tiles[$0] > 0 }.map { i in
       WinogradPass(layer: i, kind: .deconvolutionForward, tile: tiles[i], inChannels: deconvShape(i).inChannels,
                    outChannels: deconvShape(i).outChannels)
     }
-    for p in passes { ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: p.tile, deconvShape(p.layer), threads: threads)) }
+    for p in passes { ws = max(ws, WinogradDeconv4s2.workspaceBytes(tile: p.tile, deconvShape(p.layer),
+                                                                    threads: threads)) }
     let maxElements = (0..<L).map(elements).max()!
     let workspaceBytes = ws
     let narrowCount = arch.nc <= NarrowDeconv4s2.maxOutChannels
@@ -115,13 +118,16 @@ public final class Generator {
       } else if last, let packed = narrowPacked {
         NarrowDeconv4s2.packWeights(inChannels: architecture.generatorInputChannels(i), outChannels: architecture.nc,
                                     weights: weights[i], into: packed)
-        NarrowDeconv4s2.forward(shape(i), x: x, packedWeights: packed, bias: nil, activation: .tanh, y: y, threads: threads)
+        NarrowDeconv4s2.forward(shape(i), x: x, packedWeights: packed, bias: nil, activation: .tanh, y: y,
+                                threads: threads)
       } else if forwardTiles[i] > 0 {
-        let packed = buffers.winogradWeights.packed(.deconvolutionForward, layer: i, parameters: parameters, weights: weights, threads: threads)
+        let packed = buffers.winogradWeights.packed(.deconvolutionForward, layer: i, parameters: parameters,
+                                                    weights: weights, threads: threads)
         WinogradDeconv4s2.forward(tile: forwardTiles[i], shape(i), x: x, packedWeights: packed, y: y,
                                   epilogue: ep, workspace: buffers.workspace, threads: threads)
       } else {
-        Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: buffers.workspace, threads: threads)
+        Deconv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: ep, workspace: buffers.workspace,
+                          threads: threads)
       }
       if !last {
         norms[i].forward(x: buffers.pre[i], y: buffers.act[i], mode: mode)
@@ -148,13 +154,15 @@ public final class Generator {
     for i in stride(from: L - 1, through: 0, by: -1) {
       let x: UnsafePointer<Float> = i == 0 ? UnsafePointer(input) : UnsafePointer(buffers.act[i - 1])
       if i == 0 {
-        Dense.backwardWeights(batch: batch, inFeatures: architecture.nz, outFeatures: 16 * architecture.generatorChannels(0),
+        Dense.backwardWeights(batch: batch, inFeatures: architecture.nz,
+                              outFeatures: 16 * architecture.generatorChannels(0),
                               x: x, dy: buffers.scratchA, dw: weightGradients[0], accumulate: accumulate,
                               workspace: buffers.workspace, threads: threads)
       } else {
         Deconv4s2.backwardWeights(shape(i), x: x, dy: buffers.scratchA, dw: weightGradients[i], accumulate: accumulate,
                                   workspace: buffers.workspace, threads: threads)
-        Deconv4s2.backwardData(shape(i), dy: buffers.scratchA, weights: weights[i], dx: buffers.scratchB, workspace: buffers.workspace,
+        Deconv4s2.backwardData(shape(i), dy: buffers.scratchA, weights: weights[i], dx: buffers.scratchB,
+                               workspace: buffers.workspace,
                                threads: threads)
         norms[i - 1].backward(x: buffers.pre[i - 1], y: buffers.act[i - 1], dy: buffers.scratchB, dx: buffers.scratchA,
                               parameterGradients: accumulate ? .accumulate : .overwrite)
@@ -197,7 +205,8 @@ public final class Discriminator {
   /// Winograd (results differ from the direct kernels within ~1e-6 relative and stay independent
   /// of the thread count). forwardTiles, backwardDataTiles: per layer, a tile (2, 4) or 0 instead
   /// of the table's choice (tests, measurements).
-  public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil, winograd: Bool = false,
+  public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil,
+              winograd: Bool = false,
               forwardTiles chosenForward: [Int]? = nil, backwardDataTiles chosenTiles: [Int]? = nil) {
     precondition(batch > 0 && threads > 0)
     let params = parameters ?? ParameterSet(spec: arch.discriminatorSpec)
@@ -213,9 +222,11 @@ public final class Discriminator {
     func forwardShape(_ i: Int) -> ConvShape { arch.discriminatorConvolution(i, batch: batch) }
     func backwardDataShape(_ i: Int) -> ConvShape { arch.discriminatorBackwardData(i, batch: batch) }
     let inputElements = batch * arch.imageSize * arch.imageSize * arch.nc
-    var ws = Dense.workspaceBytes(batch: batch, inFeatures: 16 * arch.discriminatorInputChannels(L - 1), outFeatures: 1, threads: threads)
+    var ws = Dense.workspaceBytes(batch: batch, inFeatures: 16 * arch.discriminatorInputChannels(L - 1), outFeatures: 1,
+                                  threads: threads)
     for i in 0..<(L - 1) { ws = max(ws, Conv4s2.workspaceBytes(forwardShape(i), threads: threads)) }
-    let tiles = WinogradPass.tiles(.convolutionBackwardData, layerCount: L, shape: { $0 < L - 1 ? backwardDataShape($0) : nil },
+    let tiles = WinogradPass.tiles(.convolutionBackwardData, layerCount: L,
+                                   shape: { $0 < L - 1 ? backwardDataShape($0) : nil },
                                    chosen: chosenTiles, winograd: winograd)
     let fTiles = WinogradPass.tiles(.convolutionForward, layerCount: L, shape: { $0 < L - 1 ? forwardShape($0) : nil },
                                     chosen: chosenForward, winograd: winograd)
@@ -239,12 +250,14 @@ public final class Discriminator {
     let built = Arena.build { a in
       (logits: a.floats(batch), logitGradient: a.floats(batch), inputGradient: a.floats(inputElements),
        // Layer 0's LeakyReLU is fused into its convolution: no separate pre-activation.
-       buffers: LayerBuffers(arena: a, preElements: hidden.indices.map { $0 == 0 ? 0 : hidden[$0] }, actElements: hidden,
+       buffers: LayerBuffers(arena: a, preElements: hidden.indices.map { $0 == 0 ? 0 : hidden[$0] },
+                             actElements: hidden,
                              scratchElements: maxElements, workspaceBytes: workspaceBytes, winogradPasses: passes,
                              layerCount: L),
        norms: (0..<(L - 1)).map { i -> BatchNormLayer? in
          guard let bn = spec.bnIndex[i] else { return nil }
-         return BatchNormLayer(rows: elements(i) / arch.discriminatorChannels(i), channels: arch.discriminatorChannels(i),
+         return BatchNormLayer(rows: elements(i) / arch.discriminatorChannels(i),
+                               channels: arch.discriminatorChannels(i),
                                activation: .leakyRelu(Discriminator.slope), arena: a, params: params, bnIndex: bn)
        })
     }
@@ -255,12 +268,15 @@ public final class Discriminator {
 
   private func backwardData(_ i: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
     if backwardDataTiles[i] > 0 {
-      let packed = buffers.winogradWeights.packed(.convolutionBackwardData, layer: i, parameters: parameters, weights: weights,
+      let packed = buffers.winogradWeights.packed(.convolutionBackwardData, layer: i, parameters: parameters,
+                                                  weights: weights,
                                           threads: threads)
-      WinogradDeconv4s2.forward(tile: backwardDataTiles[i], architecture.discriminatorBackwardData(i, batch: batch), x: dy, packedWeights: packed,
+      WinogradDeconv4s2.forward(tile: backwardDataTiles[i], architecture.discriminatorBackwardData(i, batch: batch),
+                                x: dy, packedWeights: packed,
                                 y: dx, workspace: buffers.workspace, threads: threads)
     } else {
-      Conv4s2.backwardData(shape(i), dy: dy, weights: weights[i], dx: dx, workspace: buffers.workspace, threads: threads)
+      Conv4s2.backwardData(shape(i), dy: dy, weights: weights[i], dx: dx, workspace: buffers.workspace,
+                           threads: threads)
     }
   }
 
@@ -268,12 +284,14 @@ public final class Discriminator {
 
   private func convolution(_ i: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
     if forwardTiles[i] > 0 {
-      let packed = buffers.winogradWeights.packed(.convolutionForward, layer: i, parameters: parameters, weights: weights,
+      let packed = buffers.winogradWeights.packed(.convolutionForward, layer: i, parameters: parameters,
+                                                  weights: weights,
                                           threads: threads)
       WinogradConv4s2.forward(tile: forwardTiles[i], shape(i), x: x, packedWeights: packed, y: y, epilogue: epilogue,
                               workspace: buffers.workspace, threads: threads)
     } else {
-      Conv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: epilogue, workspace: buffers.workspace, threads: threads)
+      Conv4s2.forward(shape(i), x: x, weights: weights[i], y: y, epilogue: epilogue, workspace: buffers.workspace,
+                      threads: threads)
     }
   }
 
@@ -316,7 +334,8 @@ public final class Discriminator {
         bn.backward(x: buffers.pre[i], y: buffers.act[i], dy: buffers.scratchB, dx: buffers.scratchA,
                     parameterGradients: !computeWeights ? .discard : (accumulate ? .accumulate : .overwrite))
       } else {
-        ActivationGrad.leakyRelu(count: count, y: buffers.act[i], dy: buffers.scratchB, slope: Discriminator.slope, dx: buffers.scratchA)
+        ActivationGrad.leakyRelu(count: count, y: buffers.act[i], dy: buffers.scratchB, slope: Discriminator.slope,
+                                 dx: buffers.scratchA)
       }
       let x: UnsafePointer<Float> = i == 0 ? images : UnsafePointer(buffers.act[i - 1])
       if computeWeights {

@@ -107,7 +107,8 @@ public final class ParameterSet {
     for s in spec.parameters + spec.buffers {
       let isBuffer = spec.buffers.contains(s)
       var out = [Float](repeating: 0, count: s.count)
-      out.withUnsafeMutableBufferPointer { s.layout.toTorch((isBuffer ? buffers : values) + s.offset, to: $0.baseAddress!) }
+      out.withUnsafeMutableBufferPointer { s.layout.toTorch((isBuffer ? buffers : values) + s.offset,
+                                                            to: $0.baseAddress!) }
       writer.add(prefix + s.name, floats: out, shape: s.layout.torchShape)
     }
   }

@@ -16,9 +16,11 @@ enum Report {
     Updated \(ISO8601DateFormatter().string(from: Date())).</p>
     <h2>Losses</h2>
     """
-    html += chart(history.map { ($0.0, [$0.1.lossD, $0.1.lossG]) }, names: ["Loss_D", "Loss_G"], colors: ["#d62728", "#1f77b4"])
+    html += chart(history.map { ($0.0, [$0.1.lossD, $0.1.lossG]) }, names: ["Loss_D", "Loss_G"], colors: ["#d62728",
+        "#1f77b4"])
     html += "<h2>Discriminator outputs</h2>"
-    html += chart(history.map { ($0.0, [$0.1.dx, $0.1.dgz1, $0.1.dgz2]) }, names: ["D(x)", "D(G(z)) before D step", "D(G(z)) after"],
+    html += chart(history.map { ($0.0, [$0.1.dx, $0.1.dgz1, $0.1.dgz2]) }, names: ["D(x)", "D(G(z)) before D step",
+        "D(G(z)) after"],
                   colors: ["#2ca02c", "#ff7f0e", "#9467bd"])
     if !swd.isEmpty {
       html += "<h2>Sliced Wasserstein distance (x1e3, mean over pyramid levels; lower is better)</h2>"
@@ -38,7 +40,9 @@ enum Report {
   }
 
   static func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<",
+                                                                        with: "&lt;").replacingOccurrences(of: ">",
+                                                                            with: "&gt;")
       .replacingOccurrences(of: "\"", with: "&quot;")
   }
 

@@ -97,7 +97,8 @@ public enum SlicedWasserstein {
     var flat = [Float](repeating: 0, count: offsets.last!)
     var scratch = [Float](repeating: 0, count: pyramidScratch(size: size))
     plane.withUnsafeBufferPointer { p in flat.withUnsafeMutableBufferPointer { f in
-      scratch.withUnsafeMutableBufferPointer { pyramid(p.baseAddress!, size: size, into: f.baseAddress!, scratch: $0.baseAddress!) }
+      scratch.withUnsafeMutableBufferPointer { pyramid(p.baseAddress!, size: size, into: f.baseAddress!,
+                                                       scratch: $0.baseAddress!) }
     }}
     return (0..<(offsets.count - 1)).map { Array(flat[offsets[$0]..<offsets[$0 + 1]]) }
   }
@@ -179,8 +180,10 @@ public enum SlicedWasserstein {
 
   /// Per-level SWD between two image sets of equal count, and their mean: centres and unit
   /// directions drawn from Philox (`seed`), the same for both sets.
-  public static func evaluate(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int, size: Int, channels: Int,
-                              perImage: Int = 128, directions ndir: Int = 512, seed: UInt64 = 0) -> (levels: [Double], mean: Double) {
+  public static func evaluate(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int, size: Int,
+                              channels: Int,
+                              perImage: Int = 128, directions ndir: Int = 512, seed: UInt64 = 0) -> (levels: [Double],
+                                  mean: Double) {
     Reference(images: a, count: count, size: size, channels: channels, perImage: perImage, directions: ndir, seed: seed)
       .distance(to: b)
   }
@@ -216,7 +219,8 @@ extension SlicedWasserstein {
         for k in 0..<descriptorSize { dirs[d * descriptorSize + k] /= n.squareRoot() }
       }
       directions = dirs
-      var r = descriptors(images: images, count: count, size: size, channels: channels, perImage: perImage, centres: centres)
+      var r = descriptors(images: images, count: count, size: size, channels: channels, perImage: perImage,
+                          centres: centres)
       for l in r.indices { normalize(&r[l]) }
       real = r
     }
@@ -226,7 +230,8 @@ extension SlicedWasserstein {
     /// Per-level SWD x 1e3 of `images` (same count, size and channels) against the reference,
     /// and the mean over levels.
     public func distance(to images: UnsafePointer<UInt8>) -> (levels: [Double], mean: Double) {
-      var fake = descriptors(images: images, count: count, size: size, channels: channels, perImage: perImage, centres: centres)
+      var fake = descriptors(images: images, count: count, size: size, channels: channels, perImage: perImage,
+                             centres: centres)
       if workspace == nil || workspaceThreads != threads {
         workspace?.deallocate()
         let rows = count * perImage

@@ -161,9 +161,11 @@ public final class DCGANTrainer {
 
   /// Everything needed to continue exactly: G, D (PyTorch names, `G.`/`D.` prefixes), their Adam
   /// moments and step counts, the iteration, the seed and the current epoch's data order.
-  public func checkpoint(extraMetadata: [(String, String)] = [], epochOrder: [Int] = [], epoch: Int = 0) -> SafeTensorsWriter {
+  public func checkpoint(extraMetadata: [(String, String)] = [], epochOrder: [Int] = [],
+                         epoch: Int = 0) -> SafeTensorsWriter {
     var w = SafeTensorsWriter()
-    w.metadata = [("gan.format", "swift-gan-checkpoint-1"), ("gan.arch", configuration.architecture.json)] + extraMetadata
+    w.metadata = [("gan.format", "swift-gan-checkpoint-1"), ("gan.arch",
+                                                             configuration.architecture.json)] + extraMetadata
     for (prefix, p) in [("G.", generator.parameters), ("D.", discriminator.parameters)] {
       p.save(into: &w, prefix: prefix)
       for s in p.spec.parameters {

@@ -316,7 +316,8 @@ public final class TrainingRun {
     let buf = UnsafeMutablePointer<Float>.allocate(capacity: n * dataset.imageBytes)
     defer { buf.deallocate() }
     dataset.fillBatch(0..<n, into: buf)
-    try Image.grid(nhwc: buf, count: n, size: a.imageSize, channels: a.nc, columns: 8).writePNG(path: options.outf + "/real_samples.png")
+    try Image.grid(nhwc: buf, count: n, size: a.imageSize, channels: a.nc,
+                   columns: 8).writePNG(path: options.outf + "/real_samples.png")
   }
 
   func writeSamples(epoch: Int, endOfEpoch: Bool) throws {
@@ -326,7 +327,8 @@ public final class TrainingRun {
     let name = endOfEpoch ? "fake_samples_epoch_\(zeroPadded(epoch, 3)).png" : "fake_samples_iter_\(zeroPadded(trainer.iteration, 7)).png"
     try grid.writePNG(path: options.outf + "/" + name)
     grids.append(("iteration \(trainer.iteration)", name))
-    try Report.write(path: options.outf + "/report.html", history: history.map { ($0.iteration, $0.stats) }, grids: grids,
+    try Report.write(path: options.outf + "/report.html", history: history.map { ($0.iteration, $0.stats) },
+                     grids: grids,
                      directory: options.outf, title: "swift-gan: \(a.description)", realSamples: "real_samples.png",
                      swd: swdHistory.map { ($0.iteration, $0.mean) })
   }
@@ -338,7 +340,8 @@ public final class TrainingRun {
       ("lr", .number(Double(c.learningRate))), ("beta1", .number(Double(c.beta1))),
       ("batch_size", .number(Double(c.batchSize))), ("shuffle", .bool(c.shuffle)), ("seed", .string(String(c.seed))),
     ]).serialized)]
-    try trainer.checkpoint(extraMetadata: meta, epochOrder: epochOrder, epoch: trainer.iteration / iterationsPerEpoch).write(to: checkpointPath)
+    try trainer.checkpoint(extraMetadata: meta, epochOrder: epochOrder,
+                           epoch: trainer.iteration / iterationsPerEpoch).write(to: checkpointPath)
   }
 
   /// generator.safetensors: fp32, PyTorch names, BN population statistics re-estimated over
@@ -352,8 +355,10 @@ public final class TrainingRun {
   func writeGenerator(to path: String, keepRunningStatistics: Bool) throws {
     let a = trainer.configuration.architecture
     let params = sampler.parameters
-    let saved = keepRunningStatistics ? Array(UnsafeBufferPointer(start: params.buffers, count: params.spec.bufferCount)) : []
-    defer { if keepRunningStatistics { saved.withUnsafeBufferPointer { params.buffers.update(from: $0.baseAddress!, count: $0.count) } } }
+    let saved = keepRunningStatistics ? Array(UnsafeBufferPointer(start: params.buffers,
+                                                                  count: params.spec.bufferCount)) : []
+    defer { if keepRunningStatistics { saved.withUnsafeBufferPointer { params.buffers.update(from: $0.baseAddress!,
+        count: $0.count) } } }
     let n = fixedNoiseCount * a.imageSize * a.imageSize * a.nc
     sampler.forward(mode: .batchStatistics)
     let batchOutput = Array(UnsafeBufferPointer(start: sampler.output, count: n))
@@ -374,12 +379,15 @@ public final class TrainingRun {
     var w = SafeTensorsWriter()
     w.metadata = [("gan.format", "swift-gan-generator-1"), ("gan.arch", a.json),
                   ("gan.bn_reestimation", JSON.object([
-                    ("batches", .number(Double(options.reestimationBatches))), ("batch_size", .number(Double(fixedNoiseCount))),
-                    ("eval_vs_batch_max_abs", .finite(Double(maxDiff))), ("eval_vs_batch_psnr_db", .finite(psnr, digits: 2)),
+                    ("batches", .number(Double(options.reestimationBatches))), ("batch_size",
+                        .number(Double(fixedNoiseCount))),
+                    ("eval_vs_batch_max_abs", .finite(Double(maxDiff))), ("eval_vs_batch_psnr_db", .finite(psnr,
+                        digits: 2)),
                   ]).serialized)]
     trainer.generator.parameters.save(into: &w)
     if keepRunningStatistics {
-      try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                              withIntermediateDirectories: true)
     }
     try w.write(to: path)
     options.log("wrote \(path) (BN statistics re-estimated over \(options.reestimationBatches) x \(fixedNoiseCount) latents; eval vs batch-statistics output on the fixed noise: max |diff| \(formatFixed(Double(maxDiff), 4)), PSNR \(formatFixed(psnr, 1)) dB)")

@@ -20,7 +20,8 @@ struct WinogradPass {
   /// Per layer, the tile this kind of pass runs with where the layer has one (`shape` non-nil:
   /// the convolution as it runs, for backward-data the transposed convolution): `chosen[i]` when
   /// given and non-zero (it must fit), else the training table's when `winograd`, else 0.
-  static func tiles(_ kind: Kind, layerCount: Int, shape: (Int) -> ConvShape?, chosen: [Int]?, winograd: Bool) -> [Int] {
+  static func tiles(_ kind: Kind, layerCount: Int, shape: (Int) -> ConvShape?, chosen: [Int]?,
+                    winograd: Bool) -> [Int] {
     (0..<layerCount).map { i in
       guard let s = shape(i) else { return 0 }
       if let chosen, i < chosen.count, chosen[i] != 0 {
@@ -35,9 +36,11 @@ struct WinogradPass {
         return AlgorithmPolicy.trainingDeconvolutionTile(batch: s.batch, height: s.height, inChannels: s.inChannels,
                                                            outChannels: s.outChannels)
       case .convolutionForward:
-        return AlgorithmPolicy.trainingConvolutionTile(height: s.height, inChannels: s.inChannels, outChannels: s.outChannels)
+        return AlgorithmPolicy.trainingConvolutionTile(height: s.height, inChannels: s.inChannels,
+                                                       outChannels: s.outChannels)
       case .convolutionBackwardData:
-        return AlgorithmPolicy.trainingBackwardDataTile(height: s.height, inChannels: s.inChannels, outChannels: s.outChannels)
+        return AlgorithmPolicy.trainingBackwardDataTile(height: s.height, inChannels: s.inChannels,
+                                                        outChannels: s.outChannels)
       }
     }
   }
@@ -59,7 +62,8 @@ struct WinogradPass {
       : WinogradDeconv4s2.scratchCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
   }
 
-  func pack(weights: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+  func pack(weights: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>,
+            scratch: UnsafeMutablePointer<Float>,
             threads: Int) {
     switch kind {
     case .deconvolutionForward:
@@ -87,7 +91,8 @@ final class WinogradWeights {
   /// Call inside `Arena.build`.
   init(passes: [WinogradPass], layerCount: Int, arena a: Arena) {
     self.passes = passes
-    var table = [[UnsafeMutablePointer<Float>?]](repeating: [UnsafeMutablePointer<Float>?](repeating: nil, count: layerCount),
+    var table = [[UnsafeMutablePointer<Float>?]](repeating: [UnsafeMutablePointer<Float>?](repeating: nil,
+        count: layerCount),
                                                   count: WinogradPass.Kind.allCases.count)
     for p in passes { table[p.kind.rawValue][p.layer] = a.floats(p.packedCount) }
     packed = table

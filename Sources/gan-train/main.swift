@@ -63,7 +63,8 @@ struct GanTrain: ParsableCommand {
   @Flag(help: "Continue from <outf>/checkpoint.safetensors exactly where it stopped.")
   var resume = false
 
-  @Option(name: .customLong("init"), help: "Start from the G and D weights in this safetensors file (names G.main.N... / D.main.N..., as in checkpoint.safetensors).")
+  @Option(name: .customLong("init"),
+          help: "Start from the G and D weights in this safetensors file (names G.main.N... / D.main.N..., as in checkpoint.safetensors).")
   var initFile: String?
 
   @Option(help: "Write a fixed-noise grid every N iterations (and at every epoch end).")
@@ -128,7 +129,8 @@ struct GanTrain: ParsableCommand {
     let seed = try manualSeed ?? (resume ? TrainingRun.checkpointSeed(outf: outf) : UInt64.random(in: 0...UInt64(UInt32.max)))
     let threadCount = threads ?? Kernels.defaultThreads
     print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threadCount), kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
-    let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc, cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory) { print($0); fflush(stdout) }
+    let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc,
+                                         cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory) { print($0); fflush(stdout) }
     if dataset.skipped > 0 {
       print("warning: \(dataset.skipped) unreadable files skipped; first: \(dataset.skippedExamples.joined(separator: "; "))")
     }
@@ -136,7 +138,8 @@ struct GanTrain: ParsableCommand {
     (cfg.batchSize, cfg.learningRate, cfg.beta1, cfg.seed) = (batchSize, lr, beta1, seed)
     (cfg.threads, cfg.shuffle, cfg.winograd) = (threadCount, !noShuffle, winograd)
     var opts = RunOptions()
-    (opts.outf, opts.iterations, opts.epochs, opts.resume, opts.initFrom, opts.noiseFile) = (outf, iterations, niter, resume, initFile, noise)
+    (opts.outf, opts.iterations, opts.epochs, opts.resume, opts.initFrom, opts.noiseFile) = (outf, iterations, niter,
+        resume, initFile, noise)
     (opts.sampleEvery, opts.checkpointEvery, opts.snapshotEvery) = (sampleEvery, checkpointEvery, snapshotEvery)
     (opts.swdEvery, opts.swdImages) = (swdEvery, swdImages)
     let terminal = TerminalProgress()

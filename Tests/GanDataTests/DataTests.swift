@@ -12,7 +12,8 @@ final class ImageTests: XCTestCase {
     let jpg = try Image.load(path: fixtures + "/halves.jpg", channels: 3)
     XCTAssertEqual([jpg.width, jpg.height, jpg.channels], [40, 30, 3])
     let left = Array(jpg.pixels[(15 * 40 + 5) * 3..<(15 * 40 + 5) * 3 + 3]), right = Array(jpg.pixels[(15 * 40 + 35) * 3..<(15 * 40 + 35) * 3 + 3])
-    for (got, want) in zip(left + right, [200, 40, 10, 10, 90, 250]) { XCTAssertEqual(Double(got), Double(want), accuracy: 6) }
+    for (got, want) in zip(left + right, [200, 40, 10, 10, 90, 250]) { XCTAssertEqual(Double(got), Double(want),
+        accuracy: 6) }
     let gray = try Image.load(path: fixtures + "/halves.jpg", channels: 1)
     XCTAssertEqual(gray.channels, 1)
     let png = try Image.load(path: fixtures + "/red_half_alpha.png", channels: 3)
@@ -69,7 +70,8 @@ final class DatasetTests: ScratchDirectoryTestCase {
     try "broken".write(toFile: dir + "/images/sub/broken.jpeg", atomically: true, encoding: .utf8)
     try "text".write(toFile: dir + "/images/readme.txt", atomically: true, encoding: .utf8)
     var lines: [String] = []
-    let ds = try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3, cacheDirectory: cache) { lines.append($0) }
+    let ds = try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3,
+                                    cacheDirectory: cache) { lines.append($0) }
     XCTAssertEqual(ds.count, 4)
     XCTAssertEqual(ds.skipped, 1)
     XCTAssert(ds.skippedExamples.first?.contains("broken.jpeg") ?? false, "\(ds.skippedExamples)")
@@ -78,27 +80,31 @@ final class DatasetTests: ScratchDirectoryTestCase {
     XCTAssertEqual(Set(Array(UnsafeBufferPointer(start: ds.pixels(0), count: 8 * 8 * 3))), [40])
     // Second load comes from the cache.
     var again: [String] = []
-    let ds2 = try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3, cacheDirectory: cache) { again.append($0) }
+    let ds2 = try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3,
+                                     cacheDirectory: cache) { again.append($0) }
     XCTAssert(again.joined().contains("from cache"), "\(again)")
     XCTAssertEqual(ds2.count, 4)
     XCTAssertEqual(ds2.skipped, 1)
     // Changing the inputs rebuilds.
     try Image(width: 8, height: 8, channels: 3, fill: 7).writePNG(path: dir + "/images/e.png")
     var third: [String] = []
-    XCTAssertEqual(try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3, cacheDirectory: cache) { third.append($0) }.count, 5)
+    XCTAssertEqual(try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3,
+                                          cacheDirectory: cache) { third.append($0) }.count, 5)
     XCTAssertFalse(third.joined().contains("from cache"))
   }
 
   func testNoUsableImageIsAClearError() throws {
     try "x".write(toFile: dir + "/images/x.png", atomically: true, encoding: .utf8)
-    XCTAssertThrowsError(try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3, cacheDirectory: cache)) { e in
+    XCTAssertThrowsError(try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3,
+                                                cacheDirectory: cache)) { e in
       XCTAssert("\(e)".contains("no usable image"), "\(e)")
     }
     // The failed build left neither a cache file nor its temporary (AtomicFile).
     let left = (try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []
     XCTAssertFalse(left.contains { $0.hasSuffix(".gandata") || $0.contains(".tmp-") }, "\(left)")
     try FileManager.default.removeItem(atPath: dir + "/images/x.png")
-    XCTAssertThrowsError(try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3, cacheDirectory: cache)) { e in
+    XCTAssertThrowsError(try DatasetLoader.load(.folder(dir + "/images"), size: 8, channels: 3,
+                                                cacheDirectory: cache)) { e in
       XCTAssert("\(e)".contains("no .png, .jpg or .jpeg images"), "\(e)")
     }
   }
@@ -123,7 +129,8 @@ final class DatasetTests: ScratchDirectoryTestCase {
     XCTAssertEqual(batch[32 * 32 + 500], -1)
     // Truncated IDX.
     FileManager.default.createFile(atPath: path + "2", contents: Data(Array(bytes.prefix(100))))
-    XCTAssertThrowsError(try DatasetLoader.load(.idx([path + "2"]), size: 32, channels: 1, cacheDirectory: cache)) { e in
+    XCTAssertThrowsError(try DatasetLoader.load(.idx([path + "2"]), size: 32, channels: 1,
+                                                cacheDirectory: cache)) { e in
       XCTAssert("\(e)".contains("truncated IDX"), "\(e)")
     }
   }

@@ -8,9 +8,11 @@ final class PhiloxTests: XCTestCase {
     func hex(_ t: (UInt32, UInt32, UInt32, UInt32)) -> [UInt32] { [t.0, t.1, t.2, t.3] }
     XCTAssertEqual(hex(Philox4x32.block((0, 0, 0, 0), key: (0, 0))),
                    [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8])
-    XCTAssertEqual(hex(Philox4x32.block((0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff), key: (0xffff_ffff, 0xffff_ffff))),
+    XCTAssertEqual(hex(Philox4x32.block((0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff), key: (0xffff_ffff,
+        0xffff_ffff))),
                    [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd])
-    XCTAssertEqual(hex(Philox4x32.block((0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344), key: (0xa409_3822, 0x299f_31d0))),
+    XCTAssertEqual(hex(Philox4x32.block((0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344), key: (0xa409_3822,
+        0x299f_31d0))),
                    [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1])
   }
 
@@ -40,13 +42,15 @@ final class ArchitectureTests: XCTestCase {
     XCTAssertEqual((0..<5).map(a.generatorSize), [4, 8, 16, 32, 64])
     XCTAssertEqual((0..<5).map(a.discriminatorChannels), [64, 128, 256, 512, 1])
     let g = a.generatorSpec
-    XCTAssertEqual(g.parameters.map(\.name), ["main.0.weight", "main.1.weight", "main.1.bias", "main.3.weight", "main.4.weight",
+    XCTAssertEqual(g.parameters.map(\.name), ["main.0.weight", "main.1.weight", "main.1.bias", "main.3.weight",
+                                              "main.4.weight",
                                               "main.4.bias", "main.6.weight", "main.7.weight", "main.7.bias", "main.9.weight",
                                               "main.10.weight", "main.10.bias", "main.12.weight"])
     XCTAssertEqual(g.parameter(named: "main.0.weight")?.layout.torchShape, [100, 512, 4, 4])
     XCTAssertEqual(g.parameterCount, 3_576_704)  // pytorch/examples dcgan netG
     let d = a.discriminatorSpec
-    XCTAssertEqual(d.parameters.map(\.name), ["main.0.weight", "main.2.weight", "main.3.weight", "main.3.bias", "main.5.weight",
+    XCTAssertEqual(d.parameters.map(\.name), ["main.0.weight", "main.2.weight", "main.3.weight", "main.3.bias",
+                                              "main.5.weight",
                                               "main.6.weight", "main.6.bias", "main.8.weight", "main.9.weight", "main.9.bias",
                                               "main.11.weight"])
     XCTAssertEqual(d.parameterCount, 2_765_568)  // pytorch/examples dcgan netD
@@ -67,19 +71,23 @@ final class ArchitectureTests: XCTestCase {
   }
 
   func testLayoutConversionsRoundTrip() {
-    for layout in [TensorLayout.deconvWeight(cin: 3, cout: 5), .projectionWeight(cin: 7, cout: 2), .convWeight(cin: 4, cout: 3), .vector(9)] {
+    for layout in [TensorLayout.deconvWeight(cin: 3, cout: 5), .projectionWeight(cin: 7, cout: 2), .convWeight(cin: 4,
+        cout: 3), .vector(9)] {
       let src = (0..<layout.count).map { Float($0) }
       var mid = [Float](repeating: -1, count: layout.count), back = mid
-      src.withUnsafeBufferPointer { s in mid.withUnsafeMutableBufferPointer { layout.fromTorch(s.baseAddress!, to: $0.baseAddress!) } }
+      src.withUnsafeBufferPointer { s in mid.withUnsafeMutableBufferPointer { layout.fromTorch(s.baseAddress!,
+          to: $0.baseAddress!) } }
       XCTAssertEqual(Set(mid), Set(src), "\(layout) is a permutation")
-      mid.withUnsafeBufferPointer { s in back.withUnsafeMutableBufferPointer { layout.toTorch(s.baseAddress!, to: $0.baseAddress!) } }
+      mid.withUnsafeBufferPointer { s in back.withUnsafeMutableBufferPointer { layout.toTorch(s.baseAddress!,
+          to: $0.baseAddress!) } }
       XCTAssertEqual(back, src, "\(layout) round trip")
     }
     // ConvTranspose2d weight (cin, cout, ky, kx) -> (ky, kx, cin, cout): element (1, 2, 3, 0).
     let l = TensorLayout.deconvWeight(cin: 2, cout: 3)
     let src = (0..<l.count).map { Float($0) }
     var dst = [Float](repeating: 0, count: l.count)
-    src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { l.fromTorch(s.baseAddress!, to: $0.baseAddress!) } }
+    src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { l.fromTorch(s.baseAddress!,
+        to: $0.baseAddress!) } }
     let internalIndex: Int = ((3 * 4 + 0) * 2 + 1) * 3 + 2
     let torchIndex: Int = ((1 * 3 + 2) * 4 + 3) * 4 + 0
     XCTAssertEqual(dst[internalIndex], src[torchIndex])

@@ -5,14 +5,16 @@ final class MetricsTests: XCTestCase {
   func testSSIMOfIdenticalImagesIsOne() {
     let n = 16 * 16 * 3
     let a = (0..<n).map { Float(sin(Double($0) * 0.37)) }
-    XCTAssertEqual(a.withUnsafeBufferPointer { ImageMetrics.ssim($0.baseAddress!, $0.baseAddress!, size: 16, channels: 3) }, 1, accuracy: 1e-12)
+    XCTAssertEqual(a.withUnsafeBufferPointer { ImageMetrics.ssim($0.baseAddress!, $0.baseAddress!, size: 16,
+                                                                 channels: 3) }, 1, accuracy: 1e-12)
   }
 
   /// Constant images a, b (in [0, 1]): the structure term is 1 and SSIM = (2ab + C1) / (a^2 + b^2 + C1).
   func testSSIMOfConstantImagesMatchesTheFormula() {
     let n = 12 * 12
     let a = [Float](repeating: 0.2, count: n), b = [Float](repeating: -0.4, count: n)  // 0.6 and 0.3 in [0, 1]
-    let got = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { ImageMetrics.ssim(pa.baseAddress!, $0.baseAddress!, size: 12, channels: 1) } }
+    let got = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { ImageMetrics.ssim(pa.baseAddress!,
+        $0.baseAddress!, size: 12, channels: 1) } }
     let x = (Double(Float(0.2)) + 1) / 2, y = (Double(Float(-0.4)) + 1) / 2, c1 = 0.0001
     XCTAssertEqual(got, (2 * x * y + c1) / (x * x + y * y + c1), accuracy: 1e-7)
   }

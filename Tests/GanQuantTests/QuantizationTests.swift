@@ -11,12 +11,14 @@ import XCTest
 let fixtureDir = String(#filePath[..<#filePath.range(of: "/GanQuantTests/")!.lowerBound]) + "/GanRuntimeTests/Fixtures"
 
 func images(_ r: ImageGenerator, _ z: [Float], count: Int, batch: Int) -> (images: [Float], pixels: [UInt8]) {
-  var out = [Float](repeating: 0, count: count * r.imageElements), px = [UInt8](repeating: 0, count: count * r.imageElements)
+  var out = [Float](repeating: 0, count: count * r.imageElements), px = [UInt8](repeating: 0,
+      count: count * r.imageElements)
   z.withUnsafeBufferPointer { zp in out.withUnsafeMutableBufferPointer { op in px.withUnsafeMutableBufferPointer { pp in
     var i = 0
     while i < count {
       let n = min(batch, count - i)
-      r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n, output: op.baseAddress! + i * r.imageElements,
+      r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n,
+                 output: op.baseAddress! + i * r.imageElements,
                  pixels: pp.baseAddress! + i * r.imageElements)
       i += n
     }
@@ -27,7 +29,8 @@ func images(_ r: ImageGenerator, _ z: [Float], count: Int, batch: Int) -> (image
 final class QuantizationTests: ScratchDirectoryTestCase {
   override var scratchPrefix: String { "gan-quant" }
 
-  func quantize(_ model: String = fixtureDir + "/g32.safetensors", keep: Set<Int> = [], method: CalibrationMethod = .mse,
+  func quantize(_ model: String = fixtureDir + "/g32.safetensors", keep: Set<Int> = [],
+                method: CalibrationMethod = .mse,
                 bnBatches: Int = 0, name: String = "q") throws -> (path: String, report: QuantizationReport) {
     var o = QuantizationOptions()
     o.calibrationBatches = 2
@@ -58,7 +61,8 @@ final class QuantizationTests: ScratchDirectoryTestCase {
     let psnr = 10 * log10(4 / (se / Double(got.count)))
     XCTAssertEqual(report.psnrDB, psnr, accuracy: 0.01)
     XCTAssertEqual(report.ssim, ssim / 256, accuracy: 1e-4)
-    XCTAssertEqual(report.layers.last!.sqnrDB, 10 * log10(want.reduce(0.0) { $0 + Double($1) * Double($1) } / se), accuracy: 0.01)
+    XCTAssertEqual(report.layers.last!.sqnrDB, 10 * log10(want.reduce(0.0) { $0 + Double($1) * Double($1) } / se),
+                   accuracy: 0.01)
     XCTAssertGreaterThanOrEqual(report.psnrDB, 30, "int8 PSNR against fp32")
     XCTAssertEqual(report.layers.count, 4)
     for l in report.layers {
@@ -97,7 +101,8 @@ final class QuantizationTests: ScratchDirectoryTestCase {
   /// way, within rounding); mixed files run and stay close to fp32.
   func testKeptLayersRunInFP32() throws {
     let z = evaluationLatents(seed: 3, count: 16, nz: 100)
-    let fp32 = images(try GeneratorRuntime(path: fixtureDir + "/g32.safetensors", maxBatch: 16, threads: 2), z, count: 16, batch: 16).images
+    let fp32 = images(try GeneratorRuntime(path: fixtureDir + "/g32.safetensors", maxBatch: 16, threads: 2), z,
+                      count: 16, batch: 16).images
     let (all, _) = try quantize(keep: [0, 1, 2, 3], name: "all")
     let allFP32 = images(try openGenerator(path: all, maxBatch: 16, threads: 2), z, count: 16, batch: 16).images
     XCTAssertLessThanOrEqual(zip(allFP32, fp32).map { abs($0 - $1) }.max()!, 1e-5)
@@ -144,14 +149,16 @@ final class QuantizationTests: ScratchDirectoryTestCase {
       z.withUnsafeBufferPointer { zp in
         r.generate(latents: zp.baseAddress!, count: 8, output: out, pixels: px)
         let before = gmc_allocations()
-        for c in 0..<100 { r.generate(latents: zp.baseAddress!, count: 1 + c % 8, output: c % 2 == 0 ? out : nil, pixels: px) }
+        for c in 0..<100 { r.generate(latents: zp.baseAddress!, count: 1 + c % 8, output: c % 2 == 0 ? out : nil,
+                                      pixels: px) }
         XCTAssertEqual(gmc_allocations() - before, 0, "heap allocations in 100 int8 generate calls")
       }
     }
   }
 
   /// Copies an int8 file with one tensor changed (nil: removed).
-  func rewrite(_ path: String, to out: String, change: String, _ f: (SafeTensorEntry, [UInt8]) -> (DType, [Int], [UInt8])?) throws {
+  func rewrite(_ path: String, to out: String, change: String, _ f: (SafeTensorEntry, [UInt8]) -> (DType, [Int],
+      [UInt8])?) throws {
     let src = try SafeTensorsFile(path: path)
     var w = SafeTensorsWriter()
     w.metadata = src.metadata.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 }
@@ -168,16 +175,20 @@ final class QuantizationTests: ScratchDirectoryTestCase {
 
   func testBadInt8FilesGiveClearErrors() throws {
     let (path, _) = try quantize()
-    func floatBytes(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
+    func floatBytes(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian,
+        Array.init) } }
     let cases: [(String, String, (SafeTensorEntry, [UInt8]) -> (DType, [Int], [UInt8])?, String)] = [
       ("scale-count", "main.3.weight_scale", { e, b in (.F32, [e.shape[0] - 1], Array(b.dropLast(4))) },
        "has 31 scales, expected 32 (one per output channel of main.3.weight)"),
       ("scale-zero", "main.6.weight_scale", { e, b in (.F32, e.shape, floatBytes([0]) + Array(b.dropFirst(4))) },
        "\"main.6.weight_scale\"[0] is 0.0; scales must be finite and positive"),
-      ("input-scale-nan", "main.3.input_scale", { e, _ in (.F32, e.shape, floatBytes([.nan])) }, "main.3.input_scale\" is nan"),
+      ("input-scale-nan", "main.3.input_scale", { e, _ in (.F32, e.shape, floatBytes([.nan])) },
+       "main.3.input_scale\" is nan"),
       ("input-scale-missing", "main.6.input_scale", { _, _ in nil }, "missing tensor \"main.6.input_scale\""),
-      ("weight-dtype", "main.9.weight", { e, b in (.I16, [e.shape[0], e.shape[1], 4, 2], b) }, "has shape [16, 1, 4, 2], expected [16, 1, 4, 4]"),
-      ("weight-i32", "main.0.weight", { e, b in (.U8, e.shape, b) }, "is U8, expected I8 (or F32 for a layer kept in fp32)"),
+      ("weight-dtype", "main.9.weight", { e, b in (.I16, [e.shape[0], e.shape[1], 4, 2], b) },
+       "has shape [16, 1, 4, 2], expected [16, 1, 4, 4]"),
+      ("weight-i32", "main.0.weight", { e, b in (.U8, e.shape, b) },
+       "is U8, expected I8 (or F32 for a layer kept in fp32)"),
     ]
     for (name, tensor, change, fragment) in cases {
       let p = dir + "/\(name).safetensors"
@@ -200,7 +211,8 @@ final class QuantizationTests: ScratchDirectoryTestCase {
       defer { Int8Kernels.forceVariant(nil) }
       let a = try Architecture(json: SafeTensorsFile(path: path).metadata["gan.arch"]!)
       let layers = Set((1..<a.layerCount).filter {
-        Int8Kernels.winogradSupported(height: a.generatorSize($0 - 1), width: a.generatorSize($0 - 1), inChannels: a.generatorInputChannels($0))
+        Int8Kernels.winogradSupported(height: a.generatorSize($0 - 1), width: a.generatorSize($0 - 1),
+                                      inChannels: a.generatorInputChannels($0))
       })
       guard !layers.isEmpty else {
         XCTAssertThrowsError(try Int8GeneratorRuntime(path: path, maxBatch: 1, threads: 1, winogradLayers: [1]), v.name)
@@ -213,7 +225,8 @@ final class QuantizationTests: ScratchDirectoryTestCase {
           XCTAssertEqual(r.winogradLayers, (0..<a.layerCount).map { layers.contains($0) })
           XCTAssert(r.kernelDescription.contains("Winograd F(2x2,2x2) layers"), r.kernelDescription)
           let got = images(r, z, count: 70, batch: batch)
-          XCTAssert(got.images == direct.images && got.pixels == direct.pixels, "\(v.name) threads \(threads) batch \(batch)")
+          XCTAssert(got.images == direct.images && got.pixels == direct.pixels,
+                    "\(v.name) threads \(threads) batch \(batch)")
         }
       }
       let r = try Int8GeneratorRuntime(path: path, maxBatch: 8, threads: 2, winogradLayers: layers)
@@ -255,7 +268,8 @@ final class GanQuantCLITests: ScratchDirectoryTestCase {
 
   func testQuantizeThenGenerate() throws {
     let out = dir + "/g.int8.safetensors"
-    let q = try run("gan-quant", ["--model", fixtureDir + "/g32.safetensors", "--out", out, "--calibration-batches", "2",
+    let q = try run("gan-quant", ["--model", fixtureDir + "/g32.safetensors", "--out", out, "--calibration-batches",
+                                  "2",
                                   "--bn-batches", "2", "--threads", "2"])
     XCTAssertEqual(q.status, 0, q.err)
     XCTAssert(q.out.contains("PSNR") && q.out.contains("SSIM") && q.out.contains("SQNR"), q.out)
@@ -342,14 +356,16 @@ final class GanQuantCLITests: ScratchDirectoryTestCase {
     }
     let help = try run("gan-gen", ["--help"])
     XCTAssertEqual(help.status, 0)
-    for flag in ["--model", "--count", "--seed", "--first-index", "--batch", "--threads", "--out", "--grid", "--latents",
+    for flag in ["--model", "--count", "--seed", "--first-index", "--batch", "--threads", "--out", "--grid",
+                 "--latents",
                  "--save-raw", "--interpolate", "--from", "--to", "--steps", "--bench", "--winograd", "--help"] {
       XCTAssert(help.out.contains(flag + " ") || help.out.contains(flag + "\n"), "--help lacks \(flag)")
     }
   }
 
   func testBadArgumentsAndFilesGiveOneErrorLine() throws {
-    let m = try run("gan-quant", ["--model", fixtureDir + "/g32.safetensors", "--out", dir + "/x.safetensors", "--method", "kl"])
+    let m = try run("gan-quant", ["--model", fixtureDir + "/g32.safetensors", "--out", dir + "/x.safetensors",
+                                  "--method", "kl"])
     XCTAssertEqual(m.status, 1)
     XCTAssertEqual(m.err, "gan-quant: --method kl: expected one of minmax, percentile, mse\n")
     FileManager.default.createFile(atPath: dir + "/empty.safetensors", contents: Data())
@@ -358,7 +374,8 @@ final class GanQuantCLITests: ScratchDirectoryTestCase {
     XCTAssertEqual(e.err.split(separator: "\n").count, 1, e.err)
     XCTAssert(e.err.contains("empty file"), e.err)
     let h = try run("gan-quant", ["--help"])
-    for flag in ["--model", "--out", "--calibration-batches", "--method", "--percentile", "--keep-fp32", "--bn-batches", "--seed", "--threads"] {
+    for flag in ["--model", "--out", "--calibration-batches", "--method", "--percentile", "--keep-fp32", "--bn-batches",
+                 "--seed", "--threads"] {
       XCTAssert(h.out.contains(flag), "--help lacks \(flag)")
     }
   }

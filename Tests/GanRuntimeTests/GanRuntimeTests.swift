@@ -30,7 +30,8 @@ final class GeneratorRuntimeTests: XCTestCase {
       var i = 0
       while i < count {
         let n = min(batch, count - i)
-        r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n, output: ip.baseAddress! + i * r.imageElements,
+        r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n,
+                   output: ip.baseAddress! + i * r.imageElements,
                    pixels: pp.baseAddress! + i * r.imageElements)
         i += n
       }
@@ -62,7 +63,8 @@ final class GeneratorRuntimeTests: XCTestCase {
     let path = fixtureDir + "/g64.safetensors"
     let count = 70
     var z = [Float](repeating: 0, count: count * 32)
-    for i in 0..<count { z.withUnsafeMutableBufferPointer { latent(seed: 9, index: i, into: $0.baseAddress! + i * 32, nz: 32) } }
+    for i in 0..<count { z.withUnsafeMutableBufferPointer { latent(seed: 9, index: i, into: $0.baseAddress! + i * 32,
+                                                                   nz: 32) } }
     var reference: (images: [Float], pixels: [UInt8])?
     for threads in [1, 2] {
       for batch in [1, 7, 64] {
@@ -85,10 +87,13 @@ final class GeneratorRuntimeTests: XCTestCase {
       let (want, ws) = try NPY.readFloat32(path: fixtureDir + "/out\(size).npy")
       var reference: [Float]?
       for (threads, batch) in [(2, 4), (1, 1), (2, 10)] {
-        let r = try GeneratorRuntime(path: fixtureDir + "/g\(size).safetensors", maxBatch: batch, threads: threads, winograd: true)
+        let r = try GeneratorRuntime(path: fixtureDir + "/g\(size).safetensors", maxBatch: batch, threads: threads,
+                                     winograd: true)
         let got = generate(r, z, count: zs[0], batch: batch).images
-        XCTAssertLessThanOrEqual(maxAbs(got, nchwToNHWC(want, n: ws[0], c: ws[1], h: ws[2], w: ws[3])), 1e-4, "\(size) px winograd")
-        if let ref = reference { XCTAssert(got == ref, "\(size) px winograd: threads \(threads) batch \(batch) differs") } else { reference = got }
+        XCTAssertLessThanOrEqual(maxAbs(got, nchwToNHWC(want, n: ws[0], c: ws[1], h: ws[2], w: ws[3])), 1e-4,
+                                 "\(size) px winograd")
+        if let ref = reference { XCTAssert(got == ref,
+                                           "\(size) px winograd: threads \(threads) batch \(batch) differs") } else { reference = got }
       }
     }
   }
@@ -120,7 +125,8 @@ final class GeneratorRuntimeTests: XCTestCase {
 final class GanGenCLITests: ScratchDirectoryTestCase {
   override var scratchPrefix: String { "gan-gen" }
   var executable: String { Executables.path("gan-gen") }
-  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try Executables.run("gan-gen", args) }
+  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try Executables.run("gan-gen",
+      args) }
 
   func testLatentsInRawOutMatchesPyTorch() throws {
     for size in [32, 64] {
@@ -138,10 +144,12 @@ final class GanGenCLITests: ScratchDirectoryTestCase {
   func testImageIIsTheSameWhateverTheBatchAndFirstIndex() throws {
     let m = fixtureDir + "/g64.safetensors"
     XCTAssertEqual(try run(["--model", m, "--count", "5", "--out", dir + "/a", "--threads", "1"]).status, 0)
-    XCTAssertEqual(try run(["--model", m, "--count", "2", "--first-index", "3", "--batch", "1", "--out", dir + "/b"]).status, 0)
+    XCTAssertEqual(try run(["--model", m, "--count", "2", "--first-index", "3", "--batch", "1", "--out",
+                            dir + "/b"]).status, 0)
     for i in [3, 4] {
       let name = String(format: "image_%06d.png", i)
-      XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a/" + name), FileManager.default.contents(atPath: dir + "/b/" + name), name)
+      XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a/" + name),
+                     FileManager.default.contents(atPath: dir + "/b/" + name), name)
     }
     let g = try run(["--model", m, "--count", "12", "--grid", "4", "--out", dir + "/grid.png"])
     XCTAssertEqual(g.status, 0, g.err)
@@ -163,7 +171,8 @@ final class GanGenCLITests: ScratchDirectoryTestCase {
     let g = try run(["--model", m, "--count", "4611686018427387904", "--grid", "3", "--out", dir + "/g.png"])
     XCTAssertEqual(g.status, 1, g.err)
     XCTAssertEqual(g.err, "gan-gen: \(dir)/g.png: a grid of 4611686018427387904 images of 32x32 would exceed 1024 MB\n")
-    let r = try run(["--model", m, "--count", "300", "--batch", "7", "--save-raw", dir + "/raw.npy", "--out", dir + "/png"])
+    let r = try run(["--model", m, "--count", "300", "--batch", "7", "--save-raw", dir + "/raw.npy", "--out",
+                     dir + "/png"])
     XCTAssertEqual(r.status, 0, r.err)
     XCTAssertEqual(try NPY.readHeader(path: dir + "/raw.npy").shape, [300, 1, 32, 32])
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/png").count, 300)
@@ -180,7 +189,8 @@ final class GanGenCLITests: ScratchDirectoryTestCase {
     let good = try Data(contentsOf: URL(fileURLWithPath: fixtureDir + "/g32.safetensors"))
     let goodHeaderLength = Int(good[0]) | Int(good[1]) << 8 | Int(good[2]) << 16
     var json = String(decoding: good[8..<(8 + goodHeaderLength)], as: UTF8.self)
-    let wrongDtype = json.replacingOccurrences(of: "\"main.3.weight\":{\"dtype\":\"F32\"", with: "\"main.3.weight\":{\"dtype\":\"I32\"")
+    let wrongDtype = json.replacingOccurrences(of: "\"main.3.weight\":{\"dtype\":\"F32\"",
+                                               with: "\"main.3.weight\":{\"dtype\":\"I32\"")
     json = json.trimmingCharacters(in: .whitespaces)
     func withHeader(_ h: String) -> Data {
       var b = Array(h.utf8)
@@ -241,11 +251,13 @@ final class GenerationJobTests: XCTestCase {
     big.generate(latents: z, count: count, output: &images, pixels: &pixels)
     let (raw, shape) = try NPY.readFloat32(path: dir + "/raw.npy")
     XCTAssertEqual(shape, [count, a.nc, a.imageSize, a.imageSize])
-    XCTAssertEqual(nchwToNHWC(raw, n: count, c: a.nc, h: a.imageSize, w: a.imageSize), images, "raw output bitwise equal")
+    XCTAssertEqual(nchwToNHWC(raw, n: count, c: a.nc, h: a.imageSize, w: a.imageSize), images,
+                   "raw output bitwise equal")
     let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/png").sorted()
     XCTAssertEqual(names, (2..<12).map { GenerationJob.fileName($0) })
     let grid = try Image.load(path: dir + "/grid.png", channels: a.nc)
-    let want = images.withUnsafeBufferPointer { Image.grid(nhwc: $0.baseAddress!, count: count, size: a.imageSize, channels: a.nc, columns: 4) }
+    let want = images.withUnsafeBufferPointer { Image.grid(nhwc: $0.baseAddress!, count: count, size: a.imageSize,
+                                                           channels: a.nc, columns: 4) }
     XCTAssertEqual(grid, want, "grid from the kernels' pixels equals the grid from the floats")
     let third = try Image.load(path: dir + "/png/" + GenerationJob.fileName(4), channels: a.nc)
     let per = big.imageElements
@@ -263,7 +275,8 @@ final class GenerationJobTests: XCTestCase {
       for first in stride(from: 0, to: 7, by: 3) {
         let n = min(3, 7 - first)
         pieces.withUnsafeMutableBufferPointer {
-          Interpolation.fill($0.baseAddress! + first * nz, from: a, to: b, nz: nz, steps: 7, first: first, count: n, slerp: slerp)
+          Interpolation.fill($0.baseAddress! + first * nz, from: a, to: b, nz: nz, steps: 7, first: first, count: n,
+                             slerp: slerp)
         }
       }
       XCTAssertEqual(whole, pieces)

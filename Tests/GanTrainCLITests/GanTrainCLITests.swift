@@ -8,7 +8,8 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
   override var scratchPrefix: String { "gan-cli" }
   var executable: String { Executables.path("gan-train") }
   func launch(_ args: [String]) throws -> (Process, Pipe, Pipe) { try Executables.launch("gan-train", args) }
-  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try Executables.run("gan-train", args) }
+  func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try Executables.run("gan-train",
+      args) }
 
   func writeDataset(count: Int) -> String {
     var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(count), 32, 32), }"
@@ -25,7 +26,8 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
     XCTAssert(FileManager.default.isExecutableFile(atPath: executable), "no gan-train at \(executable)")
     let r = try run(["--help"])
     XCTAssertEqual(r.status, 0)
-    for flag in ["--dataroot", "--image-size", "--batch-size", "--niter", "--iterations", "--lr", "--beta1", "--nz", "--ngf",
+    for flag in ["--dataroot", "--image-size", "--batch-size", "--niter", "--iterations", "--lr", "--beta1", "--nz",
+                 "--ngf",
                  "--ndf", "--manual-seed", "--outf", "--threads", "--resume", "--init", "--sample-every", "--checkpoint-every",
                  "--no-shuffle", "--noise", "--channels", "--cache-dir"] {
       XCTAssert(r.out.contains(flag), "--help does not mention \(flag)")
@@ -47,14 +49,17 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
 
   func testSigintWritesACheckpointAndResumeContinues() throws {
     let data = writeDataset(count: 64)
-    let common = ["--dataroot", data, "--image-size", "32", "--batch-size", "8", "--nz", "8", "--ngf", "8", "--ndf", "8",
+    let common = ["--dataroot", data, "--image-size", "32", "--batch-size", "8", "--nz", "8", "--ngf", "8", "--ndf",
+                  "8",
                   "--manual-seed", "5", "--outf", dir + "/out", "--cache-dir", dir + "/cache", "--threads", "1"]
-    let (p, out, err) = try launch(common + ["--iterations", "100000", "--sample-every", "100000", "--checkpoint-every", "100000"])
+    let (p, out, err) = try launch(common + ["--iterations", "100000", "--sample-every", "100000", "--checkpoint-every",
+                                             "100000"])
     // Wait for a few logged iterations, then interrupt.
     let deadline = Date().addingTimeInterval(120)
     var rows = 0
     while Date() < deadline {
-      rows = ((try? String(contentsOfFile: dir + "/out/log.csv", encoding: .utf8)) ?? "").split(separator: "\n").count - 1
+      rows = ((try? String(contentsOfFile: dir + "/out/log.csv",
+                           encoding: .utf8)) ?? "").split(separator: "\n").count - 1
       if rows >= 3 { break }
       Thread.sleep(forTimeInterval: 0.05)
     }
@@ -73,7 +78,8 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
     let r = try run(common + ["--iterations", "\(it + 2)", "--resume"])
     XCTAssertEqual(r.status, 0, r.err)
     XCTAssert(r.out.contains("resumed from"), r.out)
-    XCTAssertEqual(Int(try SafeTensorsFile(path: dir + "/out/checkpoint.safetensors").integers("state.iteration")[0]), it + 2)
+    XCTAssertEqual(Int(try SafeTensorsFile(path: dir + "/out/checkpoint.safetensors").integers("state.iteration")[0]),
+                   it + 2)
     XCTAssert(FileManager.default.fileExists(atPath: dir + "/out/generator.safetensors"))
   }
 
@@ -81,8 +87,10 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
     let data = writeDataset(count: 16)
     var values = [Float](repeating: 0.5, count: 3 * 7)
     let path = dir + "/z.npy"
-    try values.withUnsafeMutableBufferPointer { try NPY.writeFloat32(path: path, values: UnsafeBufferPointer($0), shape: [3, 7]) }
-    let r = try run(["--dataroot", data, "--image-size", "32", "--nz", "8", "--noise", path, "--outf", dir + "/o", "--cache-dir", dir + "/cache"])
+    try values.withUnsafeMutableBufferPointer { try NPY.writeFloat32(path: path, values: UnsafeBufferPointer($0),
+                                                                     shape: [3, 7]) }
+    let r = try run(["--dataroot", data, "--image-size", "32", "--nz", "8", "--noise", path, "--outf", dir + "/o",
+                     "--cache-dir", dir + "/cache"])
     XCTAssertEqual(r.status, 1)
     XCTAssert(r.err.contains("latents have nz 7, the model expects 8"), r.err)
   }

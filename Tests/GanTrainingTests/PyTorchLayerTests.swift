@@ -27,7 +27,8 @@ final class PyTorchLayerTests: XCTestCase {
     let dw = Buf(zeros: s.weightCount)
     Deconv4s2.backwardWeights(s, x: x.p, dy: dy.p, dw: dw.p, accumulate: false, workspace: ws.raw, threads: threads)
     var dwTorch = [Float](repeating: 0, count: s.weightCount)
-    dwTorch.withUnsafeMutableBufferPointer { TensorLayout.deconvWeight(cin: 5, cout: 7).toTorch(dw.p, to: $0.baseAddress!) }
+    dwTorch.withUnsafeMutableBufferPointer { TensorLayout.deconvWeight(cin: 5, cout: 7).toTorch(dw.p,
+        to: $0.baseAddress!) }
     assertMatches(dwTorch, try f.floats("deconv.dw"), "ConvTranspose2d backward weights")
   }
 
@@ -63,10 +64,12 @@ final class PyTorchLayerTests: XCTestCase {
       try f.floats("\(tag).w").withUnsafeBufferPointer { layout.fromTorch($0.baseAddress!, to: w.p) }
       let ws = Scratch(Dense.workspaceBytes(batch: n, inFeatures: kin, outFeatures: kout, threads: threads))
       let y = Buf(zeros: n * kout)
-      Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x.p, weights: w.p, y: y.p, workspace: ws.raw, threads: threads)
+      Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x.p, weights: w.p, y: y.p, workspace: ws.raw,
+                    threads: threads)
       assertMatches(y.array, try f.nhwc("\(tag).y"), "\(tag) forward")
       let dx = Buf(zeros: n * kin)
-      Dense.backwardData(batch: n, inFeatures: kin, outFeatures: kout, dy: dy.p, weights: w.p, dx: dx.p, workspace: ws.raw, threads: threads)
+      Dense.backwardData(batch: n, inFeatures: kin, outFeatures: kout, dy: dy.p, weights: w.p, dx: dx.p,
+                         workspace: ws.raw, threads: threads)
       assertMatches(dx.array, try f.nhwc("\(tag).dx"), "\(tag) backward data")
       let dw = Buf(zeros: kin * kout)
       Dense.backwardWeights(batch: n, inFeatures: kin, outFeatures: kout, x: x.p, dy: dy.p, dw: dw.p, accumulate: false,
@@ -90,7 +93,8 @@ final class PyTorchLayerTests: XCTestCase {
       let mean = Buf(zeros: c), rstd = Buf(zeros: c), scale = Buf(zeros: c), shift = Buf(zeros: c)
       BatchNorm.statistics(rows: rows, channels: c, sum: sum, sumOfSquares: sq, eps: 1e-5, momentum: 0.1,
                            mean: mean.p, rstd: rstd.p, runningMean: rm.p, runningVar: rv.p)
-      BatchNorm.foldScaleShift(channels: c, gamma: gamma.p, beta: beta.p, mean: mean.p, rstd: rstd.p, scale: scale.p, shift: shift.p)
+      BatchNorm.foldScaleShift(channels: c, gamma: gamma.p, beta: beta.p, mean: mean.p, rstd: rstd.p, scale: scale.p,
+                               shift: shift.p)
       let y = Buf(zeros: x.count)
       BatchNorm.apply(rows: rows, channels: c, x: x.p, scale: scale.p, shift: shift.p, activation: act, y: y.p)
       assertMatches(y.array, try f.nhwc("\(tag).y"), "\(tag) forward")
@@ -133,7 +137,8 @@ final class PyTorchLayerTests: XCTestCase {
     let m = Buf(zeros: n), v = Buf(zeros: n)
     for step in 1...10 {
       let g = Buf(Array(grads[((step - 1) * n)..<(step * n)]))
-      Adam.step(count: n, params: p.p, grads: g.p, m: m.p, v: v.p, lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, step: step)
+      Adam.step(count: n, params: p.p, grads: g.p, m: m.p, v: v.p, lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8,
+                step: step)
       let w = Array(want[((step - 1) * n)..<(step * n)])
       // Parameters move by ~1e-4 per step: compare the update itself, too.
       assertMatches(p.array, w, "Adam step \(step) parameters", tolerance: 1e-6)

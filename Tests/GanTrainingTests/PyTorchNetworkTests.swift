@@ -71,7 +71,8 @@ final class LargeModelTests: XCTestCase {
     let s = t.step()
     XCTAssert(s.isFinite, "\(s)")
     XCTAssertEqual(t.generator.outputCount, 2 * 128 * 128 * 3)
-    XCTAssertFalse(UnsafeBufferPointer(start: t.generator.output, count: t.generator.outputCount).contains { !$0.isFinite || abs($0) > 1 })
+    XCTAssertFalse(UnsafeBufferPointer(start: t.generator.output,
+                                       count: t.generator.outputCount).contains { !$0.isFinite || abs($0) > 1 })
     for (i, spec) in t.generator.parameters.spec.parameters.enumerated() {
       XCTAssertNotEqual(t.generator.parameters.torchValue(spec.name), before[i], "\(spec.name) did not change")
     }

@@ -28,13 +28,16 @@ final class SlicedWassersteinTests: XCTestCase {
         let want = try NPY.readFloat32(path: dir + "/swd_pyramid\(l).npy").values
         let side = s >> l
         let slice = Array(want[(ch * side * side)..<((ch + 1) * side * side)])
-        XCTAssertLessThanOrEqual(zip(pyr[l], slice).map { abs($0 - $1) }.max()!, 1e-3, "pyramid level \(l) channel \(ch)")
+        XCTAssertLessThanOrEqual(zip(pyr[l], slice).map { abs($0 - $1) }.max()!, 1e-3,
+                                 "pyramid level \(l) channel \(ch)")
       }
     }
     // (b, c) descriptors at the given centres, normalization and distance.
     let perImage = centres[0].count / 2 / n
-    var da = a.withUnsafeBufferPointer { SlicedWasserstein.descriptors(images: $0.baseAddress!, count: n, size: s, channels: c, perImage: perImage, centres: centres) }
-    var db = b.withUnsafeBufferPointer { SlicedWasserstein.descriptors(images: $0.baseAddress!, count: n, size: s, channels: c, perImage: perImage, centres: centres) }
+    var da = a.withUnsafeBufferPointer { SlicedWasserstein.descriptors(images: $0.baseAddress!, count: n, size: s,
+                                                                       channels: c, perImage: perImage, centres: centres) }
+    var db = b.withUnsafeBufferPointer { SlicedWasserstein.descriptors(images: $0.baseAddress!, count: n, size: s,
+                                                                       channels: c, perImage: perImage, centres: centres) }
     for l in 0..<levels {
       SlicedWasserstein.normalize(&da[l]); SlicedWasserstein.normalize(&db[l])
       let got = SlicedWasserstein.distance(da[l], db[l], directions: dirs)
@@ -79,7 +82,8 @@ final class SlicedWassersteinTests: XCTestCase {
     let noise = (0..<(n * s * s * 3)).map { _ in UInt8(rng.nextInt(below: 256)) }
     func swd(_ a: [UInt8], _ b: [UInt8]) -> Double {
       a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-        SlicedWasserstein.evaluate(pa.baseAddress!, pb.baseAddress!, count: n, size: s, channels: 3, perImage: 32, directions: 64).mean
+        SlicedWasserstein.evaluate(pa.baseAddress!, pb.baseAddress!, count: n, size: s, channels: 3, perImage: 32,
+                                   directions: 64).mean
       } }
     }
     let rr = swd(real1, real2), rb = swd(real1, blurred), rn = swd(real1, noise)

@@ -66,7 +66,8 @@ final class TrainingTests: ScratchDirectoryTestCase {
     try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/split", iterations: first)).run()
     var resumed = options(dir + "/split", iterations: total)
     resumed.resume = true
-    XCTAssertEqual(try TrainingRun(configuration: cfg, dataset: ds, options: resumed).run(), total, file: file, line: line)
+    XCTAssertEqual(try TrainingRun(configuration: cfg, dataset: ds, options: resumed).run(), total, file: file,
+                   line: line)
     let a = try tensors(dir + "/straight/checkpoint.safetensors"), b = try tensors(dir + "/split/checkpoint.safetensors")
     XCTAssertEqual(Set(a.keys), Set(b.keys), file: file, line: line)
     for (k, v) in a { XCTAssertEqual(v, b[k], "checkpoint tensor \(k) differs after resume", file: file, line: line) }
@@ -85,7 +86,8 @@ final class TrainingTests: ScratchDirectoryTestCase {
     XCTAssertEqual(log.first, "iteration,epoch,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,seconds,img_per_s,swd,train_seconds")
     XCTAssertEqual(log.dropFirst().map { $0.split(separator: ",")[0] }, (1...7).map { Substring(String($0)) })
     // Files a DCGAN user expects.
-    for f in ["real_samples.png", "fake_samples_epoch_000.png", "fake_samples_iter_0000003.png", "report.html", "log.csv"] {
+    for f in ["real_samples.png", "fake_samples_epoch_000.png", "fake_samples_iter_0000003.png", "report.html",
+              "log.csv"] {
       XCTAssert(FileManager.default.fileExists(atPath: dir + "/split/" + f), "missing \(f)")
     }
     let html = try String(contentsOfFile: dir + "/split/report.html", encoding: .utf8)
@@ -156,13 +158,16 @@ final class TrainingTests: ScratchDirectoryTestCase {
     XCTAssert(rows[0].hasSuffix(",swd,train_seconds"), String(rows[0]))
     let seconds = rows.dropFirst().map { Double($0.split(separator: ",", omittingEmptySubsequences: false)[10])! }
     XCTAssertEqual(seconds.count, 4)
-    for (a, b) in zip(seconds, seconds.dropFirst()) { XCTAssertGreaterThan(b, a, "train_seconds must grow across the resume: \(seconds)") }
+    for (a, b) in zip(seconds, seconds.dropFirst()) { XCTAssertGreaterThan(b, a,
+        "train_seconds must grow across the resume: \(seconds)") }
   }
 
   func testResultsDoNotDependOnThreadCount() throws {
     let ds = try makeNpyDataset(in: dir, count: 24)
-    try TrainingRun(configuration: try smallConfiguration(threads: 1), dataset: ds, options: options(dir + "/t1", iterations: 3)).run()
-    try TrainingRun(configuration: try smallConfiguration(threads: 2), dataset: ds, options: options(dir + "/t2", iterations: 3)).run()
+    try TrainingRun(configuration: try smallConfiguration(threads: 1), dataset: ds, options: options(dir + "/t1",
+        iterations: 3)).run()
+    try TrainingRun(configuration: try smallConfiguration(threads: 2), dataset: ds, options: options(dir + "/t2",
+        iterations: 3)).run()
     let a = try tensors(dir + "/t1/checkpoint.safetensors"), b = try tensors(dir + "/t2/checkpoint.safetensors")
     for (k, v) in a { XCTAssertEqual(v, b[k], "\(k): 1 vs 2 threads") }
   }
@@ -216,9 +221,11 @@ final class TrainingTests: ScratchDirectoryTestCase {
     let imageCount = B * a.imageSize * a.imageSize * a.nc
     var lossErrors: [Double] = []
     for step in 0..<3 {
-      let nhwc = nchwToNHWC(Array(real[(step * imageCount)..<((step + 1) * imageCount)]), n: B, c: a.nc, h: a.imageSize, w: a.imageSize)
+      let nhwc = nchwToNHWC(Array(real[(step * imageCount)..<((step + 1) * imageCount)]), n: B, c: a.nc, h: a.imageSize,
+                            w: a.imageSize)
       nhwc.withUnsafeBufferPointer { t.realBatch.update(from: $0.baseAddress!, count: imageCount) }
-      noise.withUnsafeBufferPointer { t.generator.input.update(from: $0.baseAddress! + step * B * a.nz, count: B * a.nz) }
+      noise.withUnsafeBufferPointer { t.generator.input.update(from: $0.baseAddress! + step * B * a.nz,
+                                                               count: B * a.nz) }
       let s = t.step()
       let want = Array(stats[(step * 5)..<(step * 5 + 5)]).map(Double.init)
       for (got, w) in zip([s.lossD, s.lossG, s.dx, s.dgz1, s.dgz2], want) {
@@ -229,7 +236,8 @@ final class TrainingTests: ScratchDirectoryTestCase {
     print("train3: max relative error of losses and D outputs: \(lossErrors.max()!)")
     var total = 0, outliers = 0
     var diffNorm = 0.0, updateNorm = 0.0
-    for (net, params, initial) in [("G", t.generator.parameters, before.G), ("D", t.discriminator.parameters, before.D)] {
+    for (net, params, initial) in [("G", t.generator.parameters, before.G), ("D", t.discriminator.parameters,
+        before.D)] {
       for (i, s) in params.spec.parameters.enumerated() {
         let got = params.torchValue(s.name), want = try f.floats("after.\(net).\(s.name)")
         for j in 0..<got.count {
@@ -289,10 +297,12 @@ final class TrainingTests: ScratchDirectoryTestCase {
     let run = try TrainingRun(configuration: c2, dataset: ds, options: o)
     try run.run()
     for spec in run.trainer.generator.parameters.spec.parameters {
-      XCTAssertEqual(run.trainer.generator.parameters.torchValue(spec.name), try source.floats("G." + spec.name), spec.name)
+      XCTAssertEqual(run.trainer.generator.parameters.torchValue(spec.name), try source.floats("G." + spec.name),
+                     spec.name)
     }
     for spec in run.trainer.discriminator.parameters.spec.parameters {
-      XCTAssertEqual(run.trainer.discriminator.parameters.torchValue(spec.name), try source.floats("D." + spec.name), spec.name)
+      XCTAssertEqual(run.trainer.discriminator.parameters.torchValue(spec.name), try source.floats("D." + spec.name),
+                     spec.name)
     }
     XCTAssertEqual(try SafeTensorsFile(path: dir + "/b/checkpoint.safetensors").integers("state.iteration"), [1])
   }

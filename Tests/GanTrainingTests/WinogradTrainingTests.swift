@@ -16,9 +16,12 @@ final class WinogradTrainingTests: XCTestCase {
     params.initializeDCGAN(rng: &rng)
     let direct = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params)
     // Layers 0-2 backward-data run at 16, 8 and 4 pixels: tiles 4, 4, 4 (and tile 2 on layer 0 below).
-    let winograd = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, backwardDataTiles: [4, 4, 4])
-    let winogradOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params, backwardDataTiles: [4, 4, 4])
-    let winograd2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, backwardDataTiles: [2, 2, 2])
+    let winograd = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params,
+                                 backwardDataTiles: [4, 4, 4])
+    let winogradOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params,
+                                          backwardDataTiles: [4, 4, 4])
+    let winograd2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params,
+                                  backwardDataTiles: [2, 2, 2])
     XCTAssertEqual(winograd.backwardDataTiles, [4, 4, 4, 0])
     let images = (0..<(batch * 32 * 32)).map { Float(($0 * 7919) % 2001) / 1000 - 1 }
     let logitGradient: [Float] = [0.3, -0.45, 0.1, -0.2]
@@ -49,10 +52,12 @@ final class WinogradTrainingTests: XCTestCase {
 
   /// The table never picks a tile that does not fit, and leaves narrow outputs to the direct path.
   func testSelectionTable() {
-    for (h, ci, co) in [(4, 512, 256), (8, 256, 128), (16, 128, 64), (32, 64, 3), (2, 512, 512), (6, 256, 256), (1, 100, 512)] {
+    for (h, ci, co) in [(4, 512, 256), (8, 256, 128), (16, 128, 64), (32, 64, 3), (2, 512, 512), (6, 256, 256), (1, 100,
+        512)] {
       let t = AlgorithmPolicy.inferenceDeconvolutionTile(height: h, inChannels: ci, outChannels: co)
       if t != 0 {
-        XCTAssert(WinogradDeconv4s2.supports(tile: t, ConvShape(batch: 1, height: h, width: h, inChannels: ci, outChannels: co)),
+        XCTAssert(WinogradDeconv4s2.supports(tile: t, ConvShape(batch: 1, height: h, width: h, inChannels: ci,
+                                                                outChannels: co)),
                   "tile \(t) for \(h)x\(h)x\(ci)->\(co)")
       }
     }
@@ -73,7 +78,8 @@ extension WinogradTrainingTests {
     // Layers 1 and 2 read 4x4 and 8x8 maps: tile 4 on both, tile 2 in the second network.
     let direct = Generator(architecture: arch, batch: batch, threads: 2, parameters: params)
     let winograd = Generator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [0, 4, 4])
-    let winogradOneThread = Generator(architecture: arch, batch: batch, threads: 1, parameters: params, forwardTiles: [0, 4, 4])
+    let winogradOneThread = Generator(architecture: arch, batch: batch, threads: 1, parameters: params,
+                                      forwardTiles: [0, 4, 4])
     let winograd2 = Generator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [0, 2, 2])
     XCTAssertEqual(winograd.forwardTiles, [0, 4, 4, 0])
     let z = (0..<(batch * 16)).map { Float(($0 * 613) % 201) / 100 - 1 }
@@ -114,9 +120,12 @@ extension WinogradTrainingTests {
     params.initializeDCGAN(rng: &rng)
     // Layers 0-2 write 16x16, 8x8 and 4x4 maps: tile 4 fits all three.
     let direct = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params)
-    let winograd = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4, 4])
-    let winogradOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params, forwardTiles: [4, 4, 4])
-    let winograd2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [2, 2, 2])
+    let winograd = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4,
+        4])
+    let winogradOneThread = Discriminator(architecture: arch, batch: batch, threads: 1, parameters: params,
+                                          forwardTiles: [4, 4, 4])
+    let winograd2 = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [2, 2,
+        2])
     let both = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4, 4],
                              backwardDataTiles: [4, 4, 4])
     XCTAssertEqual(winograd.forwardTiles, [4, 4, 4, 0])
@@ -140,8 +149,10 @@ extension WinogradTrainingTests {
       XCTAssertLessThan(relativeMaxError(w.weights, d.weights), 1e-3, "step \(step): weight gradients, F(4x4, 2x2)")
       XCTAssertLessThan(relativeMaxError(w.input, d.input), 1e-3, "step \(step): input gradient, F(4x4, 2x2)")
       XCTAssertLessThan(relativeMaxError(w2.logits, d.logits), 1e-4, "step \(step): logits, F(2x2, 2x2)")
-      XCTAssertLessThan(relativeMaxError(wb.weights, d.weights), 1e-3, "step \(step): weight gradients, forward and backward-data")
-      XCTAssertLessThan(relativeMaxError(wb.input, d.input), 1e-3, "step \(step): input gradient, forward and backward-data")
+      XCTAssertLessThan(relativeMaxError(wb.weights, d.weights), 1e-3,
+                        "step \(step): weight gradients, forward and backward-data")
+      XCTAssertLessThan(relativeMaxError(wb.input, d.input), 1e-3,
+                        "step \(step): input gradient, forward and backward-data")
       XCTAssertEqual(w.logits, w1.logits, "step \(step): 1 vs 2 threads")
       XCTAssertEqual(w.weights, w1.weights, "step \(step): 1 vs 2 threads")
       XCTAssertNotEqual(w.logits, d.logits, "step \(step): the Winograd path did not run")
@@ -156,14 +167,17 @@ extension WinogradTrainingTests {
       for i in 0..<(arch.layerCount - 1) {
         let s = arch.discriminatorInputSize(i), ci = arch.discriminatorInputChannels(i), co = arch.discriminatorChannels(i)
         let f = AlgorithmPolicy.trainingConvolutionTile(height: s, inChannels: ci, outChannels: co)
-        if f != 0 { XCTAssert(WinogradConv4s2.supports(tile: f, ConvShape(batch: 1, height: s, width: s, inChannels: ci, outChannels: co))) }
+        if f != 0 { XCTAssert(WinogradConv4s2.supports(tile: f, ConvShape(batch: 1, height: s, width: s, inChannels: ci,
+            outChannels: co))) }
         let b = AlgorithmPolicy.trainingBackwardDataTile(height: s / 2, inChannels: co, outChannels: ci)
-        if b != 0 { XCTAssert(WinogradDeconv4s2.supports(tile: b, ConvShape(batch: 1, height: s / 2, width: s / 2, inChannels: co, outChannels: ci))) }
+        if b != 0 { XCTAssert(WinogradDeconv4s2.supports(tile: b, ConvShape(batch: 1, height: s / 2, width: s / 2,
+            inChannels: co, outChannels: ci))) }
       }
       for i in 1..<(arch.layerCount - 1) {
         let s = arch.generatorSize(i - 1), ci = arch.generatorInputChannels(i), co = arch.generatorChannels(i)
         let t = AlgorithmPolicy.trainingDeconvolutionTile(batch: 64, height: s, inChannels: ci, outChannels: co)
-        if t != 0 { XCTAssert(WinogradDeconv4s2.supports(tile: t, ConvShape(batch: 1, height: s, width: s, inChannels: ci, outChannels: co))) }
+        if t != 0 { XCTAssert(WinogradDeconv4s2.supports(tile: t, ConvShape(batch: 1, height: s, width: s,
+            inChannels: ci, outChannels: co))) }
       }
       // The first convolution (3 input channels) stays direct.
       XCTAssertEqual(AlgorithmPolicy.trainingConvolutionTile(height: size, inChannels: 3, outChannels: 64), 0)

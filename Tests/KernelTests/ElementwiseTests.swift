@@ -11,7 +11,8 @@ final class ElementwiseTests: XCTestCase {
       for act in [Activation.none, .relu, .leakyRelu(0.2)] {
         var got = [Float](repeating: 0, count: x.count), want = got
         BatchNorm.apply(rows: rows, channels: c, x: x, scale: scale, shift: shift, activation: act, y: &got)
-        ElementwiseReference.bnApply(rows: rows, channels: c, x: x, scale: scale, shift: shift, activation: act, y: &want)
+        ElementwiseReference.bnApply(rows: rows, channels: c, x: x, scale: scale, shift: shift, activation: act,
+                                     y: &want)
         assertClose(got, want, tolerance: 1e-6, "bn apply rows=\(rows) c=\(c) \(act)")
       }
     }
@@ -25,15 +26,18 @@ final class ElementwiseTests: XCTestCase {
       for act in [Activation.none, .relu, .leakyRelu(0.2)] {
         let y = zip(x.indices, x).map { i, v -> Float in
           let t = (v - mean[i % c]) * rstd[i % c] * gamma[i % c]
-          switch act { case .relu: return max(t, 0); case .leakyRelu(let s): return t > 0 ? t : s * t; default: return t }
+          switch act { case .relu: return max(t,
+                                              0); case .leakyRelu(let s): return t > 0 ? t : s * t; default: return t }
         }
         let dg0 = rng.array(c), db0 = rng.array(c)
         var dxA = [Float](repeating: 0, count: x.count), dxB = dxA
         var dgA = dg0, dbA = db0, dgB = dg0, dbB = db0
         var scratch = [Double](repeating: 0, count: 2 * c)
-        BatchNorm.backward(rows: rows, channels: c, x: x, y: y, dy: dy, mean: mean, rstd: rstd, gamma: gamma, activation: act,
+        BatchNorm.backward(rows: rows, channels: c, x: x, y: y, dy: dy, mean: mean, rstd: rstd, gamma: gamma,
+                           activation: act,
                            dx: &dxA, dgamma: &dgA, dbeta: &dbA, accumulate: true, scratch: &scratch)
-        ElementwiseReference.bnBackward(rows: rows, channels: c, x: x, y: y, dy: dy, mean: mean, rstd: rstd, gamma: gamma,
+        ElementwiseReference.bnBackward(rows: rows, channels: c, x: x, y: y, dy: dy, mean: mean, rstd: rstd,
+                                        gamma: gamma,
                                         activation: act, dx: &dxB, dgamma: &dgB, dbeta: &dbB, accumulate: true)
         assertClose(dxA, dxB, tolerance: 1e-5, "bn backward dx rows=\(rows) c=\(c) \(act)")
         assertClose(dgA, dgB, tolerance: 1e-5, "bn backward dgamma rows=\(rows) c=\(c) \(act)")
@@ -63,8 +67,10 @@ final class ElementwiseTests: XCTestCase {
       var pB = pA, mB = mA, vB = vA
       for step in 1...5 {
         let g = rng.array(n, scale: 0.1)
-        Adam.step(count: n, params: &pA, grads: g, m: &mA, v: &vA, lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, step: step)
-        ElementwiseReference.adam(count: n, params: &pB, grads: g, m: &mB, v: &vB, lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, step: step)
+        Adam.step(count: n, params: &pA, grads: g, m: &mA, v: &vA, lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8,
+                  step: step)
+        ElementwiseReference.adam(count: n, params: &pB, grads: g, m: &mB, v: &vB, lr: 2e-4, beta1: 0.5, beta2: 0.999,
+                                  eps: 1e-8, step: step)
       }
       assertClose(pA, pB, tolerance: 1e-6, "adam params n=\(n)")
       assertClose(mA, mB, tolerance: 1e-6, "adam m n=\(n)")

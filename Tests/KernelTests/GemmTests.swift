@@ -39,9 +39,11 @@ final class GemmTests: XCTestCase {
         }
         // fp32 sums of k products in a different order: error grows like sqrt(k) * eps * |terms|.
         let tol: Float = 2e-6 * Float(k).squareRoot() + 1e-6
-        assertClose(got, want, tolerance: tol, "\(variant.name) m=\(m) n=\(n) k=\(k) tA=\(transposeA) tB=\(transposeB) \(activation)")
+        assertClose(got, want, tolerance: tol,
+                    "\(variant.name) m=\(m) n=\(n) k=\(k) tA=\(transposeA) tB=\(transposeB) \(activation)")
         for j in 0..<n {
-          XCTAssertEqual(sumGot[j], sumWant[j], accuracy: 1e-4 * (1 + abs(sqWant[j])), "column sum \(variant.name) m=\(m) n=\(n) k=\(k)")
+          XCTAssertEqual(sumGot[j], sumWant[j], accuracy: 1e-4 * (1 + abs(sqWant[j])),
+                         "column sum \(variant.name) m=\(m) n=\(n) k=\(k)")
           XCTAssertEqual(sqGot[j], sqWant[j], accuracy: 1e-4 * (1 + sqWant[j]), "column sumsq \(variant.name)")
         }
         cases += 1

@@ -79,11 +79,13 @@ final class GradientCheckTests: XCTestCase {
     let ws = Workspace(bytes: Dense.workspaceBytes(batch: n, inFeatures: kin, outFeatures: kout, threads: 2))
     func f(_ x: [Float], _ w: [Float]) -> Double {
       var y = [Float](repeating: 0, count: r.count)
-      Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, weights: w, y: &y, workspace: ws.pointer, threads: 2)
+      Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, weights: w, y: &y, workspace: ws.pointer,
+                    threads: 2)
       return dot(r, y)
     }
     var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 0, count: w.count)
-    Dense.backwardData(batch: n, inFeatures: kin, outFeatures: kout, dy: r, weights: w, dx: &dx, workspace: ws.pointer, threads: 2)
+    Dense.backwardData(batch: n, inFeatures: kin, outFeatures: kout, dy: r, weights: w, dx: &dx, workspace: ws.pointer,
+                       threads: 2)
     Dense.backwardWeights(batch: n, inFeatures: kin, outFeatures: kout, x: x, dy: r, dw: &dw, accumulate: false,
                           workspace: ws.pointer, threads: 2)
     let wc = w, xc = x
@@ -105,7 +107,8 @@ final class GradientCheckTests: XCTestCase {
           var mean = [Float](repeating: 0, count: c), rstd = mean, scale = mean, shift = mean
           BatchNorm.statistics(rows: rows, channels: c, sum: sum, sumOfSquares: sq, eps: 1e-5, momentum: 0.1,
                                mean: &mean, rstd: &rstd, runningMean: nil, runningVar: nil)
-          BatchNorm.foldScaleShift(channels: c, gamma: gamma, beta: beta, mean: mean, rstd: rstd, scale: &scale, shift: &shift)
+          BatchNorm.foldScaleShift(channels: c, gamma: gamma, beta: beta, mean: mean, rstd: rstd, scale: &scale,
+                                   shift: &shift)
           var y = [Float](repeating: 0, count: x.count)
           BatchNorm.apply(rows: rows, channels: c, x: x, scale: scale, shift: shift, activation: act, y: &y)
           return (y, mean, rstd)
@@ -117,9 +120,12 @@ final class GradientCheckTests: XCTestCase {
                            activation: act, dx: &dx, dgamma: &dg, dbeta: &db, accumulate: false, scratch: &scratch)
         let gc = gamma, bc = beta, xc = x
         // Nonlinear (and kinked for ReLU): smaller step, looser bound.
-        check("BN \(act) c=\(c) dx", x: &x, analytic: dx, h: 1e-3, tolerance: 2e-2) { self.dot(r, forward($0, gc, bc).y) }
-        check("BN \(act) c=\(c) dgamma", x: &gamma, analytic: dg, h: 1e-3, tolerance: 2e-2) { self.dot(r, forward(xc, $0, bc).y) }
-        check("BN \(act) c=\(c) dbeta", x: &beta, analytic: db, h: 1e-3, tolerance: 2e-2) { self.dot(r, forward(xc, gc, $0).y) }
+        check("BN \(act) c=\(c) dx", x: &x, analytic: dx, h: 1e-3, tolerance: 2e-2) { self.dot(r, forward($0, gc,
+            bc).y) }
+        check("BN \(act) c=\(c) dgamma", x: &gamma, analytic: dg, h: 1e-3, tolerance: 2e-2) { self.dot(r, forward(xc,
+            $0, bc).y) }
+        check("BN \(act) c=\(c) dbeta", x: &beta, analytic: db, h: 1e-3, tolerance: 2e-2) { self.dot(r, forward(xc, gc,
+            $0).y) }
       }
     }
   }
@@ -139,7 +145,8 @@ final class GradientCheckTests: XCTestCase {
     var xl = x.map { abs($0) < 0.05 ? $0 + 0.1 : $0 }
     let yl = xl.map { $0 > 0 ? $0 : 0.2 * $0 }
     ActivationGrad.leakyRelu(count: 100, y: yl, dy: r, slope: 0.2, dx: &dx)
-    check("leaky relu", x: &xl, analytic: dx, h: 1e-3, tolerance: 1e-2) { xs in self.dot(r, xs.map { $0 > 0 ? $0 : 0.2 * $0 }) }
+    check("leaky relu", x: &xl, analytic: dx, h: 1e-3, tolerance: 1e-2) { xs in self.dot(r,
+        xs.map { $0 > 0 ? $0 : 0.2 * $0 }) }
     // BCE-with-logits against 1 and 0.
     for target: Float in [1, 0] {
       var logits = rng.array(9, scale: 3)

@@ -52,7 +52,8 @@ final class LayerKernelTests: XCTestCase {
         let dw0 = rng.array(16 * ci * co)
         var dw1 = dw0, dw2 = dw0
         Deconv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw1, accumulate: true, workspace: ws.pointer, threads: 2)
-        Deconv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw2, accumulate: true, workspace: nil, threads: 1, reference: true)
+        Deconv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw2, accumulate: true, workspace: nil, threads: 1,
+                                  reference: true)
         assertClose(dw1, dw2, tolerance: tolerance(n * h * w), "\(tag) backward weights")
       }
     }
@@ -79,7 +80,8 @@ final class LayerKernelTests: XCTestCase {
         assertClose(dx1, dx2, tolerance: tolerance(4 * co), "\(tag) backward data")
         var dw1 = [Float](repeating: 0, count: 16 * ci * co), dw2 = dw1
         Conv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw1, accumulate: false, workspace: ws.pointer, threads: 2)
-        Conv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw2, accumulate: false, workspace: nil, threads: 1, reference: true)
+        Conv4s2.backwardWeights(s, x: x, dy: dy, dw: &dw2, accumulate: false, workspace: nil, threads: 1,
+                                reference: true)
         assertClose(dw1, dw2, tolerance: tolerance(n * h * w / 4), "\(tag) backward weights")
       }
     }
@@ -127,13 +129,16 @@ final class LayerKernelTests: XCTestCase {
         var y1 = [Float](repeating: 0, count: n * 4 * h * w * co), y2 = y1
         var p1 = [UInt8](repeating: 0, count: y1.count), p2 = p1
         bias.withUnsafeBufferPointer { bp in p1.withUnsafeMutableBufferPointer { a in p2.withUnsafeMutableBufferPointer { b in
-          Deconv4s2.forward(s, x: x, weights: wt, y: &y1, epilogue: Epilogue(bias: bp.baseAddress, activation: .tanh, pixels: a.baseAddress),
+          Deconv4s2.forward(s, x: x, weights: wt, y: &y1, epilogue: Epilogue(bias: bp.baseAddress, activation: .tanh,
+              pixels: a.baseAddress),
                             workspace: ws.pointer, threads: 2)
           Deconv4s2.forward(s, x: x, packedWeights: packed, y: &y2,
-                            epilogue: Epilogue(bias: bp.baseAddress, activation: .tanh, pixels: b.baseAddress), workspace: ws.pointer, threads: 2)
+                            epilogue: Epilogue(bias: bp.baseAddress, activation: .tanh,
+                                               pixels: b.baseAddress), workspace: ws.pointer, threads: 2)
         }}}
         if co * 2 >= v.nr { assertIdentical(y1, y2, "\(v.name) packed deconv \(s)") }
-        else { assertClose(y2, y1, tolerance: tolerance(4 * ci), "\(v.name) packed deconv \(s) (unpacked runs swapped)") }
+        else { assertClose(y2, y1, tolerance: tolerance(4 * ci),
+                           "\(v.name) packed deconv \(s) (unpacked runs swapped)") }
         var ref = [UInt8](repeating: 0, count: y2.count)
         ElementwiseReference.toUInt8(count: y2.count, src: y2, dst: &ref)
         assertIdentical(p2, ref, "\(v.name) epilogue pixels \(s)")
@@ -144,8 +149,10 @@ final class LayerKernelTests: XCTestCase {
         Dense.packWeights(inFeatures: kin, outFeatures: kout, weights: wt, into: &packed)
         let ws = Workspace(bytes: Dense.workspaceBytes(batch: n, inFeatures: kin, outFeatures: kout, threads: 2))
         var y1 = [Float](repeating: 0, count: n * kout), y2 = y1
-        Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, weights: wt, y: &y1, workspace: ws.pointer, threads: 2)
-        Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, packedWeights: packed, y: &y2, workspace: ws.pointer, threads: 2)
+        Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, weights: wt, y: &y1, workspace: ws.pointer,
+                      threads: 2)
+        Dense.forward(batch: n, inFeatures: kin, outFeatures: kout, x: x, packedWeights: packed, y: &y2,
+                      workspace: ws.pointer, threads: 2)
         assertIdentical(y1, y2, "\(v.name) packed dense n=\(n) kin=\(kin) kout=\(kout)")
       }
     }
@@ -158,7 +165,8 @@ final class LayerKernelTests: XCTestCase {
     defer { NarrowDeconv4s2.forceVariant(nil) }
     for v in NarrowDeconv4s2.variants where v.available {
       NarrowDeconv4s2.forceVariant(v.index)
-      for (n, h, w, ci, co) in [(1, 1, 1, 1, 1), (2, 3, 5, 7, 3), (1, 4, 4, 8, 4), (3, 2, 6, 17, 2), (2, 8, 8, 64, 3), (1, 16, 16, 64, 1)] {
+      for (n, h, w, ci, co) in [(1, 1, 1, 1, 1), (2, 3, 5, 7, 3), (1, 4, 4, 8, 4), (3, 2, 6, 17, 2), (2, 8, 8, 64, 3),
+                                (1, 16, 16, 64, 1)] {
         let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
         let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co), bias = rng.array(co)
         var packed = [Float](repeating: 0, count: NarrowDeconv4s2.packedCount(inChannels: ci, outChannels: co))
@@ -167,9 +175,11 @@ final class LayerKernelTests: XCTestCase {
         var got = [Float](repeating: 0, count: outCount), want = got, gemm = got, got1 = got
         var px = [UInt8](repeating: 0, count: outCount), pxRef = px
         for act in [Activation.tanh, .relu, .none] {
-          NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: bias, activation: act, y: &got, pixels: &px, threads: 2)
+          NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: bias, activation: act, y: &got, pixels: &px,
+                                  threads: 2)
           NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: bias, activation: act, y: &got1, threads: 1)
-          NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: bias, activation: act, y: &want, pixels: &pxRef, threads: 1,
+          NarrowDeconv4s2.forward(s, x: x, packedWeights: packed, bias: bias, activation: act, y: &want, pixels: &pxRef,
+                                  threads: 1,
                                   reference: true)
           let tag = "\(v.name) \(s) \(act)"
           assertClose(got, want, tolerance: tolerance(4 * ci), tag)
@@ -178,7 +188,8 @@ final class LayerKernelTests: XCTestCase {
           ElementwiseReference.toUInt8(count: outCount, src: got, dst: &conv)
           assertIdentical(px, conv, "\(tag): pixels")
           bias.withUnsafeBufferPointer { bp in
-            Deconv4s2.forward(s, x: x, weights: wt, y: &gemm, epilogue: Epilogue(bias: bp.baseAddress, activation: act), workspace: nil,
+            Deconv4s2.forward(s, x: x, weights: wt, y: &gemm, epilogue: Epilogue(bias: bp.baseAddress, activation: act),
+                              workspace: nil,
                               threads: 1, reference: true)
           }
           assertClose(got, gemm, tolerance: tolerance(4 * ci), "\(tag) vs the scatter reference")
@@ -199,11 +210,13 @@ final class LayerKernelTests: XCTestCase {
     forEachGemmVariant { v in
       for tile in WinogradDeconv4s2.tiles {
         let bound = Float(tile == 2 ? 2 : 8)
-        for (n, h, w, ci, co) in [(1, 4, 4, 1, 1), (2, 4, 4, 3, 17), (1, 4, 8, 17, 20), (3, 8, 4, 8, 3), (2, 8, 8, 33, 16), (1, 4, 4, 64, 64), (1, 8, 8, 129, 7),
+        for (n, h, w, ci, co) in [(1, 4, 4, 1, 1), (2, 4, 4, 3, 17), (1, 4, 8, 17, 20), (3, 8, 4, 8, 3), (2, 8, 8, 33,
+            16), (1, 4, 4, 64, 64), (1, 8, 8, 129, 7),
                                      (2, 4, 4, 200, 64), (1, 4, 4, 640, 48)] {  // the last two: whole-pass matrices
           let s = ConvShape(batch: n, height: h, width: w, inChannels: ci, outChannels: co)
           let x = rng.array(n * h * w * ci), wt = rng.array(16 * ci * co), bias = rng.array(co)
-          var packed = [Float](repeating: .nan, count: WinogradDeconv4s2.packedCount(tile: tile, inChannels: ci, outChannels: co))
+          var packed = [Float](repeating: .nan, count: WinogradDeconv4s2.packedCount(tile: tile, inChannels: ci,
+              outChannels: co))
           WinogradDeconv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: wt, into: &packed)
           let ws = Workspace(bytes: WinogradDeconv4s2.workspaceBytes(tile: tile, s, threads: 2))
           let directWorkspace = Workspace(bytes: Deconv4s2.workspaceBytes(s, threads: 2))
@@ -211,13 +224,17 @@ final class LayerKernelTests: XCTestCase {
           var px = [UInt8](repeating: 0, count: got.count)
           bias.withUnsafeBufferPointer { bp in px.withUnsafeMutableBufferPointer { pp in
             WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: packed, y: &got,
-                                      epilogue: Epilogue(bias: bp.baseAddress, activation: .relu, pixels: pp.baseAddress),
+                                      epilogue: Epilogue(bias: bp.baseAddress, activation: .relu,
+                                                         pixels: pp.baseAddress),
                                       workspace: ws.pointer, threads: 2)
             WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: packed, y: &oneThread,
-                                      epilogue: Epilogue(bias: bp.baseAddress, activation: .relu), workspace: ws.pointer, threads: 1)
-            Deconv4s2.forward(s, x: x, weights: wt, y: &want, epilogue: Epilogue(bias: bp.baseAddress, activation: .relu),
+                                      epilogue: Epilogue(bias: bp.baseAddress,
+                                                         activation: .relu), workspace: ws.pointer, threads: 1)
+            Deconv4s2.forward(s, x: x, weights: wt, y: &want, epilogue: Epilogue(bias: bp.baseAddress,
+                activation: .relu),
                               workspace: nil, threads: 1, reference: true)
-            Deconv4s2.forward(s, x: x, weights: wt, y: &direct, epilogue: Epilogue(bias: bp.baseAddress, activation: .relu),
+            Deconv4s2.forward(s, x: x, weights: wt, y: &direct, epilogue: Epilogue(bias: bp.baseAddress,
+                activation: .relu),
                               workspace: directWorkspace.pointer, threads: 2)
           }}
           worst[tile] = max(worst[tile]!, relativeMaxError(got, want))
@@ -230,32 +247,45 @@ final class LayerKernelTests: XCTestCase {
           // Transposed packing: the backward-data of a Conv2d(4, 2, 1) from co channels at 2h x 2w to ci.
           let convWeights = rng.array(16 * ci * co)
           let convShape = ConvShape(batch: n, height: 2 * h, width: 2 * w, inChannels: co, outChannels: ci)
-          WinogradDeconv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: convWeights, transposed: true, into: &packed)
+          WinogradDeconv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: convWeights,
+                                        transposed: true, into: &packed)
           var dx = [Float](repeating: 0, count: got.count), dxRef = dx
-          WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: packed, y: &dx, workspace: ws.pointer, threads: 2)
-          Conv4s2.backwardData(convShape, dy: x, weights: convWeights, dx: &dxRef, workspace: nil, threads: 1, reference: true)
+          WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: packed, y: &dx, workspace: ws.pointer,
+                                    threads: 2)
+          Conv4s2.backwardData(convShape, dy: x, weights: convWeights, dx: &dxRef, workspace: nil, threads: 1,
+                               reference: true)
           worst[tile] = max(worst[tile]!, relativeMaxError(dx, dxRef))
-          assertClose(dx, dxRef, tolerance: bound * tolerance(4 * ci), "\(v.name) winograd \(tile) conv backward-data \(convShape)")
+          assertClose(dx, dxRef, tolerance: bound * tolerance(4 * ci),
+                      "\(v.name) winograd \(tile) conv backward-data \(convShape)")
           // Conv2d(4, 2, 1) forward on the space-to-depth grid, (n, 2h, 2w, ci) -> (n, h, w, co): bias
           // and LeakyReLU, against the reference and the direct kernel, 1 vs 2 threads bitwise.
           let fShape = ConvShape(batch: n, height: 2 * h, width: 2 * w, inChannels: ci, outChannels: co)
           let fx = rng.array(n * 4 * h * w * ci)
-          var fPacked = [Float](repeating: .nan, count: WinogradConv4s2.packedCount(tile: tile, inChannels: ci, outChannels: co))
-          var fScratch = [Float](repeating: 0, count: WinogradConv4s2.scratchCount(tile: tile, inChannels: ci, outChannels: co))
-          WinogradConv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: wt, into: &fPacked, scratch: &fScratch)
+          var fPacked = [Float](repeating: .nan, count: WinogradConv4s2.packedCount(tile: tile, inChannels: ci,
+              outChannels: co))
+          var fScratch = [Float](repeating: 0, count: WinogradConv4s2.scratchCount(tile: tile, inChannels: ci,
+              outChannels: co))
+          WinogradConv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: wt, into: &fPacked,
+                                      scratch: &fScratch)
           let fws = Workspace(bytes: WinogradConv4s2.workspaceBytes(tile: tile, fShape, threads: 2))
           let fDirectWorkspace = Workspace(bytes: Conv4s2.workspaceBytes(fShape, threads: 2))
           var fGot = [Float](repeating: 0, count: n * h * w * co), fWant = fGot, fDirect = fGot, fOne = fGot
           bias.withUnsafeBufferPointer { bp in
             let ep = Epilogue(bias: bp.baseAddress, activation: .leakyRelu(0.2))
-            WinogradConv4s2.forward(tile: tile, fShape, x: fx, packedWeights: fPacked, y: &fGot, epilogue: ep, workspace: fws.pointer, threads: 2)
-            WinogradConv4s2.forward(tile: tile, fShape, x: fx, packedWeights: fPacked, y: &fOne, epilogue: ep, workspace: fws.pointer, threads: 1)
-            Conv4s2.forward(fShape, x: fx, weights: wt, y: &fWant, epilogue: ep, workspace: nil, threads: 1, reference: true)
-            Conv4s2.forward(fShape, x: fx, weights: wt, y: &fDirect, epilogue: ep, workspace: fDirectWorkspace.pointer, threads: 2)
+            WinogradConv4s2.forward(tile: tile, fShape, x: fx, packedWeights: fPacked, y: &fGot, epilogue: ep,
+                                    workspace: fws.pointer, threads: 2)
+            WinogradConv4s2.forward(tile: tile, fShape, x: fx, packedWeights: fPacked, y: &fOne, epilogue: ep,
+                                    workspace: fws.pointer, threads: 1)
+            Conv4s2.forward(fShape, x: fx, weights: wt, y: &fWant, epilogue: ep, workspace: nil, threads: 1,
+                            reference: true)
+            Conv4s2.forward(fShape, x: fx, weights: wt, y: &fDirect, epilogue: ep, workspace: fDirectWorkspace.pointer,
+                            threads: 2)
           }
           convWorst[tile] = max(convWorst[tile]!, relativeMaxError(fGot, fWant))
-          assertClose(fGot, fWant, tolerance: bound * tolerance(16 * ci), "\(v.name) winograd \(tile) conv forward \(fShape) vs reference")
-          assertClose(fGot, fDirect, tolerance: bound * tolerance(16 * ci), "\(v.name) winograd \(tile) conv forward \(fShape) vs direct")
+          assertClose(fGot, fWant, tolerance: bound * tolerance(16 * ci),
+                      "\(v.name) winograd \(tile) conv forward \(fShape) vs reference")
+          assertClose(fGot, fDirect, tolerance: bound * tolerance(16 * ci),
+                      "\(v.name) winograd \(tile) conv forward \(fShape) vs direct")
           assertIdentical(fGot, fOne, "\(v.name) winograd \(tile) conv forward \(fShape): 1 vs 2 threads")
         }
       }

@@ -102,7 +102,8 @@ void test_q8(int variant) {
     int n = 2, nz = 10, c0 = 24, c1 = 12, c2 = 3;
     int8_t *w0 = q8rand((size_t)nz * 16 * c0), *w1 = q8rand(16 * (size_t)c0 * c1), *w2 = q8rand(16 * (size_t)c1 * c2);
     int8_t *p0 = malloc(gk_q8_packed_bytes(GK_Q8_DENSE, nz, 16 * c0));
-    int8_t *p1 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2, c0, c1)), *p2 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2, c1, c2));
+    int8_t *p1 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2, c0, c1)), *p2 = malloc(gk_q8_packed_bytes(GK_Q8_DECONV4S2,
+        c1, c2));
     gk_q8_pack_dense(nz, 16 * c0, w0, p0);
     gk_q8_pack_deconv4s2_torch(c0, c1, w1, p1);
     gk_q8_pack_deconv4s2_torch(c1, c2, w2, p2);
@@ -202,7 +203,8 @@ void test_q8_winograd(int variant) {
       free(ws);
       int spread = 0;
       for (size_t i = 1; i < s2; i++) spread |= r2[i] != r2[0];
-      snprintf(what, sizeof what, "%s chain with a winograd layer, %d thread(s): bitwise equal to the reference", v->name,
+      snprintf(what, sizeof what, "%s chain with a winograd layer, %d thread(s): bitwise equal to the reference",
+               v->name,
                threads);
       check(spread && !memcmp(a1, r1, s1) && !memcmp(a2, r2, s2) && !memcmp(y, yr, s3 * 4), what);
     }
