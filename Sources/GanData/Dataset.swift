@@ -118,7 +118,8 @@ public enum DataSource: Equatable, Sendable {
       let dir = fashionMNISTDirectory
       let files = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.contains("train-images") }.sorted()
       guard let f = files.first else {
-        throw DataError("fashion-mnist: \(dir) has no train-images file; install it with: apt-get install dataset-fashion-mnist")
+        throw DataError("fashion-mnist: \(dir) has no train-images file; install it with: apt-get install " +
+                        "dataset-fashion-mnist")
       }
       return .idx([dir + "/" + f])
     }

@@ -33,7 +33,9 @@ public enum DatasetLoader {
         files.append(url.path)
       }
       files.sort()
-      guard !files.isEmpty else { throw DataError("\(root): no .png, .jpg or .jpeg images found (searched recursively)") }
+      guard !files.isEmpty else {
+        throw DataError("\(root): no .png, .jpg or .jpeg images found (searched recursively)")
+      }
       fp.add("folder " + rootURL.standardizedFileURL.path)
     case .idx(let paths):
       files = paths
@@ -150,7 +152,9 @@ public enum IDX {
     }
     func be(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
     let (n, h, w) = (be(4), be(8), be(12))
-    guard 16 + n * h * w <= b.count else { throw DataError("\(path): truncated IDX file (\(n) images of \(h)x\(w) need \(16 + n * h * w) bytes)") }
+    guard 16 + n * h * w <= b.count else {
+      throw DataError("\(path): truncated IDX file (\(n) images of \(h)x\(w) need \(16 + n * h * w) bytes)")
+    }
     return (0..<n).map { i in
       Image(width: w, height: h, channels: 1, pixels: Array(b[(16 + i * h * w)..<(16 + (i + 1) * h * w)]))
     }

@@ -20,7 +20,8 @@ extension Architecture {
     }
     let L = layers.count
     guard (4...6).contains(L) else {
-      throw bad("shape not a DCGAN generator: \(L) ConvTranspose2d layers found at \(prefix)0, \(prefix)3, ... (32/64/128 px need 4/5/6)")
+      throw bad("shape not a DCGAN generator: \(L) ConvTranspose2d layers found at \(prefix)0, \(prefix)3, ... " +
+                "(32/64/128 px need 4/5/6)")
     }
     let nz = layers[0][0], nc = layers[L - 1][1], ngf = layers[L - 2][1]
     let arch: Architecture
@@ -30,7 +31,8 @@ extension Architecture {
     for i in 0..<L {
       let want = [arch.generatorInputChannels(i), arch.generatorChannels(i), 4, 4]
       guard layers[i] == want else {
-        throw bad("shape not a DCGAN generator: \(prefix)\(3 * i).weight has shape \(formatList(layers[i])), expected \(formatList(want)) for \(arch)")
+        throw bad("shape not a DCGAN generator: \(prefix)\(3 * i).weight has shape \(formatList(layers[i])), " +
+                  "expected \(formatList(want)) for \(arch)")
       }
       if i < L - 1 {
         for t in ["weight", "bias", "running_mean", "running_var"] {

@@ -76,7 +76,8 @@ public enum NPY {
     let h = try parseHeader(b, path: path)
     guard h.descr == "<f4" || h.descr == "=f4" else { throw bad(path, "dtype \(h.descr), expected float32 (<f4)") }
     guard h.dataOffset + 4 * h.count <= b.count else { throw bad(path,
-                                                                 "truncated: shape \(formatList(h.shape)) needs \(4 * h.count) data bytes") }
+                                                                 "truncated: shape \(formatList(h.shape)) needs " +
+                                                                 "\(4 * h.count) data bytes") }
     let values = b.withUnsafeBytes { raw in
       (0..<h.count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 4 * $0, as: UInt32.self))) }
     }
@@ -90,7 +91,8 @@ public enum NPY {
     guard h.descr == "|u1" || h.descr == "<u1" || h.descr == "u1" else { throw bad(path,
         "dtype \(h.descr), expected uint8 (|u1)") }
     guard h.dataOffset + h.count <= b.count else { throw bad(path,
-                                                             "truncated: shape \(formatList(h.shape)) needs \(h.count) data bytes") }
+                                                             "truncated: shape \(formatList(h.shape)) needs " +
+                                                             "\(h.count) data bytes") }
     return (Array(b[h.dataOffset..<(h.dataOffset + h.count)]), h.shape)
   }
 

@@ -105,7 +105,8 @@ public final class SafeTensorsFile {
         count = p
       }
       guard count * dtype.size == e - b else {
-        throw bad("tensor \"\(name)\" has \(e - b) bytes but shape \(formatList(shape)) of \(dtype.rawValue) needs \(count * dtype.size)")
+        throw bad("tensor \"\(name)\" has \(e - b) bytes but shape \(formatList(shape)) of \(dtype.rawValue) needs " +
+                  "\(count * dtype.size)")
       }
       list.append(SafeTensorEntry(name: name, dtype: dtype, shape: shape, begin: b, end: e))
     }
@@ -140,7 +141,8 @@ public final class SafeTensorsFile {
     }
     if let s = shape, s != e.shape {
       throw GanError.invalidFile(path: path,
-                                 reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected \(formatList(s))")
+                                 reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected " +
+                                         "\(formatList(s))")
     }
     let raw = rawBytes(e)
     return [Float](unsafeUninitializedCapacity: e.elementCount) { buf, n in
@@ -162,7 +164,8 @@ public final class SafeTensorsFile {
     }
     guard shape == e.shape else {
       throw GanError.invalidFile(path: path,
-                                 reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected \(formatList(shape))")
+                                 reason: "tensor \"\(name)\" has shape \(formatList(e.shape)), expected " +
+                                         "\(formatList(shape))")
     }
     defer { release(e) }
     let raw = rawBytes(e)

@@ -38,8 +38,12 @@ final class QuantizationJob {
     for k in options.keepFP32 where !(0..<L).contains(k) {
       throw QuantizationError.invalidOption("--keep-fp32: layer \(k) does not exist (\(arch) has layers 0-\(L - 1))")
     }
-    guard options.calibrationBatches > 0 else { throw QuantizationError.invalidOption("--calibration-batches must be at least 1") }
-    guard options.percentile > 0 && options.percentile <= 100 else { throw QuantizationError.invalidOption("--percentile must be in (0, 100]") }
+    guard options.calibrationBatches > 0 else {
+      throw QuantizationError.invalidOption("--calibration-batches must be at least 1")
+    }
+    guard options.percentile > 0 && options.percentile <= 100 else {
+      throw QuantizationError.invalidOption("--percentile must be in (0, 100]")
+    }
     spec = arch.generatorSpec
     params = ParameterSet(spec: spec)
     // Parameters in PyTorch layout under the file's prefix ("main.N." in the spec).

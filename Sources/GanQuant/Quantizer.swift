@@ -60,7 +60,8 @@ public struct QuantizationReport: Sendable {
     var s = "gan-quant: \(architecture), method \(method.rawValue)" + (method == .percentile ? " (\(percentile)%)" : "")
       + ", calibration \(calibrationLatents) latents\n"
     if let p = bnReestimationPSNR {
-      s += "BN re-estimation: \(bnReestimationBatches) x 64 latents; fp32 eval output moved by PSNR \(formatFixed(p, 1)) dB\n"
+      s += "BN re-estimation: \(bnReestimationBatches) x 64 latents; fp32 eval output moved by PSNR " +
+           "\(formatFixed(p, 1)) dB\n"
     } else {
       s += "BN re-estimation: off (the file's running statistics)\n"
     }
@@ -72,9 +73,11 @@ public struct QuantizationReport: Sendable {
               17)
         + "\(formatFixed(l.sqnrDB, 1)) dB\n"
     }
-    s += "output over \(evaluationLatents) fixed latents: PSNR \(formatFixed(psnrDB, 2)) dB, SSIM \(formatFixed(ssim, 4)), max |diff| \(formatFixed(Double(maxAbsError), 4))\n"
+    s += "output over \(evaluationLatents) fixed latents: PSNR \(formatFixed(psnrDB, 2)) dB, SSIM " +
+         "\(formatFixed(ssim, 4)), max |diff| \(formatFixed(Double(maxAbsError), 4))\n"
     s += "size: fp32 \(fp32Bytes) bytes, int8 \(int8Bytes) bytes (\(formatFixed(100 * sizeRatio, 1))%)"
-    s += keptFP32.isEmpty ? "; all layers int8\n" : "; kept in fp32: \(keptFP32.map { "G\($0 + 1)" }.joined(separator: ", "))\n"
+    s += keptFP32.isEmpty ? "; all layers int8\n" : "; kept in fp32: " +
+                                                    "\(keptFP32.map { "G\($0 + 1)" }.joined(separator: ", "))\n"
     return s
   }
 

@@ -108,7 +108,8 @@ public final class GenerationJob {
             case let (w, h) = GenerationJob.gridSize(count: total, size: s, columns: outputs.gridColumns),
             w * h <= GenerationJob.maxGridBytes / c else {
         throw GanError.io(path: path,
-                          reason: "a grid of \(total) images of \(s)x\(s) would exceed \(GenerationJob.maxGridBytes >> 20) MB")
+                          reason: "a grid of \(total) images of \(s)x\(s) would exceed " +
+                                  "\(GenerationJob.maxGridBytes >> 20) MB")
       }
       grid = Image(width: w, height: h, channels: c, fill: 0)
     }

@@ -38,7 +38,8 @@ public final class Int8GeneratorRuntime {
   public var kernelDescription: String {
     let kept = (0..<architecture.layerCount).filter { !int8Layers[$0] }
     let winogradAt = (0..<architecture.layerCount).filter { winogradLayers[$0] }
-    return "int8 \(Int8Kernels.selectedVariantName)" + (winogradAt.isEmpty ? "" : ", Winograd F(2x2,2x2) layers \(formatList(winogradAt))")
+    return "int8 \(Int8Kernels.selectedVariantName)" + (winogradAt.isEmpty ? "" : ", Winograd F(2x2,2x2) layers " +
+        "\(formatList(winogradAt))")
       + (kept.isEmpty ? "" : ", fp32 layers \(formatList(kept)) (GEMM \(Kernels.selectedGemmVariant.name))")
   }
 
@@ -59,7 +60,8 @@ public final class Int8GeneratorRuntime {
     let path = file.path
     func bad(_ r: String) -> GanError { .invalidFile(path: path, reason: r) }
     guard file.metadata["gan.format"] == Int8Format.tag else {
-      throw bad("not an int8 generator (metadata gan.format is \(file.metadata["gan.format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(Int8Format.tag)\")")
+      throw bad("not an int8 generator (metadata gan.format is " +
+                "\(file.metadata["gan.format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(Int8Format.tag)\")")
     }
     guard let archText = file.metadata["gan.arch"] else { throw bad("metadata gan.arch is missing") }
     let a: Architecture
@@ -76,9 +78,12 @@ public final class Int8GeneratorRuntime {
       let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
       guard let w = file.entry(Int8Format.weight(i)) else { throw bad("missing tensor \"\(Int8Format.weight(i))\"") }
       guard w.shape == [cin, cout, 4, 4] else {
-        throw bad("tensor \"\(w.name)\" has shape \(formatList(w.shape)), expected \(formatList([cin, cout, 4, 4])) for \(a)")
+        throw bad("tensor \"\(w.name)\" has shape \(formatList(w.shape)), expected \(formatList([cin, cout, 4, 4])) " +
+                  "for \(a)")
       }
-      guard w.dtype == .I8 || w.dtype == .F32 else { throw bad("tensor \"\(w.name)\" is \(w.dtype.rawValue), expected I8 (or F32 for a layer kept in fp32)") }
+      guard w.dtype == .I8 || w.dtype == .F32 else {
+        throw bad("tensor \"\(w.name)\" is \(w.dtype.rawValue), expected I8 (or F32 for a layer kept in fp32)")
+      }
       let b = try file.floats(Int8Format.bias(i), shape: [cout])
       if let k = b.firstIndex(where: { !$0.isFinite }) { throw bad("tensor \"\(Int8Format.bias(i))\"[\(k)] is \(b[k])") }
       biases.append(b)
@@ -86,14 +91,19 @@ public final class Int8GeneratorRuntime {
       if w.dtype == .I8 {
         let ws = try file.floats(Int8Format.weightScale(i))
         guard ws.count == cout else {
-          throw bad("tensor \"\(Int8Format.weightScale(i))\" has \(ws.count) scales, expected \(cout) (one per output channel of \(w.name))")
+          throw bad("tensor \"\(Int8Format.weightScale(i))\" has \(ws.count) scales, expected \(cout) (one per " +
+                    "output channel of \(w.name))")
         }
         if let k = ws.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
           throw bad("tensor \"\(Int8Format.weightScale(i))\"[\(k)] is \(ws[k]); scales must be finite and positive")
         }
         let s = try file.floats(Int8Format.inputScale(i))
-        guard s.count == 1 else { throw bad("tensor \"\(Int8Format.inputScale(i))\" has \(s.count) values, expected 1") }
-        guard s[0].isFinite && s[0] > 0 else { throw bad("tensor \"\(Int8Format.inputScale(i))\" is \(s[0]); scales must be finite and positive") }
+        guard s.count == 1 else {
+          throw bad("tensor \"\(Int8Format.inputScale(i))\" has \(s.count) values, expected 1")
+        }
+        guard s[0].isFinite && s[0] > 0 else {
+          throw bad("tensor \"\(Int8Format.inputScale(i))\" is \(s[0]); scales must be finite and positive")
+        }
         isInt8.append(true); scalesIn.append(s[0]); weightScales[i] = ws
       } else {
         isInt8.append(false); scalesIn.append(0)
@@ -107,7 +117,9 @@ public final class Int8GeneratorRuntime {
         && Int8Kernels.winogradSupported(height: a.generatorSize(i - 1), width: a.generatorSize(i - 1),
                                          inChannels: a.generatorInputChannels(i))
       if let chosen {
-        if chosen.contains(i) && !supported { throw bad("layer \(i) cannot run as int8 Winograd on \(Int8Kernels.selectedVariantName)") }
+        if chosen.contains(i) && !supported {
+          throw bad("layer \(i) cannot run as int8 Winograd on \(Int8Kernels.selectedVariantName)")
+        }
         winogradAt[i] = chosen.contains(i)
       } else {
         winogradAt[i] = winograd && isInt8[i] && i > 0
@@ -200,7 +212,9 @@ public final class Int8GeneratorRuntime {
         try file.withCopiedBytes(e) { bytes in
           let copy = bytes.bindMemory(to: Float.self)
           #if !_endian(little)
-          for k in 0..<copy.count { UnsafeMutablePointer(mutating: copy.baseAddress!)[k] = Float(bitPattern: UInt32(littleEndian: copy[k].bitPattern)) }
+          for k in 0..<copy.count {
+            UnsafeMutablePointer(mutating: copy.baseAddress!)[k] = Float(bitPattern: UInt32(littleEndian: copy[k].bitPattern))
+          }
           #endif
           layer.pack(torch: copy.baseAddress!, channelScale: nil, shift: b)
         }

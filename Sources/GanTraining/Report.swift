@@ -33,7 +33,9 @@ enum Report {
     shown += grids.suffix(11).map { ($0.label, $0.file) }
     for (label, file) in shown {
       guard let data = FileManager.default.contents(atPath: directory + "/" + file) else { continue }
-      html += "<figure><img alt=\"\(escape(label))\" src=\"data:image/png;base64,\(data.base64EncodedString())\"><figcaption>\(escape(label)) (\(escape(file)))</figcaption></figure>"
+      html += "<figure><img alt=\"\(escape(label))\" " +
+              "src=\"data:image/png;base64,\(data.base64EncodedString())\"><figcaption>\(escape(label)) " +
+              "(\(escape(file)))</figcaption></figure>"
     }
     html += "</div></body></html>\n"
     try writeFileAtomically(path: path, bytes: Array(html.utf8))
@@ -61,10 +63,12 @@ enum Report {
     func px(_ it: Int) -> Double { left + (Double(it) - x0) / (x1 - x0) * (w - left - right) }
     func py(_ v: Double) -> Double { top + (hi - v) / (hi - lo) * (h - top - bottom) }
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-size=\"11\">"
-    svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" fill=\"none\" stroke=\"#999\"/>"
+    svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" " +
+           "fill=\"none\" stroke=\"#999\"/>"
     for k in 0...4 {
       let v = lo + (hi - lo) * Double(k) / 4
-      svg += "<text x=\"\(left - 4)\" y=\"\(formatFixed(py(v) + 4, 1))\" text-anchor=\"end\">\(formatFixed(v, 2))</text>"
+      svg += "<text x=\"\(left - 4)\" y=\"\(formatFixed(py(v) + 4, 1))\" " +
+             "text-anchor=\"end\">\(formatFixed(v, 2))</text>"
       let it = Int(x0 + (x1 - x0) * Double(k) / 4)
       svg += "<text x=\"\(formatFixed(px(it), 1))\" y=\"\(h - 12)\" text-anchor=\"middle\">\(it)</text>"
     }
@@ -74,7 +78,8 @@ enum Report {
         return v.isFinite ? "\(formatFixed(px(p.0), 1)),\(formatFixed(py(v), 1))" : nil
       }.joined(separator: " ")
       svg += "<polyline fill=\"none\" stroke=\"\(colors[s])\" stroke-width=\"1.2\" points=\"\(pts)\"/>"
-      svg += "<text x=\"\(w - right + 8)\" y=\"\(top + 14 + Double(s) * 16)\" fill=\"\(colors[s])\">\(escape(name))</text>"
+      svg += "<text x=\"\(w - right + 8)\" y=\"\(top + 14 + Double(s) * 16)\" " +
+             "fill=\"\(colors[s])\">\(escape(name))</text>"
     }
     return svg + "</svg>"
   }

@@ -37,7 +37,8 @@ public enum TrainingError: Error, CustomStringConvertible {
   public var description: String {
     switch self {
     case .nonFiniteLoss(let it, let s):
-      return "non-finite loss at iteration \(it) (Loss_D \(s.lossD), Loss_G \(s.lossG)); training stopped, the last good checkpoint is kept"
+      return "non-finite loss at iteration \(it) (Loss_D \(s.lossD), Loss_G \(s.lossG)); training stopped, the last " +
+             "good checkpoint is kept"
     case .invalidCheckpoint(let r): return r
     }
   }
@@ -195,10 +196,12 @@ public final class DCGANTrainer {
   @discardableResult
   public func restore(from file: SafeTensorsFile) throws -> [Int] {
     if let arch = file.metadata["gan.arch"], try Architecture(json: arch) != configuration.architecture {
-      throw TrainingError.invalidCheckpoint("\(file.path): architecture \(arch) differs from this run's \(configuration.architecture.json)")
+      throw TrainingError.invalidCheckpoint("\(file.path): architecture \(arch) differs from this run's " +
+                                            "\(configuration.architecture.json)")
     }
     if let b = try? file.integers("state.batch_size").first, Int(b) != configuration.batchSize {
-      throw TrainingError.invalidCheckpoint("\(file.path): written with batch size \(b), this run uses \(configuration.batchSize)")
+      throw TrainingError.invalidCheckpoint("\(file.path): written with batch size \(b), this run uses " +
+                                            "\(configuration.batchSize)")
     }
     try loadWeights(from: file)
     for (prefix, p) in [("G.", generator.parameters), ("D.", discriminator.parameters)] {

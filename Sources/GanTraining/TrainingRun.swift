@@ -100,7 +100,8 @@ public final class TrainingRun {
       noise = options.noise
     }
     guard dataset.size == a.imageSize, dataset.channels == a.nc else {
-      throw DataError("dataset is \(dataset.size)x\(dataset.size)x\(dataset.channels), the model expects \(a.imageSize)x\(a.imageSize)x\(a.nc)")
+      throw DataError("dataset is \(dataset.size)x\(dataset.size)x\(dataset.channels), the model expects " +
+                      "\(a.imageSize)x\(a.imageSize)x\(a.nc)")
     }
     guard dataset.count >= configuration.batchSize else {
       throw DataError("dataset has \(dataset.count) images, fewer than one batch of \(configuration.batchSize)")
@@ -130,7 +131,8 @@ public final class TrainingRun {
     } else {
       swdReference = nil
       if options.swdEvery > 0 {
-        options.log("SWD off: \(dataset.count) images, fewer than 4 x --swd-images \(options.swdImages) for a held-out set")
+        options.log("SWD off: \(dataset.count) images, fewer than 4 x --swd-images \(options.swdImages) for a " +
+                    "held-out set")
       }
     }
     try FileManager.default.createDirectory(atPath: options.outf, withIntermediateDirectories: true)
@@ -222,7 +224,8 @@ public final class TrainingRun {
     let stored = try trainer.restore(from: SafeTensorsFile(path: checkpointPath))
     let epochOrder = order(epoch: trainer.iteration / iterationsPerEpoch)
     if !stored.isEmpty && stored != epochOrder {
-      throw TrainingError.invalidCheckpoint("\(checkpointPath): the data order differs (dataset, seed or SWD hold-out changed since the checkpoint)")
+      throw TrainingError.invalidCheckpoint("\(checkpointPath): the data order differs (dataset, seed or SWD " +
+                                            "hold-out changed since the checkpoint)")
     }
     for row in try log.restore(upTo: trainer.iteration) {
       history.append((row.iteration, row.stats))
@@ -244,7 +247,8 @@ public final class TrainingRun {
   func checkNoiseLength(target: Int) throws {
     let c = trainer.configuration
     if let n = noise, n.count < target * c.batchSize * c.architecture.nz {
-      throw DataError("--noise holds \(n.count / c.architecture.nz) latents; \(target) iterations of batch \(c.batchSize) need \(target * c.batchSize)")
+      throw DataError("--noise holds \(n.count / c.architecture.nz) latents; \(target) iterations of batch " +
+                      "\(c.batchSize) need \(target * c.batchSize)")
     }
   }
 
@@ -390,7 +394,9 @@ public final class TrainingRun {
                                               withIntermediateDirectories: true)
     }
     try w.write(to: path)
-    options.log("wrote \(path) (BN statistics re-estimated over \(options.reestimationBatches) x \(fixedNoiseCount) latents; eval vs batch-statistics output on the fixed noise: max |diff| \(formatFixed(Double(maxDiff), 4)), PSNR \(formatFixed(psnr, 1)) dB)")
+    options.log("wrote \(path) (BN statistics re-estimated over \(options.reestimationBatches) x \(fixedNoiseCount) " +
+                "latents; eval vs batch-statistics output on the fixed noise: max |diff| " +
+                "\(formatFixed(Double(maxDiff), 4)), PSNR \(formatFixed(psnr, 1)) dB)")
   }
 
 }

@@ -66,7 +66,9 @@ struct Flags {
 
   func uint64(_ name: String) throws(GanError) -> UInt64? {
     guard let s = values[name] else { return nil }
-    guard let v = UInt64(s) else { throw GanError.usage("invalid value '\(s)' for '--\(name)': expected a non-negative integer") }
+    guard let v = UInt64(s) else {
+      throw GanError.usage("invalid value '\(s)' for '--\(name)': expected a non-negative integer")
+    }
     return v
   }
 

@@ -7,7 +7,8 @@ import GanRuntime
 /// command line is parsed by Flags, not swift-argument-parser (see Flags for why). The same
 /// source builds with SwiftPM and as Embedded Swift (tools/build-board.sh): typed throws only.
 struct GanGen {
-  static let overview = "Generate images with a DCGAN generator: fp32 safetensors from gan-train or PyTorch, or an int8 file from gan-quant."
+  static let overview = "Generate images with a DCGAN generator: fp32 safetensors from gan-train or PyTorch, or an " +
+                        "int8 file from gan-quant."
   static let discussion = """
     Image i of seed s comes from latent(s, i), a pure function of (s, i): the same image whatever \
     --batch, --first-index or --threads. Output is bitwise identical for any thread count and batch.
@@ -19,31 +20,41 @@ struct GanGen {
     """
   static let flagSpecs: [Flags.Spec] = [
     .init(name: "model", value: "path",
-          help: "Generator safetensors: gan-train's generator.safetensors, a PyTorch DCGAN state_dict (main.N. or N. names), or gan-quant's int8 file."),
+          help: "Generator safetensors: gan-train's generator.safetensors, a PyTorch DCGAN state_dict (main.N. or N. " +
+                "names), or gan-quant's int8 file."),
     .init(name: "count", value: "n", help: "Number of images (default: 64)."),
     .init(name: "seed", value: "n", help: "Seed of the latents (default: 0)."),
     .init(name: "first-index", value: "n",
           help: "Index of the first image (default: 0; image i of seed s is the same in any batch)."),
     .init(name: "batch", value: "n",
-          help: "Images per generator call, 1 to \(GanGen.maxBatch) (default: min(count, 64)); memory is planned for this size, and images are written a batch at a time, so memory does not grow with --count."),
+          help: "Images per generator call, 1 to \(GanGen.maxBatch) (default: min(count, 64)); memory is planned for " +
+                "this size, and images are written a batch at a time, so memory does not grow with --count."),
     .init(name: "threads", value: "n",
           help: "Compute threads, 1 to \(GanGen.maxThreads) (default: all cores). Output does not depend on it."),
     .init(name: "out", value: "path",
-          help: "Output: a folder of PNGs (image_NNNNNN.png), or with --grid the grid PNG's path. Default: samples (or samples.png with --grid)."),
+          help: "Output: a folder of PNGs (image_NNNNNN.png), or with --grid the grid PNG's path. Default: samples " +
+                "(or samples.png with --grid)."),
     .init(name: "grid", value: "n", help: "Write one grid PNG with this many columns instead of one PNG per image."),
     .init(name: "latents", value: "npy",
-          help: "Latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1) instead of the seed (sets --count to N)."),
+          help: "Latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1) instead of the seed (sets --count to " +
+                "N)."),
     .init(name: "save-raw", value: "npy",
           help: "Also save the raw outputs as a float32 .npy of shape (N, C, H, W) in [-1, 1] (PyTorch's layout)."),
     .init(name: "interpolate", value: "linear|slerp",
-          help: "Interpolate between two latents, 'linear' or 'slerp': images --from and --to of --seed (or the first two --latents rows), --steps images."),
+          help: "Interpolate between two latents, 'linear' or 'slerp': images --from and --to of --seed (or the " +
+                "first two --latents rows), --steps images."),
     .init(name: "from", value: "n", help: "Interpolation start image index (default: --first-index)."),
     .init(name: "to", value: "n", help: "Interpolation end image index (default: start + 1)."),
     .init(name: "steps", value: "n", help: "Interpolation steps, both ends included (default: 8)."),
     .init(name: "bench", value: nil,
-          help: "Benchmark: warm up, then time --count images in calls of --batch; print latency percentiles and img/s. Writes no images."),
+          help: "Benchmark: warm up, then time --count images in calls of --batch; print latency percentiles and " +
+                "img/s. Writes no images."),
     .init(name: "winograd", value: nil,
-          help: "Run the deconvolution layers as Winograd: fp32 models F(4x4, 2x2) or F(2x2, 2x2), chosen per layer shape from measurements, output within about 1e-6 relative of the default; int8 models the exact F(2x2, 2x2) on layers with 128+ input channels where the CPU has no int8 dot product (AVX2, Cortex-A72), output bitwise unchanged. --bench prints the choice. Faster at larger batches, slower at batch 1; output stays identical across --threads and --batch."),
+          help: "Run the deconvolution layers as Winograd: fp32 models F(4x4, 2x2) or F(2x2, 2x2), chosen per layer " +
+                "shape from measurements, output within about 1e-6 relative of the default; int8 models the exact " +
+                "F(2x2, 2x2) on layers with 128+ input channels where the CPU has no int8 dot product (AVX2, " +
+                "Cortex-A72), output bitwise unchanged. --bench prints the choice. Faster at larger batches, slower " +
+                "at batch 1; output stays identical across --threads and --batch."),
   ]
 
   static let maxThreads = 1024
@@ -99,8 +110,12 @@ struct GanGen {
 
   func validate() throws(GanError) {
     guard count > 0 && count <= GanGen.maxIndex else { throw .usage("--count must be between 1 and 2^62") }
-    if let b = batch, !(1...GanGen.maxBatch).contains(b) { throw .usage("--batch must be between 1 and \(GanGen.maxBatch)") }
-    if let t = threads, !(1...GanGen.maxThreads).contains(t) { throw .usage("--threads must be between 1 and \(GanGen.maxThreads)") }
+    if let b = batch, !(1...GanGen.maxBatch).contains(b) {
+      throw .usage("--batch must be between 1 and \(GanGen.maxBatch)")
+    }
+    if let t = threads, !(1...GanGen.maxThreads).contains(t) {
+      throw .usage("--threads must be between 1 and \(GanGen.maxThreads)")
+    }
     if let g = grid, g < 1 { throw .usage("--grid must be at least 1") }
     guard (0...GanGen.maxIndex).contains(firstIndex), firstIndex <= GanGen.maxIndex - count else {
       throw .usage("--first-index must be between 0 and 2^62 - --count")
@@ -167,10 +182,14 @@ struct GanGen {
   }
 
   func printBench(_ b: GeneratorBenchmark, _ runtime: ImageGenerator) {
-    print("gan-gen bench: \(runtime.architecture), batch \(b.batch), threads \(runtime.threads), \(b.times.count) calls after \(b.warmupCalls) warm-up")
+    print("gan-gen bench: \(runtime.architecture), batch \(b.batch), threads \(runtime.threads), \(b.times.count) " +
+          "calls after \(b.warmupCalls) warm-up")
     print("kernels: \(runtime.kernelDescription) [\(Kernels.cpuFeatures)]")
-    print("latency per call (ms): p50 \(formatFixed(b.percentileMilliseconds(0.5), 3))  p90 \(formatFixed(b.percentileMilliseconds(0.9), 3))  p99 \(formatFixed(b.percentileMilliseconds(0.99), 3))  min \(formatFixed(b.times[0] * 1e3, 3))")
-    print("throughput: \(formatFixed(b.medianImagesPerSecond, 1)) img/s at the median, \(formatFixed(b.meanImagesPerSecond, 1)) img/s mean")
+    print("latency per call (ms): p50 \(formatFixed(b.percentileMilliseconds(0.5), 3))  p90 " +
+          "\(formatFixed(b.percentileMilliseconds(0.9), 3))  p99 \(formatFixed(b.percentileMilliseconds(0.99), 3))  " +
+          "min \(formatFixed(b.times[0] * 1e3, 3))")
+    print("throughput: \(formatFixed(b.medianImagesPerSecond, 1)) img/s at the median, " +
+          "\(formatFixed(b.meanImagesPerSecond, 1)) img/s mean")
   }
 }
 

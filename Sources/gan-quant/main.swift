@@ -11,7 +11,8 @@ import Musl
 struct GanQuantCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gan-quant",
-    abstract: "Quantize a DCGAN generator to int8 (BatchNorm folded, per-channel int8 weights, calibrated activations).",
+    abstract: "Quantize a DCGAN generator to int8 (BatchNorm folded, per-channel int8 weights, calibrated " +
+              "activations).",
     discussion: """
     Calibration needs no dataset: latents are drawn from N(0, I) with --seed. The report (printed, and \
     as JSON beside the output: out.safetensors -> out.report.json) gives per-layer SQNR, PSNR and SSIM \
@@ -31,7 +32,10 @@ struct GanQuantCommand: ParsableCommand {
   @Option(help: "Calibration batches of 64 latents.")
   var calibrationBatches: Int = 8
 
-  @Option(help: "How activation ranges are chosen: minmax (largest value), percentile (see --percentile), mse (least squared error).")
+  @Option(help: """
+            How activation ranges are chosen: minmax (largest value), percentile (see --percentile), mse (least \
+            squared error).
+            """)
   var method: String = "mse"
 
   @Option(help: "Percentile of activation values kept unclipped with --method percentile.")
@@ -57,7 +61,8 @@ struct GanQuantCommand: ParsableCommand {
   func run() throws {
     var o = QuantizationOptions()
     guard let m = CalibrationMethod(rawValue: method) else {
-      throw fail("--method \(method): expected one of \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+      throw fail("--method \(method): expected one of " +
+                 "\(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     o.method = m
     o.calibrationBatches = calibrationBatches
@@ -68,7 +73,9 @@ struct GanQuantCommand: ParsableCommand {
     if let k = keepFP32 {
       var layers = Set<Int>()
       for part in k.split(separator: ",") {
-        guard let v = Int(part.trimmingCharacters(in: " ")) else { throw fail("--keep-fp32 \(k): expected comma-separated layer numbers") }
+        guard let v = Int(part.trimmingCharacters(in: " ")) else {
+          throw fail("--keep-fp32 \(k): expected comma-separated layer numbers")
+        }
         layers.insert(v)
       }
       o.keepFP32 = layers

@@ -18,13 +18,18 @@ struct GanTrain: ParsableCommand {
     Example: gan-train --dataroot fashion-mnist --image-size 32 --iterations 300 --outf out
     """)
 
-  @Option(help: "Images: a folder (searched recursively for .png/.jpg/.jpeg), an IDX(.gz) file, a uint8 .npy (N,H,W[,C]), or 'fashion-mnist' (Debian's dataset-fashion-mnist).")
+  @Option(help: """
+            Images: a folder (searched recursively for .png/.jpg/.jpeg), an IDX(.gz) file, a uint8 .npy (N,H,W[,C]), \
+            or 'fashion-mnist' (Debian's dataset-fashion-mnist).
+            """)
   var dataroot: String
 
   @Option(help: "Image side: 32, 64 or 128. Images are centre-cropped and area-resized.")
   var imageSize: Int = 64
 
-  @Option(help: "Channels: 1 (gray) or 3 (RGB). Default: 1 for IDX data, 3 for image folders, the array's own for .npy.")
+  @Option(help: """
+            Channels: 1 (gray) or 3 (RGB). Default: 1 for IDX data, 3 for image folders, the array's own for .npy.
+            """)
   var channels: Int?
 
   @Option(help: "Input batch size.")
@@ -64,7 +69,10 @@ struct GanTrain: ParsableCommand {
   var resume = false
 
   @Option(name: .customLong("init"),
-          help: "Start from the G and D weights in this safetensors file (names G.main.N... / D.main.N..., as in checkpoint.safetensors).")
+          help: """
+            Start from the G and D weights in this safetensors file (names G.main.N... / D.main.N..., as in \
+            checkpoint.safetensors).
+            """)
   var initFile: String?
 
   @Option(help: "Write a fixed-noise grid every N iterations (and at every epoch end).")
@@ -76,32 +84,55 @@ struct GanTrain: ParsableCommand {
   @Flag(help: "Keep the data in file order instead of reshuffling every epoch.")
   var noShuffle = false
 
-  @Option(help: "Training latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1): batch-size rows per iteration, in order.")
+  @Option(help: """
+            Training latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1): batch-size rows per iteration, in \
+            order.
+            """)
   var noise: String?
 
-  @Option(help: "Sliced Wasserstein distance (ProGAN) of generated against held-out real images every N iterations, in log.csv and report.html (0: off).")
+  @Option(help: """
+            Sliced Wasserstein distance (ProGAN) of generated against held-out real images every N iterations, in \
+            log.csv and report.html (0: off).
+            """)
   var swdEvery: Int = 500
 
-  @Option(help: "Images in the SWD sets: the dataset's last N images are held out of training (needs at least 4N images).")
+  @Option(help: """
+            Images in the SWD sets: the dataset's last N images are held out of training (needs at least 4N images).
+            """)
   var swdImages: Int = 512
 
-  @Flag(help: "Run G's hidden deconvolutions (forward, BatchNorm statistics fused), D's convolutions (forward) and D's backward-data as Winograd convolutions on the layers where they pay in training (a per-shape table; the transformed weights are re-derived after every optimizer step): results differ from the default within rounding and stay independent of --threads.")
+  @Flag(help: """
+          Run G's hidden deconvolutions (forward, BatchNorm statistics fused), D's convolutions (forward) and D's \
+          backward-data as Winograd convolutions on the layers where they pay in training (a per-shape table; the \
+          transformed weights are re-derived after every optimizer step): results differ from the default within \
+          rounding and stay independent of --threads.
+          """)
   var winograd = false
 
-  @Option(help: "Also write the generator (BN statistics re-estimated, as at the end) to <outf>/snapshots/generator_iter_NNNNNNN.safetensors every N iterations, for evaluating a run along the way (0: off).")
+  @Option(help: """
+            Also write the generator (BN statistics re-estimated, as at the end) to \
+            <outf>/snapshots/generator_iter_NNNNNNN.safetensors every N iterations, for evaluating a run along the way \
+            (0: off).
+            """)
   var snapshotEvery: Int = 0
 
   @Option(help: "Folder of the decoded-dataset cache (default: $XDG_CACHE_HOME/swift-gan or ~/.cache/swift-gan).")
   var cacheDir: String?
 
   func validate() throws {
-    guard Architecture.supportedImageSizes.contains(imageSize) else { throw ValidationError("--image-size must be 32, 64 or 128") }
+    guard Architecture.supportedImageSizes.contains(imageSize) else {
+      throw ValidationError("--image-size must be 32, 64 or 128")
+    }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
     if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-    guard sampleEvery > 0, checkpointEvery > 0 else { throw ValidationError("--sample-every and --checkpoint-every must be positive") }
+    guard sampleEvery > 0, checkpointEvery > 0 else {
+      throw ValidationError("--sample-every and --checkpoint-every must be positive")
+    }
     guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be >= 0") }
-    guard swdEvery >= 0, swdImages > 0 else { throw ValidationError("--swd-every must be >= 0 and --swd-images positive") }
+    guard swdEvery >= 0, swdImages > 0 else {
+      throw ValidationError("--swd-every must be >= 0 and --swd-images positive")
+    }
     if resume && initFile != nil { throw ValidationError("--resume and --init exclude each other") }
   }
 
@@ -128,11 +159,13 @@ struct GanTrain: ParsableCommand {
     // A resumed run's latents and data order follow the checkpoint's seed.
     let seed = try manualSeed ?? (resume ? TrainingRun.checkpointSeed(outf: outf) : UInt64.random(in: 0...UInt64(UInt32.max)))
     let threadCount = threads ?? Kernels.defaultThreads
-    print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threadCount), kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
+    print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threadCount), " +
+          "kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
     let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc,
                                          cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory) { print($0); fflush(stdout) }
     if dataset.skipped > 0 {
-      print("warning: \(dataset.skipped) unreadable files skipped; first: \(dataset.skippedExamples.joined(separator: "; "))")
+      print("warning: \(dataset.skipped) unreadable files skipped; first: " +
+            "\(dataset.skippedExamples.joined(separator: "; "))")
     }
     var cfg = TrainingConfiguration(architecture: arch)
     (cfg.batchSize, cfg.learningRate, cfg.beta1, cfg.seed) = (batchSize, lr, beta1, seed)
