@@ -103,13 +103,15 @@ public enum DatasetLoader {
       }
     }
     guard count > 0 else {
-      throw DataError("no usable image: \(skipped) files could not be read" + (examples.isEmpty ? "" : "; first: " + examples.joined(separator: "; ")))
+      let first = examples.isEmpty ? "" : "; first: " + examples.joined(separator: "; ")
+      throw DataError("no usable image: \(skipped) files could not be read" + first)
     }
     try? ([String(skipped)] + examples).joined(separator: "\n").write(toFile: skippedPath, atomically: true,
                                                                       encoding: .utf8)
     try out.write(DatasetCache.Header(count: count, size: size, channels: channels).bytes, at: 0)
     try out.commit()
-    progress("dataset: \(count) images \(size)x\(size)x\(channels) cached in \(cachePath)" + (skipped > 0 ? ", \(skipped) unreadable skipped" : ""))
+    let skippedNote = skipped > 0 ? ", \(skipped) unreadable skipped" : ""
+    progress("dataset: \(count) images \(size)x\(size)x\(channels) cached in \(cachePath)" + skippedNote)
     return try Dataset(cachePath: cachePath, skipped: skipped, skippedExamples: examples)
   }
 

@@ -156,8 +156,10 @@ public indirect enum JSON: Equatable, Sendable {
 
     mutating func number() throws(GanError) -> Double {
       let start = i
+      // Digits, sign, point, exponent: the characters a JSON number may hold.
       while i < bytes.count, let c = Optional(bytes[i]),
-            (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+            (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+              || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
         i += 1
       }
       guard i > start, let s = String(bytes: bytes[start..<i], encoding: .utf8), let d = Double(s) else {

@@ -79,7 +79,9 @@ public enum NPY {
                                                                  "truncated: shape \(formatList(h.shape)) needs " +
                                                                  "\(4 * h.count) data bytes") }
     let values = b.withUnsafeBytes { raw in
-      (0..<h.count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 4 * $0, as: UInt32.self))) }
+      (0..<h.count).map {
+        Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 4 * $0, as: UInt32.self)))
+      }
     }
     return (values, h.shape)
   }

@@ -203,8 +203,8 @@ public final class SafeTensorsFile {
       let r = pread(fd, buffer + done, n - done, off_t(dataStart + e.begin + done))
       if r < 0 && gs_errno() == EINTR { continue }
       guard r > 0 else {
-        throw GanError.io(path: path,
-                          reason: "reading tensor \"\(e.name)\": " + (r < 0 ? String(cString: strerror(gs_errno())) : "unexpected end of file"))
+        let cause = r < 0 ? String(cString: strerror(gs_errno())) : "unexpected end of file"
+        throw GanError.io(path: path, reason: "reading tensor \"\(e.name)\": " + cause)
       }
       done += r
     }

@@ -52,7 +52,8 @@ public final class GeneratorRuntime {
     for i in 1..<a.layerCount where !(i == a.layerCount - 1 && narrowOutput) {
       let h = a.generatorSize(i - 1)
       let t = winogradTiles[i]
-      layers.append("\(h)x\(h)x\(a.generatorInputChannels(i))->\(a.generatorChannels(i)) " + (t == 0 ? "direct" : "Winograd F(\(t)x\(t),2x2)"))
+      let kernel = t == 0 ? "direct" : "Winograd F(\(t)x\(t),2x2)"
+      layers.append("\(h)x\(h)x\(a.generatorInputChannels(i))->\(a.generatorChannels(i)) " + kernel)
     }
     return "GEMM \(Kernels.selectedGemmVariant.name); deconvolutions: " + layers.joined(separator: ", ")
       + (narrowOutput ? "; output layer \(NarrowDeconv4s2.selectedVariantName)" : "")
@@ -117,7 +118,8 @@ public final class GeneratorRuntime {
   /// packing, so peak memory is the packed weights plus one source tensor.
   private func loadAndFold(_ file: SafeTensorsFile, spec: NetworkSpec) throws(GanError) {
     let a = architecture, L = a.layerCount
-    let order = (0..<L).sorted { spec.parameter(named: "main.\(spec.convIndex[$0]).weight")!.count > spec.parameter(named: "main.\(spec.convIndex[$1]).weight")!.count }
+    func weightCount(_ i: Int) -> Int { spec.parameter(named: "main.\(spec.convIndex[i]).weight")!.count }
+    let order = (0..<L).sorted { weightCount($0) > weightCount($1) }
     for i in order {
       let wSpec = spec.parameter(named: "main.\(spec.convIndex[i]).weight")!
       let cout = a.generatorChannels(i)

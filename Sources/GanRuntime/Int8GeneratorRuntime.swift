@@ -177,7 +177,8 @@ public final class Int8GeneratorRuntime {
   /// the packed weights plus one source tensor) and fills the layer descriptors.
   private func load(_ file: SafeTensorsFile, biases fileBiases: [[Float]], weightScales: [[Float]]) throws(GanError) {
     let a = architecture, L = a.layerCount
-    let order = (0..<L).sorted { a.generatorInputChannels($0) * a.generatorChannels($0) > a.generatorInputChannels($1) * a.generatorChannels($1) }
+    func weightCount(_ i: Int) -> Int { a.generatorInputChannels(i) * a.generatorChannels(i) }
+    let order = (0..<L).sorted { weightCount($0) > weightCount($1) }
     for i in order {
       let cin = a.generatorInputChannels(i), cout = a.generatorChannels(i)
       let b = fileBiases[i]

@@ -4,6 +4,12 @@ import GanModel
 /// report.html: loss and D-output curves as inline SVG and the sample grids as data: URIs, so the
 /// file stands alone (no external assets). Rewritten whenever samples are written.
 enum Report {
+  /// The last iteration's statistics as the report's summary line.
+  private static func lastLine(_ s: StepStatistics) -> String {
+    "Loss_D \(formatFixed(s.lossD, 4)), Loss_G \(formatFixed(s.lossG, 4)), D(x) \(formatFixed(s.dx, 3)), " +
+      "D(G(z)) \(formatFixed(s.dgz1, 3)) / \(formatFixed(s.dgz2, 3))"
+  }
+
   static func write(path: String, history: [(Int, StepStatistics)], grids: [(label: String, file: String)],
                     directory: String, title: String, realSamples: String, swd: [(Int, Double)] = []) throws {
     var html = """
@@ -12,12 +18,12 @@ enum Report {
     .grids{display:flex;flex-wrap:wrap;gap:12px}.grids figure{margin:0}figcaption{font-size:12px;color:#555}
     img{image-rendering:pixelated;width:280px}</style></head><body>
     <h1>\(escape(title))</h1>
-    <p>Iterations: \(history.last?.0 ?? 0). Last: \(history.last.map { "Loss_D \(formatFixed($0.1.lossD, 4)), Loss_G \(formatFixed($0.1.lossG, 4)), D(x) \(formatFixed($0.1.dx, 3)), D(G(z)) \(formatFixed($0.1.dgz1, 3)) / \(formatFixed($0.1.dgz2, 3))" } ?? "-").
+    <p>Iterations: \(history.last?.0 ?? 0). Last: \(history.last.map { lastLine($0.1) } ?? "-").
     Updated \(ISO8601DateFormatter().string(from: Date())).</p>
     <h2>Losses</h2>
     """
-    html += chart(history.map { ($0.0, [$0.1.lossD, $0.1.lossG]) }, names: ["Loss_D", "Loss_G"], colors: ["#d62728",
-        "#1f77b4"])
+    html += chart(history.map { ($0.0, [$0.1.lossD, $0.1.lossG]) }, names: ["Loss_D", "Loss_G"],
+                  colors: ["#d62728", "#1f77b4"])
     html += "<h2>Discriminator outputs</h2>"
     html += chart(history.map { ($0.0, [$0.1.dx, $0.1.dgz1, $0.1.dgz2]) }, names: ["D(x)", "D(G(z)) before D step",
         "D(G(z)) after"],
