@@ -73,7 +73,7 @@ let package = Package(
     ),
     // Test support: scratch directories and launching the built executables; the GEMM
     // edge-shape matrix shared with the C kernel driver.
-    .target(name: "GanTestSupport", path: "Tests/GanTestSupport"),
+    .target(name: "GanTestSupport", dependencies: ["GanRuntime"], path: "Tests/GanTestSupport"),
     .target(name: "CGemmEdgeShapes", path: "Tests/CGemmEdgeShapes"),
     .testTarget(name: "KernelTests", dependencies: ["GanKernels", "CGanKernels", "CGemmEdgeShapes"],
                 swiftSettings: [.unsafeFlags(["-O"])]),

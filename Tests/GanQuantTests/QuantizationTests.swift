@@ -10,22 +10,6 @@ import XCTest
 /// The PyTorch fixtures of GanRuntimeTests: random 32/64 px generators with non-trivial BN statistics.
 let fixtureDir = String(#filePath[..<#filePath.range(of: "/GanQuantTests/")!.lowerBound]) + "/GanRuntimeTests/Fixtures"
 
-func images(_ r: ImageGenerator, _ z: [Float], count: Int, batch: Int) -> (images: [Float], pixels: [UInt8]) {
-  var out = [Float](repeating: 0, count: count * r.imageElements), px = [UInt8](repeating: 0,
-      count: count * r.imageElements)
-  z.withUnsafeBufferPointer { zp in out.withUnsafeMutableBufferPointer { op in px.withUnsafeMutableBufferPointer { pp in
-    var i = 0
-    while i < count {
-      let n = min(batch, count - i)
-      r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n,
-                 output: op.baseAddress! + i * r.imageElements,
-                 pixels: pp.baseAddress! + i * r.imageElements)
-      i += n
-    }
-  }}}
-  return (out, px)
-}
-
 final class QuantizationTests: ScratchDirectoryTestCase {
   override var scratchPrefix: String { "gan-quant" }
 
@@ -50,7 +34,7 @@ final class QuantizationTests: ScratchDirectoryTestCase {
     let q = try openGenerator(path: path, maxBatch: 64, threads: 2)
     XCTAssert(q is Int8GeneratorRuntime)
     let z = evaluationLatents(seed: 0, count: 256, nz: 100)
-    let want = images(fp32, z, count: 256, batch: 64).images, got = images(q, z, count: 256, batch: 64).images
+    let want = generateImages(fp32, z, count: 256, batch: 64).images, got = generateImages(q, z, count: 256, batch: 64).images
     var se = 0.0, ssim = 0.0
     for (a, b) in zip(got, want) { let d = Double(a - b); se += d * d }
     let n = fp32.imageElements
@@ -101,10 +85,10 @@ final class QuantizationTests: ScratchDirectoryTestCase {
   /// way, within rounding); mixed files run and stay close to fp32.
   func testKeptLayersRunInFP32() throws {
     let z = evaluationLatents(seed: 3, count: 16, nz: 100)
-    let fp32 = images(try GeneratorRuntime(path: fixtureDir + "/g32.safetensors", maxBatch: 16, threads: 2), z,
+    let fp32 = generateImages(try GeneratorRuntime(path: fixtureDir + "/g32.safetensors", maxBatch: 16, threads: 2), z,
                       count: 16, batch: 16).images
     let (all, _) = try quantize(keep: [0, 1, 2, 3], name: "all")
-    let allFP32 = images(try openGenerator(path: all, maxBatch: 16, threads: 2), z, count: 16, batch: 16).images
+    let allFP32 = generateImages(try openGenerator(path: all, maxBatch: 16, threads: 2), z, count: 16, batch: 16).images
     XCTAssertLessThanOrEqual(zip(allFP32, fp32).map { abs($0 - $1) }.max()!, 1e-5)
     for keep in [[0], [3], [1, 2]] {
       let (p, report) = try quantize(keep: Set(keep), name: "k\(keep)")
@@ -122,7 +106,7 @@ final class QuantizationTests: ScratchDirectoryTestCase {
     var reference: (images: [Float], pixels: [UInt8])?
     for threads in [1, 2] {
       for batch in [1, 7, 64] {
-        let got = images(try openGenerator(path: path, maxBatch: batch, threads: threads), z, count: 70, batch: batch)
+        let got = generateImages(try openGenerator(path: path, maxBatch: batch, threads: threads), z, count: 70, batch: batch)
         if let ref = reference {
           XCTAssert(got.images == ref.images && got.pixels == ref.pixels, "threads \(threads) batch \(batch)")
         } else {
@@ -133,7 +117,7 @@ final class QuantizationTests: ScratchDirectoryTestCase {
     for v in Int8Kernels.variants where v.available {
       Int8Kernels.forceVariant(v.index)
       defer { Int8Kernels.forceVariant(nil) }
-      let got = images(try openGenerator(path: path, maxBatch: 7, threads: 2), z, count: 70, batch: 7)
+      let got = generateImages(try openGenerator(path: path, maxBatch: 7, threads: 2), z, count: 70, batch: 7)
       XCTAssert(got.images == reference!.images, "variant \(v.name)")
     }
   }
@@ -205,7 +189,7 @@ final class QuantizationTests: ScratchDirectoryTestCase {
   func testInt8WinogradIsBitwiseTheDirectOutput() throws {
     let (path, _) = try quantize(fixtureDir + "/g64.safetensors", name: "g64w")
     let z = evaluationLatents(seed: 9, count: 70, nz: 32)
-    let direct = images(try openGenerator(path: path, maxBatch: 7, threads: 2), z, count: 70, batch: 7)
+    let direct = generateImages(try openGenerator(path: path, maxBatch: 7, threads: 2), z, count: 70, batch: 7)
     for v in Int8Kernels.variants where v.available {
       Int8Kernels.forceVariant(v.index)
       defer { Int8Kernels.forceVariant(nil) }
@@ -224,7 +208,7 @@ final class QuantizationTests: ScratchDirectoryTestCase {
           let r = try Int8GeneratorRuntime(path: path, maxBatch: batch, threads: threads, winogradLayers: layers)
           XCTAssertEqual(r.winogradLayers, (0..<a.layerCount).map { layers.contains($0) })
           XCTAssert(r.kernelDescription.contains("Winograd F(2x2,2x2) layers"), r.kernelDescription)
-          let got = images(r, z, count: 70, batch: batch)
+          let got = generateImages(r, z, count: 70, batch: batch)
           XCTAssert(got.images == direct.images && got.pixels == direct.pixels,
                     "\(v.name) threads \(threads) batch \(batch)")
         }

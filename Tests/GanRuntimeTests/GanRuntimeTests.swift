@@ -9,35 +9,7 @@ import XCTest
 
 let fixtureDir = String(#filePath[..<#filePath.lastIndex(of: "/")!]) + "/Fixtures"
 
-func nchwToNHWC(_ v: [Float], n: Int, c: Int, h: Int, w: Int) -> [Float] {
-  var out = [Float](repeating: 0, count: v.count)
-  for i in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
-    out[((i * h + y) * w + x) * c + ch] = v[((i * c + ch) * h + y) * w + x]
-  }}}}
-  return out
-}
-
-func maxAbs(_ a: [Float], _ b: [Float]) -> Float {
-  precondition(a.count == b.count)
-  return zip(a, b).map { abs($0 - $1) }.max() ?? 0
-}
-
 final class GeneratorRuntimeTests: XCTestCase {
-  func generate(_ r: GeneratorRuntime, _ z: [Float], count: Int, batch: Int) -> (images: [Float], pixels: [UInt8]) {
-    var images = [Float](repeating: 0, count: count * r.imageElements)
-    var pixels = [UInt8](repeating: 0, count: count * r.imageElements)
-    z.withUnsafeBufferPointer { zp in images.withUnsafeMutableBufferPointer { ip in pixels.withUnsafeMutableBufferPointer { pp in
-      var i = 0
-      while i < count {
-        let n = min(batch, count - i)
-        r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n,
-                   output: ip.baseAddress! + i * r.imageElements,
-                   pixels: pp.baseAddress! + i * r.imageElements)
-        i += n
-      }
-    }}}
-    return (images, pixels)
-  }
 
   /// Eval-mode PyTorch outputs (BN folded here) within 1e-4 max abs, for main.N. and bare N. names.
   func testMatchesPyTorchEvalMode() throws {
@@ -48,7 +20,7 @@ final class GeneratorRuntimeTests: XCTestCase {
       XCTAssertEqual(r.namePrefix, size == 32 ? "main." : "")
       let (z, zs) = try NPY.readFloat32(path: fixtureDir + "/z\(size).npy")
       let (want, ws) = try NPY.readFloat32(path: fixtureDir + "/out\(size).npy")
-      let got = generate(r, z, count: zs[0], batch: 4)
+      let got = generateImages(r, z, count: zs[0], batch: 4)
       let err = maxAbs(got.images, nchwToNHWC(want, n: ws[0], c: ws[1], h: ws[2], w: ws[3]))
       print("gan-gen vs PyTorch \(size) px: max abs error \(err)")
       XCTAssertLessThanOrEqual(err, 1e-4, "\(size) px max abs error")
@@ -69,7 +41,7 @@ final class GeneratorRuntimeTests: XCTestCase {
     for threads in [1, 2] {
       for batch in [1, 7, 64] {
         let r = try GeneratorRuntime(path: path, maxBatch: batch, threads: threads)
-        let got = generate(r, z, count: count, batch: batch)
+        let got = generateImages(r, z, count: count, batch: batch)
         if let ref = reference {
           XCTAssert(got.images == ref.images, "floats differ: threads \(threads) batch \(batch)")
           XCTAssert(got.pixels == ref.pixels, "pixels differ: threads \(threads) batch \(batch)")
@@ -89,7 +61,7 @@ final class GeneratorRuntimeTests: XCTestCase {
       for (threads, batch) in [(2, 4), (1, 1), (2, 10)] {
         let r = try GeneratorRuntime(path: fixtureDir + "/g\(size).safetensors", maxBatch: batch, threads: threads,
                                      winograd: true)
-        let got = generate(r, z, count: zs[0], batch: batch).images
+        let got = generateImages(r, z, count: zs[0], batch: batch).images
         XCTAssertLessThanOrEqual(maxAbs(got, nchwToNHWC(want, n: ws[0], c: ws[1], h: ws[2], w: ws[3])), 1e-4,
                                  "\(size) px winograd")
         if let ref = reference { XCTAssert(got == ref,

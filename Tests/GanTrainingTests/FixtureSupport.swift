@@ -1,5 +1,6 @@
 import XCTest
 import GanModel
+import GanTestSupport
 
 /// Fixtures written by tools/make_fixtures.py (PyTorch layouts: NCHW activations).
 enum Fixtures {
@@ -27,14 +28,6 @@ extension SafeTensorsFile {
     precondition(s.count == 4, "\(name) is not 4-D")
     return nchwToNHWC(v, n: s[0], c: s[1], h: s[2], w: s[3])
   }
-}
-
-func nchwToNHWC(_ v: [Float], n: Int, c: Int, h: Int, w: Int) -> [Float] {
-  var out = [Float](repeating: 0, count: v.count)
-  for i in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
-    out[((i * h + y) * w + x) * c + ch] = v[((i * c + ch) * h + y) * w + x]
-  }}}}
-  return out
 }
 
 /// Relative infinity-norm error: max |got - want| / max |want|.
