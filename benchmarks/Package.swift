@@ -19,28 +19,30 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-O"])],
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
     ),
+    .target(name: "ProbeSupport", path: "Sources/ProbeSupport"),
     .executableTarget(
       name: "gemm-probe",
-      dependencies: [.product(name: "GanKernels", package: "swift-gan")],
+      dependencies: ["ProbeSupport", .product(name: "GanKernels", package: "swift-gan")],
       path: "Sources/gemm-probe",
       swiftSettings: [.unsafeFlags(["-O"])]
     ),
     .executableTarget(
       name: "train-probe",
-      dependencies: [.product(name: "GanTraining", package: "swift-gan"), .product(name: "GanModel", package: "swift-gan"),
-                     .product(name: "GanKernels", package: "swift-gan")],
+      dependencies: ["ProbeSupport", .product(name: "GanTraining", package: "swift-gan"),
+                     .product(name: "GanModel", package: "swift-gan"), .product(name: "GanKernels", package: "swift-gan")],
       path: "Sources/train-probe",
       swiftSettings: [.unsafeFlags(["-O"])]
     ),
     .executableTarget(
       name: "swd-probe",
-      dependencies: [.product(name: "GanTraining", package: "swift-gan"), .product(name: "GanModel", package: "swift-gan")],
+      dependencies: ["ProbeSupport", .product(name: "GanTraining", package: "swift-gan"),
+                     .product(name: "GanModel", package: "swift-gan")],
       path: "Sources/swd-probe",
       swiftSettings: [.unsafeFlags(["-O"])]
     ),
     .executableTarget(
       name: "winograd-probe",
-      dependencies: [.product(name: "GanKernels", package: "swift-gan")],
+      dependencies: ["ProbeSupport", .product(name: "GanKernels", package: "swift-gan")],
       path: "Sources/winograd-probe",
       swiftSettings: [.unsafeFlags(["-O"])]
     ),

@@ -4,23 +4,15 @@
 // Usage: swd-probe [threads] [rounds] [size]
 import GanModel
 import GanTraining
+import ProbeSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let args = CommandLine.arguments
-let threads = args.count > 1 ? Int(args[1]) ?? 2 : 2
-let rounds = args.count > 2 ? Int(args[2]) ?? 3 : 3
-let size = args.count > 3 ? Int(args[3]) ?? 32 : 32
+let threads = positionalInt(1, name: "threads", default: 2)
+let rounds = positionalInt(2, name: "rounds", default: 3)
+let size = positionalInt(3, name: "image size", default: 32)
 let count = 512
-
-func seconds(_ body: () -> Void) -> Double {
-  var a = timespec(), b = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &a)
-  body()
-  clock_gettime(CLOCK_MONOTONIC, &b)
-  return Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) * 1e-9
-}
 
 var rng = Philox4x32(seed: 11, stream: 3)
 let real = (0..<(count * size * size * 3)).map { _ in UInt8(rng.nextInt(below: 256)) }

@@ -7,23 +7,15 @@
 import GanKernels
 import GanModel
 import GanTraining
+import ProbeSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let args = CommandLine.arguments
-let threads = args.count > 1 ? Int(args[1])! : Kernels.defaultThreads
-let rounds = args.count > 2 ? Int(args[2])! : 3
-let repeats = args.count > 3 ? Int(args[3])! : 7
+let threads = positionalInt(1, name: "threads", default: Kernels.defaultThreads)
+let rounds = positionalInt(2, name: "rounds", default: 3)
+let repeats = positionalInt(3, name: "repeats", default: 7)
 
-func seconds(_ body: () -> Void) -> Double {
-  var a = timespec(), b = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &a)
-  body()
-  clock_gettime(CLOCK_MONOTONIC, &b)
-  return Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) * 1e-9
-}
-func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
 func ms(_ x: Double) -> String { String(Int((x * 1e4).rounded())).withDecimal(1) }
 extension String {
   func withDecimal(_ d: Int) -> String {

@@ -5,35 +5,15 @@
 // within each round and every figure is the median over rounds of per-round medians, so a noisy
 // host moves all columns together. Usage: winograd-probe [threads] [rounds] [repeats]
 import GanKernels
+import ProbeSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let args = CommandLine.arguments
-let threads = args.count > 1 ? Int(args[1])! : Kernels.defaultThreads
-let rounds = args.count > 2 ? Int(args[2])! : 5
-let repeats = args.count > 3 ? Int(args[3])! : 9
+let threads = positionalInt(1, name: "threads", default: Kernels.defaultThreads)
+let rounds = positionalInt(2, name: "rounds", default: 5)
+let repeats = positionalInt(3, name: "repeats", default: 9)
 
-func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
-  let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 16) * 4, alignment: 64).bindMemory(to: Float.self, capacity: n)
-  for i in 0..<n { p[i] = Float((i * 7919) % 1000) * 1e-3 - 0.5 }
-  return p
-}
-
-func medianSeconds(_ body: () -> Void) -> Double {
-  body()
-  var t: [Double] = []
-  for _ in 0..<repeats {
-    var a = timespec(), b = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &a)
-    body()
-    clock_gettime(CLOCK_MONOTONIC, &b)
-    t.append(Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) * 1e-9)
-  }
-  return t.sorted()[t.count / 2]
-}
-
-func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
 func fixed(_ x: Double, _ d: Int) -> String {
   var s = "\(Int((x * pow(10, Double(d))).rounded()))"
   if d == 0 { return s }
@@ -55,15 +35,15 @@ let deconv: [(String, Int, Int, Int)] = [("G2", 4, 512, 256), ("G3", 8, 256, 128
 for batch in [1, 64] {
   for (name, side, cin, cout) in deconv {
     let s = ConvShape(batch: batch, height: side, width: side, inChannels: cin, outChannels: cout)
-    let x = buffer(batch * side * side * cin), w = buffer(16 * cin * cout), y = buffer(batch * 4 * side * side * cout)
-    let bias = buffer(cout)
-    let packed = buffer(Deconv4s2.packedCount(inChannels: cin, outChannels: cout))
+    let x = probeBuffer(batch * side * side * cin), w = probeBuffer(16 * cin * cout), y = probeBuffer(batch * 4 * side * side * cout)
+    let bias = probeBuffer(cout)
+    let packed = probeBuffer(Deconv4s2.packedCount(inChannels: cin, outChannels: cout))
     Deconv4s2.packWeights(inChannels: cin, outChannels: cout, weights: w, into: packed)
     let ws = UnsafeMutableRawPointer.allocate(byteCount: Deconv4s2.workspaceBytes(s, threads: threads) + 64, alignment: 64)
     let ep = Epilogue(bias: bias, activation: .relu)
     var winograd: [(Int, () -> Void)] = []
     for tile in WinogradDeconv4s2.tiles where WinogradDeconv4s2.supports(tile: tile, s) {
-      let p = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
+      let p = probeBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
       WinogradDeconv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p)
       let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradDeconv4s2.workspaceBytes(tile: tile, s, threads: threads) + 64, alignment: 64)
       winograd.append((tile, { WinogradDeconv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: ep, workspace: wws, threads: threads) }))
@@ -81,21 +61,21 @@ for (name, side, cin, cout) in conv {
   let batch = 64
   let s = ConvShape(batch: batch, height: side, width: side, inChannels: cin, outChannels: cout)
   let t = ConvShape(batch: batch, height: side / 2, width: side / 2, inChannels: cout, outChannels: cin)
-  let dy = buffer(batch * side * side / 4 * cout), w = buffer(16 * cin * cout), dx = buffer(batch * side * side * cin)
+  let dy = probeBuffer(batch * side * side / 4 * cout), w = probeBuffer(16 * cin * cout), dx = probeBuffer(batch * side * side * cin)
   let ws = UnsafeMutableRawPointer.allocate(byteCount: Conv4s2.workspaceBytes(s, threads: threads) + 64, alignment: 64)
   var winograd: [(Int, () -> Void)] = []
   for tile in WinogradDeconv4s2.tiles where WinogradDeconv4s2.supports(tile: tile, t) {
-    let p = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cout, outChannels: cin))
+    let p = probeBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cout, outChannels: cin))
     WinogradDeconv4s2.packWeights(tile: tile, inChannels: cout, outChannels: cin, weights: w, transposed: true, into: p)
     let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradDeconv4s2.workspaceBytes(tile: tile, t, threads: threads) + 64, alignment: 64)
     winograd.append((tile, { WinogradDeconv4s2.forward(tile: tile, t, x: dy, packedWeights: p, y: dx, workspace: wws, threads: threads) }))
   }
   var fwinograd: [(Int, () -> Void)] = []
-  let x = buffer(batch * side * side * cin), y = buffer(batch * side * side / 4 * cout)
+  let x = probeBuffer(batch * side * side * cin), y = probeBuffer(batch * side * side / 4 * cout)
   let lrelu = Epilogue(activation: .leakyRelu(0.2))
   for tile in WinogradConv4s2.tiles where WinogradConv4s2.supports(tile: tile, s) {
-    let p = buffer(WinogradConv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
-    let scratch = buffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
+    let p = probeBuffer(WinogradConv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
+    let scratch = probeBuffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
     WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch)
     let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradConv4s2.workspaceBytes(tile: tile, s, threads: threads) + 64, alignment: 64)
     fwinograd.append((tile, { WinogradConv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: lrelu, workspace: wws, threads: threads) }))
@@ -117,8 +97,8 @@ print("|---|---|---|---|---|---|---|---|")
 for c in cases {
   var direct: [Double] = [], winograd: [Int: [Double]] = [:]
   for _ in 0..<rounds {
-    direct.append(medianSeconds(c.direct))
-    for (tile, run) in c.winograd { winograd[tile, default: []].append(medianSeconds(run)) }
+    direct.append(medianSeconds(repeats: repeats, c.direct))
+    for (tile, run) in c.winograd { winograd[tile, default: []].append(medianSeconds(repeats: repeats, run)) }
   }
   let d = median(direct)
   func col(_ tile: Int) -> (String, String) {
@@ -140,24 +120,24 @@ print("|---|---|---|")
 struct Transform { let name: String; let run: [Int: () -> Void] }
 var transforms: [Transform] = []
 for (name, _, cin, cout) in deconv {
-  let w = buffer(16 * cin * cout)
+  let w = probeBuffer(16 * cin * cout)
   var run: [Int: () -> Void] = [:]
   for tile in WinogradDeconv4s2.tiles {
-    let p = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
-    let scratch = buffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
+    let p = probeBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
+    let scratch = probeBuffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
     run[tile] = { WinogradDeconv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch, threads: threads) }
   }
   transforms.append(Transform(name: "\(name) deconv", run: run))
 }
 for (name, _, cin, cout) in conv {
-  let w = buffer(16 * cin * cout)
+  let w = probeBuffer(16 * cin * cout)
   var fwd: [Int: () -> Void] = [:], bd: [Int: () -> Void] = [:]
   for tile in WinogradConv4s2.tiles {
-    let p = buffer(WinogradConv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
-    let scratch = buffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
+    let p = probeBuffer(WinogradConv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
+    let scratch = probeBuffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
     fwd[tile] = { WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch, threads: threads) }
-    let q = buffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cout, outChannels: cin))
-    let qs = buffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: cout, outChannels: cin))
+    let q = probeBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cout, outChannels: cin))
+    let qs = probeBuffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: cout, outChannels: cin))
     bd[tile] = { WinogradDeconv4s2.packWeights(tile: tile, inChannels: cout, outChannels: cin, weights: w, transposed: true, into: q, scratch: qs, threads: threads) }
   }
   transforms.append(Transform(name: "\(name) conv forward", run: fwd))
@@ -165,7 +145,7 @@ for (name, _, cin, cout) in conv {
 }
 for t in transforms {
   var v: [Int: [Double]] = [:]
-  for _ in 0..<rounds { for tile in [2, 4] { v[tile, default: []].append(medianSeconds(t.run[tile]!)) } }
+  for _ in 0..<rounds { for tile in [2, 4] { v[tile, default: []].append(medianSeconds(repeats: repeats, t.run[tile]!)) } }
   print("| \(t.name) | \(fixed(median(v[2]!) * 1e3, 3)) | \(fixed(median(v[4]!) * 1e3, 3)) |")
   fflush(stdout)
 }
