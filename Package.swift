@@ -20,9 +20,13 @@ let package = Package(
     .executable(name: "gan-quant", targets: ["gan-quant"]),
     .library(name: "GanQuant", targets: ["GanQuant"]),
     .library(name: "GanRuntime", targets: ["GanRuntime"]),
+    .library(name: "GanServe", targets: ["GanServe"]),
+    .executable(name: "gan-serve", targets: ["gan-serve"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
   ],
   targets: [
     .target(
@@ -71,6 +75,18 @@ let package = Package(
       dependencies: ["GanTraining", "GanData", "GanModel",
                      .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
+    // The HTTP server: GanRuntime behind Hummingbird 2 with dynamic batching (not on the board path).
+    .target(
+      name: "GanServe",
+      dependencies: ["GanRuntime", "GanModel", "GanImage", "GanKernels",
+                     .product(name: "Hummingbird", package: "hummingbird"),
+                     .product(name: "Prometheus", package: "swift-prometheus")]
+    ),
+    .executableTarget(
+      name: "gan-serve",
+      dependencies: ["GanServe", "GanModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                     .product(name: "Hummingbird", package: "hummingbird")]
+    ),
     // Test support: scratch directories and launching the built executables; the GEMM
     // edge-shape matrix shared with the C kernel driver.
     .target(name: "GanTestSupport", dependencies: ["GanRuntime"], path: "Tests/GanTestSupport"),
@@ -84,6 +100,8 @@ let package = Package(
     .testTarget(name: "GanQuantTests", dependencies: ["GanTestSupport", "GanQuant", "GanRuntime", "GanModel", "GanKernels", "CMallocCounter"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanDataTests", dependencies: ["GanTestSupport", "GanData", "GanImage", "GanModel"], exclude: ["Fixtures"]),
+    .testTarget(name: "GanServeTests", dependencies: ["GanTestSupport", "GanServe", "GanRuntime", "GanModel", "GanImage",
+                                                     .product(name: "HummingbirdTesting", package: "hummingbird")]),
     .testTarget(name: "GanTrainingTests", dependencies: ["GanTestSupport", "GanTraining", "GanModel", "GanKernels", "GanData", "CMallocCounter"],
                 exclude: ["Fixtures"],
                 swiftSettings: [.unsafeFlags(["-O"])]),

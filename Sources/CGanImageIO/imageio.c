@@ -90,19 +90,36 @@ static int decode_png(FILE *f, int channels, uint8_t **pixels, int *width, int *
   return 0;
 }
 
-int gi_write_png(const char *path, const uint8_t *pixels, int width, int height, int channels,
-                 char *err, size_t err_len) {
-  FILE *f = fopen(path, "wb");
-  if (!f) { set_err(err, err_len, strerror(errno)); return 1; }
+// A growing malloc'ed buffer that libpng writes into (gi_encode_png).
+typedef struct { uint8_t *data; size_t length, capacity; } png_memory;
+
+static void png_memory_write(png_structp png, png_bytep bytes, png_size_t n) {
+  png_memory *m = (png_memory *)png_get_io_ptr(png);
+  if (m->length + n > m->capacity) {
+    size_t capacity = m->capacity ? m->capacity : 4096;
+    while (capacity < m->length + n) capacity *= 2;
+    uint8_t *grown = realloc(m->data, capacity);
+    if (!grown) png_error(png, "out of memory");
+    m->data = grown; m->capacity = capacity;
+  }
+  memcpy(m->data + m->length, bytes, n);
+  m->length += n;
+}
+
+static void png_memory_flush(png_structp png) { (void)png; }
+
+// The one PNG writer: to the open file `f`, or (f == NULL) into `memory`.
+static int write_png(FILE *f, png_memory *memory, const uint8_t *pixels, int width, int height,
+                     int channels, char *err, size_t err_len) {
   png_err_ctx ctx = {err, err_len};
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, png_error_fn, png_warning_fn);
   png_infop info = png ? png_create_info_struct(png) : NULL;
   if (!png || !info || setjmp(png_jmpbuf(png))) {
+    if (!png || !info) set_err(err, err_len, "out of memory");
     if (png) png_destroy_write_struct(&png, info ? &info : NULL);
-    fclose(f);
     return 1;
   }
-  png_init_io(png, f);
+  if (f) png_init_io(png, f); else png_set_write_fn(png, memory, png_memory_write, png_memory_flush);
   png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8,
                channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -111,7 +128,26 @@ int gi_write_png(const char *path, const uint8_t *pixels, int width, int height,
     png_write_row(png, (png_const_bytep)(pixels + (size_t)y * width * channels));
   png_write_end(png, NULL);
   png_destroy_write_struct(&png, &info);
+  return 0;
+}
+
+int gi_write_png(const char *path, const uint8_t *pixels, int width, int height, int channels,
+                 char *err, size_t err_len) {
+  FILE *f = fopen(path, "wb");
+  if (!f) { set_err(err, err_len, strerror(errno)); return 1; }
+  if (write_png(f, NULL, pixels, width, height, channels, err, err_len) != 0) { fclose(f); return 1; }
   if (fclose(f) != 0) { set_err(err, err_len, strerror(errno)); return 1; }
+  return 0;
+}
+
+int gi_encode_png(const uint8_t *pixels, int width, int height, int channels, uint8_t **png,
+                  size_t *length, char *err, size_t err_len) {
+  png_memory memory = {NULL, 0, 0};
+  if (write_png(NULL, &memory, pixels, width, height, channels, err, err_len) != 0) {
+    free(memory.data);
+    return 1;
+  }
+  *png = memory.data; *length = memory.length;
   return 0;
 }
 

@@ -52,6 +52,31 @@ public struct Image: Equatable, Sendable {
     guard rc == 0 else { throw GanError.io(path: path, reason: cErrorText(err)) }
   }
 
+  /// The PNG file's bytes for width x height pixels of `channels` (1 or 3) interleaved bytes, the
+  /// same bytes `writePNG` writes.
+  public static func encodePNG(pixels: UnsafePointer<UInt8>, width: Int, height: Int,
+                               channels: Int) throws(GanError) -> [UInt8] {
+    var err = [CChar](repeating: 0, count: 256)
+    var data: UnsafeMutablePointer<UInt8>?
+    var length = 0
+    let rc = gi_encode_png(pixels, Int32(width), Int32(height), Int32(channels), &data, &length, &err, err.count)
+    guard rc == 0, let data else { throw GanError.io(path: "(memory)", reason: cErrorText(err)) }
+    defer { gi_free(data) }
+    return Array(UnsafeBufferPointer(start: data, count: length))
+  }
+
+  /// This image's PNG file bytes.
+  public func encodePNG() throws(GanError) -> [UInt8] {
+    var result: Result<[UInt8], GanError> = .success([])
+    pixels.withUnsafeBufferPointer { p in
+      do throws(GanError) {
+        result = .success(try Image.encodePNG(pixels: p.baseAddress!, width: width, height: height,
+                                              channels: channels))
+      } catch { result = .failure(error) }
+    }
+    return try result.get()
+  }
+
   /// Copies a size x size tile of this image's channels into cell `index` of a grid laid out as
   /// `grid` makes it (`columns` per row, `padding` px around each cell).
   public mutating func place(tile: UnsafePointer<UInt8>, size: Int, at index: Int, columns: Int, padding: Int = 2) {

@@ -20,6 +20,10 @@ int gi_decode_file(const char *path, int channels, uint8_t **pixels, int *width,
 int gi_write_png(const char *path, const uint8_t *pixels, int width, int height, int channels,
                  char *err, size_t err_len);
 
+/// Encodes an 8-bit PNG (channels 1 or 3) into a malloc'ed buffer of `*length` bytes.
+int gi_encode_png(const uint8_t *pixels, int width, int height, int channels, uint8_t **png,
+                  size_t *length, char *err, size_t err_len);
+
 /// Reads a whole (possibly gzip-compressed) file into a malloc'ed buffer.
 int gi_read_gz(const char *path, uint8_t **data, size_t *length, char *err, size_t err_len);
 
