@@ -2,7 +2,8 @@
 # The whole test suite: installs missing system packages, builds, runs every Swift test target
 # (XCTest), then the kernel tests without Swift natively and for aarch64 under qemu
 # (tools/test-kernels.sh), then the Embedded board binary whole under qemu against the x86 one
-# (tools/test-board.sh). Ends with one summary line "N passed, N failed".
+# (tools/test-board.sh), then gan-serve in a real browser and under a short wrk load
+# (tools/test-serve.sh). Ends with one summary line "N passed, N failed".
 set -e
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -10,7 +11,8 @@ swift build --build-tests
 log=$(mktemp)
 klog=$(mktemp)
 blog=$(mktemp)
-trap 'rm -f "$log" "$klog" "$blog"' EXIT
+slog=$(mktemp)
+trap 'rm -f "$log" "$klog" "$blog" "$slog"' EXIT
 status=0
 swift test --skip-build --disable-swift-testing 2>&1 | tee "$log" || status=$?
 summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
@@ -27,6 +29,11 @@ tools/test-board.sh 2>&1 | tee "$blog" || bstatus=1
 bline=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$blog" | tail -1)
 if [ -z "$bline" ]; then bstatus=1; bpass=0; bfail=1; else
   bpass=$(echo "$bline" | cut -d' ' -f1); bfail=$(echo "$bline" | cut -d' ' -f3); fi
-echo "Swift tests: $((total - failed)) passed, $failed failed; kernel checks (native, qemu A72, qemu A76): $kpass passed, $kfail failed; board binary under qemu (A53, A72, A76): $bpass passed, $bfail failed"
-echo "$((total - failed + kpass + bpass)) passed, $((failed + kfail + bfail)) failed"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$kstatus" -eq 0 ] && [ "$kfail" -eq 0 ] && [ "$bstatus" -eq 0 ] && [ "$bfail" -eq 0 ]
+sstatus=0
+tools/test-serve.sh 2>&1 | tee "$slog" || sstatus=1
+sline=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$slog" | tail -1)
+if [ -z "$sline" ]; then sstatus=1; spass=0; sfail=1; else
+  spass=$(echo "$sline" | cut -d' ' -f1); sfail=$(echo "$sline" | cut -d' ' -f3); fi
+echo "Swift tests: $((total - failed)) passed, $failed failed; kernel checks (native, qemu A72, qemu A76): $kpass passed, $kfail failed; board binary under qemu (A53, A72, A76): $bpass passed, $bfail failed; gan-serve (browser, wrk): $spass passed, $sfail failed"
+echo "$((total - failed + kpass + bpass + spass)) passed, $((failed + kfail + bfail + sfail)) failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$kstatus" -eq 0 ] && [ "$kfail" -eq 0 ] && [ "$bstatus" -eq 0 ] && [ "$bfail" -eq 0 ] && [ "$sstatus" -eq 0 ] && [ "$sfail" -eq 0 ]

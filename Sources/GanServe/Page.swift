@@ -8,6 +8,7 @@ enum Page {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>gan-serve</title>
+<link rel="icon" href="data:,">
 <style>
   body { font-family: system-ui, sans-serif; margin: 1.5rem; background: #f6f6f4; color: #222; }
   h1 { font-size: 1.3rem; margin: 0 0 .3rem; }
