@@ -91,18 +91,6 @@ enum DatasetCache {
   }
 }
 
-/// FNV-1a 64: identifies the inputs a cache was built from.
-struct Fingerprint {
-  var value: UInt64 = 0xcbf2_9ce4_8422_2325
-  private mutating func add(byte b: UInt8) { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 }
-  mutating func add(_ s: String) {
-    for b in s.utf8 { add(byte: b) }
-    add(0 as UInt64)
-  }
-  mutating func add(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { for b in $0 { add(byte: b) } } }
-  var hex: String { let s = String(value, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
-}
-
 /// Where and how to read images.
 public enum DataSource: Equatable, Sendable {
   /// A folder searched recursively for .png / .jpg / .jpeg (any case).

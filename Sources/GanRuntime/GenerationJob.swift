@@ -19,6 +19,14 @@ public enum LatentSource {
     }
   }
 
+  /// Latents first ..< first + count (default: to the end) as an array (count x nz).
+  public func latents(nz: Int, first: Int = 0, count: Int? = nil) -> [Float] {
+    let n = count ?? self.count - first
+    var out = [Float](repeating: 0, count: n * nz)
+    out.withUnsafeMutableBufferPointer { fill(first: first, count: n, nz: nz, into: $0.baseAddress!) }
+    return out
+  }
+
   /// Latents first ..< first + n into `out` (n x nz).
   func fill(first: Int, count n: Int, nz: Int, into out: UnsafeMutablePointer<Float>) {
     switch self {

@@ -20,8 +20,8 @@ public final class GanServer: @unchecked Sendable {
   public let parser: ServeRequestParser
   /// "fp32" or "int8".
   public let dtype: String
-  /// FNV-1a 64 of the model file's bytes: part of every ETag.
-  public let modelDigest: UInt64
+  /// The model file's bytes (Fingerprint): part of every ETag.
+  public let modelDigest: Fingerprint
 
   public init(generator: ImageGenerator, modelBytes: [UInt8], options: BatchingGenerator.Options,
               classes: [String] = []) {
@@ -30,7 +30,9 @@ public final class GanServer: @unchecked Sendable {
     batcher = BatchingGenerator(generator: generator, options: options, onBatch: { metrics.recordBatch($0) })
     parser = ServeRequestParser(architecture: generator.architecture, classes: classes)
     dtype = generator is Int8GeneratorRuntime ? "int8" : "fp32"
-    modelDigest = fnv1a(modelBytes)
+    var digest = Fingerprint()
+    digest.add(bytes: modelBytes)
+    modelDigest = digest
   }
 
   /// Opens `path` (fp32 or int8 safetensors) and plans it for `options.maxBatch` images per call.
@@ -91,9 +93,9 @@ public final class GanServer: @unchecked Sendable {
 
   /// The ETag of a request's response: model digest and canonical request.
   public func etag(_ request: ServeRequest) -> String {
-    let h = fnv1a(Array(request.key.utf8), basis: modelDigest)
-    let hex = String(h, radix: 16)
-    return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+    var h = modelDigest
+    h.add(request.key)
+    return "\"" + h.hex + "\""
   }
 
   private func respondPNG(_ request: Request,
@@ -115,35 +117,22 @@ public final class GanServer: @unchecked Sendable {
   /// The PNG bytes of a parsed request.
   public func render(_ request: ServeRequest) async throws -> [UInt8] {
     let a = parser.architecture, nz = a.nz
-    let pixels: [UInt8], count: Int, columns: Int, size: Int
+    let source: LatentSource, columns: Int, size: Int
     switch request {
     case let .image(seed, index, s):
-      var z = [Float](repeating: 0, count: nz)
-      z.withUnsafeMutableBufferPointer { latent(seed: seed, index: index, into: $0.baseAddress!, nz: nz) }
-      pixels = try await generate(z, count: 1)
-      (count, columns, size) = (1, 1, s)
+      (source, columns, size) = (.seed(seed, firstIndex: index, count: 1), 1, s)
     case let .grid(seed, n, cols, s):
-      var z = [Float](repeating: 0, count: n * nz)
-      z.withUnsafeMutableBufferPointer { p in
-        for i in 0..<n { latent(seed: seed, index: i, into: p.baseAddress! + i * nz, nz: nz) }
-      }
-      pixels = try await generate(z, count: n)
-      (count, columns, size) = (n, cols, s)
+      (source, columns, size) = (.seed(seed, firstIndex: 0, count: n), cols, s)
     case let .interpolation(from, to, steps, slerp, frame, s):
-      var ends = [Float](repeating: 0, count: 2 * nz)
-      ends.withUnsafeMutableBufferPointer { p in
-        latent(seed: from.0, index: from.1, into: p.baseAddress!, nz: nz)
-        latent(seed: to.0, index: to.1, into: p.baseAddress! + nz, nz: nz)
-      }
-      let n = frame == nil ? steps : 1
-      var z = [Float](repeating: 0, count: n * nz)
-      z.withUnsafeMutableBufferPointer { p in
-        Interpolation.fill(p.baseAddress!, from: Array(ends[0..<nz]), to: Array(ends[nz...]), nz: nz, steps: steps,
-                           first: frame ?? 0, count: n, slerp: slerp)
-      }
-      pixels = try await generate(z, count: n)
-      (count, columns, size) = (n, n, s)
+      let walk = LatentSource.interpolation(from: LatentSource.seed(from.0, firstIndex: from.1, count: 1).latents(nz: nz),
+                                            to: LatentSource.seed(to.0, firstIndex: to.1, count: 1).latents(nz: nz),
+                                            steps: steps, slerp: slerp)
+      // One frame: that step of the walk alone.
+      source = frame.map { .rows(walk.latents(nz: nz, first: $0, count: 1), count: 1) } ?? walk
+      (columns, size) = (source.count, s)
     }
+    let count = source.count
+    let pixels = try await generate(source.latents(nz: nz), count: count)
     return try ServerImages.png(pixels: pixels, count: count, modelSize: a.imageSize, channels: a.nc, size: size,
                                 columns: columns)
   }
@@ -160,11 +149,4 @@ public final class GanServer: @unchecked Sendable {
       }
     }
   }
-}
-
-/// FNV-1a, 64 bit.
-func fnv1a(_ bytes: [UInt8], basis: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-  var h = basis
-  for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-  return h
 }
