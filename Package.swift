@@ -66,13 +66,16 @@ let package = Package(
       linkerSettings: [.unsafeFlags(["-static-stdlib"])]
     ),
     .target(name: "GanQuant", dependencies: ["GanRuntime", "GanTraining", "GanModel", "GanKernels"]),
+    // The ArgumentParser tools' shared entry point: one-line usage errors, FlagRange checks.
+    .target(name: "GanCommandLine",
+            dependencies: ["GanModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(
       name: "gan-quant",
-      dependencies: ["GanQuant", "GanModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["GanQuant", "GanModel", "GanCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(
       name: "gan-train",
-      dependencies: ["GanTraining", "GanData", "GanModel",
+      dependencies: ["GanTraining", "GanData", "GanModel", "GanCommandLine",
                      .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     // The HTTP server: GanRuntime behind Hummingbird 2 with dynamic batching (not on the board path).
@@ -84,12 +87,14 @@ let package = Package(
     ),
     .executableTarget(
       name: "gan-serve",
-      dependencies: ["GanServe", "GanModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      dependencies: ["GanServe", "GanModel", "GanCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                      .product(name: "Hummingbird", package: "hummingbird")]
     ),
     // Test support: scratch directories and launching the built executables; the GEMM
     // edge-shape matrix shared with the C kernel driver.
     .target(name: "GanTestSupport", dependencies: ["GanRuntime"], path: "Tests/GanTestSupport"),
+    // Runs a tool and reports its own peak RSS (the hostile-input tests' memory bound).
+    .executableTarget(name: "peak-rss", path: "Tests/peak-rss"),
     .target(name: "CGemmEdgeShapes", path: "Tests/CGemmEdgeShapes"),
     .testTarget(name: "KernelTests", dependencies: ["GanKernels", "CGanKernels", "CGemmEdgeShapes"],
                 swiftSettings: [.unsafeFlags(["-O"])]),

@@ -69,7 +69,17 @@ static int decode_png(FILE *f, int channels, uint8_t **pixels, int *width, int *
     return 1;
   }
   png_init_io(png, f);
+  png_set_user_limits(png, 65536, 65536);
   png_read_info(png, info);
+  {
+    png_uint_32 dw = png_get_image_width(png, info), dh = png_get_image_height(png, info);
+    if ((uint64_t)dw * dh > GI_MAX_PIXELS) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "image of %ux%u pixels exceeds the limit of %u pixels", (unsigned)dw, (unsigned)dh,
+               (unsigned)GI_MAX_PIXELS);
+      png_error(png, msg);
+    }
+  }
   png_set_expand(png);
   png_set_strip_16(png);
   png_set_packing(png);
@@ -188,6 +198,12 @@ static int decode_jpeg(FILE *f, int channels, uint8_t **pixels, int *width, int 
   jpeg_create_decompress(&cinfo);
   jpeg_stdio_src(&cinfo, f);
   jpeg_read_header(&cinfo, TRUE);
+  if ((uint64_t)cinfo.image_width * cinfo.image_height > GI_MAX_PIXELS) {
+    snprintf(err, err_len, "image of %ux%u pixels exceeds the limit of %u pixels", (unsigned)cinfo.image_width,
+             (unsigned)cinfo.image_height, (unsigned)GI_MAX_PIXELS);
+    jpeg_destroy_decompress(&cinfo);
+    return 1;
+  }
   cinfo.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(&cinfo);
   int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
@@ -231,7 +247,7 @@ int gi_decode_file(const char *path, int channels, uint8_t **pixels, int *width,
 
 // MARK: - gzip
 
-int gi_read_gz(const char *path, uint8_t **data, size_t *length, char *err, size_t err_len) {
+int gi_read_gz(const char *path, size_t max_length, uint8_t **data, size_t *length, char *err, size_t err_len) {
   gzFile gz = gzopen(path, "rb");
   if (!gz) { set_err(err, err_len, strerror(errno)); return 1; }
   size_t cap = 1 << 20, len = 0;
@@ -253,6 +269,11 @@ int gi_read_gz(const char *path, uint8_t **data, size_t *length, char *err, size
     }
     if (n == 0) break;
     len += (size_t)n;
+    if (len > max_length) {
+      snprintf(err, err_len, "more than %zu bytes (the limit for this kind of file)", max_length);
+      free(buf); gzclose(gz);
+      return 1;
+    }
   }
   gzclose(gz);
   *data = buf; *length = len;

@@ -16,15 +16,16 @@ public final class Dataset {
   public let channels: Int
   /// Where the pixels live (the cache file), and what was skipped while building it.
   public let cachePath: String
-  public let skipped: Int
-  public let skippedExamples: [String]
+  /// Every file skipped while building the cache, as "path: reason" lines, in file order.
+  public let unreadableFiles: [String]
+  public var skipped: Int { unreadableFiles.count }
   private let map: UnsafeMutableRawPointer
   private let mapLength: Int
   private let pixelOffset: Int
 
   public var imageBytes: Int { size * size * channels }
 
-  init(cachePath: String, skipped: Int, skippedExamples: [String]) throws {
+  init(cachePath: String, unreadableFiles: [String]) throws {
     let fd = open(cachePath, O_RDONLY)
     guard fd >= 0 else { throw DataError("\(cachePath): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
@@ -41,8 +42,7 @@ public final class Dataset {
     }
     count = h.count; size = h.size; channels = h.channels
     self.cachePath = cachePath
-    self.skipped = skipped
-    self.skippedExamples = skippedExamples
+    self.unreadableFiles = unreadableFiles
     map = m; mapLength = len; pixelOffset = DatasetCache.headerBytes
   }
 

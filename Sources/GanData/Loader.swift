@@ -14,13 +14,15 @@ public enum DatasetLoader {
   }
 
   /// Loads `source` as size x size x channels images, reusing the cache when the inputs (paths,
-  /// sizes and modification times) are unchanged. `progress` receives human-readable lines.
+  /// sizes and modification times) are unchanged. `progress` receives human-readable lines. When
+  /// files were unreadable, their whole list ("path: reason" per line) is written to
+  /// `unreadableListPath` (if given), also when no file at all was usable.
   public static func load(_ source: DataSource, size: Int, channels: Int,
-                          cacheDirectory: String = defaultCacheDirectory,
+                          cacheDirectory: String = defaultCacheDirectory, unreadableListPath: String? = nil,
                           progress: (String) -> Void = { _ in }) throws -> Dataset {
     let fm = FileManager.default
     var fp = Fingerprint()
-    fp.add("swift-gan dataset v1 \(size) \(channels)")
+    fp.add("swift-gan dataset v2 \(size) \(channels)")
     var files: [String] = []
     switch source {
     case .folder(let root):
@@ -53,18 +55,23 @@ public enum DatasetLoader {
     try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
     let cachePath = cacheDirectory + "/" + fp.hex + ".gandata"
     let skippedPath = cachePath + ".skipped"
-    if fm.fileExists(atPath: cachePath), let ds = try? Dataset(cachePath: cachePath, skipped: 0, skippedExamples: []) {
+    func writeUnreadableList(_ lines: [String]) {
+      guard let path = unreadableListPath, !lines.isEmpty else { return }
+      try? fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try? writeFileAtomically(path: path, bytes: Array(lines.map { $0 + "\n" }.joined().utf8))
+    }
+    if fm.fileExists(atPath: cachePath), let ds = try? Dataset(cachePath: cachePath, unreadableFiles: []) {
       let note = (try? String(contentsOfFile: skippedPath, encoding: .utf8)) ?? ""
       let lines = note.split(separator: "\n").map(String.init)
       progress("dataset: \(ds.count) images \(size)x\(size)x\(channels) from cache \(cachePath)")
-      return try Dataset(cachePath: cachePath, skipped: Int(lines.first ?? "0") ?? 0,
-                         skippedExamples: Array(lines.dropFirst()))
+      writeUnreadableList(lines)
+      return try Dataset(cachePath: cachePath, unreadableFiles: lines)
     }
     // Build: an atomic file (temporary, fsync, rename, directory fsync), its header rewritten
     // with the count at the end; a failure on the way leaves no cache file.
     let out = try AtomicFile(path: cachePath)
-    var count = 0, skipped = 0
-    var examples: [String] = []
+    var count = 0
+    var unreadable: [String] = []
     try out.write(DatasetCache.Header(count: 0, size: size, channels: channels).bytes)
     func emit(_ img: Image) throws {
       let fitted = img.width == size && img.height == size ? img : img.centerCropResized(to: size)
@@ -74,17 +81,18 @@ public enum DatasetLoader {
     switch source {
     case .folder:
       let start = Date()
+      var lastProgress = start
       for (i, f) in files.enumerated() {
         var img: Image?
-        do { img = try Image.load(path: f, channels: channels) } catch {
-          skipped += 1
-          if examples.count < 5 { examples.append("\(error)") }
-        }
+        do { img = try Image.load(path: f, channels: channels) } catch { unreadable.append("\(error)") }
         // A cache write failure is not an unreadable image: it ends the build.
         if let img { try emit(img) }
-        if (i + 1) % 2000 == 0 || i + 1 == files.count {
-          let rate = Double(i + 1) / max(Date().timeIntervalSince(start), 1e-3)
-          progress("decoding \(i + 1)/\(files.count) images (\(Int(rate))/s), \(skipped) unreadable")
+        // A line every 2 s and one at the end: long decodes say where they are, short ones stay quiet.
+        let now = Date()
+        if now.timeIntervalSince(lastProgress) >= 2 || i + 1 == files.count {
+          lastProgress = now
+          let rate = Double(i + 1) / max(now.timeIntervalSince(start), 1e-3)
+          progress("decoding \(i + 1)/\(files.count) images (\(Int(rate))/s), \(unreadable.count) unreadable")
         }
       }
     case .idx(let paths):
@@ -102,17 +110,18 @@ public enum DatasetLoader {
         try emit(convert(Image(width: w, height: h, channels: c, pixels: px), to: channels))
       }
     }
+    writeUnreadableList(unreadable)
     guard count > 0 else {
-      let first = examples.isEmpty ? "" : "; first: " + examples.joined(separator: "; ")
-      throw DataError("no usable image: \(skipped) files could not be read" + first)
+      let list = unreadableListPath.map { " (all listed in \($0))" } ?? ""
+      throw DataError("no usable image: \(unreadable.count) files could not be read\(list); first: " +
+                      (unreadable.first ?? "none"))
     }
-    try? ([String(skipped)] + examples).joined(separator: "\n").write(toFile: skippedPath, atomically: true,
-                                                                      encoding: .utf8)
+    try? writeFileAtomically(path: skippedPath, bytes: Array(unreadable.map { $0 + "\n" }.joined().utf8))
     try out.write(DatasetCache.Header(count: count, size: size, channels: channels).bytes, at: 0)
     try out.commit()
-    let skippedNote = skipped > 0 ? ", \(skipped) unreadable skipped" : ""
+    let skippedNote = unreadable.isEmpty ? "" : ", \(unreadable.count) unreadable skipped"
     progress("dataset: \(count) images \(size)x\(size)x\(channels) cached in \(cachePath)" + skippedNote)
-    return try Dataset(cachePath: cachePath, skipped: skipped, skippedExamples: examples)
+    return try Dataset(cachePath: cachePath, unreadableFiles: unreadable)
   }
 
   /// MNIST-family 28x28 images are zero-padded to 32x32 (then resized if another size is asked).
@@ -154,8 +163,11 @@ public enum IDX {
     }
     func be(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
     let (n, h, w) = (be(4), be(8), be(12))
-    guard 16 + n * h * w <= b.count else {
-      throw DataError("\(path): truncated IDX file (\(n) images of \(h)x\(w) need \(16 + n * h * w) bytes)")
+    // Each dimension is below 2^32, so the product fits in Int64 only after a check.
+    let (pixels, o1) = h.multipliedReportingOverflow(by: w), (total, o2) = n.multipliedReportingOverflow(by: pixels)
+    guard !o1, !o2, h > 0, w > 0, total <= b.count - 16 else {
+      throw DataError("\(path): truncated IDX file (header claims \(n) images of \(h)x\(w), the file holds " +
+                      "\(b.count - 16) data bytes)")
     }
     return (0..<n).map { i in
       Image(width: w, height: h, channels: 1, pixels: Array(b[(16 + i * h * w)..<(16 + (i + 1) * h * w)]))

@@ -166,12 +166,16 @@ public struct Image: Equatable, Sendable {
   }
 }
 
-/// Reads a whole file, decompressing gzip when the file is gzip-compressed.
-public func readMaybeGzip(path: String) throws(GanError) -> [UInt8] {
+/// Largest file readMaybeGzip returns by default, after decompression (2 GiB): a gzip bomb stops here.
+public let maxReadBytes = 1 << 31
+
+/// Reads a whole file, decompressing gzip when the file is gzip-compressed; more than `limit`
+/// bytes is an error naming the file.
+public func readMaybeGzip(path: String, limit: Int = maxReadBytes) throws(GanError) -> [UInt8] {
   var data: UnsafeMutablePointer<UInt8>?
   var len = 0
   var err = [CChar](repeating: 0, count: 256)
-  guard gi_read_gz(path, &data, &len, &err, err.count) == 0, let d = data else {
+  guard gi_read_gz(path, limit, &data, &len, &err, err.count) == 0, let d = data else {
     throw GanError.io(path: path, reason: cErrorText(err))
   }
   defer { gi_free(d) }

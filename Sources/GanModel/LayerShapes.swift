@@ -38,3 +38,28 @@ extension Architecture {
     return batch * s * s * discriminatorChannels(i)
   }
 }
+
+extension Architecture {
+  /// Convolution weights of G and D together (BatchNorm's few per-channel values left out).
+  public var weightCount: Int {
+    (0..<layerCount).reduce(0) { sum, i in
+      sum + 16 * generatorInputChannels(i) * generatorChannels(i) +
+        16 * discriminatorInputChannels(i) * discriminatorChannels(i)
+    }
+  }
+
+  /// An estimate of training's resident bytes at `batch`, without the dataset: per weight, the value,
+  /// its gradient, Adam's two moments and up to two packed or Winograd copies; per activation float,
+  /// about six buffers (pre- and post-BatchNorm values, their gradients, D's real and fake passes).
+  /// Measured peak RSS is 0.6x to 1.4x of it (docs/reliability.md): gan-train refuses a model whose
+  /// estimate exceeds the machine's memory, instead of dying in an allocation.
+  public func trainingBytesEstimate(batch: Int) -> Int {
+    var activations = 0
+    for i in 0..<layerCount {
+      activations += generatorOutputElements(i, batch: batch)
+      if i < layerCount - 1 { activations += discriminatorOutputElements(i, batch: batch) }
+    }
+    activations += batch * imageSize * imageSize * nc
+    return 4 * (6 * weightCount + 6 * activations)
+  }
+}

@@ -56,9 +56,13 @@ public enum NPY {
     guard let s = field("shape"), s.first == "(", let close = s.firstIndex(of: ")") else { throw bad(path,
         "no shape in .npy header") }
     let dims = s[s.index(after: s.startIndex)..<close].split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
-    var shape: [Int] = []
+    var shape: [Int] = [], count = 1
     for d in dims {
       guard let n = Int(d), n >= 0 else { throw bad(path, "invalid shape in .npy header") }
+      let (c, o) = count.multipliedReportingOverflow(by: n)
+      // At most 2^40 elements: byte counts of any dtype stay far from overflow.
+      guard !o, c <= 1 << 40 else { throw bad(path, "shape \(dims.joined(separator: ", ")) has too many elements") }
+      count = c
       shape.append(n)
     }
     return Header(descr: descr, shape: shape, dataOffset: start + len)

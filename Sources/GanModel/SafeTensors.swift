@@ -104,9 +104,11 @@ public final class SafeTensorsFile {
         guard !o else { throw bad("tensor \"\(name)\" shape overflows") }
         count = p
       }
-      guard count * dtype.size == e - b else {
+      let (bytes, o) = count.multipliedReportingOverflow(by: dtype.size)
+      guard !o else { throw bad("tensor \"\(name)\" shape \(formatList(shape)) of \(dtype.rawValue) overflows") }
+      guard bytes == e - b else {
         throw bad("tensor \"\(name)\" has \(e - b) bytes but shape \(formatList(shape)) of \(dtype.rawValue) needs " +
-                  "\(count * dtype.size)")
+                  "\(bytes)")
       }
       list.append(SafeTensorEntry(name: name, dtype: dtype, shape: shape, begin: b, end: e))
     }

@@ -45,7 +45,9 @@ public enum TrainingError: Error, CustomStringConvertible {
 }
 
 /// Counter-based randomness of a run: every draw is a pure function of (seed, purpose, index), so
-/// a resumed run sees exactly the latents and data order an uninterrupted one would.
+/// a resumed run sees exactly the latents and data order an uninterrupted one would. Each purpose
+/// has its own Philox stream range, listed here and nowhere else: purpose k owns streams
+/// [k << 40, (k + 1) << 40), indexed by iteration, epoch, pass or batch.
 public struct RunRandomness: Sendable {
   public let seed: UInt64
   public init(seed: UInt64) { self.seed = seed }
@@ -55,6 +57,15 @@ public struct RunRandomness: Sendable {
   static let fixedNoiseStream: UInt64 = 3 << 40
   static let reestimateStream: UInt64 = 4 << 40
   static let swdStream: UInt64 = 5 << 40
+  static let weightInitStream: UInt64 = 6 << 40
+  /// Every stream base, for the test that they are distinct.
+  public static let streamBases: [UInt64] = [noiseStream, orderStream, fixedNoiseStream, reestimateStream, swdStream,
+                                             weightInitStream]
+
+  /// The generator of the initial weights (G's, then D's, drawn in order from one stream).
+  public func weightInitialization() -> Philox4x32 {
+    Philox4x32(seed: seed, stream: RunRandomness.weightInitStream)
+  }
 
   /// Latents of the SWD samples, batch b: the same at every measurement.
   public func swdNoise(batch b: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
@@ -113,7 +124,7 @@ public final class DCGANTrainer {
 
   /// DCGAN initialization of both networks (weights N(0, 0.02), BN gamma N(1, 0.02)).
   public func initializeWeights() {
-    var rng = Philox4x32(seed: configuration.seed, stream: 5 << 40)
+    var rng = RunRandomness(seed: configuration.seed).weightInitialization()
     generator.parameters.initializeDCGAN(rng: &rng)
     discriminator.parameters.initializeDCGAN(rng: &rng)
   }

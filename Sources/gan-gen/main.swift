@@ -57,7 +57,7 @@ struct GanGen {
                 "at batch 1; output stays identical across --threads and --batch."),
   ]
 
-  static let maxThreads = 1024
+  static let maxThreads = FlagRange.threads.upperBound
   static let maxBatch = 4096
 
   var model: String
@@ -113,9 +113,7 @@ struct GanGen {
     if let b = batch, !(1...GanGen.maxBatch).contains(b) {
       throw .usage("--batch must be between 1 and \(GanGen.maxBatch)")
     }
-    if let t = threads, !(1...GanGen.maxThreads).contains(t) {
-      throw .usage("--threads must be between 1 and \(GanGen.maxThreads)")
-    }
+    if let t = threads { try FlagRange.check("threads", t, FlagRange.threads) }
     if let g = grid, g < 1 { throw .usage("--grid must be at least 1") }
     guard (0...GanGen.maxIndex).contains(firstIndex), firstIndex <= GanGen.maxIndex - count else {
       throw .usage("--first-index must be between 0 and 2^62 - --count")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GanCommandLine
 import GanModel
 import GanQuant
 #if canImport(Glibc)
@@ -29,7 +30,7 @@ struct GanQuantCommand: ParsableCommand {
   @Option(help: "Output int8 safetensors.")
   var out: String
 
-  @Option(help: "Calibration batches of 64 latents.")
+  @Option(help: "Calibration batches of 64 latents, 1 to 10000.")
   var calibrationBatches: Int = 8
 
   @Option(help: """
@@ -38,20 +39,28 @@ struct GanQuantCommand: ParsableCommand {
             """)
   var method: String = "mse"
 
-  @Option(help: "Percentile of activation values kept unclipped with --method percentile.")
+  @Option(help: "Percentile of activation values kept unclipped with --method percentile, 50 to 100.")
   var percentile: Double = 99.99
 
   @Option(help: "Comma-separated layers (0-based; G1 is 0) kept in fp32, e.g. 0,4.")
   var keepFP32: String?
 
-  @Option(help: "Batches of 64 latents to re-estimate BatchNorm statistics over before folding (0: use the file's).")
+  @Option(help: "Batches of 64 latents to re-estimate BatchNorm statistics over before folding, 0 to 100000 (0: use the file's).")
   var bnBatches: Int = 50
 
   @Option(help: "Seed of the calibration, re-estimation and evaluation latents.")
   var seed: UInt64 = 0
 
-  @Option(help: "Compute threads (default: all cores).")
+  @Option(help: "Compute threads, 1 to 1024 (default: all cores).")
   var threads: Int?
+
+  func validate() throws {
+    try checkFlag("calibration-batches", calibrationBatches, 1...10000)
+    guard percentile.isFinite else { throw ValidationError("--percentile \(percentile): expected 50 to 100") }
+    try checkFlag("percentile", percentile, 50...100)
+    try checkFlag("bn-batches", bnBatches, 0...100_000)
+    if let t = threads { try checkFlag("threads", t, FlagRange.threads) }
+  }
 
   func fail(_ message: String) -> ExitCode {
     fputs("gan-quant: \(message)\n", stderr)
@@ -80,7 +89,6 @@ struct GanQuantCommand: ParsableCommand {
       }
       o.keepFP32 = layers
     }
-    guard bnBatches >= 0 else { throw fail("--bn-batches must be >= 0") }
     o.log = { fputs("gan-quant: \($0)\n", stderr) }
     do {
       let report = try quantizeGenerator(input: model, output: out, options: o)
@@ -101,4 +109,4 @@ extension Substring {
   }
 }
 
-GanQuantCommand.main()
+OneLineErrors.main(GanQuantCommand.self)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GanCommandLine
 import GanModel
 import GanServe
 import Hummingbird
@@ -8,8 +9,13 @@ import Glibc
 import Musl
 #endif
 
-/// gan-serve: flags, then GanServer on Hummingbird until SIGINT/SIGTERM (graceful shutdown).
+/// The entry point: usage errors as one line (exit 64).
 @main
+enum GanServeMain {
+  static func main() async { await OneLineErrors.main(GanServeCommand.self) }
+}
+
+/// gan-serve: flags, then GanServer on Hummingbird until SIGINT/SIGTERM (graceful shutdown).
 struct GanServeCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gan-serve",
@@ -60,7 +66,7 @@ struct GanServeCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port \(port): expected 0 to 65535") }
-    if let t = threads, !(1...1024).contains(t) { throw ValidationError("--threads \(t): expected 1 to 1024") }
+    if let t = threads { try checkFlag("threads", t, FlagRange.threads) }
     guard (1...1024).contains(maxBatch) else { throw ValidationError("--max-batch \(maxBatch): expected 1 to 1024") }
     guard maxWaitMs.isFinite, (0...1000).contains(maxWaitMs) else {
       throw ValidationError("--max-wait-ms \(maxWaitMs): expected 0 to 1000")

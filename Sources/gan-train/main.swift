@@ -1,4 +1,5 @@
 import ArgumentParser
+import GanCommandLine
 import Foundation
 import GanData
 import GanKernels
@@ -32,28 +33,28 @@ struct GanTrain: ParsableCommand {
             """)
   var channels: Int?
 
-  @Option(help: "Input batch size.")
+  @Option(help: "Input batch size, 1 to 4096.")
   var batchSize: Int = 64
 
-  @Option(help: "Number of epochs to train for (an epoch is floor(images / batch-size) iterations).")
+  @Option(help: "Number of epochs to train for, 1 to 10^9 (an epoch is floor(images / batch-size) iterations).")
   var niter: Int = 25
 
-  @Option(help: "Total iterations to train (overrides --niter; counts iterations before a resume).")
+  @Option(help: "Total iterations to train, 1 to 10^9 (overrides --niter; counts iterations before a resume).")
   var iterations: Int?
 
-  @Option(help: "Adam learning rate.")
+  @Option(help: "Adam learning rate, 1e-9 to 1.")
   var lr: Float = 0.0002
 
-  @Option(help: "Adam beta1.")
+  @Option(help: "Adam beta1, 0 to 0.9999.")
   var beta1: Float = 0.5
 
-  @Option(help: "Size of the latent z vector.")
+  @Option(help: "Size of the latent z vector, 1 to 4096.")
   var nz: Int = 100
 
-  @Option(help: "Generator feature maps (the last hidden layer's channels).")
+  @Option(help: "Generator feature maps (the last hidden layer's channels), 1 to 1024.")
   var ngf: Int = 64
 
-  @Option(help: "Discriminator feature maps (the first layer's channels).")
+  @Option(help: "Discriminator feature maps (the first layer's channels), 1 to 1024.")
   var ndf: Int = 64
 
   @Option(help: "Seed for weights, latents, fixed noise and data order (default: random, printed).")
@@ -62,7 +63,7 @@ struct GanTrain: ParsableCommand {
   @Option(help: "Folder for images, logs, report and model files.")
   var outf: String = "."
 
-  @Option(help: "Compute threads (default: all cores). Results are identical for any count.")
+  @Option(help: "Compute threads, 1 to 1024 (default: all cores). Results are identical for any count.")
   var threads: Int?
 
   @Flag(help: "Continue from <outf>/checkpoint.safetensors exactly where it stopped.")
@@ -75,10 +76,10 @@ struct GanTrain: ParsableCommand {
             """)
   var initFile: String?
 
-  @Option(help: "Write a fixed-noise grid every N iterations (and at every epoch end).")
+  @Option(help: "Write a fixed-noise grid every N iterations, 1 to 10^9 (and at every epoch end).")
   var sampleEvery: Int = 500
 
-  @Option(help: "Write checkpoint.safetensors every N iterations (and at the end, and on SIGINT/SIGTERM).")
+  @Option(help: "Write checkpoint.safetensors every N iterations, 1 to 10^9 (and at the end, and on SIGINT/SIGTERM).")
   var checkpointEvery: Int = 500
 
   @Flag(help: "Keep the data in file order instead of reshuffling every epoch.")
@@ -92,12 +93,12 @@ struct GanTrain: ParsableCommand {
 
   @Option(help: """
             Sliced Wasserstein distance (ProGAN) of generated against held-out real images every N iterations, in \
-            log.csv and report.html (0: off).
+            log.csv and report.html, 0 to 10^9 (0: off).
             """)
   var swdEvery: Int = 500
 
   @Option(help: """
-            Images in the SWD sets: the dataset's last N images are held out of training (needs at least 4N images).
+            Images in the SWD sets, 1 to 65536: the dataset's last N images are held out of training (needs at least 4N images).
             """)
   var swdImages: Int = 512
 
@@ -112,27 +113,33 @@ struct GanTrain: ParsableCommand {
   @Option(help: """
             Also write the generator (BN statistics re-estimated, as at the end) to \
             <outf>/snapshots/generator_iter_NNNNNNN.safetensors every N iterations, for evaluating a run along the way \
-            (0: off).
+            (0 to 10^9; 0: off).
             """)
   var snapshotEvery: Int = 0
 
   @Option(help: "Folder of the decoded-dataset cache (default: $XDG_CACHE_HOME/swift-gan or ~/.cache/swift-gan).")
   var cacheDir: String?
 
+  /// Every numeric flag has a range (FlagRange, listed in the README); outside it is a usage error.
   func validate() throws {
     guard Architecture.supportedImageSizes.contains(imageSize) else {
       throw ValidationError("--image-size must be 32, 64 or 128")
     }
-    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    try checkFlag("batch-size", batchSize, FlagRange.trainingBatch)
     if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
-    if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-    guard sampleEvery > 0, checkpointEvery > 0 else {
-      throw ValidationError("--sample-every and --checkpoint-every must be positive")
-    }
-    guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be >= 0") }
-    guard swdEvery >= 0, swdImages > 0 else {
-      throw ValidationError("--swd-every must be >= 0 and --swd-images positive")
-    }
+    if let t = threads { try checkFlag("threads", t, FlagRange.threads) }
+    try checkFlag("niter", niter, FlagRange.iterations)
+    if let n = iterations { try checkFlag("iterations", n, FlagRange.iterations) }
+    try checkFlag("lr", lr, FlagRange.learningRate)
+    try checkFlag("beta1", beta1, FlagRange.beta)
+    try checkFlag("nz", nz, FlagRange.nz)
+    try checkFlag("ngf", ngf, FlagRange.featureMaps)
+    try checkFlag("ndf", ndf, FlagRange.featureMaps)
+    try checkFlag("sample-every", sampleEvery, FlagRange.iterations)
+    try checkFlag("checkpoint-every", checkpointEvery, FlagRange.iterations)
+    try checkFlag("snapshot-every", snapshotEvery, FlagRange.period)
+    try checkFlag("swd-every", swdEvery, FlagRange.period)
+    try checkFlag("swd-images", swdImages, FlagRange.swdImages)
     if resume && initFile != nil { throw ValidationError("--resume and --init exclude each other") }
   }
 
@@ -157,15 +164,22 @@ struct GanTrain: ParsableCommand {
     let nc = channels ?? source.defaultChannels
     let arch = try Architecture(imageSize: imageSize, nz: nz, ngf: ngf, ndf: ndf, nc: nc)
     // A resumed run's latents and data order follow the checkpoint's seed.
+    let needed = arch.trainingBytesEstimate(batch: batchSize), memory = ProcessInfo.processInfo.physicalMemory
+    guard UInt64(needed) <= memory else {
+      throw ValidationError("\(arch) at batch \(batchSize) needs about \(needed >> 20) MiB, more than this machine's " +
+                            "\(memory >> 20) MiB: lower --batch-size, --ngf, --ndf or --image-size")
+    }
     let seed = try manualSeed ?? (resume ? TrainingRun.checkpointSeed(outf: outf) : UInt64.random(in: 0...UInt64(UInt32.max)))
     let threadCount = threads ?? Kernels.defaultThreads
     print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threadCount), " +
           "kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
+    let unreadableList = outf + "/unreadable-files.txt"
     let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc,
-                                         cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory) { print($0); fflush(stdout) }
+                                         cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory,
+                                         unreadableListPath: unreadableList) { print($0); fflush(stdout) }
     if dataset.skipped > 0 {
-      print("warning: \(dataset.skipped) unreadable files skipped; first: " +
-            "\(dataset.skippedExamples.joined(separator: "; "))")
+      print("warning: \(dataset.skipped) unreadable files skipped, all listed in \(unreadableList); first: " +
+            "\(dataset.unreadableFiles.prefix(3).joined(separator: "; "))")
     }
     var cfg = TrainingConfiguration(architecture: arch)
     (cfg.batchSize, cfg.learningRate, cfg.beta1, cfg.seed) = (batchSize, lr, beta1, seed)
@@ -197,4 +211,4 @@ struct GanTrain: ParsableCommand {
   }
 }
 
-GanTrain.main()
+OneLineErrors.main(GanTrain.self)

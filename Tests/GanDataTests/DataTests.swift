@@ -74,7 +74,7 @@ final class DatasetTests: ScratchDirectoryTestCase {
                                     cacheDirectory: cache) { lines.append($0) }
     XCTAssertEqual(ds.count, 4)
     XCTAssertEqual(ds.skipped, 1)
-    XCTAssert(ds.skippedExamples.first?.contains("broken.jpeg") ?? false, "\(ds.skippedExamples)")
+    XCTAssert(ds.unreadableFiles.first?.contains("broken.jpeg") ?? false, "\(ds.unreadableFiles)")
     XCTAssertEqual(ds.size, 8)
     // a.png: 12x8 -> centre 8x8 of value 40 (the modified corner pixel is cropped away).
     XCTAssertEqual(Set(Array(UnsafeBufferPointer(start: ds.pixels(0), count: 8 * 8 * 3))), [40])

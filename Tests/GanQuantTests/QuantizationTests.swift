@@ -326,8 +326,8 @@ final class GanQuantCLITests: ScratchDirectoryTestCase {
     let noValue = try run("gan-gen", ["--model"])
     XCTAssertEqual(noValue.status, 64)
     // Absurd values are usage errors, checked before the model is opened.
-    for (args, message) in [(["--threads", "0"], "--threads must be between 1 and 1024"),
-                            (["--threads", "100000"], "--threads must be between 1 and 1024"),
+    for (args, message) in [(["--threads", "0"], "--threads 0: expected 1 to 1024"),
+                            (["--threads", "100000"], "--threads 100000: expected 1 to 1024"),
                             (["--batch", "99999999"], "--batch must be between 1 and 4096"),
                             (["--count", "0"], "--count must be between 1 and 2^62"),
                             (["--first-index", "-1"], "--first-index must be between 0 and 2^62 - --count"),

@@ -49,3 +49,16 @@ public enum Executables {
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
   }
 }
+
+extension Executables {
+  /// Runs `name` to the end as `run` does, through the peak-rss helper, and also returns the tool's
+  /// peak resident set (its ru_maxrss) in KiB: the tests' bound on memory under hostile input.
+  public static func runMeasuringPeakRSS(_ name: String, _ args: [String])
+      throws -> (status: Int32, out: String, err: String, peakKiB: Int) {
+    let rssFile = NSTemporaryDirectory() + "swift-gan-rss-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: rssFile) }
+    let r = try run("peak-rss", [rssFile, path(name)] + args)
+    let kib = Int(((try? String(contentsOfFile: rssFile, encoding: .utf8)) ?? "").split(separator: "\n").first ?? "")
+    return (r.status, r.out, r.err, kib ?? Int.max)
+  }
+}

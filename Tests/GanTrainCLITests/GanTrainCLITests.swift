@@ -47,6 +47,45 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
     XCTAssert(v.err.contains("--image-size must be 32, 64 or 128"), v.err)
   }
 
+  /// Every numeric flag outside its documented range is a usage error: exit 64, one line naming the
+  /// flag and the range, before any data is read (--threads 100000 used to abort allocating 147 GB,
+  /// --lr nan used to run until the loss went non-finite).
+  func testNumericFlagsOutsideTheirRangesAreOneLineUsageErrors() throws {
+    let cases: [([String], String)] = [
+      (["--threads", "100000"], "--threads 100000: expected 1 to 1024"), (["--threads", "0"], "--threads 0: expected"),
+      (["--lr", "nan"], "--lr nan: expected a number from 1e-09 to 1.0"), (["--lr", "inf"], "--lr inf: expected"),
+      (["--lr=-0.1"], "--lr -0.1: expected"), (["--beta1", "1"], "--beta1 1.0: expected a number from 0.0 to 0.9999"),
+      (["--batch-size", "0"], "--batch-size 0: expected 1 to 4096"), (["--batch-size", "100000"], "--batch-size 100000"),
+      (["--nz", "100000000"], "--nz 100000000: expected 1 to 4096"), (["--ngf", "0"], "--ngf 0: expected 1 to 1024"),
+      (["--ndf", "5000"], "--ndf 5000: expected 1 to 1024"), (["--niter", "0"], "--niter 0: expected 1 to 1000000000"),
+      (["--iterations=-5"], "--iterations -5: expected 1 to 1000000000"),
+      (["--sample-every", "0"], "--sample-every 0"), (["--checkpoint-every", "0"], "--checkpoint-every 0"),
+      (["--snapshot-every=-1"], "--snapshot-every -1: expected 0 to 1000000000"), (["--swd-every=-1"], "--swd-every -1"),
+      (["--swd-images", "0"], "--swd-images 0: expected 1 to 65536"), (["--lr", "abc"], "The value 'abc' is invalid"),
+      (["--bogus"], "Unknown option '--bogus'"),
+    ]
+    for (args, message) in cases {
+      let r = try run(["--dataroot", dir + "/never-read", "--outf", dir + "/o"] + args)
+      XCTAssertEqual(r.status, 64, "\(args): \(r.err)")
+      XCTAssertEqual(r.err.split(separator: "\n").count, 1, "\(args): \(r.err)")
+      XCTAssertTrue(r.err.hasPrefix("gan-train: " + message), "\(args): \(r.err)")
+      XCTAssertTrue(r.err.hasSuffix(" (see gan-train --help)\n"), "\(args): \(r.err)")
+    }
+    // A model too large for this machine is refused from its estimate, before any allocation.
+    let big = try run(["--dataroot", writeDataset(count: 64), "--outf", dir + "/o", "--image-size", "128", "--ngf",
+                       "1024", "--ndf", "1024", "--batch-size", "4096"])
+    XCTAssertEqual(big.status, 64, big.err)
+    XCTAssertTrue(big.err.contains("needs about") && big.err.contains("more than this machine's"), big.err)
+    for (args, message) in [(["--threads", "100000"], "--threads 100000: expected 1 to 1024"),
+                            (["--percentile", "nan"], "--percentile nan: expected 50 to 100"),
+                            (["--calibration-batches", "0"], "--calibration-batches 0: expected 1 to 10000"),
+                            (["--bn-batches=-1"], "--bn-batches -1: expected 0 to 100000")] {
+      let r = try Executables.run("gan-quant", ["--model", dir + "/m", "--out", dir + "/q"] + args)
+      XCTAssertEqual(r.status, 64, "\(args): \(r.err)")
+      XCTAssertEqual(r.err, "gan-quant: \(message) (see gan-quant --help)\n")
+    }
+  }
+
   func testSigintWritesACheckpointAndResumeContinues() throws {
     let data = writeDataset(count: 64)
     let common = ["--dataroot", data, "--image-size", "32", "--batch-size", "8", "--nz", "8", "--ngf", "8", "--ndf",

@@ -255,6 +255,18 @@ final class TrainingTests: ScratchDirectoryTestCase {
     XCTAssertLessThan(updateError, 0.01, "whole weight update relative error")
   }
 
+  /// Every purpose draws from its own stream: the initial weights are not the SWD latents of batch
+  /// 0 scaled by 0.02 (they were, when initialization used stream 5 << 40).
+  func testWeightInitializationHasItsOwnStream() throws {
+    XCTAssertEqual(Set(RunRandomness.streamBases).count, RunRandomness.streamBases.count)
+    let trainer = DCGANTrainer(configuration: try smallConfiguration())
+    trainer.initializeWeights()
+    var swd = [Float](repeating: 0, count: 64)
+    swd.withUnsafeMutableBufferPointer { RunRandomness(seed: trainer.configuration.seed).swdNoise(batch: 0, into: $0.baseAddress!, count: 64) }
+    let weights = (0..<64).map { trainer.generator.parameters.values[$0] / 0.02 }
+    XCTAssertGreaterThan(maxAbs(weights, swd), 0.1, "initial weights repeat the SWD latents")
+  }
+
   /// --no-shuffle keeps file order; shuffled epochs are permutations that differ per epoch and seed.
   func testDataOrder() {
     let r = RunRandomness(seed: 5)
