@@ -113,3 +113,23 @@ let package = Package(
   ],
   swiftLanguageModes: [.v5]
 )
+
+// Fuzz targets (tools/fuzz.sh): libFuzzer executables, declared only when SWIFT_GAN_FUZZ is set,
+// because without `--sanitize fuzzer` they have no main. Each exports LLVMFuzzerTestOneInput.
+import Foundation
+if ProcessInfo.processInfo.environment["SWIFT_GAN_FUZZ"] != nil {
+  package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Support"))
+  let fuzzTargets: [(String, [Target.Dependency])] = [
+    ("fuzz-safetensors", ["GanModel", "GanRuntime", "GanTraining"]),
+    ("fuzz-npy", ["GanModel"]),
+    ("fuzz-idx", ["GanData"]),
+    ("fuzz-json", ["GanModel"]),
+    ("fuzz-image", ["GanImage"]),
+    ("fuzz-gan-gen-flags", ["GanModel", "GanRuntime"]),
+    ("fuzz-gan-train-flags", ["GanCommandLine"]),
+  ]
+  for (name, deps) in fuzzTargets {
+    package.targets.append(.executableTarget(name: name, dependencies: ["FuzzSupport"] + deps, path: "Fuzz/\(name)",
+                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+  }
+}

@@ -3,7 +3,8 @@
 # (XCTest), then the kernel tests without Swift natively and for aarch64 under qemu
 # (tools/test-kernels.sh), then the Embedded board binary whole under qemu against the x86 one
 # (tools/test-board.sh), then gan-serve in a real browser and under a short wrk load
-# (tools/test-serve.sh). Ends with one summary line "N passed, N failed".
+# (tools/test-serve.sh), then gan-train killed with SIGKILL and resumed, and a full disk
+# (tools/test-crash.sh 3). Ends with one summary line "N passed, N failed".
 set -e
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -12,7 +13,8 @@ log=$(mktemp)
 klog=$(mktemp)
 blog=$(mktemp)
 slog=$(mktemp)
-trap 'rm -f "$log" "$klog" "$blog" "$slog"' EXIT
+clog=$(mktemp)
+trap 'rm -f "$log" "$klog" "$blog" "$slog" "$clog"' EXIT
 status=0
 swift test --skip-build --disable-swift-testing 2>&1 | tee "$log" || status=$?
 summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
@@ -34,6 +36,11 @@ tools/test-serve.sh 2>&1 | tee "$slog" || sstatus=1
 sline=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$slog" | tail -1)
 if [ -z "$sline" ]; then sstatus=1; spass=0; sfail=1; else
   spass=$(echo "$sline" | cut -d' ' -f1); sfail=$(echo "$sline" | cut -d' ' -f3); fi
-echo "Swift tests: $((total - failed)) passed, $failed failed; kernel checks (native, qemu A72, qemu A76): $kpass passed, $kfail failed; board binary under qemu (A53, A72, A76): $bpass passed, $bfail failed; gan-serve (browser, wrk): $spass passed, $sfail failed"
-echo "$((total - failed + kpass + bpass + spass)) passed, $((failed + kfail + bfail + sfail)) failed"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$kstatus" -eq 0 ] && [ "$kfail" -eq 0 ] && [ "$bstatus" -eq 0 ] && [ "$bfail" -eq 0 ] && [ "$sstatus" -eq 0 ] && [ "$sfail" -eq 0 ]
+cstatus=0
+tools/test-crash.sh 3 2>&1 | tee "$clog" || cstatus=1
+cline=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$clog" | tail -1)
+if [ -z "$cline" ]; then cstatus=1; cpass=0; cfail=1; else
+  cpass=$(echo "$cline" | cut -d' ' -f1); cfail=$(echo "$cline" | cut -d' ' -f3); fi
+echo "Swift tests: $((total - failed)) passed, $failed failed; kernel checks (native, qemu A72, qemu A76): $kpass passed, $kfail failed; board binary under qemu (A53, A72, A76): $bpass passed, $bfail failed; gan-serve (browser, wrk): $spass passed, $sfail failed; crash safety (3 kills, full disk): $cpass passed, $cfail failed"
+echo "$((total - failed + kpass + bpass + spass + cpass)) passed, $((failed + kfail + bfail + sfail + cfail)) failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$kstatus" -eq 0 ] && [ "$kfail" -eq 0 ] && [ "$bstatus" -eq 0 ] && [ "$bfail" -eq 0 ] && [ "$sstatus" -eq 0 ] && [ "$sfail" -eq 0 ] && [ "$cstatus" -eq 0 ] && [ "$cfail" -eq 0 ]

@@ -61,6 +61,7 @@ public indirect enum JSON: Equatable, Sendable {
     case .null: return "null"
     case .bool(let b): return b ? "true" : "false"
     case .number(let d):
+      guard d.isFinite else { return "null" }  // JSON has no inf or nan
       if d == d.rounded(), abs(d) < 9.0e15 { return String(Int(d)) }
       return "\(d)"
     case .string(let s): return JSON.quote(s)
@@ -165,6 +166,11 @@ public indirect enum JSON: Equatable, Sendable {
       guard i > start, let s = String(bytes: bytes[start..<i], encoding: .utf8), let d = Double(s) else {
         i = start
         throw fail("invalid value")
+      }
+      // 1e999 parses as infinity, which JSON cannot write back (found by fuzz-json).
+      guard d.isFinite else {
+        i = start
+        throw fail("number out of range")
       }
       return d
     }

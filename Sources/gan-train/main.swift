@@ -19,129 +19,7 @@ struct GanTrain: ParsableCommand {
     Example: gan-train --dataroot fashion-mnist --image-size 32 --iterations 300 --outf out
     """)
 
-  @Option(help: """
-            Images: a folder (searched recursively for .png/.jpg/.jpeg), an IDX(.gz) file, a uint8 .npy (N,H,W[,C]), \
-            or 'fashion-mnist' (Debian's dataset-fashion-mnist).
-            """)
-  var dataroot: String
-
-  @Option(help: "Image side: 32, 64 or 128. Images are centre-cropped and area-resized.")
-  var imageSize: Int = 64
-
-  @Option(help: """
-            Channels: 1 (gray) or 3 (RGB). Default: 1 for IDX data, 3 for image folders, the array's own for .npy.
-            """)
-  var channels: Int?
-
-  @Option(help: "Input batch size, 1 to 4096.")
-  var batchSize: Int = 64
-
-  @Option(help: "Number of epochs to train for, 1 to 10^9 (an epoch is floor(images / batch-size) iterations).")
-  var niter: Int = 25
-
-  @Option(help: "Total iterations to train, 1 to 10^9 (overrides --niter; counts iterations before a resume).")
-  var iterations: Int?
-
-  @Option(help: "Adam learning rate, 1e-9 to 1.")
-  var lr: Float = 0.0002
-
-  @Option(help: "Adam beta1, 0 to 0.9999.")
-  var beta1: Float = 0.5
-
-  @Option(help: "Size of the latent z vector, 1 to 4096.")
-  var nz: Int = 100
-
-  @Option(help: "Generator feature maps (the last hidden layer's channels), 1 to 1024.")
-  var ngf: Int = 64
-
-  @Option(help: "Discriminator feature maps (the first layer's channels), 1 to 1024.")
-  var ndf: Int = 64
-
-  @Option(help: "Seed for weights, latents, fixed noise and data order (default: random, printed).")
-  var manualSeed: UInt64?
-
-  @Option(help: "Folder for images, logs, report and model files.")
-  var outf: String = "."
-
-  @Option(help: "Compute threads, 1 to 1024 (default: all cores). Results are identical for any count.")
-  var threads: Int?
-
-  @Flag(help: "Continue from <outf>/checkpoint.safetensors exactly where it stopped.")
-  var resume = false
-
-  @Option(name: .customLong("init"),
-          help: """
-            Start from the G and D weights in this safetensors file (names G.main.N... / D.main.N..., as in \
-            checkpoint.safetensors).
-            """)
-  var initFile: String?
-
-  @Option(help: "Write a fixed-noise grid every N iterations, 1 to 10^9 (and at every epoch end).")
-  var sampleEvery: Int = 500
-
-  @Option(help: "Write checkpoint.safetensors every N iterations, 1 to 10^9 (and at the end, and on SIGINT/SIGTERM).")
-  var checkpointEvery: Int = 500
-
-  @Flag(help: "Keep the data in file order instead of reshuffling every epoch.")
-  var noShuffle = false
-
-  @Option(help: """
-            Training latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1): batch-size rows per iteration, in \
-            order.
-            """)
-  var noise: String?
-
-  @Option(help: """
-            Sliced Wasserstein distance (ProGAN) of generated against held-out real images every N iterations, in \
-            log.csv and report.html, 0 to 10^9 (0: off).
-            """)
-  var swdEvery: Int = 500
-
-  @Option(help: """
-            Images in the SWD sets, 1 to 65536: the dataset's last N images are held out of training (needs at least 4N images).
-            """)
-  var swdImages: Int = 512
-
-  @Flag(help: """
-          Run G's hidden deconvolutions (forward, BatchNorm statistics fused), D's convolutions (forward) and D's \
-          backward-data as Winograd convolutions on the layers where they pay in training (a per-shape table; the \
-          transformed weights are re-derived after every optimizer step): results differ from the default within \
-          rounding and stay independent of --threads.
-          """)
-  var winograd = false
-
-  @Option(help: """
-            Also write the generator (BN statistics re-estimated, as at the end) to \
-            <outf>/snapshots/generator_iter_NNNNNNN.safetensors every N iterations, for evaluating a run along the way \
-            (0 to 10^9; 0: off).
-            """)
-  var snapshotEvery: Int = 0
-
-  @Option(help: "Folder of the decoded-dataset cache (default: $XDG_CACHE_HOME/swift-gan or ~/.cache/swift-gan).")
-  var cacheDir: String?
-
-  /// Every numeric flag has a range (FlagRange, listed in the README); outside it is a usage error.
-  func validate() throws {
-    guard Architecture.supportedImageSizes.contains(imageSize) else {
-      throw ValidationError("--image-size must be 32, 64 or 128")
-    }
-    try checkFlag("batch-size", batchSize, FlagRange.trainingBatch)
-    if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
-    if let t = threads { try checkFlag("threads", t, FlagRange.threads) }
-    try checkFlag("niter", niter, FlagRange.iterations)
-    if let n = iterations { try checkFlag("iterations", n, FlagRange.iterations) }
-    try checkFlag("lr", lr, FlagRange.learningRate)
-    try checkFlag("beta1", beta1, FlagRange.beta)
-    try checkFlag("nz", nz, FlagRange.nz)
-    try checkFlag("ngf", ngf, FlagRange.featureMaps)
-    try checkFlag("ndf", ndf, FlagRange.featureMaps)
-    try checkFlag("sample-every", sampleEvery, FlagRange.iterations)
-    try checkFlag("checkpoint-every", checkpointEvery, FlagRange.iterations)
-    try checkFlag("snapshot-every", snapshotEvery, FlagRange.period)
-    try checkFlag("swd-every", swdEvery, FlagRange.period)
-    try checkFlag("swd-images", swdImages, FlagRange.swdImages)
-    if resume && initFile != nil { throw ValidationError("--resume and --init exclude each other") }
-  }
+  @OptionGroup var options: GanTrainOptions
 
   func run() throws {
     do {
@@ -160,41 +38,41 @@ struct GanTrain: ParsableCommand {
   }
 
   func train() throws {
-    let source = try DataSource.resolve(dataroot)
-    let nc = channels ?? source.defaultChannels
-    let arch = try Architecture(imageSize: imageSize, nz: nz, ngf: ngf, ndf: ndf, nc: nc)
+    let source = try DataSource.resolve(options.dataroot)
+    let nc = options.channels ?? source.defaultChannels
+    let arch = try Architecture(imageSize: options.imageSize, nz: options.nz, ngf: options.ngf, ndf: options.ndf, nc: nc)
     // A resumed run's latents and data order follow the checkpoint's seed.
-    let needed = arch.trainingBytesEstimate(batch: batchSize), memory = ProcessInfo.processInfo.physicalMemory
+    let needed = arch.trainingBytesEstimate(batch: options.batchSize), memory = ProcessInfo.processInfo.physicalMemory
     guard UInt64(needed) <= memory else {
-      throw ValidationError("\(arch) at batch \(batchSize) needs about \(needed >> 20) MiB, more than this machine's " +
+      throw ValidationError("\(arch) at batch \(options.batchSize) needs about \(needed >> 20) MiB, more than this machine's " +
                             "\(memory >> 20) MiB: lower --batch-size, --ngf, --ndf or --image-size")
     }
-    let seed = try manualSeed ?? (resume ? TrainingRun.checkpointSeed(outf: outf) : UInt64.random(in: 0...UInt64(UInt32.max)))
-    let threadCount = threads ?? Kernels.defaultThreads
-    print("gan-train: \(arch), batch \(batchSize), lr \(lr), beta1 \(beta1), seed \(seed), threads \(threadCount), " +
+    let seed = try options.manualSeed ?? (options.resume ? TrainingRun.checkpointSeed(outf: options.outf) : UInt64.random(in: 0...UInt64(UInt32.max)))
+    let threadCount = options.threads ?? Kernels.defaultThreads
+    print("gan-train: \(arch), batch \(options.batchSize), lr \(options.lr), beta1 \(options.beta1), seed \(seed), threads \(threadCount), " +
           "kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
-    let unreadableList = outf + "/unreadable-files.txt"
-    let dataset = try DatasetLoader.load(source, size: imageSize, channels: nc,
-                                         cacheDirectory: cacheDir ?? DatasetLoader.defaultCacheDirectory,
+    let unreadableList = options.outf + "/unreadable-files.txt"
+    let dataset = try DatasetLoader.load(source, size: options.imageSize, channels: nc,
+                                         cacheDirectory: options.cacheDir ?? DatasetLoader.defaultCacheDirectory,
                                          unreadableListPath: unreadableList) { print($0); fflush(stdout) }
     if dataset.skipped > 0 {
       print("warning: \(dataset.skipped) unreadable files skipped, all listed in \(unreadableList); first: " +
             "\(dataset.unreadableFiles.prefix(3).joined(separator: "; "))")
     }
     var cfg = TrainingConfiguration(architecture: arch)
-    (cfg.batchSize, cfg.learningRate, cfg.beta1, cfg.seed) = (batchSize, lr, beta1, seed)
-    (cfg.threads, cfg.shuffle, cfg.winograd) = (threadCount, !noShuffle, winograd)
+    (cfg.batchSize, cfg.learningRate, cfg.beta1, cfg.seed) = (options.batchSize, options.lr, options.beta1, seed)
+    (cfg.threads, cfg.shuffle, cfg.winograd) = (threadCount, !options.noShuffle, options.winograd)
     var opts = RunOptions()
-    (opts.outf, opts.iterations, opts.epochs, opts.resume, opts.initFrom, opts.noiseFile) = (outf, iterations, niter,
-        resume, initFile, noise)
-    (opts.sampleEvery, opts.checkpointEvery, opts.snapshotEvery) = (sampleEvery, checkpointEvery, snapshotEvery)
-    (opts.swdEvery, opts.swdImages) = (swdEvery, swdImages)
+    (opts.outf, opts.iterations, opts.epochs, opts.resume, opts.initFrom, opts.noiseFile) = (options.outf, options.iterations, options.niter,
+        options.resume, options.initFile, options.noise)
+    (opts.sampleEvery, opts.checkpointEvery, opts.snapshotEvery) = (options.sampleEvery, options.checkpointEvery, options.snapshotEvery)
+    (opts.swdEvery, opts.swdImages) = (options.swdEvery, options.swdImages)
     let terminal = TerminalProgress()
     opts.log = terminal.notice
     if terminal.isTerminal { opts.progress = terminal.status }
     opts.shouldStop = StopSignal.install()
     let run = try TrainingRun(configuration: cfg, dataset: dataset, options: opts)
-    if winograd { print(run.winogradSummary) }
+    if options.winograd { print(run.winogradSummary) }
     let it: Int
     do {
       it = try run.run()
@@ -207,7 +85,7 @@ struct GanTrain: ParsableCommand {
       print("interrupted at iteration \(it); continue with the same command plus --resume")
       throw ExitCode(130)
     }
-    print("done at iteration \(it): grids and report.html in \(outf)/ (open \(outf)/report.html)")
+    print("done at iteration \(it): grids and report.html in \(options.outf)/ (open \(options.outf)/report.html)")
   }
 }
 

@@ -108,6 +108,17 @@ final class JSONTests: XCTestCase {
       XCTAssertThrowsError(try JSON.parse(bad), "accepted \(bad)")
     }
   }
+
+  /// fuzz-json's first finding: 1e999 parsed as infinity and serialized as `inf`, which is not
+  /// JSON. Out-of-range numbers are refused; a non-finite value serializes as null.
+  func testNumbersBeyondDoubleAreRefusedAndNonFiniteSerializesAsNull() {
+    for bad in ["1e999", "-1e999", "[66666666666666666666666666666666666666666666666666666e6666]"] {
+      XCTAssertThrowsError(try JSON.parse(bad), "accepted \(bad)") { e in
+        XCTAssertTrue("\(e)".contains("number out of range"), "\(e)")
+      }
+    }
+    XCTAssertEqual(JSON.array([.number(.infinity), .number(-.infinity), .number(.nan)]).serialized, "[null,null,null]")
+  }
 }
 
 final class SafeTensorsTests: ScratchDirectoryTestCase {

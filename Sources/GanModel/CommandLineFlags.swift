@@ -1,25 +1,25 @@
 import CGanSystem
-import GanModel
 
-/// gan-gen's command line, parsed by hand: swift-argument-parser links FoundationEssentials, which
+/// The board tools' command line (gan-gen's), parsed by hand: swift-argument-parser links FoundationEssentials, which
 /// costs the board binary about 4.7 MB of resident memory (9.6 MB for a static hello world with
 /// it, 4.9 MB without), a third of the int8 runtime's budget.
-struct Flags {
-  struct Spec {
-    let name: String
+public struct Flags {
+  public struct Spec {
+    public let name: String
     /// nil for a flag without a value.
-    let value: String?
-    let help: String
+    public let value: String?
+    public let help: String
+    public init(name: String, value: String?, help: String) { self.name = name; self.value = value; self.help = help }
   }
 
-  let specs: [Spec]
-  private(set) var values: [String: String] = [:]
-  private(set) var present: Set<String> = []
+  public let specs: [Spec]
+  public private(set) var values: [String: String] = [:]
+  public private(set) var present: Set<String> = []
 
-  init(_ specs: [Spec]) { self.specs = specs }
+  public init(_ specs: [Spec]) { self.specs = specs }
 
   /// `--name value`, `--name=value` and `--flag`; `-h` / `--help` set "help".
-  mutating func parse(_ args: [String]) throws(GanError) {
+  public mutating func parse(_ args: [String]) throws(GanError) {
     var i = 0
     while i < args.count {
       let arg = args[i]
@@ -50,21 +50,21 @@ struct Flags {
   }
 
   /// The process's arguments after the program name (CommandLine is not in Embedded Swift).
-  static func commandLine() -> [String] {
+  public static func commandLine() -> [String] {
     let argv = gs_argv()
     return (1..<max(1, Int(gs_argc()))).map { String(cString: argv![$0]!) }
   }
 
-  func string(_ name: String) -> String? { values[name] }
-  func flag(_ name: String) -> Bool { present.contains(name) }
+  public func string(_ name: String) -> String? { values[name] }
+  public func flag(_ name: String) -> Bool { present.contains(name) }
 
-  func int(_ name: String) throws(GanError) -> Int? {
+  public func int(_ name: String) throws(GanError) -> Int? {
     guard let s = values[name] else { return nil }
     guard let v = Int(s) else { throw GanError.usage("invalid value '\(s)' for '--\(name)': expected an integer") }
     return v
   }
 
-  func uint64(_ name: String) throws(GanError) -> UInt64? {
+  public func uint64(_ name: String) throws(GanError) -> UInt64? {
     guard let s = values[name] else { return nil }
     guard let v = UInt64(s) else {
       throw GanError.usage("invalid value '\(s)' for '--\(name)': expected a non-negative integer")
@@ -73,7 +73,7 @@ struct Flags {
   }
 
   /// OVERVIEW, USAGE and one wrapped entry per option.
-  func helpText(command: String, overview: String, usage: String, discussion: String) -> String {
+  public func helpText(command: String, overview: String, usage: String, discussion: String) -> String {
     var s = "OVERVIEW: \(overview)\n\n\(discussion)\n\nUSAGE: \(command) \(usage)\n\nOPTIONS:\n"
     for spec in specs + [Spec(name: "help", value: nil, help: "Show help information.")] {
       let left = "  --\(spec.name)" + (spec.value.map { " <\($0)>" } ?? "")

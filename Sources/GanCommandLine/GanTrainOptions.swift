@@ -1,0 +1,132 @@
+import ArgumentParser
+import GanModel
+
+/// gan-train's flags (those of pytorch/examples dcgan in kebab-case, with the same defaults) and
+/// their ranges: a library type, so the flag fuzzer drives the very parser gan-train runs.
+public struct GanTrainOptions: ParsableArguments {
+  @Option(help: """
+            Images: a folder (searched recursively for .png/.jpg/.jpeg), an IDX(.gz) file, a uint8 .npy (N,H,W[,C]), \
+            or 'fashion-mnist' (Debian's dataset-fashion-mnist).
+            """)
+  public var dataroot: String
+
+  @Option(help: "Image side: 32, 64 or 128. Images are centre-cropped and area-resized.")
+  public var imageSize: Int = 64
+
+  @Option(help: """
+            Channels: 1 (gray) or 3 (RGB). Default: 1 for IDX data, 3 for image folders, the array's own for .npy.
+            """)
+  public var channels: Int?
+
+  @Option(help: "Input batch size, 1 to 4096.")
+  public var batchSize: Int = 64
+
+  @Option(help: "Number of epochs to train for, 1 to 10^9 (an epoch is floor(images / batch-size) iterations).")
+  public var niter: Int = 25
+
+  @Option(help: "Total iterations to train, 1 to 10^9 (overrides --niter; counts iterations before a resume).")
+  public var iterations: Int?
+
+  @Option(help: "Adam learning rate, 1e-9 to 1.")
+  public var lr: Float = 0.0002
+
+  @Option(help: "Adam beta1, 0 to 0.9999.")
+  public var beta1: Float = 0.5
+
+  @Option(help: "Size of the latent z vector, 1 to 4096.")
+  public var nz: Int = 100
+
+  @Option(help: "Generator feature maps (the last hidden layer's channels), 1 to 1024.")
+  public var ngf: Int = 64
+
+  @Option(help: "Discriminator feature maps (the first layer's channels), 1 to 1024.")
+  public var ndf: Int = 64
+
+  @Option(help: "Seed for weights, latents, fixed noise and data order (default: random, printed).")
+  public var manualSeed: UInt64?
+
+  @Option(help: "Folder for images, logs, report and model files.")
+  public var outf: String = "."
+
+  @Option(help: "Compute threads, 1 to 1024 (default: all cores). Results are identical for any count.")
+  public var threads: Int?
+
+  @Flag(help: "Continue from <outf>/checkpoint.safetensors exactly where it stopped.")
+  public var resume = false
+
+  @Option(name: .customLong("init"),
+          help: """
+            Start from the G and D weights in this safetensors file (names G.main.N... / D.main.N..., as in \
+            checkpoint.safetensors).
+            """)
+  public var initFile: String?
+
+  @Option(help: "Write a fixed-noise grid every N iterations, 1 to 10^9 (and at every epoch end).")
+  public var sampleEvery: Int = 500
+
+  @Option(help: "Write checkpoint.safetensors every N iterations, 1 to 10^9 (and at the end, and on SIGINT/SIGTERM).")
+  public var checkpointEvery: Int = 500
+
+  @Flag(help: "Keep the data in file order instead of reshuffling every epoch.")
+  public var noShuffle = false
+
+  @Option(help: """
+            Training latents from a float32 .npy of shape (N, nz) or (N, nz, 1, 1): batch-size rows per iteration, in \
+            order.
+            """)
+  public var noise: String?
+
+  @Option(help: """
+            Sliced Wasserstein distance (ProGAN) of generated against held-out real images every N iterations, in \
+            log.csv and report.html, 0 to 10^9 (0: off).
+            """)
+  public var swdEvery: Int = 500
+
+  @Option(help: """
+            Images in the SWD sets, 1 to 65536: the dataset's last N images are held out of training (needs at least 4N images).
+            """)
+  public var swdImages: Int = 512
+
+  @Flag(help: """
+          Run G's hidden deconvolutions (forward, BatchNorm statistics fused), D's convolutions (forward) and D's \
+          backward-data as Winograd convolutions on the layers where they pay in training (a per-shape table; the \
+          transformed weights are re-derived after every optimizer step): results differ from the default within \
+          rounding and stay independent of --threads.
+          """)
+  public var winograd = false
+
+  @Option(help: """
+            Also write the generator (BN statistics re-estimated, as at the end) to \
+            <outf>/snapshots/generator_iter_NNNNNNN.safetensors every N iterations, for evaluating a run along the way \
+            (0 to 10^9; 0: off).
+            """)
+  public var snapshotEvery: Int = 0
+
+  @Option(help: "Folder of the decoded-dataset cache (default: $XDG_CACHE_HOME/swift-gan or ~/.cache/swift-gan).")
+  public var cacheDir: String?
+
+  public init() {}
+
+  /// Every numeric flag has a range (FlagRange, listed in the README); outside it is a usage error.
+  public func validate() throws {
+    guard Architecture.supportedImageSizes.contains(imageSize) else {
+      throw ValidationError("--image-size must be 32, 64 or 128")
+    }
+    try checkFlag("batch-size", batchSize, FlagRange.trainingBatch)
+    if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
+    if let t = threads { try checkFlag("threads", t, FlagRange.threads) }
+    try checkFlag("niter", niter, FlagRange.iterations)
+    if let n = iterations { try checkFlag("iterations", n, FlagRange.iterations) }
+    try checkFlag("lr", lr, FlagRange.learningRate)
+    try checkFlag("beta1", beta1, FlagRange.beta)
+    try checkFlag("nz", nz, FlagRange.nz)
+    try checkFlag("ngf", ngf, FlagRange.featureMaps)
+    try checkFlag("ndf", ndf, FlagRange.featureMaps)
+    try checkFlag("sample-every", sampleEvery, FlagRange.iterations)
+    try checkFlag("checkpoint-every", checkpointEvery, FlagRange.iterations)
+    try checkFlag("snapshot-every", snapshotEvery, FlagRange.period)
+    try checkFlag("swd-every", swdEvery, FlagRange.period)
+    try checkFlag("swd-images", swdImages, FlagRange.swdImages)
+    if resume && initFile != nil { throw ValidationError("--resume and --init exclude each other") }
+  }
+}
