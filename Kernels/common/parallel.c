@@ -16,7 +16,8 @@
 #include <unistd.h>
 #endif
 
-enum { GK_POOL_MAX = 64, GK_SPIN_REGION = 1 << 16, GK_SPIN_YIELD = 1 << 12 };
+enum { GK_POOL_MAX = 64, GK_SPIN_REGION = 1 << 16, GK_SPIN_YIELD = 1 << 12, GK_NTH_BITS = 7 };
+_Static_assert(GK_POOL_MAX < (1 << GK_NTH_BITS), "nth must fit beside the generation counter");
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__)
@@ -29,12 +30,17 @@ static inline void cpu_relax(void) {
 static struct {
   pthread_mutex_t lock;  // one region at a time; a second caller runs its body alone
   int workers;           // threads started (tids 1...workers)
+  // (region counter << GK_NTH_BITS) | nth: the region's thread count travels in the same word
+  // as its generation, so a worker that sits a region out decides from the word it woke on. (A
+  // separate nth field raced: a worker left out of region k could read region k+1's nth before
+  // k+1 began and run its body early. Found by ThreadSanitizer.)
   _Atomic unsigned generation;
   unsigned created_at;  // the generation when the newest worker was created
   _Atomic int sleepers;
+  // Written before the generation store that publishes them, read only by the region's
+  // participants, and not rewritten until they have all counted themselves done.
   void (*body)(void *, int, int);
   void *ctx;
-  int nth;
   _Atomic int done;
   _Atomic int bar_count;
   _Atomic unsigned bar_generation;
@@ -80,9 +86,10 @@ static void *worker_main(void *arg) {
       }
     }
     seen = g;
-    if (tid < pool.nth) {
+    int nth = (int)(g & ((1u << GK_NTH_BITS) - 1));
+    if (tid < nth) {
       gk_in_region = 1;
-      pool.body(pool.ctx, tid, pool.nth);
+      pool.body(pool.ctx, tid, nth);
       gk_in_region = 0;
       atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
     }
@@ -125,10 +132,11 @@ void gk_run_parallel(int threads, void (*body)(void *ctx, int tid, int nth), voi
   if (threads > pool.workers + 1) threads = pool.workers + 1;
   pool.body = body;
   pool.ctx = ctx;
-  pool.nth = threads;
   atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
   atomic_store_explicit(&pool.bar_count, 0, memory_order_relaxed);
-  atomic_fetch_add(&pool.generation, 1);
+  // Only the lock holder changes the word: the next counter, with this region's thread count.
+  unsigned next = ((atomic_load(&pool.generation) >> GK_NTH_BITS) + 1) << GK_NTH_BITS | (unsigned)threads;
+  atomic_store(&pool.generation, next);
   if (atomic_load(&pool.sleepers) > 0) futex_wake_all(&pool.generation);
   gk_in_region = 1;
   body(ctx, 0, threads);
