@@ -5,8 +5,10 @@
 # (tools/test-board.sh), then gan-serve in a real browser and under a short wrk load
 # (tools/test-serve.sh), then gan-train killed with SIGKILL and resumed, and a full disk
 # (tools/test-crash.sh 3). Ends with one summary line "N passed, N failed".
+# tools/test.sh --sanitize runs tools/test-sanitize.sh instead (sanitizer builds, about 20 min).
 set -e
 cd "$(dirname "$0")/.."
+[ "${1:-}" = --sanitize ] && exec tools/test-sanitize.sh
 tools/install-deps.sh
 swift build --build-tests
 log=$(mktemp)
