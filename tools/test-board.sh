@@ -77,7 +77,8 @@ malformed-json|--model $W/models/bad-json.safetensors --count 1|not valid JSON
 empty|--model $W/models/bad-empty.safetensors --count 1|empty file
 wrong-nz|--model $W/models/train32.safetensors --latents $FIX/z64.npy|latents have nz 32, the model expects 8
 latents-not-npy|--model $W/models/train32.safetensors --latents $W/models/bad-json.safetensors|not a .npy file
-usage-threads|--model $W/models/train32.safetensors --threads 0|--threads must be between 1 and 1024
+usage-threads|--model $W/models/train32.safetensors --threads 0|--threads 0: expected 1 to 1024
+usage-threads-huge|--model $W/models/train32.safetensors --threads 100000|--threads 100000: expected 1 to 1024
 usage-count|--model $W/models/train32.safetensors --count many|invalid value 'many' for '--count'
 usage-flag|--modle x|unknown option '--modle'
 help|--help|
