@@ -96,6 +96,11 @@ let package = Package(
     // Runs a tool and reports its own peak RSS (the hostile-input tests' memory bound).
     .executableTarget(name: "peak-rss", path: "Tests/peak-rss"),
     .target(name: "CGemmEdgeShapes", path: "Tests/CGemmEdgeShapes"),
+    // The fuzz targets' bodies (Fuzz/fuzz-* wrap them for libFuzzer; FuzzCorpusTests replays the
+    // committed seeds and mutations of them through the same code in every test run).
+    .target(name: "GanFuzzBodies", dependencies: ["GanModel", "GanRuntime", "GanTraining", "GanData", "GanImage", "GanCommandLine"],
+            path: "Fuzz/Bodies"),
+    .testTarget(name: "FuzzCorpusTests", dependencies: ["GanFuzzBodies"]),
     .testTarget(name: "KernelTests", dependencies: ["GanKernels", "CGanKernels", "CGemmEdgeShapes"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanModelTests", dependencies: ["GanTestSupport", "GanModel"]),
@@ -118,18 +123,19 @@ let package = Package(
 // because without `--sanitize fuzzer` they have no main. Each exports LLVMFuzzerTestOneInput.
 import Foundation
 if ProcessInfo.processInfo.environment["SWIFT_GAN_FUZZ"] != nil {
-  package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Support"))
-  let fuzzTargets: [(String, [Target.Dependency])] = [
-    ("fuzz-safetensors", ["GanModel", "GanRuntime", "GanTraining"]),
-    ("fuzz-npy", ["GanModel"]),
-    ("fuzz-idx", ["GanData"]),
-    ("fuzz-json", ["GanModel"]),
-    ("fuzz-image", ["GanImage"]),
-    ("fuzz-gan-gen-flags", ["GanModel", "GanRuntime"]),
-    ("fuzz-gan-train-flags", ["GanCommandLine"]),
-  ]
-  for (name, deps) in fuzzTargets {
-    package.targets.append(.executableTarget(name: name, dependencies: ["FuzzSupport"] + deps, path: "Fuzz/\(name)",
+  let fuzzTargets = ["safetensors", "npy", "idx", "json", "image", "gan-gen-flags", "gan-train-flags"].map { "fuzz-" + $0 }
+  // SwiftPM's --sanitize fuzzer links libFuzzer but leaves the package's library targets without
+  // coverage counters (libFuzzer then reports 0 edges for a pure-Swift parser such as the JSON one
+  // and cannot steer): instrument them explicitly, Swift and C alike.
+  for target in package.targets where target.type == .regular {
+    if target.name.hasPrefix("C") {
+      target.cSettings = (target.cSettings ?? []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link"])]
+    } else {
+      target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-sanitize-coverage=edge,trace-cmp"])]
+    }
+  }
+  for name in fuzzTargets {
+    package.targets.append(.executableTarget(name: name, dependencies: ["GanFuzzBodies"], path: "Fuzz/\(name)",
                                              swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
   }
 }

@@ -1,10 +1,5 @@
-import FuzzSupport
-import GanCommandLine
+import GanFuzzBodies
 
-/// gan-train's flag parsing and validation (swift-argument-parser over GanTrainOptions; the input
-/// split at NUL bytes into arguments): options or an error, never a trap.
+/// libFuzzer entry point for FuzzBody.ganTrainFlags (Fuzz/Bodies/FuzzBodies.swift); tools/fuzz.sh gan-train-flags SECONDS.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
-  _ = try? GanTrainOptions.parse(FuzzInput.arguments(data, count))
-  return 0
-}
+public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 { FuzzBody.run(FuzzBody.ganTrainFlags, data, count) }

@@ -1,12 +1,5 @@
-import FuzzSupport
-import GanData
+import GanFuzzBodies
 
-/// The IDX reader (gzip-compressed or not), as gan-train reads Fashion-MNIST.
+/// libFuzzer entry point for FuzzBody.idx (Fuzz/Bodies/FuzzBodies.swift); tools/fuzz.sh idx SECONDS.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
-  let path = FuzzInput.file(data, count)
-  if let images = try? IDX.readImages(path: path) {
-    for i in images { precondition(i.pixels.count == i.width * i.height * i.channels) }
-  }
-  return 0
-}
+public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int32 { FuzzBody.run(FuzzBody.idx, data, count) }
