@@ -12,6 +12,10 @@ final class HostileInputTests: ScratchDirectoryTestCase {
   let hostile = String(#filePath[..<#filePath.lastIndex(of: "/")!]) + "/Fixtures/hostile"
   let model = String(#filePath[..<#filePath.range(of: "/Tests/")!.lowerBound]) +
     "/Tests/GanRuntimeTests/Fixtures/g64.safetensors"
+  /// tools/test-sanitize.sh sets SWIFT_GAN_SANITIZER=address: AddressSanitizer's redzones, shadow
+  /// and (8 MB) quarantine roughly triple a run's RSS (100,000 files: 187 MiB against 63 MiB), so the
+  /// bounds double there; the ordinary suite asserts them as documented.
+  static let rssScale = ProcessInfo.processInfo.environment["SWIFT_GAN_SANITIZER"] == "address" ? 2 : 1
 
   /// A small gan-train run (1 iteration of a tiny 32 px model) on `dataroot`.
   func train(_ dataroot: String) throws -> (status: Int32, out: String, err: String, peakKiB: Int) {
@@ -26,7 +30,7 @@ final class HostileInputTests: ScratchDirectoryTestCase {
     XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err, line: line)
     XCTAssertTrue(r.err.hasPrefix("\(tool): \(file): "), r.err, line: line)
     XCTAssertTrue(r.err.contains(reason), "expected '\(reason)' in \(r.err)", line: line)
-    XCTAssertLessThan(r.peakKiB, maxKiB, "peak RSS", line: line)
+    XCTAssertLessThan(r.peakKiB, maxKiB * Self.rssScale, "peak RSS", line: line)
   }
 
   /// Latents and models that claim terabytes, or shapes whose sizes overflow 64 bits (before the
@@ -76,7 +80,7 @@ final class HostileInputTests: ScratchDirectoryTestCase {
     let list = try String(contentsOfFile: dir + "/out/unreadable-files.txt", encoding: .utf8)
     XCTAssertEqual(list.split(separator: "\n").count, 2, list)
     XCTAssertTrue(list.contains("claims_20000x20000.jpg: image of 20000x20000 pixels exceeds"), list)
-    XCTAssertLessThan(r.peakKiB, 128 << 10, "peak RSS")
+    XCTAssertLessThan(r.peakKiB, (128 << 10) * Self.rssScale, "peak RSS")
   }
 
   /// 100,000 empty .png files: one error line naming the count and the list file, every file in the
@@ -93,7 +97,7 @@ final class HostileInputTests: ScratchDirectoryTestCase {
     XCTAssertEqual(list.split(separator: "\n").count, 100_000)
     XCTAssertTrue(list.hasSuffix("\(images)/199999.png: empty file\n"))
     XCTAssertLessThan(r.out.split(separator: "\n").filter { $0.hasPrefix("decoding") }.count, 10, r.out)
-    XCTAssertLessThan(r.peakKiB, 160 << 10, "peak RSS")
+    XCTAssertLessThan(r.peakKiB, (160 << 10) * Self.rssScale, "peak RSS")
   }
 
   /// A gzip bomb stops at the read limit instead of filling memory.
