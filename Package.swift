@@ -124,14 +124,15 @@ let package = Package(
 import Foundation
 if ProcessInfo.processInfo.environment["SWIFT_GAN_FUZZ"] != nil {
   let fuzzTargets = ["safetensors", "npy", "idx", "json", "image", "gan-gen-flags", "gan-train-flags"].map { "fuzz-" + $0 }
-  // SwiftPM's --sanitize fuzzer links libFuzzer but leaves the package's library targets without
-  // coverage counters (libFuzzer then reports 0 edges for a pure-Swift parser such as the JSON one
-  // and cannot steer): instrument them explicitly, Swift and C alike.
+  // Coverage for every library target, stated explicitly: swiftc given `-sanitize=fuzzer
+  // -sanitize=address` in that order (as SwiftPM passes them) emits no coverage counters for Swift
+  // code (swiftc 6.3.1; the other order does), so libFuzzer saw only the C parts and could not steer.
   for target in package.targets where target.type == .regular {
     if target.name.hasPrefix("C") {
       target.cSettings = (target.cSettings ?? []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link"])]
     } else {
-      target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-sanitize-coverage=edge,trace-cmp"])]
+      target.swiftSettings = (target.swiftSettings ?? []) +
+        [.unsafeFlags(["-sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp"])]
     }
   }
   for name in fuzzTargets {
