@@ -45,6 +45,18 @@ static gk_elementwise_variant gk_elementwise_variants[] = {
 #endif
 };
 
+static gk_softmax_variant gk_softmax_variants[] = {
+    {.name = "f32_softmax__scalar", .rows = gk_f32_softmax_rows_ref, .backward_rows = gk_f32_softmax_backward_rows_ref},
+#if defined(__x86_64__)
+    {.name = "f32_softmax__avx2", .requires = GK_CPU_AVX2_FMA, .rows = gk_f32_softmax_rows__avx2,
+     .backward_rows = gk_f32_softmax_backward_rows__avx2},
+#endif
+#if defined(__aarch64__)
+    {.name = "f32_softmax__neon", .requires = GK_CPU_ASIMD, .rows = gk_f32_softmax_rows__neon,
+     .backward_rows = gk_f32_softmax_backward_rows__neon},
+#endif
+};
+
 static gk_q8_variant gk_q8_variants[] = {
     {.name = "q8_gemm_4x16__scalar", .mr = 4, .nr = 16, .kgroup = 2, .ukernel = gk_q8_gemm_ukernel_4x16__scalar,
      .widen_u8 = gk_q8_widen_u8__scalar, .quantize_f32 = gk_q8_quantize_f32__scalar,
@@ -134,6 +146,7 @@ GK_VARIANT_FAMILY(gemm, gk_gemm_variant)
 GK_VARIANT_FAMILY(narrow, gk_narrow_variant)
 GK_VARIANT_FAMILY(elementwise, gk_elementwise_variant)
 GK_VARIANT_FAMILY(q8, gk_q8_variant)
+GK_VARIANT_FAMILY(softmax, gk_softmax_variant)
 
 __attribute__((constructor)) static void gk_configure(void) {
   unsigned f = gk_probe_features();
@@ -142,8 +155,10 @@ __attribute__((constructor)) static void gk_configure(void) {
   gk_narrow_mark(f);
   gk_elementwise_mark(f);
   gk_q8_mark(f);
+  gk_softmax_mark(f);
   gk_gemm_force_variant(-1);
   gk_narrow_force_variant(-1);
   gk_elementwise_force_variant(-1);
   gk_q8_force_variant(-1);
+  gk_softmax_force_variant(-1);
 }

@@ -118,6 +118,8 @@ void gk_f32_deconv4s2_narrow_row__avx2(int h, int w, int cin, int cout, const fl
 #endif
 
 #if defined(__aarch64__)
+void gk_f32_softmax_rows__neon(size_t rows, size_t n, const float *x, float *y);
+void gk_f32_softmax_backward_rows__neon(size_t rows, size_t n, const float *y, const float *dy, float *dx);
 void gk_f32_bn_apply__neon(size_t rows, size_t c, const float *x, const float *scale,
                            const float *shift, int act, float slope, float *y);
 void gk_f32_act_backward__neon(size_t count, const float *y, const float *dy, float slope,
@@ -125,6 +127,8 @@ void gk_f32_act_backward__neon(size_t count, const float *y, const float *dy, fl
 void gk_f32_tanh_backward__neon(size_t count, const float *y, const float *dy, float *dx);
 #endif
 #if defined(__x86_64__)
+void gk_f32_softmax_rows__avx2(size_t rows, size_t n, const float *x, float *y);
+void gk_f32_softmax_backward_rows__avx2(size_t rows, size_t n, const float *y, const float *dy, float *dx);
 void gk_f32_bn_apply__avx2(size_t rows, size_t c, const float *x, const float *scale,
                            const float *shift, int act, float slope, float *y);
 void gk_f32_act_backward__avx2(size_t count, const float *y, const float *dy, float slope,

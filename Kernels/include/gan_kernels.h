@@ -476,6 +476,66 @@ const gk_elementwise_variant *gk_elementwise_variant_at(int index);
 int gk_elementwise_selected_variant(void);
 void gk_elementwise_force_variant(int index);
 
+// MARK: - Self-attention (SAGAN) and spectral norm
+
+/// Row softmax: y[r, j] = exp(x[r, j] - max_j x[r, :]) / sum_j exp(...), rows x n row-major; y may
+/// be x. Backward: dx[r, j] = y[r, j] * (dy[r, j] - sum_k dy[r, k] y[r, k]); dx may be dy.
+void gk_f32_softmax_rows_ref(size_t rows, size_t n, const float *x, float *y);
+void gk_f32_softmax_backward_rows_ref(size_t rows, size_t n, const float *y, const float *dy, float *dx);
+/// The same through the configured variant, rows split over `threads` (each row on one thread).
+void gk_f32_softmax_rows(size_t rows, size_t n, const float *x, float *y, int threads);
+void gk_f32_softmax_backward_rows(size_t rows, size_t n, const float *y, const float *dy, float *dx,
+                                  int threads);
+typedef struct gk_softmax_variant {
+  const char *name;
+  unsigned requires;
+  int available;
+  void (*rows)(size_t rows, size_t n, const float *x, float *y);
+  void (*backward_rows)(size_t rows, size_t n, const float *y, const float *dy, float *dx);
+} gk_softmax_variant;
+int gk_softmax_variant_count(void);
+const gk_softmax_variant *gk_softmax_variant_at(int index);
+int gk_softmax_selected_variant(void);
+void gk_softmax_force_variant(int index);
+
+/// Self-attention over the npos = H*W positions of each of n images (Zhang et al. 2018):
+/// S = Q K^T (npos x npos), A = softmax over each row of S, O = A V. q, k: (n, npos, cq) and
+/// v, o: (n, npos, cv), row-major (NHWC activations seen as positions x channels); attn:
+/// (n, npos, npos), written, and kept for the backward pass. Two GEMMs and a row softmax per image.
+size_t gk_f32_attention_workspace_bytes(int n, int npos, int cq, int cv, int threads);
+void gk_f32_attention_forward(int n, int npos, int cq, int cv, const float *q, const float *k,
+                              const float *v, float *attn, float *o, void *workspace, int threads);
+/// From dO (n, npos, cv): dV = A^T dO, dA = dO V^T, dS = softmax backward of dA (written to ds,
+/// n x npos x npos), dQ = dS K, dK = dS^T Q. dq, dk, dv are overwritten.
+void gk_f32_attention_backward(int n, int npos, int cq, int cv, const float *q, const float *k,
+                               const float *v, const float *attn, const float *dout, float *ds,
+                               float *dq, float *dk, float *dv, void *workspace, int threads);
+/// Direct loops: the oracle.
+void gk_f32_attention_forward_ref(int n, int npos, int cq, int cv, const float *q, const float *k,
+                                  const float *v, float *attn, float *o);
+void gk_f32_attention_backward_ref(int n, int npos, int cq, int cv, const float *q, const float *k,
+                                   const float *v, const float *attn, const float *dout, float *ds,
+                                   float *dq, float *dk, float *dv);
+
+/// Spectral norm (torch.nn.utils.spectral_norm) of a weight seen as the matrix W (rows x cols):
+/// element (o, r) at w[o * row_stride + r * col_stride], so any layout serves (KKIO convolution
+/// weights: row = output channel, row_stride 1, col_stride cout). u: rows, v: cols (in this
+/// column order). With power_iteration set, first v = normalize(W^T u), u = normalize(W v)
+/// (normalize: x / max(||x||, eps)), both updated in place; then sigma = u . (W v), returned.
+/// wv: scratch of rows floats. w_sn (NULL, or laid out like w) receives W / sigma.
+float gk_f32_spectral_norm(int rows, int cols, const float *w, size_t row_stride, size_t col_stride,
+                           float *u, float *v, int power_iteration, float eps, float *wv, float *w_sn);
+float gk_f32_spectral_norm_ref(int rows, int cols, const float *w, size_t row_stride, size_t col_stride,
+                               float *u, float *v, int power_iteration, float eps, float *wv, float *w_sn);
+/// The gradient through W / sigma(W) with u, v held constant (they are computed without grad):
+/// dW = dW_sn / sigma - (<dW_sn, W> / sigma^2) u v^T, dw laid out like w (accumulate: added).
+void gk_f32_spectral_norm_backward(int rows, int cols, const float *w, size_t row_stride, size_t col_stride,
+                                   const float *u, const float *v, float sigma, const float *dw_sn,
+                                   float *dw, int accumulate);
+void gk_f32_spectral_norm_backward_ref(int rows, int cols, const float *w, size_t row_stride,
+                                       size_t col_stride, const float *u, const float *v, float sigma,
+                                       const float *dw_sn, float *dw, int accumulate);
+
 /// The one kernel configuration: per family the variant every operator uses, filled once at load
 /// from the CPU probe (each table's fastest available entry) and changed only by the
 /// gk_*_force_variant calls of tests and benchmarks. Operators read it and choose nothing.
@@ -484,6 +544,7 @@ typedef struct gk_kernel_config {
   const gk_narrow_variant *narrow;
   const gk_elementwise_variant *elementwise;
   const gk_q8_variant *q8;
+  const gk_softmax_variant *softmax;
   unsigned features;
 } gk_kernel_config;
 const gk_kernel_config *gk_config(void);

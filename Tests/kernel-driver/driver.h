@@ -34,4 +34,8 @@ void test_q8_winograd(int variant);
 // elementwise_tests.c
 void test_elementwise(int variant);
 void test_swd(void);
+// attention_tests.c
+void test_softmax(int variant);
+void test_attention(void);
+void test_spectral_norm(void);
 #endif

@@ -91,7 +91,20 @@ int main(void) {
     test_elementwise(v);
     printf("  %s: %d checks\n", g->name, passed + failed - before);
   }
+  for (int v = 0; v < gk_softmax_variant_count(); v++) {
+    const gk_softmax_variant *g = gk_softmax_variant_at(v);
+    if (!g->available) { printf("  %s: not available on this CPU\n", g->name); continue; }
+    int before = passed + failed;
+    test_softmax(v);
+    gk_softmax_force_variant(v);
+    test_attention();
+    printf("  %s (and attention through it): %d checks\n", g->name, passed + failed - before);
+  }
+  gk_softmax_force_variant(-1);
   int before = passed + failed;
+  test_spectral_norm();
+  printf("  spectral norm: %d checks\n", passed + failed - before);
+  before = passed + failed;
   test_swd();
   printf("  swd (GEMM projections, radix sort): %d checks\n", passed + failed - before);
   printf("%d passed, %d failed\n", passed, failed);

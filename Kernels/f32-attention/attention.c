@@ -1,0 +1,166 @@
+// Self-attention (SAGAN) forward and backward as GEMMs over each image's positions plus the row
+// softmax of the configured variant; spectral norm's power iteration and gradient (matrix-vector
+// work: at most a few million multiply-adds per layer, no threads).
+#include "../common/gk_internal.h"
+
+typedef struct {
+  size_t rows, n;
+  const float *x, *dy;
+  float *y;
+  int backward;
+} softmax_job;
+
+static void softmax_body(void *ctx, int tid, int nth) {
+  const softmax_job *j = ctx;
+  size_t lo = j->rows * (size_t)tid / (size_t)nth, hi = j->rows * (size_t)(tid + 1) / (size_t)nth;
+  if (lo == hi) return;
+  const gk_softmax_variant *v = gk_config()->softmax;
+  if (j->backward)
+    v->backward_rows(hi - lo, j->n, j->x + lo * j->n, j->dy + lo * j->n, j->y + lo * j->n);
+  else
+    v->rows(hi - lo, j->n, j->x + lo * j->n, j->y + lo * j->n);
+}
+
+void gk_f32_softmax_rows(size_t rows, size_t n, const float *x, float *y, int threads) {
+  softmax_job j = {rows, n, x, NULL, y, 0};
+  gk_run_parallel(threads, softmax_body, &j);
+}
+
+void gk_f32_softmax_backward_rows(size_t rows, size_t n, const float *y, const float *dy, float *dx,
+                                  int threads) {
+  softmax_job j = {rows, n, y, dy, dx, 1};
+  gk_run_parallel(threads, softmax_body, &j);
+}
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+size_t gk_f32_attention_workspace_bytes(int n, int npos, int cq, int cv, int threads) {
+  (void)n;
+  size_t P = (size_t)npos, w = 0;
+  w = max_size(w, gk_f32_gemm_workspace_bytes(P, P, (size_t)cq, threads));  // S = Q K^T
+  w = max_size(w, gk_f32_gemm_workspace_bytes(P, (size_t)cv, P, threads));  // O = A V, dV = A^T dO
+  w = max_size(w, gk_f32_gemm_workspace_bytes(P, P, (size_t)cv, threads));  // dA = dO V^T
+  w = max_size(w, gk_f32_gemm_workspace_bytes(P, (size_t)cq, P, threads));  // dQ, dK
+  return w;
+}
+
+void gk_f32_attention_forward(int n, int npos, int cq, int cv, const float *q, const float *k,
+                              const float *v, float *attn, float *o, void *workspace, int threads) {
+  size_t P = (size_t)npos;
+  for (int b = 0; b < n; b++) {
+    const float *qb = q + b * P * cq, *kb = k + b * P * cq, *vb = v + b * P * cv;
+    float *ab = attn + b * P * P, *ob = o + b * P * cv;
+    gk_operand Q = gk_operand_matrix(qb, (size_t)cq), KT = gk_operand_matrix_t(kb, (size_t)cq);
+    gk_output S = gk_output_dense(ab, P);
+    gk_f32_gemm(P, P, (size_t)cq, &Q, &KT, &S, NULL, workspace, threads);
+    gk_f32_softmax_rows(P, P, ab, ab, threads);
+    gk_operand A = gk_operand_matrix(ab, P), V = gk_operand_matrix(vb, (size_t)cv);
+    gk_output O = gk_output_dense(ob, (size_t)cv);
+    gk_f32_gemm(P, (size_t)cv, P, &A, &V, &O, NULL, workspace, threads);
+  }
+}
+
+void gk_f32_attention_backward(int n, int npos, int cq, int cv, const float *q, const float *k,
+                               const float *v, const float *attn, const float *dout, float *ds,
+                               float *dq, float *dk, float *dv, void *workspace, int threads) {
+  size_t P = (size_t)npos;
+  for (int b = 0; b < n; b++) {
+    const float *qb = q + b * P * cq, *kb = k + b * P * cq, *vb = v + b * P * cv;
+    const float *ab = attn + b * P * P, *gb = dout + b * P * cv;
+    float *sb = ds + b * P * P;
+    gk_operand AT = gk_operand_matrix_t(ab, P), G = gk_operand_matrix(gb, (size_t)cv);
+    gk_output DV = gk_output_dense(dv + b * P * cv, (size_t)cv);
+    gk_f32_gemm(P, (size_t)cv, P, &AT, &G, &DV, NULL, workspace, threads);
+    gk_operand VT = gk_operand_matrix_t(vb, (size_t)cv);
+    gk_output DA = gk_output_dense(sb, P);
+    gk_f32_gemm(P, P, (size_t)cv, &G, &VT, &DA, NULL, workspace, threads);
+    gk_f32_softmax_backward_rows(P, P, ab, sb, sb, threads);
+    gk_operand DS = gk_operand_matrix(sb, P), K = gk_operand_matrix(kb, (size_t)cq);
+    gk_output DQ = gk_output_dense(dq + b * P * cq, (size_t)cq);
+    gk_f32_gemm(P, (size_t)cq, P, &DS, &K, &DQ, NULL, workspace, threads);
+    gk_operand DST = gk_operand_matrix_t(sb, P), Q = gk_operand_matrix(qb, (size_t)cq);
+    gk_output DK = gk_output_dense(dk + b * P * cq, (size_t)cq);
+    gk_f32_gemm(P, (size_t)cq, P, &DST, &Q, &DK, NULL, workspace, threads);
+  }
+}
+
+// Dot product in 8 interleaved partial sums (a fixed order; the compiler vectorizes the lanes).
+static float dot8(const float *a, const float *b, size_t n) {
+  float acc[8] = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+  float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+static void normalize(int count, float *x, float eps) {
+  float norm = sqrtf(dot8(x, x, (size_t)count));
+  float d = norm > eps ? norm : eps;
+  for (int i = 0; i < count; i++) x[i] /= d;
+}
+
+// y (len) = M x where M's row i is contiguous at m + i * ld (len rows of width dots).
+static void rows_dot(int len, int width, const float *m, size_t ld, const float *x, float *y) {
+  for (int i = 0; i < len; i++) y[i] = dot8(m + (size_t)i * ld, x, (size_t)width);
+}
+
+// y (width) = M^T x, M's row i contiguous at m + i * ld: axpy per row (vectorizes, no reduction).
+static void rows_axpy(int len, int width, const float *m, size_t ld, const float *x, float *y) {
+  for (int j = 0; j < width; j++) y[j] = 0;
+  for (int i = 0; i < len; i++) {
+    const float *mi = m + (size_t)i * ld;
+    float xi = x[i];
+    for (int j = 0; j < width; j++) y[j] += mi[j] * xi;
+  }
+}
+
+float gk_f32_spectral_norm(int rows, int cols, const float *w, size_t rs, size_t cs, float *u, float *v,
+                           int power_iteration, float eps, float *wv, float *w_sn) {
+  // Two dense layouts: W's columns contiguous (rs == 1: KKIO weights, one memory row per column
+  // r) or W's rows contiguous (cs == 1: PyTorch's (out, -1) view). Others take the reference.
+  if (rs != 1 && cs != 1)
+    return gk_f32_spectral_norm_ref(rows, cols, w, rs, cs, u, v, power_iteration, eps, wv, w_sn);
+  if (power_iteration) {
+    if (rs == 1) rows_dot(cols, rows, w, cs, u, v); else rows_axpy(rows, cols, w, rs, u, v);
+    normalize(cols, v, eps);
+  }
+  if (rs == 1) rows_axpy(cols, rows, w, cs, v, wv); else rows_dot(rows, cols, w, rs, v, wv);
+  if (power_iteration) {
+    memcpy(u, wv, (size_t)rows * sizeof(float));
+    normalize(rows, u, eps);
+  }
+  float sigma = dot8(u, wv, (size_t)rows);
+  if (w_sn) {
+    size_t outer = rs == 1 ? (size_t)cols : (size_t)rows, inner = rs == 1 ? (size_t)rows : (size_t)cols;
+    size_t ld = rs == 1 ? cs : rs;
+    for (size_t a = 0; a < outer; a++)
+      for (size_t b = 0; b < inner; b++) w_sn[a * ld + b] = w[a * ld + b] / sigma;
+  }
+  return sigma;
+}
+
+void gk_f32_spectral_norm_backward(int rows, int cols, const float *w, size_t rs, size_t cs, const float *u,
+                                   const float *v, float sigma, const float *dw_sn, float *dw, int accumulate) {
+  if (rs != 1 && cs != 1) {
+    gk_f32_spectral_norm_backward_ref(rows, cols, w, rs, cs, u, v, sigma, dw_sn, dw, accumulate);
+    return;
+  }
+  // outer index a over memory rows, inner b contiguous: (o, r) = rs == 1 ? (b, a) : (a, b).
+  size_t outer = rs == 1 ? (size_t)cols : (size_t)rows, inner = rs == 1 ? (size_t)rows : (size_t)cols;
+  size_t ld = rs == 1 ? cs : rs;
+  double dot = 0;
+  for (size_t a = 0; a < outer; a++) dot += dot8(dw_sn + a * ld, w + a * ld, inner);
+  float c = (float)(dot / ((double)sigma * sigma));
+  const float *inner_vec = rs == 1 ? u : v, *outer_vec = rs == 1 ? v : u;
+  for (size_t a = 0; a < outer; a++) {
+    float ca = c * outer_vec[a];
+    const float *g = dw_sn + a * ld;
+    float *d = dw + a * ld;
+    if (accumulate)
+      for (size_t b = 0; b < inner; b++) d[b] += g[b] / sigma - ca * inner_vec[b];
+    else
+      for (size_t b = 0; b < inner; b++) d[b] = g[b] / sigma - ca * inner_vec[b];
+  }
+}

@@ -1,0 +1,135 @@
+// Scalar references for the SAGAN kernels: row softmax and its backward, self-attention forward
+// and backward by direct loops, spectral norm's power iteration and gradient. Oracles for the
+// tests and the scalar entry of the softmax variant table.
+#include "../common/gk_internal.h"
+
+void gk_f32_softmax_rows_ref(size_t rows, size_t n, const float *x, float *y) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * n;
+    float *yr = y + r * n;
+    float m = -INFINITY;
+    for (size_t j = 0; j < n; j++) m = xr[j] > m ? xr[j] : m;
+    float sum = 0;
+    for (size_t j = 0; j < n; j++) { yr[j] = expf(xr[j] - m); sum += yr[j]; }
+    float inv = 1.0f / sum;
+    for (size_t j = 0; j < n; j++) yr[j] *= inv;
+  }
+}
+
+void gk_f32_softmax_backward_rows_ref(size_t rows, size_t n, const float *y, const float *dy, float *dx) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *yr = y + r * n, *gr = dy + r * n;
+    float *dr = dx + r * n;
+    float dot = 0;
+    for (size_t j = 0; j < n; j++) dot += gr[j] * yr[j];
+    for (size_t j = 0; j < n; j++) dr[j] = yr[j] * (gr[j] - dot);
+  }
+}
+
+void gk_f32_attention_forward_ref(int n, int npos, int cq, int cv, const float *q, const float *k,
+                                  const float *v, float *attn, float *o) {
+  size_t P = (size_t)npos;
+  for (int b = 0; b < n; b++) {
+    const float *qb = q + b * P * cq, *kb = k + b * P * cq, *vb = v + b * P * cv;
+    float *ab = attn + b * P * P, *ob = o + b * P * cv;
+    for (size_t i = 0; i < P; i++)
+      for (size_t j = 0; j < P; j++) {
+        float s = 0;
+        for (int c = 0; c < cq; c++) s += qb[i * cq + c] * kb[j * cq + c];
+        ab[i * P + j] = s;
+      }
+    gk_f32_softmax_rows_ref(P, P, ab, ab);
+    for (size_t i = 0; i < P; i++)
+      for (int c = 0; c < cv; c++) {
+        float s = 0;
+        for (size_t j = 0; j < P; j++) s += ab[i * P + j] * vb[j * cv + c];
+        ob[i * cv + c] = s;
+      }
+  }
+}
+
+void gk_f32_attention_backward_ref(int n, int npos, int cq, int cv, const float *q, const float *k,
+                                   const float *v, const float *attn, const float *dout, float *ds,
+                                   float *dq, float *dk, float *dv) {
+  size_t P = (size_t)npos;
+  for (int b = 0; b < n; b++) {
+    const float *qb = q + b * P * cq, *kb = k + b * P * cq, *vb = v + b * P * cv;
+    const float *ab = attn + b * P * P, *gb = dout + b * P * cv;
+    float *sb = ds + b * P * P, *dqb = dq + b * P * cq, *dkb = dk + b * P * cq, *dvb = dv + b * P * cv;
+    for (size_t j = 0; j < P; j++)  // dV[j, c] = sum_i A[i, j] dO[i, c]
+      for (int c = 0; c < cv; c++) {
+        float s = 0;
+        for (size_t i = 0; i < P; i++) s += ab[i * P + j] * gb[i * cv + c];
+        dvb[j * cv + c] = s;
+      }
+    for (size_t i = 0; i < P; i++)  // dA[i, j] = dO[i, :] . V[j, :]
+      for (size_t j = 0; j < P; j++) {
+        float s = 0;
+        for (int c = 0; c < cv; c++) s += gb[i * cv + c] * vb[j * cv + c];
+        sb[i * P + j] = s;
+      }
+    gk_f32_softmax_backward_rows_ref(P, P, ab, sb, sb);
+    for (size_t i = 0; i < P; i++)  // dQ[i, c] = sum_j dS[i, j] K[j, c]
+      for (int c = 0; c < cq; c++) {
+        float s = 0;
+        for (size_t j = 0; j < P; j++) s += sb[i * P + j] * kb[j * cq + c];
+        dqb[i * cq + c] = s;
+      }
+    for (size_t j = 0; j < P; j++)  // dK[j, c] = sum_i dS[i, j] Q[i, c]
+      for (int c = 0; c < cq; c++) {
+        float s = 0;
+        for (size_t i = 0; i < P; i++) s += sb[i * P + j] * qb[i * cq + c];
+        dkb[j * cq + c] = s;
+      }
+  }
+}
+
+static void normalize_ref(int count, float *x, float eps) {
+  float ss = 0;
+  for (int i = 0; i < count; i++) ss += x[i] * x[i];
+  float norm = sqrtf(ss);
+  float d = norm > eps ? norm : eps;
+  for (int i = 0; i < count; i++) x[i] /= d;
+}
+
+float gk_f32_spectral_norm_ref(int rows, int cols, const float *w, size_t rs, size_t cs, float *u, float *v,
+                               int power_iteration, float eps, float *wv, float *w_sn) {
+  if (power_iteration) {
+    for (int r = 0; r < cols; r++) {
+      float s = 0;
+      for (int o = 0; o < rows; o++) s += w[o * rs + r * cs] * u[o];
+      v[r] = s;
+    }
+    normalize_ref(cols, v, eps);
+  }
+  for (int o = 0; o < rows; o++) {
+    float s = 0;
+    for (int r = 0; r < cols; r++) s += w[o * rs + r * cs] * v[r];
+    wv[o] = s;
+  }
+  if (power_iteration) {
+    for (int o = 0; o < rows; o++) u[o] = wv[o];
+    normalize_ref(rows, u, eps);
+  }
+  float sigma = 0;
+  for (int o = 0; o < rows; o++) sigma += u[o] * wv[o];
+  if (w_sn)
+    for (int o = 0; o < rows; o++)
+      for (int r = 0; r < cols; r++) w_sn[o * rs + r * cs] = w[o * rs + r * cs] / sigma;
+  return sigma;
+}
+
+void gk_f32_spectral_norm_backward_ref(int rows, int cols, const float *w, size_t rs, size_t cs, const float *u,
+                                       const float *v, float sigma, const float *dw_sn, float *dw,
+                                       int accumulate) {
+  double dot = 0;
+  for (int o = 0; o < rows; o++)
+    for (int r = 0; r < cols; r++) dot += (double)dw_sn[o * rs + r * cs] * w[o * rs + r * cs];
+  float c = (float)(dot / ((double)sigma * sigma));
+  for (int o = 0; o < rows; o++)
+    for (int r = 0; r < cols; r++) {
+      size_t i = o * rs + r * cs;
+      float g = dw_sn[i] / sigma - c * u[o] * v[r];
+      dw[i] = accumulate ? dw[i] + g : g;
+    }
+}

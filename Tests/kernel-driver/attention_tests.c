@@ -1,0 +1,142 @@
+// SAGAN kernels against their references: row softmax (every variant), self-attention forward
+// and backward (GEMMs + softmax) with thread-count determinism, spectral norm in each layout.
+#include "driver.h"
+
+// Every softmax variant against the reference, widths around the vector lengths, inputs scaled
+// up to 60 so the max subtraction matters.
+void test_softmax(int variant) {
+  const gk_softmax_variant *v = gk_softmax_variant_at(variant);
+  static const size_t shapes[][2] = {{1, 1}, {3, 5}, {2, 8}, {4, 9}, {7, 16}, {5, 17}, {3, 256}, {2, 1024}};
+  for (int s = 0; s < 8; s++) {
+    size_t rows = shapes[s][0], n = shapes[s][1], cnt = rows * n;
+    float *x = frand(cnt), *dy = frand(cnt), *y1 = calloc(cnt, 4), *y2 = calloc(cnt, 4);
+    for (size_t i = 0; i < cnt; i++) x[i] *= (float)(1 + (i % 3) * 30);
+    v->rows(rows, n, x, y1);
+    gk_f32_softmax_rows_ref(rows, n, x, y2);
+    char what[160];
+    snprintf(what, sizeof what, "%s softmax (%zu x %zu)", v->name, rows, n);
+    check(rel_err(y1, y2, cnt) <= 4 * tol(n), what);
+    float worst_sum = 0;
+    for (size_t r = 0; r < rows; r++) {
+      float sum = 0;
+      for (size_t j = 0; j < n; j++) sum += y1[r * n + j];
+      if (fabsf(sum - 1) > worst_sum) worst_sum = fabsf(sum - 1);
+    }
+    snprintf(what, sizeof what, "%s softmax rows sum to 1 (%zu x %zu)", v->name, rows, n);
+    check(worst_sum <= 4 * tol(n), what);
+    v->backward_rows(rows, n, y2, dy, y1);
+    float *dx2 = calloc(cnt, 4);
+    gk_f32_softmax_backward_rows_ref(rows, n, y2, dy, dx2);
+    snprintf(what, sizeof what, "%s softmax backward (%zu x %zu)", v->name, rows, n);
+    check(rel_err(y1, dx2, cnt) <= 4 * tol(n), what);
+    free(x); free(dy); free(y1); free(y2); free(dx2);
+  }
+}
+
+// gk_f32_attention_forward/backward against the direct loops; 1, 2 and 3 threads bit for bit.
+// Shapes (n, positions, C/8, C): degenerate ones, odd ones, and SAGAN's 8x8 and 16x16 blocks.
+void test_attention(void) {
+  static const int shapes[][4] = {{1, 1, 1, 1}, {2, 3, 1, 8}, {1, 17, 3, 5}, {1, 16, 2, 16}, {2, 64, 4, 32},
+                                  {1, 256, 16, 128}};
+  for (int s = 0; s < 6; s++) {
+    int n = shapes[s][0], P = shapes[s][1], cq = shapes[s][2], cv = shapes[s][3];
+    size_t nq = (size_t)n * P * cq, nv = (size_t)n * P * cv, na = (size_t)n * P * P;
+    float *q = frand(nq), *k = frand(nq), *v = frand(nv), *g = frand(nv);
+    for (size_t i = 0; i < nq; i++) { q[i] *= 2; k[i] *= 2; }
+    float *a_ref = calloc(na, 4), *o_ref = calloc(nv, 4), *ds_ref = calloc(na, 4);
+    float *dq_ref = calloc(nq, 4), *dk_ref = calloc(nq, 4), *dv_ref = calloc(nv, 4);
+    gk_f32_attention_forward_ref(n, P, cq, cv, q, k, v, a_ref, o_ref);
+    gk_f32_attention_backward_ref(n, P, cq, cv, q, k, v, a_ref, g, ds_ref, dq_ref, dk_ref, dv_ref);
+    float *out[3][6];
+    for (int t = 0; t < 3; t++) {
+      float *a = calloc(na, 4), *o = calloc(nv, 4), *ds = calloc(na, 4);
+      float *dq = calloc(nq, 4), *dk = calloc(nq, 4), *dv = calloc(nv, 4);
+      void *ws = workspace(gk_f32_attention_workspace_bytes(n, P, cq, cv, t + 1));
+      gk_f32_attention_forward(n, P, cq, cv, q, k, v, a, o, ws, t + 1);
+      gk_f32_attention_backward(n, P, cq, cv, q, k, v, a, g, ds, dq, dk, dv, ws, t + 1);
+      free(ws);
+      out[t][0] = a; out[t][1] = o; out[t][2] = ds; out[t][3] = dq; out[t][4] = dk; out[t][5] = dv;
+    }
+    const float *want[6] = {a_ref, o_ref, ds_ref, dq_ref, dk_ref, dv_ref};
+    const size_t count[6] = {na, nv, na, nq, nq, nv};
+    const char *names[6] = {"attention map", "output", "dS", "dQ", "dK", "dV"};
+    size_t depth = (size_t)(P > cv ? P : cv) * (size_t)(cq > 1 ? cq : 1);
+    for (int i = 0; i < 6; i++) {
+      char what[160];
+      snprintf(what, sizeof what, "attention %s (n %d, %d positions, cq %d, cv %d)", names[i], n, P, cq, cv);
+      check(rel_err(out[0][i], want[i], count[i]) <= 8 * tol(depth), what);
+      snprintf(what, sizeof what, "attention %s, 2 and 3 threads bitwise (n %d, %d positions)", names[i], n, P);
+      check(!memcmp(out[0][i], out[1][i], count[i] * 4) && !memcmp(out[0][i], out[2][i], count[i] * 4), what);
+    }
+    for (int t = 0; t < 3; t++) for (int i = 0; i < 6; i++) free(out[t][i]);
+    free(q); free(k); free(v); free(g); free(a_ref); free(o_ref); free(ds_ref); free(dq_ref); free(dk_ref);
+    free(dv_ref);
+  }
+}
+
+// Spectral norm in the three layouts (columns contiguous as in KKIO weights, rows contiguous as
+// in PyTorch's view, and strided: the reference path) against the reference; the power
+// iteration converging to the largest singular value of a known matrix; the gradient against
+// central differences of L(W) = sum G * W / (u^T W v) with u, v fixed.
+void test_spectral_norm(void) {
+  static const int shapes[][2] = {{1, 1}, {3, 5}, {8, 8}, {16, 9}, {64, 48}, {256, 2048}};
+  for (int s = 0; s < 6; s++) {
+    int rows = shapes[s][0], cols = shapes[s][1];
+    size_t cnt = (size_t)rows * cols;
+    for (int layout = 0; layout < 3; layout++) {
+      size_t rs = layout == 0 ? 1 : layout == 1 ? (size_t)cols : 2;
+      size_t cs = layout == 0 ? (size_t)rows : layout == 1 ? 1 : (size_t)rows * 2;
+      size_t span = layout == 2 ? 2 * cnt : cnt;
+      float *w = frand(span), *u1 = frand(rows), *v1 = frand(cols), *u2 = malloc(rows * 4), *v2 = malloc(cols * 4);
+      memcpy(u2, u1, rows * 4); memcpy(v2, v1, cols * 4);
+      float *wv = malloc(rows * 4), *sn1 = calloc(span, 4), *sn2 = calloc(span, 4);
+      float s1 = gk_f32_spectral_norm(rows, cols, w, rs, cs, u1, v1, 1, 1e-12f, wv, sn1);
+      float s2 = gk_f32_spectral_norm_ref(rows, cols, w, rs, cs, u2, v2, 1, 1e-12f, wv, sn2);
+      char what[160];
+      snprintf(what, sizeof what, "spectral norm sigma, u, v, W/sigma (%d x %d, layout %d)", rows, cols, layout);
+      float t = 4 * tol((size_t)(rows > cols ? rows : cols));
+      check(fabsf(s1 - s2) <= t * fabsf(s2) && rel_err(u1, u2, rows) <= t && rel_err(v1, v2, cols) <= t &&
+            rel_err(sn1, sn2, span) <= t, what);
+      float e1 = gk_f32_spectral_norm(rows, cols, w, rs, cs, u1, v1, 0, 1e-12f, wv, NULL);
+      snprintf(what, sizeof what, "spectral norm without power iteration keeps u, v (%d x %d)", rows, cols);
+      check(fabsf(e1 - s1) <= t * fabsf(s1) && !memcmp(u1, u1, 4), what);
+      float *g = frand(span), *d1 = frand(span), *d2 = malloc(span * 4);
+      memcpy(d2, d1, span * 4);
+      gk_f32_spectral_norm_backward(rows, cols, w, rs, cs, u2, v2, s2, g, d1, 1);
+      gk_f32_spectral_norm_backward_ref(rows, cols, w, rs, cs, u2, v2, s2, g, d2, 1);
+      snprintf(what, sizeof what, "spectral norm backward, accumulating (%d x %d, layout %d)", rows, cols, layout);
+      check(rel_err(d1, d2, span) <= t, what);
+      free(w); free(u1); free(v1); free(u2); free(v2); free(wv); free(sn1); free(sn2); free(g); free(d1); free(d2);
+    }
+  }
+  // diag(3, 2, 1) padded to 3 x 4: sigma -> 3 after a few iterations from a generic u.
+  float w[12] = {3, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0}, u[3] = {0.3f, 0.5f, 0.7f}, v[4], wv[3];
+  float sigma = 0;
+  for (int it = 0; it < 60; it++) sigma = gk_f32_spectral_norm(3, 4, w, 4, 1, u, v, 1, 1e-12f, wv, NULL);
+  check(fabsf(sigma - 3) < 1e-5f, "spectral norm converges to the largest singular value (diag 3, 2, 1)");
+  // Gradient against central differences in double of L(W) = sum G * W / (u^T W v).
+  {
+    int rows = 3, cols = 4;
+    float *wm = frand(12), *uu = frand(3), *vv = frand(4), *g = frand(12), dw[12];
+    for (int i = 0; i < 12; i++) wm[i] += 1.5f;
+    float sg = 0;
+    for (int o = 0; o < rows; o++) for (int r = 0; r < cols; r++) sg += uu[o] * wm[o * cols + r] * vv[r];
+    gk_f32_spectral_norm_backward(rows, cols, wm, cols, 1, uu, vv, sg, g, dw, 0);
+    float worst = 0;
+    for (int i = 0; i < 12; i++) {
+      double lp = 0, lm = 0, h = 1e-3;
+      for (int sign = -1; sign <= 1; sign += 2) {
+        double ww[12], sig = 0, l = 0;
+        for (int j = 0; j < 12; j++) ww[j] = wm[j] + (j == i ? sign * h : 0);
+        for (int o = 0; o < rows; o++) for (int r = 0; r < cols; r++) sig += uu[o] * ww[o * cols + r] * vv[r];
+        for (int j = 0; j < 12; j++) l += g[j] * ww[j] / sig;
+        if (sign < 0) lm = l; else lp = l;
+      }
+      float fd = (float)((lp - lm) / (2 * h));
+      float e = fabsf(fd - dw[i]) / (fabsf(fd) + 1e-3f);
+      if (e > worst) worst = e;
+    }
+    check(worst < 1e-2f, "spectral norm backward matches central differences");
+    free(wm); free(uu); free(vv); free(g);
+  }
+}
