@@ -269,4 +269,5 @@ let benchmarks: @Sendable () -> Void = {
                                     into: terms, workspace: ws.pointer, threads: threads)
     }
   }
+  attentionBenchmarks()
 }

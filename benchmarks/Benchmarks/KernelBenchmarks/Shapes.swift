@@ -16,6 +16,12 @@ enum DCGAN64 {
     ("G1", 4, 512, .relu), ("G2", 8, 256, .relu), ("G3", 16, 128, .relu), ("G4", 32, 64, .relu),
     ("D2", 16, 128, .leakyRelu(0.2)), ("D3", 8, 256, .leakyRelu(0.2)), ("D4", 4, 512, .leakyRelu(0.2)),
   ]
+  /// SAGAN self-attention blocks (--attention-at 16): positions, C/8, C. G after its 16x16
+  /// block (G3 output, 128 channels) and D after D2 (16x16, 128 channels): the same core shape;
+  /// the 32 px model's 16x16 blocks have 64 channels.
+  static let attentionLayers: [(name: String, positions: Int, keyChannels: Int, valueChannels: Int)] = [
+    ("64px 16x16x128", 256, 16, 128), ("32px 16x16x64", 256, 8, 64),
+  ]
   static let generatorParameters = 3_576_704
   static let batches = [1, 64]
 }

@@ -1,0 +1,106 @@
+import CGanKernels
+
+/// Row softmax (rows x n, row-major) and its backward, through the configured variant.
+public enum Softmax {
+  public static func rows(_ rows: Int, _ n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                          threads: Int, reference: Bool = false) {
+    if reference { gk_f32_softmax_rows_ref(rows, n, x, y) } else { gk_f32_softmax_rows(rows, n, x, y, Int32(threads)) }
+  }
+  /// dx = y * (dy - rowsum(dy * y)); dx may be dy.
+  public static func backwardRows(_ rows: Int, _ n: Int, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                  dx: UnsafeMutablePointer<Float>, threads: Int, reference: Bool = false) {
+    if reference {
+      gk_f32_softmax_backward_rows_ref(rows, n, y, dy, dx)
+    } else {
+      gk_f32_softmax_backward_rows(rows, n, y, dy, dx, Int32(threads))
+    }
+  }
+  public static var variantNames: [String] {
+    (0..<gk_softmax_variant_count()).map { String(cString: gk_softmax_variant_at($0).pointee.name) }
+  }
+  public static func forceVariant(_ index: Int32?) { gk_softmax_force_variant(index ?? -1) }
+}
+
+/// The shape of one self-attention block's core: `batch` images of `positions` = H*W positions,
+/// query/key width `keyChannels` (C/8) and value width `valueChannels` (C).
+public struct AttentionShape: Sendable, Equatable {
+  public var batch: Int, positions: Int, keyChannels: Int, valueChannels: Int
+  public init(batch: Int, positions: Int, keyChannels: Int, valueChannels: Int) {
+    self.batch = batch; self.positions = positions; self.keyChannels = keyChannels; self.valueChannels = valueChannels
+  }
+  var args: (Int32, Int32, Int32, Int32) { (Int32(batch), Int32(positions), Int32(keyChannels), Int32(valueChannels)) }
+  /// Floats of the attention map (batch x positions x positions).
+  public var mapCount: Int { batch * positions * positions }
+}
+
+/// O = softmax_rows(Q K^T) V per image (gk_f32_attention_*): q, k (batch, positions, keyChannels),
+/// v, o (batch, positions, valueChannels), attn (batch, positions, positions) kept for backward.
+public enum SelfAttention {
+  public static func workspaceBytes(_ s: AttentionShape, threads: Int) -> Int {
+    let (n, p, cq, cv) = s.args
+    return gk_f32_attention_workspace_bytes(n, p, cq, cv, Int32(threads))
+  }
+  public static func forward(_ s: AttentionShape, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                             v: UnsafePointer<Float>, attn: UnsafeMutablePointer<Float>, o: UnsafeMutablePointer<Float>,
+                             workspace: UnsafeMutableRawPointer?, threads: Int, reference: Bool = false) {
+    let (n, p, cq, cv) = s.args
+    if reference {
+      gk_f32_attention_forward_ref(n, p, cq, cv, q, k, v, attn, o)
+    } else {
+      gk_f32_attention_forward(n, p, cq, cv, q, k, v, attn, o, workspace, Int32(threads))
+    }
+  }
+  /// From dO: dQ, dK, dV (overwritten); ds (mapCount floats) receives dS = d(Q K^T).
+  public static func backward(_ s: AttentionShape, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                              v: UnsafePointer<Float>, attn: UnsafePointer<Float>, dout: UnsafePointer<Float>,
+                              ds: UnsafeMutablePointer<Float>, dq: UnsafeMutablePointer<Float>,
+                              dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                              workspace: UnsafeMutableRawPointer?, threads: Int, reference: Bool = false) {
+    let (n, p, cq, cv) = s.args
+    if reference {
+      gk_f32_attention_backward_ref(n, p, cq, cv, q, k, v, attn, dout, ds, dq, dk, dv)
+    } else {
+      gk_f32_attention_backward(n, p, cq, cv, q, k, v, attn, dout, ds, dq, dk, dv, workspace, Int32(threads))
+    }
+  }
+}
+
+/// A weight seen as spectral norm's matrix W (rows x columns): element (o, r) at
+/// o * rowStride + r * columnStride. `kkio(inChannels:outChannels:)` is a 4x4 (transposed)
+/// convolution's KKIO weight with rows = output channels, as torch.nn.utils.spectral_norm views
+/// Conv2d (dim 0) and ConvTranspose2d (dim 1) weights; columns then run tap-major (t * cin + ci),
+/// not PyTorch's (ci * 16 + t), so v is permuted where files are read and written.
+public struct SpectralMatrix: Sendable, Equatable {
+  public var rows: Int, columns: Int, rowStride: Int, columnStride: Int
+  public init(rows: Int, columns: Int, rowStride: Int, columnStride: Int) {
+    self.rows = rows; self.columns = columns; self.rowStride = rowStride; self.columnStride = columnStride
+  }
+  public static func kkio(inChannels: Int, outChannels: Int) -> SpectralMatrix {
+    SpectralMatrix(rows: outChannels, columns: 16 * inChannels, rowStride: 1, columnStride: outChannels)
+  }
+  /// PyTorch's view (out, -1) of a contiguous tensor.
+  public static func rowMajor(rows: Int, columns: Int) -> SpectralMatrix {
+    SpectralMatrix(rows: rows, columns: columns, rowStride: columns, columnStride: 1)
+  }
+}
+
+/// torch.nn.utils.spectral_norm's arithmetic (gk_f32_spectral_norm*).
+public enum SpectralNorm {
+  /// One power iteration when `update` (u, v updated in place), then sigma = u . (W v); `scratch`
+  /// holds rows floats; `normalized` (optional, laid out like w) receives W / sigma.
+  public static func sigma(_ m: SpectralMatrix, w: UnsafePointer<Float>, u: UnsafeMutablePointer<Float>,
+                           v: UnsafeMutablePointer<Float>, update: Bool, eps: Float = 1e-12,
+                           scratch: UnsafeMutablePointer<Float>, normalized: UnsafeMutablePointer<Float>?,
+                           reference: Bool = false) -> Float {
+    let f = reference ? gk_f32_spectral_norm_ref : gk_f32_spectral_norm
+    return f(Int32(m.rows), Int32(m.columns), w, m.rowStride, m.columnStride, u, v, update ? 1 : 0, eps, scratch,
+             normalized)
+  }
+  /// dW (+)= dW_sn / sigma - (<dW_sn, W> / sigma^2) u v^T.
+  public static func backward(_ m: SpectralMatrix, w: UnsafePointer<Float>, u: UnsafePointer<Float>,
+                              v: UnsafePointer<Float>, sigma: Float, dNormalized: UnsafePointer<Float>,
+                              dw: UnsafeMutablePointer<Float>, accumulate: Bool, reference: Bool = false) {
+    let f = reference ? gk_f32_spectral_norm_backward_ref : gk_f32_spectral_norm_backward
+    f(Int32(m.rows), Int32(m.columns), w, m.rowStride, m.columnStride, u, v, sigma, dNormalized, dw, accumulate ? 1 : 0)
+  }
+}
