@@ -536,6 +536,44 @@ void gk_f32_spectral_norm_backward_ref(int rows, int cols, const float *w, size_
                                        size_t col_stride, const float *u, const float *v, float sigma,
                                        const float *dw_sn, float *dw, int accumulate);
 
+// MARK: - Conditional BatchNorm and the projection head (class-conditional SAGAN)
+
+/// Conditional BatchNorm2d (BatchNorm without affine, then per-class gain and bias): for image
+/// i of n with class labels[i], scale[i, c] = gain[labels[i], c] * rstd[c] and shift[i, c] =
+/// bias[labels[i], c] - mean[c] * scale[i, c]; gk_f32_bn_apply over image i's rows with row i of
+/// scale and shift then gives y = act(xhat * gain + bias).
+void gk_f32_cbn_scale_shift(int n, int c, const int32_t *labels, const float *gain, const float *bias,
+                            const float *mean, const float *rstd, float *scale, float *shift);
+/// Backward of y = act(xhat * gain[label] + bias[label]), xhat normalized with the batch's
+/// statistics (n images x rows_per_image rows x c, NHWC): G = dy * act'(y);
+/// dgain[k, c] (+)= sum over images of class k of sum G * xhat; dbias[k, c] (+)= sum G;
+/// dx = rstd / M * (M * G * gain[label] - sum_i gain[label_i] S_i - xhat * sum_i gain[label_i] T_i)
+/// with S_i, T_i image i's sums of G and G * xhat, M = n * rows_per_image. Sums in double in a
+/// fixed order. scratch: (2 * n + 2) * c doubles. dgain, dbias: (classes x c), added to when
+/// accumulate, else overwritten (rows of classes absent from the batch become 0).
+void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
+                         const float *y, const float *dy, const float *mean, const float *rstd,
+                         const float *gain, int act, float slope, float *dx, float *dgain, float *dbias,
+                         int accumulate, double *scratch);
+void gk_f32_cbn_backward_ref(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
+                             const float *y, const float *dy, const float *mean, const float *rstd,
+                             const float *gain, int act, float slope, float *dx, float *dgain, float *dbias,
+                             int accumulate);
+/// Projection discriminator head (Miyato & Koyama 2018): logit[i] += <embed[labels[i]], sum over
+/// the rows_per_image positions of h[i]>, h (n, rows_per_image, c) NHWC, embed (classes x c).
+void gk_f32_projection_forward(int n, int rows_per_image, int c, const int32_t *labels, const float *h,
+                               const float *embed, float *logit);
+/// From dlogit (n): dh[i, p, c] (+)= dlogit[i] * embed[labels[i], c] (accumulate_dh), and
+/// dembed[labels[i], c] += dlogit[i] * sum_p h[i, p, c] (always added: zero it first).
+void gk_f32_projection_backward(int n, int rows_per_image, int c, const int32_t *labels, const float *h,
+                                const float *embed, const float *dlogit, float *dh, int accumulate_dh,
+                                float *dembed);
+void gk_f32_projection_forward_ref(int n, int rows_per_image, int c, const int32_t *labels, const float *h,
+                                   const float *embed, float *logit);
+void gk_f32_projection_backward_ref(int n, int rows_per_image, int c, const int32_t *labels, const float *h,
+                                    const float *embed, const float *dlogit, float *dh, int accumulate_dh,
+                                    float *dembed);
+
 /// The one kernel configuration: per family the variant every operator uses, filled once at load
 /// from the CPU probe (each table's fastest available entry) and changed only by the
 /// gk_*_force_variant calls of tests and benchmarks. Operators read it and choose nothing.

@@ -133,3 +133,60 @@ void gk_f32_spectral_norm_backward_ref(int rows, int cols, const float *w, size_
       dw[i] = accumulate ? dw[i] + g : g;
     }
 }
+
+// Conditional BatchNorm backward by its definition, channel by channel, sums in double.
+void gk_f32_cbn_backward_ref(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
+                             const float *y, const float *dy, const float *mean, const float *rstd,
+                             const float *gain, int act, float slope, float *dx, float *dgain, float *dbias,
+                             int accumulate) {
+  size_t P = (size_t)rows_per_image, M = (size_t)n * P;
+  if (!accumulate)
+    for (size_t e = 0; e < (size_t)classes * c; e++) { dgain[e] = 0; dbias[e] = 0; }
+  for (int j = 0; j < c; j++) {
+    double sum_gd = 0, sum_gdx = 0;  // sums of dxhat = G * gain and of dxhat * xhat over the batch
+    for (size_t r = 0; r < M; r++) {
+      size_t o = r * c + j;
+      int k = labels[r / P];
+      float g = dy[o];
+      if (act == GK_ACT_RELU) g = y[o] > 0 ? g : 0.0f;
+      if (act == GK_ACT_LRELU) g = y[o] > 0 ? g : g * slope;
+      float xhat = (x[o] - mean[j]) * rstd[j];
+      dgain[(size_t)k * c + j] += g * xhat;
+      dbias[(size_t)k * c + j] += g;
+      sum_gd += (double)g * gain[(size_t)k * c + j];
+      sum_gdx += (double)g * gain[(size_t)k * c + j] * xhat;
+    }
+    for (size_t r = 0; r < M; r++) {
+      size_t o = r * c + j;
+      int k = labels[r / P];
+      float g = dy[o];
+      if (act == GK_ACT_RELU) g = y[o] > 0 ? g : 0.0f;
+      if (act == GK_ACT_LRELU) g = y[o] > 0 ? g : g * slope;
+      float xhat = (x[o] - mean[j]) * rstd[j];
+      dx[o] = (float)(rstd[j] / (double)M * ((double)M * g * gain[(size_t)k * c + j] - sum_gd - xhat * sum_gdx));
+    }
+  }
+}
+
+void gk_f32_projection_forward_ref(int n, int rows_per_image, int c, const int32_t *labels, const float *h,
+                                   const float *embed, float *logit) {
+  for (int i = 0; i < n; i++) {
+    double s = 0;
+    for (int p = 0; p < rows_per_image; p++)
+      for (int j = 0; j < c; j++) s += (double)h[((size_t)i * rows_per_image + p) * c + j] * embed[(size_t)labels[i] * c + j];
+    logit[i] += (float)s;
+  }
+}
+
+void gk_f32_projection_backward_ref(int n, int rows_per_image, int c, const int32_t *labels, const float *h,
+                                    const float *embed, const float *dlogit, float *dh, int accumulate_dh,
+                                    float *dembed) {
+  for (int i = 0; i < n; i++)
+    for (int p = 0; p < rows_per_image; p++)
+      for (int j = 0; j < c; j++) {
+        size_t o = ((size_t)i * rows_per_image + p) * c + j;
+        float g = dlogit[i] * embed[(size_t)labels[i] * c + j];
+        dh[o] = accumulate_dh ? dh[o] + g : g;
+        dembed[(size_t)labels[i] * c + j] += dlogit[i] * h[o];
+      }
+}

@@ -104,3 +104,49 @@ public enum SpectralNorm {
     f(Int32(m.rows), Int32(m.columns), w, m.rowStride, m.columnStride, u, v, sigma, dNormalized, dw, accumulate ? 1 : 0)
   }
 }
+
+/// Conditional BatchNorm2d's class-dependent parts (gk_f32_cbn_*): the per-image scale and shift
+/// that BatchNorm.apply then uses image by image, and the backward pass.
+public enum ConditionalBatchNorm {
+  /// scale/shift (images x channels) from the gain and bias tables (classes x channels).
+  public static func scaleShift(images n: Int, channels c: Int, labels: UnsafePointer<Int32>,
+                                gain: UnsafePointer<Float>, bias: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+                                rstd: UnsafePointer<Float>, scale: UnsafeMutablePointer<Float>,
+                                shift: UnsafeMutablePointer<Float>) {
+    gk_f32_cbn_scale_shift(Int32(n), Int32(c), labels, gain, bias, mean, rstd, scale, shift)
+  }
+  /// `scratch`: (2 * images + 2) * channels doubles.
+  public static func backward(images n: Int, rowsPerImage: Int, channels c: Int, classes: Int,
+                              labels: UnsafePointer<Int32>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                              dy: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                              gain: UnsafePointer<Float>, activation: Activation, dx: UnsafeMutablePointer<Float>,
+                              dgain: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>, accumulate: Bool,
+                              scratch: UnsafeMutablePointer<Double>, reference: Bool = false) {
+    let (act, slope) = (activation.code, activation.slope)
+    if reference {
+      gk_f32_cbn_backward_ref(Int32(n), Int32(rowsPerImage), Int32(c), Int32(classes), labels, x, y, dy, mean, rstd,
+                              gain, act, slope, dx, dgain, dbias, accumulate ? 1 : 0)
+    } else {
+      gk_f32_cbn_backward(Int32(n), Int32(rowsPerImage), Int32(c), Int32(classes), labels, x, y, dy, mean, rstd,
+                          gain, act, slope, dx, dgain, dbias, accumulate ? 1 : 0, scratch)
+    }
+  }
+}
+
+/// The projection discriminator's class term (gk_f32_projection_*): logit += <embed[y], sum_p h>.
+public enum ProjectionHead {
+  public static func forward(images n: Int, positions: Int, channels c: Int, labels: UnsafePointer<Int32>,
+                             h: UnsafePointer<Float>, embed: UnsafePointer<Float>, logit: UnsafeMutablePointer<Float>,
+                             reference: Bool = false) {
+    let f = reference ? gk_f32_projection_forward_ref : gk_f32_projection_forward
+    f(Int32(n), Int32(positions), Int32(c), labels, h, embed, logit)
+  }
+  /// dh (+)= dlogit * embed[y]; dembed[y] += dlogit * sum_p h.
+  public static func backward(images n: Int, positions: Int, channels c: Int, labels: UnsafePointer<Int32>,
+                              h: UnsafePointer<Float>, embed: UnsafePointer<Float>, dlogit: UnsafePointer<Float>,
+                              dh: UnsafeMutablePointer<Float>, accumulate: Bool, dembed: UnsafeMutablePointer<Float>,
+                              reference: Bool = false) {
+    let f = reference ? gk_f32_projection_backward_ref : gk_f32_projection_backward
+    f(Int32(n), Int32(positions), Int32(c), labels, h, embed, dlogit, dh, accumulate ? 1 : 0, dembed)
+  }
+}

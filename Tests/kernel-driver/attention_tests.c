@@ -140,3 +140,74 @@ void test_spectral_norm(void) {
     free(wm); free(uu); free(vv); free(g);
   }
 }
+
+// Conditional BatchNorm against its definition, and with one class against plain BatchNorm's
+// backward (the same arithmetic when gain = gamma); the projection head against direct loops.
+void test_conditional(void) {
+  static const int shapes[][4] = {{1, 1, 1, 1}, {3, 4, 5, 2}, {4, 16, 17, 3}, {8, 64, 64, 10}, {2, 16, 130, 4}};
+  const int acts[] = {GK_ACT_NONE, GK_ACT_RELU, GK_ACT_LRELU};
+  for (int s = 0; s < 5; s++) {
+    int n = shapes[s][0], P = shapes[s][1], c = shapes[s][2], classes = shapes[s][3];
+    size_t cnt = (size_t)n * P * c, tab = (size_t)classes * c;
+    int32_t *labels = malloc(n * sizeof(int32_t));
+    for (int i = 0; i < n; i++) labels[i] = (i * 7 + 3) % classes;
+    float *x = frand(cnt), *dy = frand(cnt), *gain = frand(tab), *bias = frand(tab), *mean = frand(c), *rstd = frand(c);
+    for (int j = 0; j < c; j++) rstd[j] = 0.5f + fabsf(rstd[j]);
+    float *scale = malloc((size_t)n * c * 4), *shift = malloc((size_t)n * c * 4), *y = malloc(cnt * 4);
+    for (int a = 0; a < 3; a++) {
+      gk_f32_cbn_scale_shift(n, c, labels, gain, bias, mean, rstd, scale, shift);
+      for (int i = 0; i < n; i++)
+        gk_f32_bn_apply((size_t)P, (size_t)c, x + (size_t)i * P * c, scale + (size_t)i * c, shift + (size_t)i * c,
+                        acts[a], 0.1f, y + (size_t)i * P * c);
+      float worst = 0;
+      for (size_t r = 0; r < (size_t)n * P; r++)
+        for (int j = 0; j < c; j++) {
+          int k = labels[r / P];
+          float v = (x[r * c + j] - mean[j]) * rstd[j] * gain[(size_t)k * c + j] + bias[(size_t)k * c + j];
+          if (acts[a] == GK_ACT_RELU) v = v > 0 ? v : 0;
+          if (acts[a] == GK_ACT_LRELU) v = v > 0 ? v : v * 0.1f;
+          float e = fabsf(v - y[r * c + j]);
+          if (e > worst) worst = e;
+        }
+      char what[160];
+      snprintf(what, sizeof what, "cbn apply act %d (n %d, %d rows, c %d, %d classes)", acts[a], n, P, c, classes);
+      check(worst <= 1e-5f, what);
+      float *dx1 = malloc(cnt * 4), *dx2 = malloc(cnt * 4), *dg1 = frand(tab), *dg2 = malloc(tab * 4);
+      float *db1 = frand(tab), *db2 = malloc(tab * 4);
+      memcpy(dg2, dg1, tab * 4); memcpy(db2, db1, tab * 4);
+      double *scratch = malloc((2 * (size_t)n + 2) * c * sizeof(double));
+      int acc = a == 1;
+      gk_f32_cbn_backward(n, P, c, classes, labels, x, y, dy, mean, rstd, gain, acts[a], 0.1f, dx1, dg1, db1, acc, scratch);
+      gk_f32_cbn_backward_ref(n, P, c, classes, labels, x, y, dy, mean, rstd, gain, acts[a], 0.1f, dx2, dg2, db2, acc);
+      snprintf(what, sizeof what, "cbn backward act %d%s (n %d, %d rows, c %d, %d classes)", acts[a],
+               acc ? " accumulating" : "", n, P, c, classes);
+      float t = 8 * tol((size_t)n * P);
+      check(rel_err(dx1, dx2, cnt) <= t && rel_err(dg1, dg2, tab) <= t && rel_err(db1, db2, tab) <= t, what);
+      if (classes == 1 || s == 3) {  // one class: plain BatchNorm with gamma = gain[0] (labels all 0)
+        int32_t *zeros = calloc(n, sizeof(int32_t));
+        float *dx3 = malloc(cnt * 4), *dg3 = calloc(c, 4), *db3 = calloc(c, 4), *dg4 = calloc(tab, 4), *db4 = calloc(tab, 4);
+        gk_f32_cbn_backward(n, P, c, 1, zeros, x, y, dy, mean, rstd, gain, acts[a], 0.1f, dx1, dg4, db4, 0, scratch);
+        gk_f32_bn_backward_ref((size_t)n * P, (size_t)c, x, y, dy, mean, rstd, gain, acts[a], 0.1f, dx3, dg3, db3, 0);
+        snprintf(what, sizeof what, "cbn with one class equals BatchNorm backward (n %d, %d rows, c %d)", n, P, c);
+        check(rel_err(dx1, dx3, cnt) <= t && rel_err(dg4, dg3, c) <= t && rel_err(db4, db3, c) <= t, what);
+        free(zeros); free(dx3); free(dg3); free(db3); free(dg4); free(db4);
+      }
+      free(dx1); free(dx2); free(dg1); free(dg2); free(db1); free(db2); free(scratch);
+    }
+    float *embed = frand(tab), *l1 = frand(n), *l2 = malloc(n * 4), *dl = frand(n);
+    memcpy(l2, l1, n * 4);
+    gk_f32_projection_forward(n, P, c, labels, x, embed, l1);
+    gk_f32_projection_forward_ref(n, P, c, labels, x, embed, l2);
+    char what[160];
+    snprintf(what, sizeof what, "projection forward (n %d, %d positions, c %d)", n, P, c);
+    check(rel_err(l1, l2, n) <= 4 * tol((size_t)P * c), what);
+    float *dh1 = frand(cnt), *dh2 = malloc(cnt * 4), *de1 = frand(tab), *de2 = malloc(tab * 4);
+    memcpy(dh2, dh1, cnt * 4); memcpy(de2, de1, tab * 4);
+    gk_f32_projection_backward(n, P, c, labels, x, embed, dl, dh1, 1, de1);
+    gk_f32_projection_backward_ref(n, P, c, labels, x, embed, dl, dh2, 1, de2);
+    snprintf(what, sizeof what, "projection backward (n %d, %d positions, c %d)", n, P, c);
+    check(rel_err(dh1, dh2, cnt) <= 1e-6f && rel_err(de1, de2, tab) <= 4 * tol((size_t)P), what);
+    free(embed); free(l1); free(l2); free(dl); free(dh1); free(dh2); free(de1); free(de2);
+    free(labels); free(x); free(dy); free(gain); free(bias); free(mean); free(rstd); free(scale); free(shift); free(y);
+  }
+}

@@ -38,4 +38,5 @@ void test_swd(void);
 void test_softmax(int variant);
 void test_attention(void);
 void test_spectral_norm(void);
+void test_conditional(void);
 #endif

@@ -105,6 +105,9 @@ int main(void) {
   test_spectral_norm();
   printf("  spectral norm: %d checks\n", passed + failed - before);
   before = passed + failed;
+  test_conditional();
+  printf("  conditional BatchNorm, projection head: %d checks\n", passed + failed - before);
+  before = passed + failed;
   test_swd();
   printf("  swd (GEMM projections, radix sort): %d checks\n", passed + failed - before);
   printf("%d passed, %d failed\n", passed, failed);

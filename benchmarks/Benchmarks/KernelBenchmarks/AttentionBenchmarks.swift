@@ -44,4 +44,31 @@ func attentionBenchmarks() {
                             dw: dw.pointer, accumulate: true)
     }
   }
+  // Conditional BatchNorm backward and the projection head at batch 64, 10 classes: G's 16x16x128
+  // block (64 px) and D's last 4x4x512 map.
+  do {
+    let (n, classes) = (64, 10)
+    let labels = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+    for i in 0..<n { labels[i] = Int32(i % classes) }
+    let (p, c) = (256, 128)
+    let x = FloatBuffer(n * p * c), y = FloatBuffer(n * p * c), dy = FloatBuffer(n * p * c), dx = FloatBuffer(n * p * c)
+    let gain = FloatBuffer(classes * c), dg = FloatBuffer(classes * c), db = FloatBuffer(classes * c)
+    let mean = FloatBuffer(c), rstd = FloatBuffer(c, fill: 0.02)
+    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: (2 * n + 2) * c)
+    timed("cbn backward G 16x16x128 B64", flops: 0) {
+      ConditionalBatchNorm.backward(images: n, rowsPerImage: p, channels: c, classes: classes, labels: labels,
+                                    x: x.pointer, y: y.pointer, dy: dy.pointer, mean: mean.pointer, rstd: rstd.pointer,
+                                    gain: gain.pointer, activation: .relu, dx: dx.pointer, dgain: dg.pointer,
+                                    dbias: db.pointer, accumulate: false, scratch: scratch)
+    }
+    let (hp, hc) = (16, 512)
+    let h = FloatBuffer(n * hp * hc), dh = FloatBuffer(n * hp * hc), embed = FloatBuffer(classes * hc)
+    let de = FloatBuffer(classes * hc), logit = FloatBuffer(n), dl = FloatBuffer(n)
+    timed("projection forward+backward D 4x4x512 B64", flops: 0) {
+      ProjectionHead.forward(images: n, positions: hp, channels: hc, labels: labels, h: h.pointer, embed: embed.pointer,
+                             logit: logit.pointer)
+      ProjectionHead.backward(images: n, positions: hp, channels: hc, labels: labels, h: h.pointer, embed: embed.pointer,
+                              dlogit: dl.pointer, dh: dh.pointer, accumulate: false, dembed: de.pointer)
+    }
+  }
 }
