@@ -184,9 +184,11 @@ static void jpeg_error_exit(j_common_ptr cinfo) {
 // truncated download became a half-gray training image, and a 216-byte file declaring 31 Mpx
 // cost a full-size decode (a fuzz finding). It is an error instead.
 static void jpeg_quiet(j_common_ptr cinfo, int level) {
-  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
+  // JWRN_HIT_MARKER: the entropy-coded data stops at a marker before the image is complete (the
+  // same gray padding; a second fuzz finding, 341 bytes declaring 7680x4101 with an end marker).
+  if (level < 0 && (cinfo->err->msg_code == JWRN_JPEG_EOF || cinfo->err->msg_code == JWRN_HIT_MARKER)) {
     jpeg_err_ctx *ctx = (jpeg_err_ctx *)cinfo->err;
-    set_err(ctx->err, ctx->len, "truncated JPEG (the file ends before the image data does)");
+    set_err(ctx->err, ctx->len, "truncated JPEG (the image data ends before the image does)");
     longjmp(ctx->jump, 1);
   }
 }

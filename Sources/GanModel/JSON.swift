@@ -229,7 +229,9 @@ public indirect enum JSON: Equatable, Sendable {
             if v >= 0xD800 && v < 0xDC00, i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
               i += 2
               let lo = try hex4()
-              v = 0x10000 + ((v - 0xD800) << 10) + (lo &- 0xDC00)
+              // A high surrogate must pair with a low one (the unchecked sum trapped: fuzz-json).
+              guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("invalid surrogate pair in \\u escape") }
+              v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
             }
             guard let u = Unicode.Scalar(v) else { throw fail("invalid \\u escape") }
             scalars.append(u)

@@ -100,15 +100,16 @@ final class HostileInputTests: ScratchDirectoryTestCase {
     XCTAssertLessThan(r.peakKiB, (160 << 10) * Self.rssScale, "peak RSS")
   }
 
-  /// A JPEG that ends before its image data: a fuzz finding (216 bytes declaring 7680x4101 took
-  /// 14 s in the fuzz build; libjpeg padded the missing 31 Mpx with gray), and a real photo cut in
-  /// half (a truncated download). Both are refused with a reason instead of decoded half-gray.
+  /// A JPEG that ends before its image data: two fuzz findings (216 bytes declaring 7680x4101 took
+  /// 14 s in the fuzz build, libjpeg padding the missing 31 Mpx with gray; 341 bytes whose scan
+  /// stops at an end marker, the same padding), and a real photo cut in half (a truncated
+  /// download). All are refused with a reason instead of decoded half-gray.
   func testTruncatedJPEGsAreRefused() throws {
     let halves = String(#filePath[..<#filePath.lastIndex(of: "/")!]) + "/Fixtures/halves.jpg"
     let bytes = try Data(contentsOf: URL(fileURLWithPath: halves))
     let cut = dir + "/cut.jpg"
     try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
-    for path in [hostile + "/truncated_7680x4101.jpg", cut] {
+    for path in [hostile + "/truncated_7680x4101.jpg", hostile + "/truncated_scan_7680x4101.jpg", cut] {
       for channels in [1, 3] {
         XCTAssertThrowsError(try Image.load(path: path, channels: channels), path) { e in
           XCTAssertTrue("\(e)".contains("truncated JPEG"), "\(e)")

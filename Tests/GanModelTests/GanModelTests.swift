@@ -119,6 +119,16 @@ final class JSONTests: XCTestCase {
     }
     XCTAssertEqual(JSON.array([.number(.infinity), .number(-.infinity), .number(.nan)]).serialized, "[null,null,null]")
   }
+
+  /// fuzz-json's second finding: a high surrogate escape followed by another escape that is not a
+  /// low surrogate ("\udACf\udACf") overflowed the pair arithmetic and trapped. Refused instead;
+  /// a proper pair still decodes.
+  func testUnpairedSurrogateEscapesAreRefused() {
+    for bad in ["\"\\udACf\\udACf\"", "\"\\udACf\\u0041\"", "\"\\udACf\"", "\"\\uDC00\""] {
+      XCTAssertThrowsError(try JSON.parse(bad), "accepted \(bad)")
+    }
+    XCTAssertEqual(try JSON.parse("\"\\ud83d\\ude00\""), .string("\u{1F600}"))
+  }
 }
 
 final class SafeTensorsTests: ScratchDirectoryTestCase {
