@@ -4,7 +4,9 @@
 # its committed seeds (Fuzz/corpus/TARGET). TARGET is one of the names below, or "all" (each for
 # SECONDS, one after another). Prints one summary line per target: executions, coverage, findings.
 # Crashes, hangs (-timeout) and allocations over -malloc_limit_mb are written to
-# .build-fuzz/artifacts/TARGET/; the script exits 1 when there is one. Findings become tests.
+# .build-fuzz/artifacts/TARGET/; the script exits 1 when there is one. Findings become tests,
+# and their inputs go into Fuzz/corpus/TARGET/, which Tests/FuzzCorpusTests replays in every run.
+# The bodies are Fuzz/Bodies/FuzzBodies.swift; coverage flags for Swift are set in Package.swift.
 set -u
 cd "$(dirname "$0")/.."
 TARGETS="safetensors npy idx json image gan-gen-flags gan-train-flags"
