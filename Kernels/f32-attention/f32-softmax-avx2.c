@@ -1,29 +1,10 @@
 // AVX2 row softmax and its backward for x86-64 (self-attention over positions). exp is
-// gk_expf_inline's polynomial lane by lane, with multiply and add kept separate, so each
-// exponential is bitwise the scalar inline one's; sums run in 8 lanes (a fixed order).
+// gk_expf8_avx2 (common/gk_math_avx2.h: bitwise gk_expf_inline per lane); sums run in 8 lanes
+// (a fixed order).
 #if defined(__x86_64__)
 #include "../common/gk_internal.h"
 #include <immintrin.h>
-
-GK_TARGET_AVX2
-static inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  const __m256 magic = _mm256_set1_ps(12582912.0f);
-  __m256 fx = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), magic), magic);
-  __m256 r = _mm256_add_ps(_mm256_sub_ps(x, _mm256_mul_ps(fx, _mm256_set1_ps(0.693359375f))),
-                           _mm256_mul_ps(fx, _mm256_set1_ps(2.12194440e-4f)));
-  __m256 r2 = _mm256_mul_ps(r, r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
-  __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, r2), r), _mm256_set1_ps(1.0f));
-  __m256i n = _mm256_cvttps_epi32(fx);
-  __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23));
-  return _mm256_mul_ps(y, scale);
-}
+#include "../common/gk_math_avx2.h"
 
 GK_TARGET_AVX2
 static inline float hsum8(__m256 v) {
@@ -57,7 +38,7 @@ void gk_f32_softmax_rows__avx2(size_t rows, size_t n, const float *x, float *y) 
     for (j = nv; j < n; j++) m = xr[j] > m ? xr[j] : m;
     __m256 vmax = _mm256_set1_ps(m), vs = _mm256_setzero_ps();
     for (j = 0; j < nv; j += 8) {
-      __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(xr + j), vmax));
+      __m256 e = gk_expf8_avx2(_mm256_sub_ps(_mm256_loadu_ps(xr + j), vmax));
       _mm256_storeu_ps(yr + j, e);
       vs = _mm256_add_ps(vs, e);
     }

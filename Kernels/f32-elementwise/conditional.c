@@ -74,6 +74,18 @@ void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const in
   }
 }
 
+// acc[l] = sum over an image's positions of h[p, j0 + l], for the (at most 64) channels from j0;
+// returns how many. Float sums in position order: the projection's one reduction.
+static int sum_positions(int positions, int c, const float *h_img, int j0, float acc[64]) {
+  int jn = c - j0 < 64 ? c - j0 : 64;
+  for (int l = 0; l < jn; l++) acc[l] = 0;
+  for (int p = 0; p < positions; p++) {
+    const float *hp = h_img + (size_t)p * c + j0;
+    for (int l = 0; l < jn; l++) acc[l] += hp[l];
+  }
+  return jn;
+}
+
 void gk_f32_projection_forward(int n, int rows_per_image, int c, const int32_t *labels, const float *h,
                                const float *embed, float *logit) {
   float acc[64];
@@ -81,12 +93,7 @@ void gk_f32_projection_forward(int n, int rows_per_image, int c, const int32_t *
     const float *e = embed + (size_t)labels[i] * c;
     double total = 0;
     for (int j0 = 0; j0 < c; j0 += 64) {
-      int jn = c - j0 < 64 ? c - j0 : 64;
-      for (int l = 0; l < jn; l++) acc[l] = 0;
-      for (int p = 0; p < rows_per_image; p++) {
-        const float *hp = h + ((size_t)i * rows_per_image + p) * c + j0;
-        for (int l = 0; l < jn; l++) acc[l] += hp[l];
-      }
+      int jn = sum_positions(rows_per_image, c, h + (size_t)i * rows_per_image * c, j0, acc);
       for (int l = 0; l < jn; l++) total += (double)acc[l] * e[j0 + l];
     }
     logit[i] += (float)total;
@@ -107,12 +114,7 @@ void gk_f32_projection_backward(int n, int rows_per_image, int c, const int32_t 
       else for (int j = 0; j < c; j++) d[j] = g * e[j];
     }
     for (int j0 = 0; j0 < c; j0 += 64) {
-      int jn = c - j0 < 64 ? c - j0 : 64;
-      for (int l = 0; l < jn; l++) acc[l] = 0;
-      for (int p = 0; p < rows_per_image; p++) {
-        const float *hp = h + ((size_t)i * rows_per_image + p) * c + j0;
-        for (int l = 0; l < jn; l++) acc[l] += hp[l];
-      }
+      int jn = sum_positions(rows_per_image, c, h + (size_t)i * rows_per_image * c, j0, acc);
       for (int l = 0; l < jn; l++) de[j0 + l] += g * acc[l];
     }
   }

@@ -5,6 +5,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "../common/gk_math_avx2.h"
 
 // GCC's intrinsics are plain vector arithmetic, which it would fuse into FMAs by default; the
 // epilogue must round exactly as the scalar definitions.
@@ -158,27 +159,8 @@ GK_TARGET_AVX2 void gk_q8_narrow_row__avx2(int w, int cin16, int cout, int a, co
   }
 }
 
-// gk_expf_inline and gk_tanhf_inline operation for operation (no fused multiply-adds: the scalar
-// definitions compile without them), so the results are bitwise those of the scalar epilogue.
-GK_TARGET_AVX2 static inline __m256 expf8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  const __m256 magic = _mm256_set1_ps(12582912.0f);
-  __m256 fx = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), magic), magic);
-  __m256 r = _mm256_add_ps(_mm256_sub_ps(x, _mm256_mul_ps(fx, _mm256_set1_ps(0.693359375f))),
-                           _mm256_mul_ps(fx, _mm256_set1_ps(2.12194440e-4f)));
-  __m256 r2 = _mm256_mul_ps(r, r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
-  __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, r2), r), _mm256_set1_ps(1.0f));
-  __m256i n = _mm256_cvttps_epi32(fx);
-  __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23));
-  return _mm256_mul_ps(y, scale);
-}
-
+// gk_tanhf_inline operation for operation (exp: gk_expf8_avx2; no fused multiply-adds: the
+// scalar definitions compile without them), so the results are bitwise those of the scalar epilogue.
 GK_TARGET_AVX2 static inline __m256 tanhf8(__m256 x) {
   __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
   __m256 z = _mm256_mul_ps(x, x);
@@ -188,7 +170,7 @@ GK_TARGET_AVX2 static inline __m256 tanhf8(__m256 x) {
   p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(1.33314422036e-1f));
   p = _mm256_sub_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(3.33332819422e-1f));
   __m256 small = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, z), x), x);
-  __m256 e = expf8(_mm256_mul_ps(_mm256_set1_ps(2.0f), _mm256_min_ps(ax, _mm256_set1_ps(10.0f))));
+  __m256 e = gk_expf8_avx2(_mm256_mul_ps(_mm256_set1_ps(2.0f), _mm256_min_ps(ax, _mm256_set1_ps(10.0f))));
   __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e,
       _mm256_set1_ps(1.0f))));
   __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
