@@ -101,7 +101,7 @@ void gk_pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size
     int img[GK_MR_MAX], pi[GK_MR_MAX], pj[GK_MR_MAX];
     for (int r = 0; r < mr; r++) {
       size_t m_idx = r0 + r;
-      img[r] = -1;
+      img[r] = -1; pi[r] = 0; pj[r] = 0;  // rows past m read zeros; their offsets must still be defined
       if (m_idx >= m) continue;
       size_t rem = m_idx % per_img;
       img[r] = (int)(m_idx / per_img); pi[r] = (int)(rem / w->ow); pj[r] = (int)(rem % w->ow);
