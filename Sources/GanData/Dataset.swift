@@ -19,13 +19,16 @@ public final class Dataset {
   /// Every file skipped while building the cache, as "path: reason" lines, in file order.
   public let unreadableFiles: [String]
   public var skipped: Int { unreadableFiles.count }
+  /// For a folder source, each image's folder directly below the root ("" for an image in the
+  /// root itself): the ImageFolder class of that image (DatasetLabels). Empty for IDX and .npy.
+  public let imageFolders: [String]
   private let map: UnsafeMutableRawPointer
   private let mapLength: Int
   private let pixelOffset: Int
 
   public var imageBytes: Int { size * size * channels }
 
-  init(cachePath: String, unreadableFiles: [String]) throws {
+  init(cachePath: String, unreadableFiles: [String], imageFolders: [String] = []) throws {
     let fd = open(cachePath, O_RDONLY)
     guard fd >= 0 else { throw DataError("\(cachePath): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
@@ -43,6 +46,7 @@ public final class Dataset {
     count = h.count; size = h.size; channels = h.channels
     self.cachePath = cachePath
     self.unreadableFiles = unreadableFiles
+    self.imageFolders = imageFolders
     map = m; mapLength = len; pixelOffset = DatasetCache.headerBytes
   }
 

@@ -22,7 +22,7 @@ public enum DatasetLoader {
                           progress: (String) -> Void = { _ in }) throws -> Dataset {
     let fm = FileManager.default
     var fp = Fingerprint()
-    fp.add("swift-gan dataset v2 \(size) \(channels)")
+    fp.add("swift-gan dataset v3 \(size) \(channels)")  // v3: the .folders file beside the cache
     var files: [String] = []
     switch source {
     case .folder(let root):
@@ -55,6 +55,7 @@ public enum DatasetLoader {
     try fm.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
     let cachePath = cacheDirectory + "/" + fp.hex + ".gandata"
     let skippedPath = cachePath + ".skipped"
+    let foldersPath = cachePath + ".folders"  // folder sources: each cached image's class folder, a line each
     func writeUnreadableList(_ lines: [String]) {
       guard let path = unreadableListPath, !lines.isEmpty else { return }
       try? fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -63,15 +64,25 @@ public enum DatasetLoader {
     if fm.fileExists(atPath: cachePath), let ds = try? Dataset(cachePath: cachePath, unreadableFiles: []) {
       let note = (try? String(contentsOfFile: skippedPath, encoding: .utf8)) ?? ""
       let lines = note.split(separator: "\n").map(String.init)
-      progress("dataset: \(ds.count) images \(size)x\(size)x\(channels) from cache \(cachePath)")
-      writeUnreadableList(lines)
-      return try Dataset(cachePath: cachePath, unreadableFiles: lines)
+      var folders: [String] = []
+      if case .folder = source {
+        let text = (try? String(contentsOfFile: foldersPath, encoding: .utf8)) ?? ""
+        folders = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+      }
+      if case .folder = source, folders.count != ds.count {
+        progress("dataset: \(foldersPath) does not match the cache; rebuilding it")
+      } else {
+        progress("dataset: \(ds.count) images \(size)x\(size)x\(channels) from cache \(cachePath)")
+        writeUnreadableList(lines)
+        return try Dataset(cachePath: cachePath, unreadableFiles: lines, imageFolders: folders)
+      }
     }
     // Build: an atomic file (temporary, fsync, rename, directory fsync), its header rewritten
     // with the count at the end; a failure on the way leaves no cache file.
     let out = try AtomicFile(path: cachePath)
     var count = 0
     var unreadable: [String] = []
+    var folders: [String] = []
     try out.write(DatasetCache.Header(count: 0, size: size, channels: channels).bytes)
     func emit(_ img: Image) throws {
       let fitted = img.width == size && img.height == size ? img : img.centerCropResized(to: size)
@@ -79,14 +90,21 @@ public enum DatasetLoader {
       count += 1
     }
     switch source {
-    case .folder:
+    case .folder(let root):
+      let rootComponents = URL(fileURLWithPath: root).standardizedFileURL.pathComponents
       let start = Date()
       var lastProgress = start
       for (i, f) in files.enumerated() {
         var img: Image?
         do { img = try Image.load(path: f, channels: channels) } catch { unreadable.append("\(error)") }
         // A cache write failure is not an unreadable image: it ends the build.
-        if let img { try emit(img) }
+        if let img {
+          try emit(img)
+          // The component below the root, if the file lies deeper than the root itself.
+          let parts = URL(fileURLWithPath: f).standardizedFileURL.pathComponents
+          let inside = parts.count > rootComponents.count + 1 && Array(parts.prefix(rootComponents.count)) == rootComponents
+          folders.append(inside ? parts[rootComponents.count] : "")
+        }
         // A line every 2 s and one at the end: long decodes say where they are, short ones stay quiet.
         let now = Date()
         if now.timeIntervalSince(lastProgress) >= 2 || i + 1 == files.count {
@@ -117,11 +135,14 @@ public enum DatasetLoader {
                       (unreadable.first ?? "none"))
     }
     try? writeFileAtomically(path: skippedPath, bytes: Array(unreadable.map { $0 + "\n" }.joined().utf8))
+    if case .folder = source {
+      try writeFileAtomically(path: foldersPath, bytes: Array(folders.map { $0 + "\n" }.joined().utf8))
+    }
     try out.write(DatasetCache.Header(count: count, size: size, channels: channels).bytes, at: 0)
     try out.commit()
     let skippedNote = unreadable.isEmpty ? "" : ", \(unreadable.count) unreadable skipped"
     progress("dataset: \(count) images \(size)x\(size)x\(channels) cached in \(cachePath)" + skippedNote)
-    return try Dataset(cachePath: cachePath, unreadableFiles: unreadable)
+    return try Dataset(cachePath: cachePath, unreadableFiles: unreadable, imageFolders: folders)
   }
 
   /// MNIST-family 28x28 images are zero-padded to 32x32 (then resized if another size is asked).

@@ -102,6 +102,20 @@ public enum NPY {
     return (Array(b[h.dataOffset..<(h.dataOffset + h.count)]), h.shape)
   }
 
+  /// A little-endian int64 array and its shape (class labels as NumPy and PyTorch write them).
+  public static func readInt64(path: String) throws(GanError) -> (values: [Int64], shape: [Int]) {
+    let b = try readAll(path)
+    let h = try parseHeader(b, path: path)
+    guard h.descr == "<i8" || h.descr == "=i8" else { throw bad(path, "dtype \(h.descr), expected int64 (<i8)") }
+    guard h.dataOffset + 8 * h.count <= b.count else { throw bad(path,
+                                                                 "truncated: shape \(formatList(h.shape)) needs " +
+                                                                 "\(8 * h.count) data bytes") }
+    let values = b.withUnsafeBytes { raw in
+      (0..<h.count).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 8 * $0, as: Int64.self)) }
+    }
+    return (values, h.shape)
+  }
+
   /// The header of a float32 .npy file (format 1.0) of `shape`; the data follows it, C order.
   public static func float32Header(shape: [Int]) -> [UInt8] {
     var dims = ""
