@@ -3,7 +3,8 @@
 // over repeats, then over rounds), and the whole Trainer.step. "+ transform" rows mark the
 // parameters modified first, so the pass re-derives its Winograd weights as after an optimizer
 // step; then Trainer.step's sequence section by section, and consecutive steps (the machine's
-// noise shows there: single steps move by 30%). Usage: train-probe [threads] [rounds] [repeats]
+// noise shows there: single steps move by 30%). Usage: train-probe [threads] [rounds] [repeats] [size]
+// (size: 32, 64 or 128 px, default 64; the model is DCGAN-<size> with nz 100, ngf = ndf = 64, nc 3)
 import GanKernels
 import GanModel
 import GanTraining
@@ -15,6 +16,11 @@ import Glibc
 let threads = positionalInt(1, name: "threads", default: Kernels.defaultThreads)
 let rounds = positionalInt(2, name: "rounds", default: 3)
 let repeats = positionalInt(3, name: "repeats", default: 7)
+let size = positionalInt(4, name: "size", default: 64)
+guard [32, 64, 128].contains(size) else {
+  fputs("train-probe: size (argument 4) must be 32, 64 or 128, not \(size)\n", stderr)
+  exit(64)
+}
 
 func ms(_ x: Double) -> String { String(Int((x * 1e4).rounded())).withDecimal(1) }
 extension String {
@@ -26,14 +32,14 @@ extension String {
   }
 }
 
-let arch = try! Architecture(imageSize: 64, nz: 100, ngf: 64, ndf: 64, nc: 3)
+let arch = try! Architecture(imageSize: size, nz: 100, ngf: 64, ndf: 64, nc: 3)
 var trainers: [DCGANTrainer] = []
 for winograd in [false, true] {
   var c = TrainingConfiguration(architecture: arch)
   c.batchSize = 64; c.threads = threads; c.seed = 1; c.winograd = winograd
   let t = DCGANTrainer(configuration: c)
   t.initializeWeights()
-  for i in 0..<(64 * 64 * 64 * 3) { t.realBatch[i] = Float((i * 7919) % 2001) / 1000 - 1 }
+  for i in 0..<(64 * size * size * 3) { t.realBatch[i] = Float((i * 7919) % 2001) / 1000 - 1 }
   for i in 0..<(64 * 100) { t.generator.input[i] = Float((i * 613) % 201) / 100 - 1 }
   t.step()
   trainers.append(t)
@@ -50,7 +56,7 @@ let passes: [Pass] = [
   Pass(name: "D backward (input)") { $0.discriminator.backward(weightGradients: false, inputGradient: true) },
   Pass(name: "Trainer.step") { $0.step() },
 ]
-print("train-probe: DCGAN-64 batch 64, \(threads) threads, \(rounds) rounds x median of \(repeats); GEMM \(Kernels.selectedGemmVariant.name)")
+print("train-probe: DCGAN-\(size) batch 64, \(threads) threads, \(rounds) rounds x median of \(repeats); GEMM \(Kernels.selectedGemmVariant.name)")
 print("| pass | direct ms | --winograd ms | speedup |")
 print("|---|---|---|---|")
 for p in passes {
