@@ -100,8 +100,8 @@ let package = Package(
     // committed seeds and mutations of them through the same code in every test run).
     .target(name: "GanFuzzBodies", dependencies: ["GanModel", "GanRuntime", "GanTraining", "GanData", "GanImage", "GanCommandLine"],
             path: "Fuzz/Bodies"),
-    .testTarget(name: "FuzzCorpusTests", dependencies: ["GanFuzzBodies"]),
-    .testTarget(name: "KernelTests", dependencies: ["GanKernels", "CGanKernels", "CGemmEdgeShapes"],
+    .testTarget(name: "FuzzCorpusTests", dependencies: ["GanTestSupport", "GanFuzzBodies"]),
+    .testTarget(name: "KernelTests", dependencies: ["GanTestSupport", "GanKernels", "CGanKernels", "CGemmEdgeShapes"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
     .testTarget(name: "GanModelTests", dependencies: ["GanTestSupport", "GanModel"]),
     .testTarget(name: "GanTrainCLITests", dependencies: ["GanTestSupport", "GanModel"]),

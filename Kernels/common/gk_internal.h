@@ -82,6 +82,14 @@ static inline uint8_t gk_to_u8(float v) {
   return (uint8_t)(p + 0.5f);
 }
 
+// The activation's backward gate from its output y: ReLU passes g where y > 0, LeakyReLU scales
+// it by slope elsewhere, anything else passes it.
+static inline float gk_act_grad(float g, float y, int act, float slope) {
+  if (act == GK_ACT_RELU) return y > 0 ? g : 0.0f;
+  if (act == GK_ACT_LRELU) return y > 0 ? g : g * slope;
+  return g;
+}
+
 static inline float gk_act_apply(float v, int act, float slope) {
   switch (act) {
     case GK_ACT_RELU: return v > 0 ? v : 0.0f;

@@ -11,12 +11,6 @@ void gk_f32_cbn_scale_shift(int n, int c, const int32_t *labels, const float *ga
   }
 }
 
-static inline float gated(float g, float y, int act, float slope) {
-  if (act == GK_ACT_RELU) return y > 0 ? g : 0.0f;
-  if (act == GK_ACT_LRELU) return y > 0 ? g : g * slope;
-  return g;
-}
-
 void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
                          const float *y, const float *dy, const float *mean, const float *rstd,
                          const float *gain, int act, float slope, float *dx, float *dgain, float *dbias,
@@ -34,7 +28,7 @@ void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const in
       for (size_t p = 0; p < P; p++) {
         size_t o = ((size_t)i * P + p) * c + j0;
         for (int l = 0; l < jn; l++) {
-          float g = gated(dy[o + l], y[o + l], act, slope);
+          float g = gk_act_grad(dy[o + l], y[o + l], act, slope);
           float xhat = (x[o + l] - mean[j0 + l]) * rstd[j0 + l];
           ag[l] += g;
           agx[l] += g * xhat;
@@ -66,7 +60,7 @@ void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const in
     for (size_t p = 0; p < P; p++) {
       size_t o = ((size_t)i * P + p) * c;
       for (int j = 0; j < c; j++) {
-        float g = gated(dy[o + j], y[o + j], act, slope);
+        float g = gk_act_grad(dy[o + j], y[o + j], act, slope);
         float xhat = (x[o + j] - mean[j]) * rstd[j];
         dx[o + j] = rstd[j] / mf * (mf * g * gi[j] - (float)a[j] - xhat * (float)b[j]);
       }

@@ -134,12 +134,6 @@ void gk_f32_spectral_norm_backward_ref(int rows, int cols, const float *w, size_
     }
 }
 
-static float gated_ref(float g, float y, int act, float slope) {
-  if (act == GK_ACT_RELU) return y > 0 ? g : 0.0f;
-  if (act == GK_ACT_LRELU) return y > 0 ? g : g * slope;
-  return g;
-}
-
 // Conditional BatchNorm backward by its definition, channel by channel, sums in double.
 void gk_f32_cbn_backward_ref(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
                              const float *y, const float *dy, const float *mean, const float *rstd,
@@ -153,7 +147,7 @@ void gk_f32_cbn_backward_ref(int n, int rows_per_image, int c, int classes, cons
     for (size_t r = 0; r < M; r++) {
       size_t o = r * c + j;
       int k = labels[r / P];
-      float g = gated_ref(dy[o], y[o], act, slope);
+      float g = gk_act_grad(dy[o], y[o], act, slope);
       float xhat = (x[o] - mean[j]) * rstd[j];
       dgain[(size_t)k * c + j] += g * xhat;
       dbias[(size_t)k * c + j] += g;
@@ -163,7 +157,7 @@ void gk_f32_cbn_backward_ref(int n, int rows_per_image, int c, int classes, cons
     for (size_t r = 0; r < M; r++) {
       size_t o = r * c + j;
       int k = labels[r / P];
-      float g = gated_ref(dy[o], y[o], act, slope);
+      float g = gk_act_grad(dy[o], y[o], act, slope);
       float xhat = (x[o] - mean[j]) * rstd[j];
       dx[o] = (float)(rstd[j] / (double)M * ((double)M * g * gain[(size_t)k * c + j] - sum_gd - xhat * sum_gdx));
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GanImage
 import GanModel
 
 /// Where a dataset's class labels come from (class-conditional training).
@@ -61,15 +60,7 @@ public struct DatasetLabels: Equatable, Sendable {
       }
       return DatasetLabels(classNames: names, labels: labels)
     case .idx(let path):
-      let b = try readMaybeGzip(path: path)
-      guard b.count >= 8, b[0] == 0, b[1] == 0, b[2] == 0x08, b[3] == 1 else {
-        throw DataError("\(path): not an IDX labels file (magic 0x00000801)")
-      }
-      let n: Int = (Int(b[4]) << 24) | (Int(b[5]) << 16) | (Int(b[6]) << 8) | Int(b[7])
-      guard n <= b.count - 8 else {
-        throw DataError("\(path): truncated IDX labels file (header claims \(n) labels, the file holds \(b.count - 8))")
-      }
-      return try numbered(b[8..<(8 + n)].map { Int64($0) }, path: path, count: dataset.count)
+      return try numbered(try IDX.readLabels(path: path).map { Int64($0) }, path: path, count: dataset.count)
     case .npy(let path):
       let header = try NPY.readHeader(path: path)
       guard header.shape.count == 1 else {

@@ -175,14 +175,32 @@ public enum DatasetLoader {
   }
 }
 
-/// IDX files (the MNIST family): magic 0x00000803 for uint8 images, big-endian dimensions.
+/// IDX files (the MNIST family): magic 0x00000803 for uint8 images, 0x00000801 for uint8 labels,
+/// big-endian dimensions.
 public enum IDX {
+  static func be(_ b: [UInt8], _ o: Int) -> Int {
+    Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
+  }
+
+  /// One uint8 label per image (train-labels-idx1-ubyte[.gz]).
+  public static func readLabels(path: String) throws -> [UInt8] {
+    let b = try readMaybeGzip(path: path)
+    guard b.count >= 8, b[0] == 0, b[1] == 0, b[2] == 0x08, b[3] == 1 else {
+      throw DataError("\(path): not an IDX labels file (magic 0x00000801)")
+    }
+    let n = be(b, 4)
+    guard n <= b.count - 8 else {
+      throw DataError("\(path): truncated IDX labels file (header claims \(n) labels, the file holds \(b.count - 8))")
+    }
+    return Array(b[8..<(8 + n)])
+  }
+
   public static func readImages(path: String) throws -> [Image] {
     let b = try readMaybeGzip(path: path)
     guard b.count >= 16, b[0] == 0, b[1] == 0, b[2] == 0x08, b[3] == 3 else {
       throw DataError("\(path): not an IDX file of uint8 images (magic 0x00000803)")
     }
-    func be(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
+    func be(_ o: Int) -> Int { IDX.be(b, o) }
     let (n, h, w) = (be(4), be(8), be(12))
     // Each dimension is below 2^32, so the product fits in Int64 only after a check.
     let (pixels, o1) = h.multipliedReportingOverflow(by: w), (total, o2) = n.multipliedReportingOverflow(by: pixels)

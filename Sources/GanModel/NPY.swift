@@ -74,14 +74,21 @@ public enum NPY {
     try parseHeader(try readAll(path, limit: 12 + 65_536), path: path)
   }
 
-  /// A float32 array and its shape.
-  public static func readFloat32(path: String) throws(GanError) -> (values: [Float], shape: [Int]) {
+  /// The file's bytes and header, checked: dtype one of `descrs` (else "expected `dtype`"), and
+  /// `width` x count data bytes present. The typed readers below decode from there.
+  static func checkedArray(path: String, descrs: [String], dtype: String,
+                           width: Int) throws(GanError) -> (bytes: [UInt8], header: Header) {
     let b = try readAll(path)
     let h = try parseHeader(b, path: path)
-    guard h.descr == "<f4" || h.descr == "=f4" else { throw bad(path, "dtype \(h.descr), expected float32 (<f4)") }
-    guard h.dataOffset + 4 * h.count <= b.count else { throw bad(path,
-                                                                 "truncated: shape \(formatList(h.shape)) needs " +
-                                                                 "\(4 * h.count) data bytes") }
+    guard descrs.contains(h.descr) else { throw bad(path, "dtype \(h.descr), expected \(dtype)") }
+    guard h.dataOffset + width * h.count <= b.count else { throw bad(path,
+        "truncated: shape \(formatList(h.shape)) needs \(width * h.count) data bytes") }
+    return (b, h)
+  }
+
+  /// A float32 array and its shape.
+  public static func readFloat32(path: String) throws(GanError) -> (values: [Float], shape: [Int]) {
+    let (b, h) = try checkedArray(path: path, descrs: ["<f4", "=f4"], dtype: "float32 (<f4)", width: 4)
     let values = b.withUnsafeBytes { raw in
       (0..<h.count).map {
         Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 4 * $0, as: UInt32.self)))
@@ -92,24 +99,13 @@ public enum NPY {
 
   /// A uint8 array and its shape.
   public static func readUInt8(path: String) throws(GanError) -> (values: [UInt8], shape: [Int]) {
-    let b = try readAll(path)
-    let h = try parseHeader(b, path: path)
-    guard h.descr == "|u1" || h.descr == "<u1" || h.descr == "u1" else { throw bad(path,
-        "dtype \(h.descr), expected uint8 (|u1)") }
-    guard h.dataOffset + h.count <= b.count else { throw bad(path,
-                                                             "truncated: shape \(formatList(h.shape)) needs " +
-                                                             "\(h.count) data bytes") }
+    let (b, h) = try checkedArray(path: path, descrs: ["|u1", "<u1", "u1"], dtype: "uint8 (|u1)", width: 1)
     return (Array(b[h.dataOffset..<(h.dataOffset + h.count)]), h.shape)
   }
 
   /// A little-endian int64 array and its shape (class labels as NumPy and PyTorch write them).
   public static func readInt64(path: String) throws(GanError) -> (values: [Int64], shape: [Int]) {
-    let b = try readAll(path)
-    let h = try parseHeader(b, path: path)
-    guard h.descr == "<i8" || h.descr == "=i8" else { throw bad(path, "dtype \(h.descr), expected int64 (<i8)") }
-    guard h.dataOffset + 8 * h.count <= b.count else { throw bad(path,
-                                                                 "truncated: shape \(formatList(h.shape)) needs " +
-                                                                 "\(8 * h.count) data bytes") }
+    let (b, h) = try checkedArray(path: path, descrs: ["<i8", "=i8"], dtype: "int64 (<i8)", width: 8)
     let values = b.withUnsafeBytes { raw in
       (0..<h.count).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: h.dataOffset + 8 * $0, as: Int64.self)) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GanFuzzBodies
+import GanTestSupport
 import XCTest
 
 /// The short form of fuzzing that runs in every tools/test.sh: each fuzz target's body
@@ -88,17 +89,5 @@ final class FuzzCorpusTests: XCTestCase {
       }
     }
     return b
-  }
-}
-
-/// A small deterministic generator (SplitMix64): the mutants are the same on every run.
-struct SplitMix64 {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

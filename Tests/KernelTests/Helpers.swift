@@ -1,17 +1,12 @@
 import XCTest
 import GanKernels
+import GanTestSupport
 
 /// Deterministic test data (SplitMix64), values uniform in [-1, 1).
 struct TestRandom {
-  var state: UInt64
-  init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  var generator: SplitMix64
+  init(seed: UInt64) { generator = SplitMix64(state: seed &+ 0x9E37_79B9_7F4A_7C15) }
+  mutating func next() -> UInt64 { generator.next() }
   mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
   mutating func array(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in uniform() * scale } }
 }
