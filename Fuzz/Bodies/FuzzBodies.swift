@@ -29,11 +29,11 @@ public enum FuzzBody {
   }
 
   /// A trainer of the seed checkpoint's architecture (32x32x1, nz 4, ngf 2, ndf 2, batch 2).
-  private static let trainer: DCGANTrainer = {
+  private static let trainer: GANTrainer = {
     var c = TrainingConfiguration(architecture: try! Architecture(imageSize: 32, nz: 4, ngf: 2, ndf: 2, nc: 1))
     c.batchSize = 2
     c.threads = 1
-    return DCGANTrainer(configuration: c)
+    return GANTrainer(configuration: c)
   }()
 
   /// The safetensors reader and everything that reads a model file: fp32 generators, int8

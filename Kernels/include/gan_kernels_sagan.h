@@ -110,6 +110,28 @@ void gk_f32_projection_backward_ref(int n, int rows_per_image, int c, const int3
                                     const float *embed, const float *dlogit, float *dh, int accumulate_dh,
                                     float *dembed);
 
+// MARK: - The SAGAN's small passes and losses
+
+/// out[i] = alpha * x[i] + y[i], the product rounded before the sum (PyTorch's gamma * o + x);
+/// y NULL: out[i] = alpha * x[i]. out may be x or y.
+void gk_f32_scale_add(size_t count, float alpha, const float *x, const float *y, float *out);
+void gk_f32_scale_add_ref(size_t count, float alpha, const float *x, const float *y, float *out);
+/// sum_i x[i] y[i] in double (the reference in index order; the kernel in four interleaved sums).
+double gk_f32_dot(size_t count, const float *x, const float *y);
+double gk_f32_dot_ref(size_t count, const float *x, const float *y);
+/// out[j] (+)= sum over r of x[r * cols + j] (rows x cols row-major), each sum in double in row
+/// order (bias gradients of 1x1 convolutions over NHWC positions). accumulate: add to out.
+void gk_f32_column_sums(size_t rows, size_t cols, const float *x, float *out, int accumulate);
+void gk_f32_column_sums_ref(size_t rows, size_t cols, const float *x, float *out, int accumulate);
+/// Hinge loss of a critic's logits d: sign +1 (real) mean(relu(1 - d)), sign -1 (fake)
+/// mean(relu(1 + d)); grad (optional) receives d(loss)/d(d) * grad_scale (0 where relu is 0).
+double gk_f32_hinge_logits(size_t count, const float *logits, float sign, float *grad, float grad_scale);
+double gk_f32_hinge_logits_ref(size_t count, const float *logits, float sign, float *grad, float grad_scale);
+/// mean(d); grad (optional) receives grad_scale / count everywhere (the generator's -E[D]:
+/// grad_scale -1).
+double gk_f32_mean_logits(size_t count, const float *logits, float *grad, float grad_scale);
+double gk_f32_mean_logits_ref(size_t count, const float *logits, float *grad, float grad_scale);
+
 #ifdef __cplusplus
 }
 #endif

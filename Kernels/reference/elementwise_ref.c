@@ -122,3 +122,24 @@ void gk_f32_to_u8_ref(size_t count, const float *src, uint8_t *dst) {
     dst[i] = (uint8_t)(v + 0.5f);
   }
 }
+
+void gk_f32_scale_add_ref(size_t count, float alpha, const float *x, const float *y, float *out) {
+  for (size_t i = 0; i < count; i++) {
+    float ax = alpha * x[i];  // rounded, then added: PyTorch's gamma * o + x
+    out[i] = y ? ax + y[i] : ax;
+  }
+}
+
+double gk_f32_dot_ref(size_t count, const float *x, const float *y) {
+  double s = 0.0;
+  for (size_t i = 0; i < count; i++) s += (double)x[i] * (double)y[i];
+  return s;
+}
+
+void gk_f32_column_sums_ref(size_t rows, size_t cols, const float *x, float *out, int accumulate) {
+  for (size_t j = 0; j < cols; j++) {
+    double s = 0.0;
+    for (size_t r = 0; r < rows; r++) s += x[r * cols + j];
+    out[j] = (accumulate ? out[j] : 0.0f) + (float)s;
+  }
+}

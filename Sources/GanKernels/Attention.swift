@@ -150,3 +150,36 @@ public enum ProjectionHead {
     f(Int32(n), Int32(positions), Int32(c), labels, h, embed, dlogit, dh, accumulate ? 1 : 0, dembed)
   }
 }
+
+/// The attention block's small passes (gk_f32_scale_add, gk_f32_dot, gk_f32_column_sums).
+public enum AttentionPasses {
+  /// out = alpha * x + y (y = gamma * o + x), or alpha * x when y is nil; out may alias x or y.
+  public static func scaleAdd(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafePointer<Float>?,
+                              out: UnsafeMutablePointer<Float>, reference: Bool = false) {
+    (reference ? gk_f32_scale_add_ref : gk_f32_scale_add)(count, alpha, x, y, out)
+  }
+  /// sum x * y in double.
+  public static func dot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+                         reference: Bool = false) -> Double {
+    (reference ? gk_f32_dot_ref : gk_f32_dot)(count, x, y)
+  }
+  /// out (+)= the column sums of x (rows x columns).
+  public static func columnSums(rows: Int, columns: Int, x: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                accumulate: Bool, reference: Bool = false) {
+    (reference ? gk_f32_column_sums_ref : gk_f32_column_sums)(rows, columns, x, out, accumulate ? 1 : 0)
+  }
+}
+
+/// The SAGAN's losses on critic logits (gk_f32_hinge_logits, gk_f32_mean_logits).
+public enum CriticLoss {
+  /// real: mean(relu(1 - d)); fake: mean(relu(1 + d)). gradient (optional) * gradScale.
+  public static func hinge(_ logits: UnsafePointer<Float>, count: Int, real: Bool,
+                           gradient: UnsafeMutablePointer<Float>?, gradScale: Float = 1) -> Double {
+    gk_f32_hinge_logits(count, logits, real ? 1 : -1, gradient, gradScale)
+  }
+  /// mean(d); gradient (optional) = gradScale / count.
+  public static func mean(_ logits: UnsafePointer<Float>, count: Int, gradient: UnsafeMutablePointer<Float>?,
+                          gradScale: Float = 1) -> Double {
+    gk_f32_mean_logits(count, logits, gradient, gradScale)
+  }
+}

@@ -30,6 +30,7 @@ public indirect enum JSON: Equatable, Sendable {
     if case .number(let d) = self, d == d.rounded(), abs(d) < 9.0e15 { return Int(d) }
     return nil
   }
+  public var doubleValue: Double? { if case .number(let d) = self { return d }; return nil }
   public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
   public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
   public var objectValue: [(String, JSON)]? { if case .object(let o) = self { return o }; return nil }

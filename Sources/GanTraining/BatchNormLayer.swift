@@ -1,15 +1,24 @@
 import GanKernels
+import GanModel
 
-/// BatchNorm2d fused with its activation, over (rows = n*h*w, channels) NHWC activations.
-/// Views into the owning network's arena and parameter set; no allocation after construction.
+/// BatchNorm2d fused with its activation, over (rows = n*h*w, channels) NHWC activations; or
+/// conditional BatchNorm (no affine, then per-class gain and bias, `classes` > 0; the images'
+/// classes in `labels`). Views into the owning network's arena and parameter set; no allocation
+/// after construction.
 struct BatchNormLayer {
   let rows: Int
   let channels: Int
   let activation: Activation
+  /// gamma and beta (channels), or the gain and bias tables (classes x channels).
   let gamma: UnsafeMutablePointer<Float>
   let beta: UnsafeMutablePointer<Float>
   let dgamma: UnsafeMutablePointer<Float>
   let dbeta: UnsafeMutablePointer<Float>
+  /// 0: affine BatchNorm; else conditional with this many classes.
+  let classes: Int
+  /// Images in the batch, and each image's class (conditional only).
+  let images: Int
+  let labels: UnsafePointer<Int32>?
   let runningMean: UnsafeMutablePointer<Float>
   let runningVar: UnsafeMutablePointer<Float>
   /// Column sums and sums of squares filled by the producing GEMM's epilogue.
@@ -17,6 +26,7 @@ struct BatchNormLayer {
   let sumOfSquares: UnsafeMutablePointer<Double>
   let mean: UnsafeMutablePointer<Float>
   let rstd: UnsafeMutablePointer<Float>
+  /// Per channel (affine), or per image and channel (conditional).
   let scale: UnsafeMutablePointer<Float>
   let shift: UnsafeMutablePointer<Float>
   let scratch: UnsafeMutablePointer<Double>
@@ -27,26 +37,32 @@ struct BatchNormLayer {
   static let eps: Float = 1e-5
   static let momentum: Float = 0.1
 
-  init(rows: Int, channels: Int, activation: Activation, arena: Arena, params: ParameterSet, bnIndex: Int,
-       positions: Int = 1) {
+  /// images, labels: the batch and its classes, for conditional BatchNorm (names.conditional).
+  init(rows: Int, channels: Int, activation: Activation, arena: Arena, params: ParameterSet, names: BatchNormNames,
+       positions: Int = 1, images: Int = 1, classes: Int = 0, labels: UnsafePointer<Int32>? = nil) {
+    precondition(!names.conditional || (classes > 0 && labels != nil && rows % images == 0))
     self.rows = rows
     self.channels = channels
     self.activation = activation
-    gamma = params.value("main.\(bnIndex).weight")
-    beta = params.value("main.\(bnIndex).bias")
-    dgamma = params.gradient("main.\(bnIndex).weight")
-    dbeta = params.gradient("main.\(bnIndex).bias")
-    runningMean = params.buffer("main.\(bnIndex).running_mean")
-    runningVar = params.buffer("main.\(bnIndex).running_var")
+    self.classes = names.conditional ? classes : 0
+    self.images = images
+    self.labels = labels
+    gamma = params.value(names.gain)
+    beta = params.value(names.bias)
+    dgamma = params.gradient(names.gain)
+    dbeta = params.gradient(names.bias)
+    runningMean = params.buffer(names.runningMean)
+    runningVar = params.buffer(names.runningVar)
     sum = arena.doubles(channels)
     sumOfSquares = arena.doubles(channels)
     mean = arena.floats(channels)
     rstd = arena.floats(channels)
-    scale = arena.floats(channels)
-    shift = arena.floats(channels)
-    scratch = arena.doubles(2 * channels)
-    discardGamma = arena.floats(channels)
-    discardBeta = arena.floats(channels)
+    let perImage = names.conditional ? images : 1, tables = names.conditional ? classes : 1
+    scale = arena.floats(perImage * channels)
+    shift = arena.floats(perImage * channels)
+    scratch = arena.doubles(names.conditional ? (2 * images + 2) * channels : 2 * channels)
+    discardGamma = arena.floats(tables * channels)
+    discardBeta = arena.floats(tables * channels)
     self.positions = positions
     positionSum = positions > 1 ? arena.doubles(positions * channels) : nil
     positionSumOfSquares = positions > 1 ? arena.doubles(positions * channels) : nil
@@ -106,19 +122,35 @@ struct BatchNormLayer {
         rstd[j] = 1 / (runningVar[j] + Self.eps).squareRoot()
       }
     }
+    if classes > 0, let labels {
+      ConditionalBatchNorm.scaleShift(images: images, channels: channels, labels: labels, gain: gamma, bias: beta,
+                                      mean: mean, rstd: rstd, scale: scale, shift: shift)
+      let r = rows / images, c = channels
+      for i in 0..<images {
+        BatchNorm.apply(rows: r, channels: c, x: x + i * r * c, scale: scale + i * c, shift: shift + i * c,
+                        activation: activation, y: y + i * r * c)
+      }
+      return
+    }
     BatchNorm.foldScaleShift(channels: channels, gamma: gamma, beta: beta, mean: mean, rstd: rstd,
                              scale: scale, shift: shift)
     BatchNorm.apply(rows: rows, channels: channels, x: x, scale: scale, shift: shift,
                     activation: activation, y: y)
   }
 
-  /// What happens to dgamma / dbeta in a backward pass.
-  enum ParameterGradients { case overwrite, accumulate, discard }
 
   /// dx from dy (gradient at the activation output).
   func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                dx: UnsafeMutablePointer<Float>, parameterGradients: ParameterGradients) {
+                dx: UnsafeMutablePointer<Float>, parameterGradients: ParameterGradientMode) {
     let discard = parameterGradients == .discard
+    if classes > 0, let labels {
+      ConditionalBatchNorm.backward(images: images, rowsPerImage: rows / images, channels: channels, classes: classes,
+                                    labels: labels, x: x, y: y, dy: dy, mean: mean, rstd: rstd, gain: gamma,
+                                    activation: activation, dx: dx, dgain: discard ? discardGamma : dgamma,
+                                    dbias: discard ? discardBeta : dbeta,
+                                    accumulate: parameterGradients == .accumulate, scratch: scratch)
+      return
+    }
     BatchNorm.backward(rows: rows, channels: channels, x: x, y: y, dy: dy, mean: mean, rstd: rstd,
                        gamma: gamma, activation: activation, dx: dx,
                        dgamma: discard ? discardGamma : dgamma, dbeta: discard ? discardBeta : dbeta,

@@ -41,10 +41,9 @@ public final class ParameterSet {
     return gradients + s.offset
   }
 
-  /// Each layer's convolution weight and its gradient, in layer order (`main.N.weight`).
+  /// Each layer's convolution weight and its gradient, in layer order (`spec.convNames`).
   var convolutionViews: (weights: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
-    let names = spec.convIndex.map { "main.\($0).weight" }
-    return (names.map(value), names.map(gradient))
+    (spec.convNames.map(value), spec.convNames.map(gradient))
   }
 
   public func buffer(_ name: String) -> UnsafeMutablePointer<Float> {
@@ -52,9 +51,10 @@ public final class ParameterSet {
     return buffers + s.offset
   }
 
-  /// running_mean = 0, running_var = 1 (PyTorch's initial state).
+  /// BatchNorm running statistics to PyTorch's initial state (running_mean = 0, running_var = 1);
+  /// spectral norm's u and v are left as they are.
   public func resetBuffers() {
-    for s in spec.buffers {
+    for s in spec.buffers where s.isRunningStatistic {
       let v: Float = s.name.hasSuffix("running_var") ? 1 : 0
       (buffers + s.offset).update(repeating: v, count: s.count)
     }
@@ -62,22 +62,26 @@ public final class ParameterSet {
 
   public func zeroGradients() { gradients.update(repeating: 0, count: count) }
 
-  /// DCGAN initialization: conv weights N(0, 0.02), BatchNorm weight N(1, 0.02), bias 0;
-  /// Adam state cleared.
-  public func initializeDCGAN(rng: inout Philox4x32) {
-    for s in spec.parameters {
-      let p = UnsafeMutableBufferPointer(start: values + s.offset, count: s.count)
-      switch s.layout {
-      case .vector:
-        if s.name.hasSuffix(".weight") { rng.fillNormal(p, mean: 1, std: 0.02) } else { p.update(repeating: 0) }
-      default:
-        rng.fillNormal(p, mean: 0, std: 0.02)
+  /// Every tensor as its spec says (DCGAN: conv weights N(0, 0.02), BatchNorm weight N(1, 0.02),
+  /// bias 0; SAGAN: tools/sagan_reference.py's init, u and v random unit vectors), drawn from
+  /// `rng` in spec order, parameters first; Adam state cleared.
+  public func initialize(rng: inout Philox4x32) {
+    for (s, base) in spec.parameters.map({ ($0, values) }) + spec.buffers.map({ ($0, buffers) }) {
+      let p = UnsafeMutableBufferPointer(start: base + s.offset, count: s.count)
+      switch s.initialization {
+      case .normal(let mean, let std): rng.fillNormal(p, mean: mean, std: std)
+      case .constant(let c): p.update(repeating: c)
+      case .unitVector:
+        rng.fillNormal(p)
+        var n = 0.0
+        for x in p { n += Double(x) * Double(x) }
+        let inv = Float(1 / max(n.squareRoot(), 1e-12))
+        for i in p.indices { p[i] *= inv }
       }
     }
     adamM.update(repeating: 0, count: count)
     adamV.update(repeating: 0, count: count)
     adamStep = 0
-    resetBuffers()
     markModified()
   }
 

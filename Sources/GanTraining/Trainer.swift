@@ -1,22 +1,40 @@
 import GanKernels
 import GanModel
 
+/// The adversarial loss.
+public enum GANLoss: String, Sendable, Equatable, CaseIterable {
+  /// BCE-with-logits, G with the non-saturating loss (pytorch/examples dcgan).
+  case bce
+  /// L_D = E[relu(1 - D(x, y))] + E[relu(1 + D(G(z, y), y))], L_G = -E[D(G(z, y), y)].
+  case hinge
+}
+
 /// Hyperparameters of a run (pytorch/examples dcgan defaults).
 public struct TrainingConfiguration: Sendable, Equatable {
   public var architecture: Architecture
   public var batchSize: Int = 64
   public var learningRate: Float = 2e-4
+  /// Per-network learning rates (TTUR: G 1e-4, D 4e-4 in the SAGAN paper); nil: `learningRate`.
+  public var generatorLearningRate: Float?
+  public var discriminatorLearningRate: Float?
   public var beta1: Float = 0.5
   public var beta2: Float = 0.999
+  public var loss: GANLoss = .bce
+  /// D steps per G step; each takes the next real batch and new latents.
+  public var criticSteps: Int = 1
   public var seed: UInt64 = 0
   public var threads: Int = 1
   public var shuffle: Bool = true
   /// Winograd kernels where `AlgorithmPolicy`'s training tables pick them (G's hidden
   /// deconvolutions and D's convolutions, forward with BatchNorm statistics; D's backward-data);
   /// changes results within rounding (~1e-6 relative per layer), never with the thread count.
+  /// DCGAN only (spectral norm changes the weights at every forward).
   public var winograd: Bool = false
 
   public init(architecture: Architecture) { self.architecture = architecture }
+
+  public var lrG: Float { generatorLearningRate ?? learningRate }
+  public var lrD: Float { discriminatorLearningRate ?? learningRate }
 }
 
 /// The numbers pytorch/examples prints per iteration.
@@ -101,14 +119,17 @@ public struct RunRandomness: Sendable {
   }
 }
 
-/// G and D with their optimizers: one DCGAN training step as pytorch/examples runs it, over
-/// preallocated buffers (a step allocates nothing).
-public final class DCGANTrainer {
+/// G and D with their optimizers: one training iteration as pytorch/examples runs it (BCE) or as
+/// tools/sagan_reference.py does (hinge, conditional, `criticSteps` D steps), over preallocated
+/// buffers (a step allocates nothing).
+public final class GANTrainer {
   public let configuration: TrainingConfiguration
   public let generator: Generator
   public let discriminator: Discriminator
-  /// Real images (batch, S, S, nc) in [-1, 1]: fill before `step`.
+  /// Real images (batch, S, S, nc) in [-1, 1]: fill before each D step.
   public let realBatch: UnsafeMutablePointer<Float>
+  /// The real images' classes (batch): fill with the batch (conditional models); the fakes take them.
+  public let labels: UnsafeMutablePointer<Int32>
   /// Steps completed.
   public var iteration = 0
   private let arena: Arena
@@ -118,15 +139,16 @@ public final class DCGANTrainer {
     let a = c.architecture
     generator = Generator(architecture: a, batch: c.batchSize, threads: c.threads, winograd: c.winograd)
     discriminator = Discriminator(architecture: a, batch: c.batchSize, threads: c.threads, winograd: c.winograd)
-    let n = c.batchSize * a.imageSize * a.imageSize * a.nc
-    (arena, realBatch) = Arena.build { $0.floats(n) }
+    let n = c.batchSize * a.imageSize * a.imageSize * a.nc, b = c.batchSize
+    (arena, (realBatch, labels)) = Arena.build { ($0.floats(n), $0.raw(4 * b).bindMemory(to: Int32.self, capacity: b)) }
   }
 
-  /// DCGAN initialization of both networks (weights N(0, 0.02), BN gamma N(1, 0.02)).
+  /// Initialization of both networks as their specs say (DCGAN: weights N(0, 0.02), BN gamma
+  /// N(1, 0.02); SAGAN: tools/sagan_reference.py's), G first, from the seed's weight stream.
   public func initializeWeights() {
     var rng = RunRandomness(seed: configuration.seed).weightInitialization()
-    generator.parameters.initializeDCGAN(rng: &rng)
-    discriminator.parameters.initializeDCGAN(rng: &rng)
+    generator.parameters.initialize(rng: &rng)
+    discriminator.parameters.initialize(rng: &rng)
   }
 
   @inline(__always)
@@ -136,37 +158,80 @@ public final class DCGANTrainer {
     return s / Double(n)
   }
 
-  /// One iteration with `realBatch` and the latents already in `generator.input`:
-  /// (1) update D: maximize log D(x) + log(1 - D(G(z))), the real and the fake batch as two
-  /// forward passes with their own batch statistics; (2) update G with the non-saturating loss on
-  /// the same fake batch through the updated D.
+  /// D's loss on its logits against real (true) or fake: fills D's logit gradient; returns the
+  /// loss and the batch's mean output (BCE: mean sigmoid, as pytorch/examples prints D(x); hinge:
+  /// mean logit).
+  private func discriminatorLoss(real: Bool) -> (loss: Double, output: Double) {
+    let D = discriminator, B = configuration.batchSize
+    switch configuration.loss {
+    case .bce:
+      let l = BCEWithLogits.loss(D.logits, count: B, target: real ? 1 : 0, gradient: D.logitGradient)
+      return (l, meanSigmoid(D.logits, B))
+    case .hinge:
+      let l = CriticLoss.hinge(D.logits, count: B, real: real, gradient: D.logitGradient)
+      return (l, CriticLoss.mean(D.logits, count: B, gradient: nil))
+    }
+  }
+
+  /// G's loss on D's logits for the fakes (BCE non-saturating, hinge -E[D]).
+  private func generatorLoss() -> (loss: Double, output: Double) {
+    let D = discriminator, B = configuration.batchSize
+    switch configuration.loss {
+    case .bce:
+      let l = BCEWithLogits.loss(D.logits, count: B, target: 1, gradient: D.logitGradient)
+      return (l, meanSigmoid(D.logits, B))
+    case .hinge:
+      let m = CriticLoss.mean(D.logits, count: B, gradient: D.logitGradient, gradScale: -1)
+      return (-m, m)
+    }
+  }
+
+  /// One iteration with `realBatch`, `labels` and the latents already in `generator.input`
+  /// (criticSteps must be 1).
   @discardableResult
   public func step() -> StepStatistics {
+    precondition(configuration.criticSteps == 1, "step(): criticSteps \(configuration.criticSteps) needs step(fill:)")
+    return step { _ in }
+  }
+
+  /// One iteration: `criticSteps` D steps, each after `fill(k)` has put the k-th real batch into
+  /// `realBatch` and `labels` and its latents into `generator.input`; then one G step on the last
+  /// D step's fakes. A D step: G(z, y) in training mode, D on the real batch and on the fakes
+  /// (detached) as two forwards with their own batch statistics, Adam on D. The G step: the fakes
+  /// through the updated D, Adam on G.
+  @discardableResult
+  public func step(fill: (Int) -> Void) -> StepStatistics {
     let B = configuration.batchSize
     let D = discriminator, G = generator
     let c = configuration
-    // D on real.
-    D.forward(realBatch)
-    let errDReal = BCEWithLogits.loss(D.logits, count: B, target: 1, gradient: D.logitGradient)
-    let dx = meanSigmoid(D.logits, B)
-    D.backward(weightGradients: true, accumulate: false, inputGradient: false)
-    // D on fake (G's output, detached).
-    G.forward(mode: .train)
-    D.forward(G.output)
-    let errDFake = BCEWithLogits.loss(D.logits, count: B, target: 0, gradient: D.logitGradient)
-    let dgz1 = meanSigmoid(D.logits, B)
-    D.backward(weightGradients: true, accumulate: true, inputGradient: false)
-    D.parameters.adamStep(lr: c.learningRate, beta1: c.beta1, beta2: c.beta2)
+    var errD = 0.0, dx = 0.0, dgz1 = 0.0
+    for k in 0..<c.criticSteps {
+      fill(k)
+      if c.architecture.isConditional {
+        G.labels.update(from: labels, count: B)
+        D.labels.update(from: labels, count: B)
+      }
+      // D on real.
+      D.forward(realBatch)
+      let real = discriminatorLoss(real: true)
+      D.backward(weightGradients: true, accumulate: false, inputGradient: false)
+      // D on fake (G's output, detached).
+      G.forward(mode: .train)
+      D.forward(G.output)
+      let fake = discriminatorLoss(real: false)
+      D.backward(weightGradients: true, accumulate: true, inputGradient: false)
+      D.parameters.adamStep(lr: c.lrD, beta1: c.beta1, beta2: c.beta2)
+      (errD, dx, dgz1) = (real.loss + fake.loss, real.output, fake.output)
+    }
     // G through the updated D.
     D.forward(G.output)
-    let errG = BCEWithLogits.loss(D.logits, count: B, target: 1, gradient: D.logitGradient)
-    let dgz2 = meanSigmoid(D.logits, B)
+    let errG = generatorLoss()
     D.backward(weightGradients: false, accumulate: false, inputGradient: true)
     G.outputGradient.update(from: D.inputGradient, count: G.outputCount)
     G.backward(accumulate: false)
-    G.parameters.adamStep(lr: c.learningRate, beta1: c.beta1, beta2: c.beta2)
+    G.parameters.adamStep(lr: c.lrG, beta1: c.beta1, beta2: c.beta2)
     iteration += 1
-    return StepStatistics(lossD: errDReal + errDFake, lossG: errG, dx: dx, dgz1: dgz1, dgz2: dgz2)
+    return StepStatistics(lossD: errD, lossG: errG.loss, dx: dx, dgz1: dgz1, dgz2: errG.output)
   }
 
   // MARK: - Checkpoints

@@ -50,7 +50,7 @@ public struct RunProgress {
 /// A whole training run: data order, the loop, progress, log.csv, sample grids, report.html,
 /// checkpoints and the exported generator.
 public final class TrainingRun {
-  public let trainer: DCGANTrainer
+  public let trainer: GANTrainer
   public let dataset: Dataset
   public let options: RunOptions
   public let randomness: RunRandomness
@@ -106,7 +106,7 @@ public final class TrainingRun {
     guard dataset.count >= configuration.batchSize else {
       throw DataError("dataset has \(dataset.count) images, fewer than one batch of \(configuration.batchSize)")
     }
-    trainer = DCGANTrainer(configuration: configuration)
+    trainer = GANTrainer(configuration: configuration)
     self.dataset = dataset
     self.options = options
     log = TrainingLog(path: options.outf + "/log.csv")

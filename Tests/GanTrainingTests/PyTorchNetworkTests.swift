@@ -61,7 +61,7 @@ final class LargeModelTests: XCTestCase {
     var cfg = TrainingConfiguration(architecture: try Architecture(imageSize: 128, nz: 8, ngf: 4, ndf: 4, nc: 3))
     cfg.batchSize = 2
     cfg.threads = 2
-    let t = DCGANTrainer(configuration: cfg)
+    let t = GANTrainer(configuration: cfg)
     t.initializeWeights()
     XCTAssertEqual(t.generator.parameters.spec.parameters.count, 6 + 2 * 5)
     var rng = Philox4x32(seed: 3)

@@ -195,7 +195,7 @@ final class TrainingTests: ScratchDirectoryTestCase {
   }
 
   func testTrainingStepAllocatesNothingAfterTheFirst() throws {
-    let trainer = DCGANTrainer(configuration: try smallConfiguration())
+    let trainer = GANTrainer(configuration: try smallConfiguration())
     trainer.initializeWeights()
     var rng = Philox4x32(seed: 1)
     rng.fillNormal(UnsafeMutableBufferPointer(start: trainer.realBatch, count: 8 * 32 * 32))
@@ -212,7 +212,7 @@ final class TrainingTests: ScratchDirectoryTestCase {
     var cfg = TrainingConfiguration(architecture: try Architecture(json: f.metadata["arch"]!))
     cfg.batchSize = Int(f.metadata["batch"]!)!
     cfg.threads = 2
-    let t = DCGANTrainer(configuration: cfg)
+    let t = GANTrainer(configuration: cfg)
     try t.loadWeights(from: f)
     let before = (G: t.generator.parameters.spec.parameters.map { t.generator.parameters.torchValue($0.name) },
                   D: t.discriminator.parameters.spec.parameters.map { t.discriminator.parameters.torchValue($0.name) })
@@ -259,7 +259,7 @@ final class TrainingTests: ScratchDirectoryTestCase {
   /// 0 scaled by 0.02 (they were, when initialization used stream 5 << 40).
   func testWeightInitializationHasItsOwnStream() throws {
     XCTAssertEqual(Set(RunRandomness.streamBases).count, RunRandomness.streamBases.count)
-    let trainer = DCGANTrainer(configuration: try smallConfiguration())
+    let trainer = GANTrainer(configuration: try smallConfiguration())
     trainer.initializeWeights()
     var swd = [Float](repeating: 0, count: 64)
     swd.withUnsafeMutableBufferPointer { RunRandomness(seed: trainer.configuration.seed).swdNoise(batch: 0, into: $0.baseAddress!, count: 64) }

@@ -13,7 +13,7 @@ final class WinogradTrainingTests: XCTestCase {
     let batch = 4
     let params = ParameterSet(spec: arch.discriminatorSpec)
     var rng = Philox4x32(seed: 3, stream: 0)
-    params.initializeDCGAN(rng: &rng)
+    params.initialize(rng: &rng)
     let direct = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params)
     // Layers 0-2 backward-data run at 16, 8 and 4 pixels: tiles 4, 4, 4 (and tile 2 on layer 0 below).
     let winograd = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params,
@@ -74,7 +74,7 @@ extension WinogradTrainingTests {
     let batch = 4
     let params = ParameterSet(spec: arch.generatorSpec)
     var rng = Philox4x32(seed: 5, stream: 0)
-    params.initializeDCGAN(rng: &rng)
+    params.initialize(rng: &rng)
     // Layers 1 and 2 read 4x4 and 8x8 maps: tile 4 on both, tile 2 in the second network.
     let direct = Generator(architecture: arch, batch: batch, threads: 2, parameters: params)
     let winograd = Generator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [0, 4, 4])
@@ -117,7 +117,7 @@ extension WinogradTrainingTests {
     let batch = 4
     let params = ParameterSet(spec: arch.discriminatorSpec)
     var rng = Philox4x32(seed: 11, stream: 0)
-    params.initializeDCGAN(rng: &rng)
+    params.initialize(rng: &rng)
     // Layers 0-2 write 16x16, 8x8 and 4x4 maps: tile 4 fits all three.
     let direct = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params)
     let winograd = Discriminator(architecture: arch, batch: batch, threads: 2, parameters: params, forwardTiles: [4, 4,

@@ -33,11 +33,11 @@ extension String {
 }
 
 let arch = try! Architecture(imageSize: size, nz: 100, ngf: 64, ndf: 64, nc: 3)
-var trainers: [DCGANTrainer] = []
+var trainers: [GANTrainer] = []
 for winograd in [false, true] {
   var c = TrainingConfiguration(architecture: arch)
   c.batchSize = 64; c.threads = threads; c.seed = 1; c.winograd = winograd
-  let t = DCGANTrainer(configuration: c)
+  let t = GANTrainer(configuration: c)
   t.initializeWeights()
   for i in 0..<(64 * size * size * 3) { t.realBatch[i] = Float((i * 7919) % 2001) / 1000 - 1 }
   for i in 0..<(64 * 100) { t.generator.input[i] = Float((i * 613) % 201) / 100 - 1 }
@@ -45,7 +45,7 @@ for winograd in [false, true] {
   trainers.append(t)
 }
 
-struct Pass { let name: String; let run: (DCGANTrainer) -> Void }
+struct Pass { let name: String; let run: (GANTrainer) -> Void }
 let passes: [Pass] = [
   Pass(name: "G forward") { $0.generator.forward(mode: .train) },
   Pass(name: "G forward + transform") { $0.generator.parameters.markModified(); $0.generator.forward(mode: .train) },
