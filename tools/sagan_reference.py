@@ -31,10 +31,12 @@ Training iteration (hinge loss, n_dis 1): fake = G(z, y) once; D step: D(real, y
 D(fake.detach(), y) as two forwards, L_D = mean(relu(1 - D(x, y))) + mean(relu(1 + D(G(z, y), y)));
 G step: L_G = -mean(D(fake, y)). Adam lr_g 1e-4, lr_d 4e-4, betas (0, 0.9).
 
-    tools/setup-venv.sh && .venv-tools/bin/python tools/sagan_reference.py
-writes Tests/GanTrainingTests/Fixtures/sagan3-{32,64}.safetensors (three training iterations:
-initial and final weights, batches, latents, labels, losses) and sagan_layers.safetensors (each
-SAGAN kernel against autograd).
+    tools/setup-venv.sh && .venv-tools/bin/python tools/sagan_reference.py [--eval-only]
+writes Tests/GanRuntimeTests/Fixtures/sagan_eval_{cond32,uncond64}.safetensors (a generator's
+eval-mode output for gan-gen: the state_dict as a user saves it, latents, classes, output) and,
+unless --eval-only, Tests/GanTrainingTests/Fixtures/sagan3-{32,64}.safetensors (three training
+iterations: initial and final weights, batches, latents, labels, losses) and
+sagan_layers.safetensors (each SAGAN kernel against autograd).
 """
 import json
 import os
@@ -263,9 +265,47 @@ def layer_fixture():
               "proj.dh": h.grad, "proj.dembed": embed.grad})
     return {k: v.detach().contiguous().clone().float() for k, v in d.items()}
 
+def eval_fixture(size, nc, classes, nz=8, width=8, batch=5, seed=21):
+    """A generator's eval-mode output (running statistics, stored u and v) for gan-gen's runtime:
+    the state_dict as a PyTorch user saves it (no prefix, no metadata), latents, classes, output."""
+    torch.manual_seed(seed)
+    G = Generator(nz, width, nc, size, classes)
+    init_weights(G)
+    with torch.no_grad():
+        G.attention.gamma.fill_(0.7)  # 0 at init would hide the attention block
+        for b in G.blocks:
+            if classes:
+                b.bn.gain.weight.copy_(1 + 0.3 * torch.randn_like(b.bn.gain.weight))
+                b.bn.bias.weight.copy_(0.3 * torch.randn_like(b.bn.bias.weight))
+            else:
+                b.bn.weight.copy_(1 + 0.3 * torch.randn_like(b.bn.weight))
+                b.bn.bias.copy_(0.3 * torch.randn_like(b.bn.bias))
+        G.train()  # training-mode passes: running statistics and power iterations move
+        for _ in range(4):
+            G(torch.randn(16, nz), torch.randint(0, max(classes, 1), (16,)))
+    G.eval()
+    z = torch.randn(batch, nz)
+    y = torch.arange(batch) % max(classes, 1)
+    with torch.no_grad():
+        out = G(z, y)
+    d = {k: v.detach().contiguous().clone() for k, v in G.state_dict().items()}
+    d["test.z"] = z
+    d["test.labels"] = y.float()
+    d["test.output"] = out.contiguous()
+    return d
+
+
 def main():
+    import sys
     from safetensors.torch import save_file
     os.makedirs(OUT, exist_ok=True)
+    runtime = os.path.join(os.path.dirname(OUT), "..", "GanRuntimeTests", "Fixtures")
+    for name, args in [("sagan_eval_cond32", (32, 3, 3)), ("sagan_eval_uncond64", (64, 1, 0))]:
+        path = os.path.join(runtime, name + ".safetensors")
+        save_file(eval_fixture(*args), path)
+        print(path, os.path.getsize(path), "bytes")
+    if "--eval-only" in sys.argv:
+        return
     # Small enough to commit (~390 KB and ~300 KB): 64 px with ngf = ndf = 4 (attention on 8
     # channels, C/8 = 1) and batch 2.
     for size, nc, width, batch in [(32, 3, 8, 4), (64, 1, 4, 2)]:

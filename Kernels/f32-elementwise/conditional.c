@@ -113,3 +113,11 @@ void gk_f32_projection_backward(int n, int rows_per_image, int c, const int32_t 
     }
   }
 }
+
+void gk_f32_cbn_apply(int n, int rows_per_image, int c, const float *x, const float *scale, const float *shift,
+                      const int32_t *rows, int act, float slope, float *y) {
+  for (int i = 0; i < n; i++) {
+    size_t r = rows ? (size_t)rows[i] : (size_t)i, off = (size_t)i * rows_per_image * c;
+    gk_f32_bn_apply((size_t)rows_per_image, (size_t)c, x + off, scale + r * c, shift + r * c, act, slope, y + off);
+  }
+}

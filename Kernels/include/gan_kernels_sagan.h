@@ -80,6 +80,13 @@ void gk_f32_spectral_norm_backward_ref(int rows, int cols, const float *w, size_
 /// scale and shift then gives y = act(xhat * gain + bias).
 void gk_f32_cbn_scale_shift(int n, int c, const int32_t *labels, const float *gain, const float *bias,
                             const float *mean, const float *rstd, float *scale, float *shift);
+/// y = act(x * scale[r] + shift[r]) image by image (n images of rows_per_image rows x c, NHWC),
+/// r the image's row of scale and shift: rows[i], or i when rows is NULL (training: one row per
+/// image from gk_f32_cbn_scale_shift; inference: the class's row of per-class tables). y may be x.
+void gk_f32_cbn_apply(int n, int rows_per_image, int c, const float *x, const float *scale, const float *shift,
+                      const int32_t *rows, int act, float slope, float *y);
+void gk_f32_cbn_apply_ref(int n, int rows_per_image, int c, const float *x, const float *scale, const float *shift,
+                          const int32_t *rows, int act, float slope, float *y);
 /// Backward of y = act(xhat * gain[label] + bias[label]), xhat normalized with the batch's
 /// statistics (n images x rows_per_image rows x c, NHWC): G = dy * act'(y);
 /// dgain[k, c] (+)= sum over images of class k of sum G * xhat; dbias[k, c] (+)= sum G;

@@ -10,6 +10,37 @@ public struct GanTrainOptions: ParsableArguments {
             """)
   public var dataroot: String
 
+  @Option(help: """
+            Model family: 'dcgan' (Radford et al., pytorch/examples) or 'sagan' (spectral norm on every layer but \
+            G's output, self-attention, D without BatchNorm and with LeakyReLU(0.1); tools/sagan_reference.py).
+            """)
+  public var arch: String = "dcgan"
+
+  @Flag(help: """
+          Class-conditional SAGAN: conditional BatchNorm in G, a projection head in D; the fakes take the real \
+          batch's classes. Labels come from --labels, or the class subfolders of a folder --dataroot \
+          (root/<class>/*.jpg), or the labels file beside IDX images (fashion-mnist: train-labels-idx1-ubyte.gz).
+          """)
+  public var conditional = false
+
+  @Option(help: "Class labels for --conditional: an IDX labels file (optionally .gz) or a uint8/int64 .npy of N labels.")
+  public var labels: String?
+
+  @Option(help: """
+            SAGAN: self-attention after the G and D blocks whose output is this many pixels wide, 8 to image-size/2 \
+            (a power of two); 0: none.
+            """)
+  public var attentionAt: Int = 16
+
+  @Option(help: """
+            Loss: 'bce' (BCE-with-logits, G non-saturating) or 'hinge' (D: E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], \
+            G: -E[D(G(z))]).
+            """)
+  public var loss: String = "bce"
+
+  @Option(help: "D steps per G step, 1 to 100; each D step takes the next real batch and new latents.")
+  public var nDis: Int = 1
+
   @Option(help: "Image side: 32, 64 or 128. Images are centre-cropped and area-resized.")
   public var imageSize: Int = 64
 
@@ -30,8 +61,17 @@ public struct GanTrainOptions: ParsableArguments {
   @Option(help: "Adam learning rate, 1e-9 to 1.")
   public var lr: Float = 0.0002
 
-  @Option(help: "Adam beta1, 0 to 0.9999.")
+  @Option(help: "G's Adam learning rate, 1e-9 to 1 (default: --lr; the SAGAN paper's TTUR uses 1e-4).")
+  public var lrG: Float?
+
+  @Option(help: "D's Adam learning rate, 1e-9 to 1 (default: --lr; the SAGAN paper's TTUR uses 4e-4).")
+  public var lrD: Float?
+
+  @Option(help: "Adam beta1, 0 to 0.9999 (the SAGAN paper uses 0).")
   public var beta1: Float = 0.5
+
+  @Option(help: "Adam beta2, 0 to 0.9999 (the SAGAN paper uses 0.9).")
+  public var beta2: Float = 0.999
 
   @Option(help: "Size of the latent z vector, 1 to 4096.")
   public var nz: Int = 100
@@ -57,7 +97,7 @@ public struct GanTrainOptions: ParsableArguments {
   @Option(name: .customLong("init"),
           help: """
             Start from the G and D weights in this safetensors file (names G.main.N... / D.main.N..., as in \
-            checkpoint.safetensors).
+            checkpoint.safetensors; SAGAN: tools/sagan_reference.py's G.blocks.N.conv.weight_orig, ...).
             """)
   public var initFile: String?
 
@@ -102,6 +142,12 @@ public struct GanTrainOptions: ParsableArguments {
             """)
   public var snapshotEvery: Int = 0
 
+  @Flag(help: """
+          Whenever the in-loop SWD (--swd-every) improves on the best so far, write <outf>/generator_best.safetensors \
+          (BN statistics re-estimated, as at the end).
+          """)
+  public var keepBest = false
+
   @Option(help: "Folder of the decoded-dataset cache (default: $XDG_CACHE_HOME/swift-gan or ~/.cache/swift-gan).")
   public var cacheDir: String?
 
@@ -119,6 +165,23 @@ public struct GanTrainOptions: ParsableArguments {
     if let n = iterations { try checkFlag("iterations", n, FlagRange.iterations) }
     try checkFlag("lr", lr, FlagRange.learningRate)
     try checkFlag("beta1", beta1, FlagRange.beta)
+    try checkFlag("beta2", beta2, FlagRange.beta)
+    if let v = lrG { try checkFlag("lr-g", v, FlagRange.learningRate) }
+    if let v = lrD { try checkFlag("lr-d", v, FlagRange.learningRate) }
+    try checkFlag("n-dis", nDis, FlagRange.criticSteps)
+    guard let family = ModelFamily(rawValue: arch) else { throw ValidationError("--arch must be 'dcgan' or 'sagan'") }
+    guard ["bce", "hinge"].contains(loss) else { throw ValidationError("--loss must be 'bce' or 'hinge'") }
+    if family == .dcgan {
+      if conditional { throw ValidationError("--conditional needs --arch sagan") }
+    } else {
+      guard attentionAt == 0 || (attentionAt >= 8 && attentionAt <= imageSize / 2 && attentionAt & (attentionAt - 1) == 0)
+      else {
+        throw ValidationError("--attention-at \(attentionAt): expected 0 or a power of two from 8 to \(imageSize / 2)")
+      }
+      if winograd { throw ValidationError("--winograd is for --arch dcgan (spectral norm changes the weights at every step)") }
+    }
+    if labels != nil && !conditional { throw ValidationError("--labels needs --conditional") }
+    if keepBest && swdEvery == 0 { throw ValidationError("--keep-best needs the in-loop SWD (--swd-every > 0)") }
     try checkFlag("nz", nz, FlagRange.nz)
     try checkFlag("ngf", ngf, FlagRange.featureMaps)
     try checkFlag("ndf", ndf, FlagRange.featureMaps)

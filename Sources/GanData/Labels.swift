@@ -60,7 +60,10 @@ public struct DatasetLabels: Equatable, Sendable {
       }
       return DatasetLabels(classNames: names, labels: labels)
     case .idx(let path):
-      return try numbered(try IDX.readLabels(path: path).map { Int64($0) }, path: path, count: dataset.count)
+      let l = try numbered(try IDX.readLabels(path: path).map { Int64($0) }, path: path, count: dataset.count)
+      // Debian's Fashion-MNIST: its ten classes by name (Xiao et al. 2017).
+      guard path.hasPrefix(DataSource.fashionMNISTDirectory + "/"), l.classCount == 10 else { return l }
+      return DatasetLabels(classNames: DatasetLabels.fashionMNISTClassNames, labels: l.labels)
     case .npy(let path):
       let header = try NPY.readHeader(path: path)
       guard header.shape.count == 1 else {
@@ -72,6 +75,9 @@ public struct DatasetLabels: Equatable, Sendable {
     }
   }
 
+  public static let fashionMNISTClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                               "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
   /// Numeric labels: classes 0...max, named by their numbers.
   static func numbered(_ values: [Int64], path: String, count: Int) throws -> DatasetLabels {
     guard values.count == count else {
@@ -82,5 +88,21 @@ public struct DatasetLabels: Equatable, Sendable {
     }
     let classes = Int(values.max() ?? 0) + 1
     return DatasetLabels(classNames: (0..<classes).map(String.init), labels: values.map { Int32($0) })
+  }
+}
+
+extension DataSource {
+  /// Where class labels come from when none are named: a folder's class subfolders, or the IDX
+  /// labels file beside IDX images (`train-images-idx3-ubyte.gz` -> `train-labels-idx1-ubyte.gz`),
+  /// if it exists; nil for .npy images.
+  public var defaultLabels: LabelSource? {
+    switch self {
+    case .folder: return .classFolders
+    case .npy: return nil
+    case .idx(let files):
+      guard files.count == 1, let f = files.first, f.contains("images-idx3") else { return nil }
+      let candidate = f.replacingOccurrences(of: "images-idx3", with: "labels-idx1")
+      return FileManager.default.fileExists(atPath: candidate) ? .idx(candidate) : nil
+    }
   }
 }

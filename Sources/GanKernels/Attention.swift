@@ -115,6 +115,14 @@ public enum ConditionalBatchNorm {
                                 shift: UnsafeMutablePointer<Float>) {
     gk_f32_cbn_scale_shift(Int32(n), Int32(c), labels, gain, bias, mean, rstd, scale, shift)
   }
+  /// y = act(x * scale[r] + shift[r]) image by image, r = rows[i] (a class's row of per-class
+  /// tables) or i when rows is nil (per-image rows from `scaleShift`); y may be x.
+  public static func apply(images n: Int, rowsPerImage: Int, channels c: Int, x: UnsafePointer<Float>,
+                           scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, rows: UnsafePointer<Int32>?,
+                           activation: Activation, y: UnsafeMutablePointer<Float>, reference: Bool = false) {
+    (reference ? gk_f32_cbn_apply_ref : gk_f32_cbn_apply)(Int32(n), Int32(rowsPerImage), Int32(c), x, scale, shift, rows,
+                                                          activation.code, activation.slope, y)
+  }
   /// `scratch`: (2 * images + 2) * channels doubles.
   public static func backward(images n: Int, rowsPerImage: Int, channels c: Int, classes: Int,
                               labels: UnsafePointer<Int32>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,

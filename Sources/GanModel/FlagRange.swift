@@ -16,6 +16,8 @@ public enum FlagRange {
   /// Adam's learning rate and beta1 (checked by GanCommandLine.checkFlag, which also refuses nan).
   public static let learningRate: ClosedRange<Float> = 1e-9...1
   public static let beta: ClosedRange<Float> = 0...0.9999
+  /// D steps per G step.
+  public static let criticSteps: ClosedRange<Int> = 1...100
 
   /// `value` if it lies in `range`, else `.usage("--name value: expected lo to hi")`.
   @discardableResult

@@ -60,6 +60,16 @@ extension Architecture {
       if i < layerCount - 1 { activations += discriminatorOutputElements(i, batch: batch) }
     }
     activations += batch * imageSize * imageSize * nc
-    return 4 * (6 * weightCount + 6 * activations)
+    // SAGAN: per attention block (G and D) the map and its gradient (batch x P x P) and about
+    // eight batch x P x C buffers (q, k, v, o, the output and their gradients); W / sigma copies.
+    var attention = 0
+    for (layer, side, channels) in [(generatorAttentionLayer, generatorSize(generatorAttentionLayer ?? 0),
+                                     generatorChannels(generatorAttentionLayer ?? 0)),
+                                    (discriminatorAttentionLayer, discriminatorInputSize(discriminatorAttentionLayer ?? 0) / 2,
+                                     discriminatorChannels(discriminatorAttentionLayer ?? 0))] where layer != nil {
+      let p = side * side
+      attention += 2 * batch * p * p + 8 * batch * p * channels
+    }
+    return 4 * ((isSAGAN ? 7 : 6) * weightCount + 6 * activations + attention)
   }
 }

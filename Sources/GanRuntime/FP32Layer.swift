@@ -22,6 +22,9 @@ struct FP32Layer {
   let weights: UnsafeMutablePointer<Float>
   /// Per output column: (ky, kx, channel) for the projection, per channel otherwise.
   let bias: UnsafeMutablePointer<Float>
+  /// A hidden layer's epilogue activation: ReLU, or none where a per-image pass follows
+  /// (conditional BatchNorm applies the class's scale and shift, then ReLU).
+  var activation: Activation = .relu
 
   /// The kernel of layer i: winogradTile 0 for the direct kernels.
   static func kernel(layer i: Int, _ a: Architecture, winogradTile: Int = 0) -> Kernel {
@@ -89,7 +92,7 @@ struct FP32Layer {
   private var isLast: Bool { layer == architecture.layerCount - 1 }
 
   private func epilogue(_ pixels: UnsafeMutablePointer<UInt8>?) -> Epilogue {
-    Epilogue(bias: UnsafePointer(bias), activation: isLast ? .tanh : .relu, pixels: isLast ? pixels : nil)
+    Epilogue(bias: UnsafePointer(bias), activation: isLast ? .tanh : activation, pixels: isLast ? pixels : nil)
   }
 
   /// count images: x (count, H, W, cin) NHWC (the latents for the projection) -> y, ReLU after

@@ -4,8 +4,8 @@ import GanModel
 /// swift-argument-parser: see Flags for why). A library type, so the flag fuzzer drives the very
 /// parser gan-gen runs; board-safe (typed throws, no Foundation).
 public struct GanGenOptions {
-  public static let overview = "Generate images with a DCGAN generator: fp32 safetensors from gan-train or PyTorch, or an " +
-                        "int8 file from gan-quant."
+  public static let overview = "Generate images with a DCGAN or SAGAN generator: fp32 safetensors from gan-train or " +
+                        "PyTorch, or an int8 file from gan-quant."
   public static let discussion = """
     Image i of seed s comes from latent(s, i), a pure function of (s, i): the same image whatever \
     --batch, --first-index or --threads. Output is bitwise identical for any thread count and batch.
@@ -14,6 +14,7 @@ public struct GanGenOptions {
       gan-gen --model g.safetensors --latents z.npy --save-raw x.npy --out pngs
       gan-gen --model g.safetensors --interpolate slerp --steps 10 --grid 10 --out walk.png
       gan-gen --model g.safetensors --bench --batch 1
+      gan-gen --model sagan/generator.safetensors --class all --grid 8 --out classes.png
     """
   public static let flagSpecs: [Flags.Spec] = [
     .init(name: "model", value: "path",
@@ -43,6 +44,10 @@ public struct GanGenOptions {
     .init(name: "from", value: "n", help: "Interpolation start image index (default: --first-index)."),
     .init(name: "to", value: "n", help: "Interpolation end image index (default: start + 1)."),
     .init(name: "steps", value: "n", help: "Interpolation steps, both ends included (default: 8)."),
+    .init(name: "class", value: "k|name|all",
+          help: "Conditional models: the class of every image, as its index or name; 'all': a grid with one row per " +
+                "class and --grid columns (default 8), the same latents in every row, the rows' classes in the log. " +
+                "Default: image i has class i mod classes."),
     .init(name: "bench", value: nil,
           help: "Benchmark: warm up, then time --count images in calls of --batch; print latency percentiles and " +
                 "img/s. Writes no images."),
@@ -73,6 +78,8 @@ public struct GanGenOptions {
   public var steps: Int = 8
   public var bench = false
   public var winograd = false
+  /// --class as given (resolved against the model's classes when it is loaded).
+  public var classChoice: String?
 
   /// --help's text: overview, discussion, usage and every flag.
   public static var helpText: String {
@@ -102,6 +109,19 @@ public struct GanGenOptions {
     if let v = try flags.int("steps") { steps = v }
     bench = flags.flag("bench")
     winograd = flags.flag("winograd")
+    classChoice = flags.string("class")
+  }
+
+  /// The class assignment of --class for a model with these class names (empty: unconditional).
+  public func classAssignment(names: [String], columns: Int) throws(GanError) -> ClassAssignment {
+    guard let choice = classChoice else { return names.isEmpty ? .none : .cycle(classes: names.count, first: firstIndex) }
+    guard !names.isEmpty else { throw .usage("--class \(choice): the model is not class-conditional") }
+    if choice == "all" { return .rows(columns: columns) }
+    if let k = names.firstIndex(of: choice) { return .fixed(k) }
+    guard let k = Int(choice), k >= 0 && k < names.count else {
+      throw .usage("--class \(choice): expected a class index from 0 to \(names.count - 1), a class name, or 'all'")
+    }
+    return .fixed(k)
   }
 
   /// Latent indices are Philox streams: non-negative, and first + count must not overflow.
@@ -122,5 +142,8 @@ public struct GanGenOptions {
     }
     if let m = interpolate, m != "linear" && m != "slerp" { throw .usage("--interpolate must be 'linear' or 'slerp'") }
     guard steps >= 2 && steps <= GanGenOptions.maxIndex else { throw .usage("--steps must be at least 2") }
+    if classChoice == "all" && (interpolate != nil || latents != nil) {
+      throw .usage("--class all makes its own latents (one row per class): not with --interpolate or --latents")
+    }
   }
 }

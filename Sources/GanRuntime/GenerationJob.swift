@@ -64,6 +64,29 @@ public enum Interpolation {
   }
 }
 
+/// The class of each image of a job (conditional models).
+public enum ClassAssignment: Equatable {
+  /// Unconditional models (conditional ones: class 0).
+  case none
+  /// Every image of class k.
+  case fixed(Int)
+  /// Image i of the job has class (first + i) mod classes: a function of the image's index, so
+  /// image i of seed s is the same whatever --batch or --first-index.
+  case cycle(classes: Int, first: Int)
+  /// A grid with one row per class: image i has class i / columns.
+  case rows(columns: Int)
+
+  /// The class of job image i.
+  public func label(_ i: Int) -> Int32 {
+    switch self {
+    case .none: return 0
+    case .fixed(let k): return Int32(k)
+    case .cycle(let n, let first): return Int32((first % n + i % n) % n)
+    case .rows(let columns): return Int32(i / columns)
+    }
+  }
+}
+
 /// What a generation job writes. Any combination; at least one is expected.
 public struct GenerationOutputs {
   /// A folder of PNGs, image_NNNNNN.png, numbered from `firstFileIndex`.
@@ -88,15 +111,17 @@ public struct GenerationOutputs {
 public final class GenerationJob {
   public let generator: ImageGenerator
   public let latents: LatentSource
+  public let classes: ClassAssignment
   public let batch: Int
   /// The largest grid written (bytes of pixels), so an absurd --count fails before it allocates.
   public static let maxGridBytes = 1 << 30
 
   /// batch: images per generate call (at most generator.maxBatch).
-  public init(generator: ImageGenerator, latents: LatentSource, batch: Int) {
+  /// batch: images per generate call (at most generator.maxBatch); classes: conditional models'.
+  public init(generator: ImageGenerator, latents: LatentSource, classes: ClassAssignment = .none, batch: Int) {
     precondition(batch > 0 && batch <= generator.maxBatch,
                  "GenerationJob: batch \(batch) outside 1...\(generator.maxBatch)")
-    self.generator = generator; self.latents = latents; self.batch = batch
+    self.generator = generator; self.latents = latents; self.classes = classes; self.batch = batch
   }
 
   /// Size of the grid image for `count` images of side `size` in `columns` columns.
@@ -135,12 +160,15 @@ public final class GenerationJob {
     let floats = UnsafeMutablePointer<Float>.allocate(capacity: batch * per)
     let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: batch * per)
     let nchw = UnsafeMutablePointer<Float>.allocate(capacity: raw == nil ? 1 : batch * per)
-    defer { z.deallocate(); floats.deallocate(); pixels.deallocate(); nchw.deallocate() }
+    let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+    defer { z.deallocate(); floats.deallocate(); pixels.deallocate(); nchw.deallocate(); labels.deallocate() }
     var done = 0
     while done < total {
       let n = min(batch, total - done)
       latents.fill(first: done, count: n, nz: a.nz, into: z)
-      generator.generate(latents: z, count: n, output: raw == nil ? nil : floats, pixels: pixels)
+      for i in 0..<n { labels[i] = classes.label(done + i) }
+      generator.generate(latents: z, labels: a.isConditional ? UnsafePointer(labels) : nil, count: n,
+                         output: raw == nil ? nil : floats, pixels: pixels)
       if let file = raw {
         // NHWC -> NCHW, then little-endian bytes.
         for b in 0..<n { for y in 0..<s { for x in 0..<s { for ch in 0..<c {

@@ -9,9 +9,11 @@ public func latent(seed: UInt64, index: Int, into out: UnsafeMutablePointer<Floa
   r.fillNormal(UnsafeMutableBufferPointer(start: out, count: nz))
 }
 
-/// A DCGAN generator planned once for inference: BatchNorm folded into the weights and a bias,
-/// weights in the kernels' layouts, one arena (two ping-pong activation buffers and a workspace)
-/// sized for `maxBatch`. `generate` allocates nothing.
+/// A DCGAN or SAGAN generator planned once for inference: BatchNorm (and spectral norm's 1 / sigma)
+/// folded into the weights and a bias, weights in the kernels' layouts, one arena (two ping-pong
+/// activation buffers and a workspace) sized for `maxBatch`. A conditional SAGAN's BatchNorm
+/// becomes per-class scale and shift tables applied image by image after the layer; its
+/// self-attention runs in place after its layer. `generate` allocates nothing.
 public final class GeneratorRuntime {
   public let architecture: Architecture
   public let maxBatch: Int
@@ -28,6 +30,13 @@ public final class GeneratorRuntime {
   private let arena: Arena
   /// The last layer (1 or 3 channels) runs the direct narrow kernel instead of a GEMM.
   private let narrowOutput: Bool
+  /// Per layer: a conditional BatchNorm's per-class scale and shift tables (classes x channels).
+  private let conditionalTables: [(scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>)?]
+  private let attention: AttentionBlock?
+  /// maxBatch zeros: the classes when `generate` is given none.
+  private let classZero: UnsafeMutablePointer<Int32>
+  /// A conditional model's class names (gan.classes, or numbers); empty for unconditional ones.
+  public let classNames: [String]
   /// The kernel calls of one `generate`, refilled per call (fixed capacity, no allocation).
   private let sequence: StepSequence
 
@@ -66,7 +75,9 @@ public final class GeneratorRuntime {
   /// From an opened (validated) fp32 generator file.
   public init(file: SafeTensorsFile, maxBatch: Int, threads: Int, winograd: Bool = false) throws(GanError) {
     precondition(maxBatch > 0 && threads > 0)
-    let (arch, prefix) = try Architecture.inferGenerator(file)
+    let sagan = Architecture.saganGeneratorPrefix(file) != nil
+    let (arch, prefix) = sagan ? try Architecture.inferSAGANGenerator(file) : try Architecture.inferGenerator(file)
+    classNames = arch.isConditional ? Architecture.classNames(file, classes: arch.classes) : []
     self.path = file.path
     architecture = arch
     namePrefix = prefix
@@ -81,8 +92,9 @@ public final class GeneratorRuntime {
                                     outChannels: arch.generatorChannels(i))
     }
     winogradTiles = tiles
-    anyWinograd = tiles.contains { $0 > 0 }
     let spec = arch.generatorSpec
+    // Winograd's transforms, conditional BatchNorm and attention are not sequence steps.
+    anyWinograd = tiles.contains { $0 > 0 } || arch.isConditional || spec.attention != nil
     let kernels = (0..<L).map { FP32Layer.kernel(layer: $0, arch, winogradTile: tiles[$0]) }
     // Largest activation (NHWC floats) and workspace over the layers.
     var maxElements = 0, ws = 0
@@ -96,20 +108,77 @@ public final class GeneratorRuntime {
                                                  k: 4 * arch.generatorInputChannels(i), threads: threads))
       }
     }
+    if let s = spec.attention {
+      ws = max(ws, AttentionBlock.workspaceBytes(s, architecture: arch, batch: maxBatch, threads: threads))
+    }
     let workspaceBytes = ws, activationElements = maxElements
     // Not pre-zeroed: packed weights become resident as they are written (peak memory).
-    let built = Arena.build(zeroed: false) { a in
-      ((0..<L).map { i in
+    let conditional = arch.isConditional
+    typealias Tables = (scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>)
+    let built = Arena.build(zeroed: false) { (a: Arena) -> ([FP32Layer], UnsafeMutablePointer<Float>,
+                                                             UnsafeMutablePointer<Float>, UnsafeMutableRawPointer,
+                                                             [Tables?], AttentionBlock?,
+                                                             UnsafeMutablePointer<Int32>) in
+      let layers = (0..<L).map { (i: Int) -> FP32Layer in
         FP32Layer(layer: i, kernel: kernels[i], architecture: arch, weights: a.floats(FP32Layer.packedCount(layer: i,
             kernels[i], arch)),
-                  bias: a.floats(FP32Layer.biasCount(layer: i, arch)))
-      }, a.floats(activationElements), a.floats(activationElements), a.raw(workspaceBytes))
+                  bias: a.floats(FP32Layer.biasCount(layer: i, arch)), activation: conditional ? .none : .relu)
+      }
+      let tables = (0..<L).map { (i: Int) -> Tables? in
+        conditional && i < L - 1 ? (a.floats(arch.classes * arch.generatorChannels(i)),
+                                    a.floats(arch.classes * arch.generatorChannels(i))) : nil
+      }
+      let att = spec.attention.map { AttentionBlock($0, architecture: arch, maxBatch: maxBatch, arena: a) }
+      return (layers, a.floats(activationElements), a.floats(activationElements), a.raw(workspaceBytes), tables, att,
+              a.raw(4 * maxBatch).bindMemory(to: Int32.self, capacity: maxBatch))
     }
     arena = built.arena
-    (layers, ping, pong, workspace) = built.value
+    (layers, ping, pong, workspace, conditionalTables, attention, classZero) = built.value
+    classZero.update(repeating: 0, count: maxBatch)
     narrowOutput = kernels[L - 1] == .narrow
     sequence = StepSequence(capacity: 4 * L)
-    try loadAndFold(file, spec: spec)
+    if arch.isSAGAN {
+      try loadAndFoldSAGAN(file, spec: spec)
+    } else {
+      try loadAndFold(file, spec: spec)
+    }
+  }
+
+  /// A SAGAN generator: each layer's weight divided by its spectral norm's sigma (stored u, v;
+  /// eval mode) while it is packed, as a per-channel scale; an affine BatchNorm folded as DCGAN's;
+  /// a conditional one into per-class tables (scale = gain * rstd, shift = bias - mean * scale)
+  /// that `generate` applies image by image with ReLU; the attention block's W / sigma.
+  private func loadAndFoldSAGAN(_ file: SafeTensorsFile, spec: NetworkSpec) throws(GanError) {
+    let a = architecture, L = a.layerCount
+    for i in 0..<L {
+      let cout = a.generatorChannels(i), name = spec.convNames[i]
+      var scale = [Float](repeating: 1, count: cout), shift = [Float](repeating: 0, count: cout)
+      if let names = spec.norms[i] {
+        if names.conditional, let t = conditionalTables[i] {
+          let (s, h) = try InferenceFold.conditionalBatchNorm(file, prefix: namePrefix, names: names, classes: a.classes,
+                                                              channels: cout)
+          t.scale.update(from: s, count: s.count)
+          t.shift.update(from: h, count: h.count)
+        } else {
+          (scale, shift) = try BatchNormFold.scaleShift(
+            gamma: try file.floats(namePrefix + names.gain, shape: [cout]),
+            beta: try file.floats(namePrefix + names.bias, shape: [cout]),
+            mean: try file.floats(namePrefix + names.runningMean, shape: [cout]),
+            variance: try file.floats(namePrefix + names.runningVar, shape: [cout]), name: namePrefix + names.gain,
+            path: file.path)
+        }
+      }
+      if let norm = spec.spectralNorm(of: name) {
+        let sigma = try InferenceFold.sigma(file, prefix: namePrefix, spec: spec, norm: norm)
+        for c in 0..<cout { scale[c] /= sigma }
+      }
+      let wSpec = spec.parameter(named: name)!
+      let layer = layers[i], folded = i < L - 1
+      try file.withFloats(namePrefix + name, shape: wSpec.layout.torchShape) { torch in
+        layer.pack(torch: torch, channelScale: folded ? scale : nil, shift: shift)
+      }
+    }
+    if let att = attention, let s = spec.attention { try att.load(file, prefix: namePrefix, spec: spec, attention: s) }
   }
 
   /// BatchNorm folded per output channel: weights scaled by gamma / sqrt(var + eps) while they are
@@ -135,14 +204,19 @@ public final class GeneratorRuntime {
     }
   }
 
-  /// Generates `count` images (count <= maxBatch) from latents (count, nz).
+  /// Generates `count` images (count <= maxBatch) from latents (count, nz) and, for conditional
+  /// models, classes (count values in 0 ..< classes; nil: class 0).
   /// output: NHWC floats in [-1, 1] (count * imageElements), and/or pixels: NHWC uint8.
   ///
   /// Normally all layers run as one step sequence (one parallel region per call). With Winograd,
-  /// whose transforms are not sequence steps, each layer is its own kernel call.
-  public func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
-                       pixels: UnsafeMutablePointer<UInt8>?) {
+  /// conditional BatchNorm or attention, whose passes are not sequence steps, each layer is its
+  /// own kernel call.
+  public func generate(latents: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, count: Int,
+                       output: UnsafeMutablePointer<Float>?, pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
+    if let labels, architecture.isConditional {
+      for i in 0..<count { precondition(labels[i] >= 0 && Int(labels[i]) < architecture.classes, "generate: class out of range") }
+    }
     let L = architecture.layerCount
     // Winograd's transforms are not sequence steps: with any Winograd layer, one call per layer.
     let callPerLayer = anyWinograd
@@ -153,6 +227,13 @@ public final class GeneratorRuntime {
       let y = i == L - 1 ? (output ?? buffers.0) : buffers.0
       if callPerLayer {
         layers[i].forward(count: count, x: x, y: y, pixels: pixels, workspace: workspace, threads: threads)
+        if let t = conditionalTables[i] {
+          let side = architecture.generatorSize(i)
+          ConditionalBatchNorm.apply(images: count, rowsPerImage: side * side, channels: architecture.generatorChannels(i),
+                                     x: y, scale: t.scale, shift: t.shift, rows: labels ?? UnsafePointer(classZero), activation: .relu,
+                                     y: y)
+        }
+        if let a = attention, a.layer == i { a.forward(count: count, x: y, workspace: workspace, threads: threads) }
       } else {
         layers[i].append(to: sequence, count: count, x: x, y: y, pixels: pixels)
       }

@@ -10,9 +10,20 @@ public protocol ImageGenerator: AnyObject {
   var imageElements: Int { get }
   /// Kernels in use, for --bench.
   var kernelDescription: String { get }
-  /// `count` images (<= maxBatch) from latents (count, nz): NHWC floats in [-1, 1] and/or pixels.
-  func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
-                pixels: UnsafeMutablePointer<UInt8>?)
+  /// A conditional model's class names (empty for unconditional ones).
+  var classNames: [String] { get }
+  /// `count` images (<= maxBatch) from latents (count, nz) and, for conditional models, their
+  /// classes (count values in 0 ..< classes; nil: class 0): NHWC floats in [-1, 1] and/or pixels.
+  func generate(latents: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, count: Int,
+                output: UnsafeMutablePointer<Float>?, pixels: UnsafeMutablePointer<UInt8>?)
+}
+
+extension ImageGenerator {
+  /// An unconditional call (conditional models: class 0).
+  public func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
+                       pixels: UnsafeMutablePointer<UInt8>?) {
+    generate(latents: latents, labels: nil, count: count, output: output, pixels: pixels)
+  }
 }
 
 extension GeneratorRuntime: ImageGenerator {}

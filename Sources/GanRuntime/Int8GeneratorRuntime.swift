@@ -20,6 +20,7 @@ public final class Int8GeneratorRuntime {
   public let winogradLayers: [Bool]
 
   public var imageElements: Int { architecture.imageSize * architecture.imageSize * architecture.nc }
+  public let classNames: [String] = []
 
   private let arena: Arena
   private let layers: UnsafeMutablePointer<Int8Kernels.Layer>
@@ -250,8 +251,8 @@ public final class Int8GeneratorRuntime {
 
   private func cin(_ i: Int) -> Int { architecture.generatorInputChannels(i) }
 
-  public func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
-                       pixels: UnsafeMutablePointer<UInt8>?) {
+  public func generate(latents: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, count: Int,
+                       output: UnsafeMutablePointer<Float>?, pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
     let a = architecture, L = a.layerCount
     var i = 0

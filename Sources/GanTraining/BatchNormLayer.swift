@@ -125,11 +125,8 @@ struct BatchNormLayer {
     if classes > 0, let labels {
       ConditionalBatchNorm.scaleShift(images: images, channels: channels, labels: labels, gain: gamma, bias: beta,
                                       mean: mean, rstd: rstd, scale: scale, shift: shift)
-      let r = rows / images, c = channels
-      for i in 0..<images {
-        BatchNorm.apply(rows: r, channels: c, x: x + i * r * c, scale: scale + i * c, shift: shift + i * c,
-                        activation: activation, y: y + i * r * c)
-      }
+      ConditionalBatchNorm.apply(images: images, rowsPerImage: rows / images, channels: channels, x: x, scale: scale,
+                                 shift: shift, rows: nil, activation: activation, y: y)
       return
     }
     BatchNorm.foldScaleShift(channels: channels, gamma: gamma, beta: beta, mean: mean, rstd: rstd,

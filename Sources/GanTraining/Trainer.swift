@@ -76,9 +76,10 @@ public struct RunRandomness: Sendable {
   static let reestimateStream: UInt64 = 4 << 40
   static let swdStream: UInt64 = 5 << 40
   static let weightInitStream: UInt64 = 6 << 40
+  static let reestimateLabelStream: UInt64 = 7 << 40
   /// Every stream base, for the test that they are distinct.
   public static let streamBases: [UInt64] = [noiseStream, orderStream, fixedNoiseStream, reestimateStream, swdStream,
-                                             weightInitStream]
+                                             weightInitStream, reestimateLabelStream]
 
   /// The generator of the initial weights (G's, then D's, drawn in order from one stream).
   public func weightInitialization() -> Philox4x32 {
@@ -105,6 +106,12 @@ public struct RunRandomness: Sendable {
   public func reestimationNoise(pass p: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
     var r = Philox4x32(seed: seed, stream: RunRandomness.reestimateStream + UInt64(p))
     r.fillNormal(UnsafeMutableBufferPointer(start: out, count: count))
+  }
+
+  /// Classes drawn uniformly from 0 ..< classes for re-estimation pass p (conditional models).
+  public func reestimationLabels(pass p: Int, into out: UnsafeMutablePointer<Int32>, count: Int, classes: Int) {
+    var r = Philox4x32(seed: seed, stream: RunRandomness.reestimateLabelStream + UInt64(p))
+    for i in 0..<count { out[i] = Int32(r.nextInt(below: classes)) }
   }
 
   /// The order of `count` examples in epoch e (Fisher-Yates), or the identity when not shuffling.

@@ -29,6 +29,9 @@ public struct RunOptions {
   /// re-estimated) in <outf>/snapshots/generator_iter_NNNNNNN.safetensors, for evaluating a run
   /// along the way; the training state (running statistics included) is left as it was.
   public var snapshotEvery: Int = 0
+  /// Whenever the in-loop SWD improves on the best so far, <outf>/generator_best.safetensors (the
+  /// generator as at the end, BN statistics re-estimated); the training state is left as it was.
+  public var keepBest: Bool = false
   /// Notices (resume, SWD, files written); the default prints and flushes.
   public var log: (String) -> Void = { print($0); fflush(stdout) }
   /// The status line after every iteration; nil: through `log` at iterations 1, every 50th and the
@@ -52,6 +55,8 @@ public struct RunProgress {
 public final class TrainingRun {
   public let trainer: GANTrainer
   public let dataset: Dataset
+  /// The images' classes (conditional models), in the dataset's order.
+  public let labels: DatasetLabels?
   public let options: RunOptions
   public let randomness: RunRandomness
   let sampler: Generator
@@ -68,6 +73,8 @@ public final class TrainingRun {
   /// True when the last `run()` ended because `options.shouldStop` said so (after the checkpoint).
   public private(set) var stoppedBySignal = false
   var grids: [(label: String, file: String)] = []
+  /// The best in-loop SWD so far (--keep-best) and its iteration.
+  var bestSWD: (iteration: Int, mean: Double)?
   let startTime = Date()
   /// Seconds spent in training steps (batch assembly, latents, the step) since iteration 0, across
   /// resumes: the run's cost without sampling, SWD, checkpoints and snapshots (log.csv train_seconds).
@@ -75,12 +82,17 @@ public final class TrainingRun {
 
   public var checkpointPath: String { options.outf + "/checkpoint.safetensors" }
   public var generatorPath: String { options.outf + "/generator.safetensors" }
+  public var bestGeneratorPath: String { options.outf + "/generator_best.safetensors" }
   public func snapshotPath(iteration: Int) -> String {
     options.outf + "/snapshots/generator_iter_\(zeroPadded(iteration, 7)).safetensors"
   }
-  public var iterationsPerEpoch: Int { trainCount / trainer.configuration.batchSize }
+  /// Batches in an epoch; an iteration takes `criticSteps` of them (one per D step).
+  public var batchesPerEpoch: Int { trainCount / trainer.configuration.batchSize }
+  public var iterationsPerEpoch: Int { max(1, batchesPerEpoch / trainer.configuration.criticSteps) }
   /// The iteration the run ends at: `options.iterations`, or `options.epochs` epochs.
   public var targetIteration: Int { options.iterations ?? options.epochs * iterationsPerEpoch }
+  /// The epoch of the batch with this index (iteration * criticSteps + D step).
+  func epoch(ofBatch b: Int) -> Int { b / batchesPerEpoch }
 
   /// The seed stored in <outf>/checkpoint.safetensors (a resumed run's latents and data order
   /// follow it).
@@ -89,8 +101,18 @@ public final class TrainingRun {
     return UInt64(bitPattern: try f.integers("state.seed").first ?? 0)
   }
 
-  public init(configuration: TrainingConfiguration, dataset: Dataset, options: RunOptions) throws {
+  /// labels: one class per dataset image, required for (and only for) conditional models.
+  public init(configuration: TrainingConfiguration, dataset: Dataset, labels: DatasetLabels? = nil,
+              options: RunOptions) throws {
     let a = configuration.architecture
+    if a.isConditional {
+      guard let l = labels else { throw DataError("a conditional model needs class labels (--labels or class folders)") }
+      guard l.classCount == a.classes, l.labels.count == dataset.count else {
+        throw DataError("\(l.classCount) classes and \(l.labels.count) labels for a model of \(a.classes) classes " +
+                        "and \(dataset.count) images")
+      }
+    }
+    self.labels = a.isConditional ? labels : nil
     // The latents file first: its error names a file the user gave.
     if let path = options.noiseFile {
       let (values, _, fileNZ) = try NPY.readLatents(path: path)
@@ -103,8 +125,9 @@ public final class TrainingRun {
       throw DataError("dataset is \(dataset.size)x\(dataset.size)x\(dataset.channels), the model expects " +
                       "\(a.imageSize)x\(a.imageSize)x\(a.nc)")
     }
-    guard dataset.count >= configuration.batchSize else {
-      throw DataError("dataset has \(dataset.count) images, fewer than one batch of \(configuration.batchSize)")
+    guard dataset.count >= configuration.batchSize * configuration.criticSteps else {
+      throw DataError("dataset has \(dataset.count) images, fewer than \(configuration.criticSteps) batch(es) of " +
+                      "\(configuration.batchSize) (one per D step)")
     }
     trainer = GANTrainer(configuration: configuration)
     self.dataset = dataset
@@ -115,7 +138,7 @@ public final class TrainingRun {
                         parameters: trainer.generator.parameters)
     randomness.fixedNoise(into: sampler.input, count: fixedNoiseCount * a.nz)
     let holdOut = options.swdEvery > 0 && options.swdImages > 0 && dataset.count >= 4 * options.swdImages
-      && dataset.count - options.swdImages >= configuration.batchSize
+      && dataset.count - options.swdImages >= configuration.batchSize * configuration.criticSteps
     trainCount = dataset.count - (holdOut ? options.swdImages : 0)
     if holdOut {
       let n = options.swdImages
@@ -136,6 +159,7 @@ public final class TrainingRun {
       }
     }
     try FileManager.default.createDirectory(atPath: options.outf, withIntermediateDirectories: true)
+    fillFixedLabels()
   }
 
   /// Which training layers run as Winograd convolutions: "winograd: G forward, layers 1 direct, ...".
@@ -160,13 +184,22 @@ public final class TrainingRun {
     var done = 0
     while done < ref.count {
       randomness.swdNoise(batch: done / fixedNoiseCount, into: sampler.input, count: fixedNoiseCount * a.nz)
+      // Conditional: every class equally often (image i of the set has class i mod classes).
+      for j in 0..<fixedNoiseCount where a.isConditional { sampler.labels[j] = Int32((done + j) % a.classes) }
       sampler.forward(mode: .batchStatistics)
       let n = min(fixedNoiseCount, ref.count - done)
       PixelConvert.toUInt8(count: n * per, src: sampler.output, dst: bytes + done * per)
       done += n
     }
     randomness.fixedNoise(into: sampler.input, count: fixedNoiseCount * a.nz)
+    fillFixedLabels()
     return ref.distance(to: bytes)
+  }
+
+  /// The sample grids' classes: one class per row of 8 (class (i / 8) mod classes).
+  func fillFixedLabels() {
+    let a = trainer.configuration.architecture
+    for j in 0..<fixedNoiseCount where a.isConditional { sampler.labels[j] = Int32((j / 8) % a.classes) }
   }
 
   /// Trains until the target iteration, or until `options.shouldStop` asks. Returns the final
@@ -178,18 +211,27 @@ public final class TrainingRun {
     try checkNoiseLength(target: target)
     var throughput = ThroughputWindow()
     var lastCheckpoint = trainer.iteration
+    let steps = trainer.configuration.criticSteps
+    var orderEpoch = epochOrder.isEmpty ? -1 : epoch(ofBatch: trainer.iteration * steps)
     while trainer.iteration < target {
-      let epoch = trainer.iteration / iterationsPerEpoch, position = trainer.iteration % iterationsPerEpoch
-      if position == 0 || epochOrder.isEmpty { epochOrder = order(epoch: epoch) }
-      let (stats, stepSeconds) = try trainOneBatch(epochOrder, position: position)
-      let imagesPerSecond = throughput.record(images: trainer.configuration.batchSize, stepSeconds: stepSeconds)
+      let first = trainer.iteration * steps
+      let (stats, stepSeconds) = try trainOneIteration { b in
+        if epoch(ofBatch: b) != orderEpoch { orderEpoch = epoch(ofBatch: b); epochOrder = order(epoch: orderEpoch) }
+        return epochOrder
+      }
+      let last = first + steps - 1
+      let imagesPerSecond = throughput.record(images: trainer.configuration.batchSize * steps, stepSeconds: stepSeconds)
       let swd = try measureSWDIfDue(target: target)
-      record(stats, epoch: epoch, position: position, target: target, imagesPerSecond: imagesPerSecond, swd: swd)
-      try writeFilesIfDue(epoch: epoch, endOfEpoch: position + 1 == iterationsPerEpoch, target: target)
+      record(stats, epoch: epoch(ofBatch: last), position: last % batchesPerEpoch, target: target,
+             imagesPerSecond: imagesPerSecond, swd: swd)
+      // An epoch ended inside this iteration: its grid is named for it.
+      let ended = epoch(ofBatch: last + 1) != epoch(ofBatch: first)
+      try writeFilesIfDue(epoch: epoch(ofBatch: last + 1) - 1, endOfEpoch: ended, target: target)
+      if let s = swd { try keepBestIfImproved(swd: s) }
       let stop = options.shouldStop()
       if trainer.iteration - lastCheckpoint >= options.checkpointEvery || trainer.iteration == target || stop {
-        let it = trainer.iteration
-        try writeCheckpoint(epochOrder: it % iterationsPerEpoch == 0 ? order(epoch: it / iterationsPerEpoch) : epochOrder)
+        let it = trainer.iteration, next = epoch(ofBatch: it * steps)
+        try writeCheckpoint(epochOrder: next == orderEpoch ? epochOrder : order(epoch: next))
         lastCheckpoint = it
       }
       if stop {
@@ -222,7 +264,7 @@ public final class TrainingRun {
       throw TrainingError.invalidCheckpoint("\(checkpointPath): no checkpoint to resume from")
     }
     let stored = try trainer.restore(from: SafeTensorsFile(path: checkpointPath))
-    let epochOrder = order(epoch: trainer.iteration / iterationsPerEpoch)
+    let epochOrder = order(epoch: epoch(ofBatch: trainer.iteration * trainer.configuration.criticSteps))
     if !stored.isEmpty && stored != epochOrder {
       throw TrainingError.invalidCheckpoint("\(checkpointPath): the data order differs (dataset, seed or SWD " +
                                             "hold-out changed since the checkpoint)")
@@ -233,6 +275,8 @@ public final class TrainingRun {
       if let w = row.swd { swdHistory.append((row.iteration, [], w)) }
       trainSeconds = row.trainSeconds
     }
+    // --keep-best continues from the best SWD the log holds.
+    bestSWD = swdHistory.min { $0.mean < $1.mean }.map { ($0.iteration, $0.mean) }
     let files = ((try? FileManager.default.contentsOfDirectory(atPath: options.outf)) ?? [])
       .filter { $0.hasPrefix("fake_samples_") && $0.hasSuffix(".png") }.sorted()
     grids = files.map { ($0, $0) }
@@ -245,28 +289,36 @@ public final class TrainingRun {
   }
 
   func checkNoiseLength(target: Int) throws {
-    let c = trainer.configuration
-    if let n = noise, n.count < target * c.batchSize * c.architecture.nz {
-      throw DataError("--noise holds \(n.count / c.architecture.nz) latents; \(target) iterations of batch " +
-                      "\(c.batchSize) need \(target * c.batchSize)")
+    let c = trainer.configuration, needed = target * c.criticSteps * c.batchSize
+    if let n = noise, n.count < needed * c.architecture.nz {
+      throw DataError("--noise holds \(n.count / c.architecture.nz) latents; \(target) iterations of " +
+                      "\(c.criticSteps) batch(es) of \(c.batchSize) need \(needed)")
     }
   }
 
-  /// The batch at `position` of the epoch's order, its latents, one training step. Returns the
-  /// step's statistics and its seconds (the step alone); trainSeconds gains batch assembly too.
-  func trainOneBatch(_ epochOrder: [Int], position: Int) throws -> (StepStatistics, Double) {
+  /// One iteration: for each D step k its batch (batch index b = iteration * criticSteps + k, at
+  /// position b mod batchesPerEpoch of its epoch's order, from `orderOf(b)`), labels and latents
+  /// (stream b), then the step. Returns the step's statistics and its seconds (the step alone);
+  /// trainSeconds gains batch assembly too.
+  func trainOneIteration(orderOf: (Int) -> [Int]) throws -> (StepStatistics, Double) {
     let c = trainer.configuration, it = trainer.iteration, B = c.batchSize
     let stepStart = Date()
-    dataset.fillBatch(epochOrder[(position * B)..<((position + 1) * B)], into: trainer.realBatch)
     let zCount = B * c.architecture.nz
-    if let n = noise {
-      n.withUnsafeBufferPointer { trainer.generator.input.update(from: $0.baseAddress! + it * zCount, count: zCount) }
-    } else {
-      randomness.noise(iteration: it, into: trainer.generator.input, count: zCount)
+    var fillSeconds = 0.0
+    let s = trainer.step { k in
+      let t0 = Date()
+      let b = it * c.criticSteps + k
+      let indices = orderOf(b)[((b % batchesPerEpoch) * B)..<((b % batchesPerEpoch + 1) * B)]
+      dataset.fillBatch(indices, into: trainer.realBatch)
+      if let l = labels { for (j, i) in indices.enumerated() { trainer.labels[j] = l.labels[i] } }
+      if let n = noise {
+        n.withUnsafeBufferPointer { trainer.generator.input.update(from: $0.baseAddress! + b * zCount, count: zCount) }
+      } else {
+        randomness.noise(iteration: b, into: trainer.generator.input, count: zCount)
+      }
+      fillSeconds += Date().timeIntervalSince(t0)
     }
-    let t0 = Date()
-    let s = trainer.step()
-    let seconds = Date().timeIntervalSince(t0)
+    let seconds = Date().timeIntervalSince(stepStart) - fillSeconds
     trainSeconds += Date().timeIntervalSince(stepStart)
     guard s.isFinite else { throw TrainingError.nonFiniteLoss(iteration: it + 1, s) }
     return (s, seconds)
@@ -290,7 +342,7 @@ public final class TrainingRun {
                               imagesPerSecond: imagesPerSecond, swd: swd, trainSeconds: trainSeconds))
     let remaining = Double(target - it) * Double(trainer.configuration.batchSize) / max(imagesPerSecond, 1e-9)
     let epochs = max(1, (target + iterationsPerEpoch - 1) / iterationsPerEpoch)
-    let text = "[\(epoch)/\(epochs)][\(position + 1)/\(iterationsPerEpoch)] it \(it)/\(target) "
+    let text = "[\(epoch)/\(epochs)][\(position + 1)/\(batchesPerEpoch)] it \(it)/\(target) "
       + "Loss_D: \(formatFixed(s.lossD, 4)) Loss_G: \(formatFixed(s.lossG, 4)) D(x): \(formatFixed(s.dx, 4)) "
       + "D(G(z)): \(formatFixed(s.dgz1, 4)) / \(formatFixed(s.dgz2, 4)) \(formatFixed(imagesPerSecond, 1)) img/s "
       + "ETA \(formatDuration(remaining))"
@@ -311,94 +363,6 @@ public final class TrainingRun {
       try writeGenerator(to: snapshotPath(iteration: it), keepRunningStatistics: true)
     }
   }
-
-  // MARK: - Files
-
-  func writeRealSamples() throws {
-    let a = trainer.configuration.architecture
-    let n = min(64, dataset.count)
-    let buf = UnsafeMutablePointer<Float>.allocate(capacity: n * dataset.imageBytes)
-    defer { buf.deallocate() }
-    dataset.fillBatch(0..<n, into: buf)
-    try Image.grid(nhwc: buf, count: n, size: a.imageSize, channels: a.nc,
-                   columns: 8).writePNG(path: options.outf + "/real_samples.png")
-  }
-
-  func writeSamples(epoch: Int, endOfEpoch: Bool) throws {
-    let a = trainer.configuration.architecture
-    sampler.forward(mode: .batchStatistics)
-    let grid = Image.grid(nhwc: sampler.output, count: fixedNoiseCount, size: a.imageSize, channels: a.nc, columns: 8)
-    let name = endOfEpoch ? "fake_samples_epoch_\(zeroPadded(epoch, 3)).png" : "fake_samples_iter_\(zeroPadded(trainer.iteration, 7)).png"
-    try grid.writePNG(path: options.outf + "/" + name)
-    grids.append(("iteration \(trainer.iteration)", name))
-    try Report.write(path: options.outf + "/report.html", history: history.map { ($0.iteration, $0.stats) },
-                     grids: grids,
-                     directory: options.outf, title: "swift-gan: \(a.description)", realSamples: "real_samples.png",
-                     swd: swdHistory.map { ($0.iteration, $0.mean) })
-  }
-
-  func writeCheckpoint(epochOrder: [Int]) throws {
-    let c = trainer.configuration
-    // The seed as a string: a UInt64 does not fit a JSON number (a double) exactly.
-    let meta = [("gan.train", JSON.object([
-      ("lr", .number(Double(c.learningRate))), ("beta1", .number(Double(c.beta1))),
-      ("batch_size", .number(Double(c.batchSize))), ("shuffle", .bool(c.shuffle)), ("seed", .string(String(c.seed))),
-    ]).serialized)]
-    try trainer.checkpoint(extraMetadata: meta, epochOrder: epochOrder,
-                           epoch: trainer.iteration / iterationsPerEpoch).write(to: checkpointPath)
-  }
-
-  /// generator.safetensors: fp32, PyTorch names, BN population statistics re-estimated over
-  /// `reestimationBatches` x 64 latents; logs how far eval-mode output moved from batch statistics.
-  public func exportGenerator() throws {
-    try writeGenerator(to: generatorPath, keepRunningStatistics: false)
-  }
-
-  /// keepRunningStatistics: restore the training-time running statistics afterwards (snapshots
-  /// mid-run, so that checkpoints and resumes do not depend on --snapshot-every).
-  func writeGenerator(to path: String, keepRunningStatistics: Bool) throws {
-    let a = trainer.configuration.architecture
-    let params = sampler.parameters
-    let saved = keepRunningStatistics ? Array(UnsafeBufferPointer(start: params.buffers,
-                                                                  count: params.spec.bufferCount)) : []
-    defer { if keepRunningStatistics { saved.withUnsafeBufferPointer { params.buffers.update(from: $0.baseAddress!,
-        count: $0.count) } } }
-    let n = fixedNoiseCount * a.imageSize * a.imageSize * a.nc
-    sampler.forward(mode: .batchStatistics)
-    let batchOutput = Array(UnsafeBufferPointer(start: sampler.output, count: n))
-    let fixed = Array(UnsafeBufferPointer(start: sampler.input, count: fixedNoiseCount * a.nz))
-    sampler.reestimateBatchNormStatistics(passes: options.reestimationBatches) { p, pass in
-      randomness.reestimationNoise(pass: pass, into: p, count: fixedNoiseCount * a.nz)
-    }
-    fixed.withUnsafeBufferPointer { sampler.input.update(from: $0.baseAddress!, count: $0.count) }
-    sampler.forward(mode: .eval)
-    var maxDiff: Float = 0, mse = 0.0
-    for i in 0..<n {
-      let d = sampler.output[i] - batchOutput[i]
-      maxDiff = max(maxDiff, abs(d))
-      mse += Double(d * d)
-    }
-    mse /= Double(n)
-    let psnr = mse > 0 ? 10 * log10(4.0 / mse) : .infinity
-    var w = SafeTensorsWriter()
-    w.metadata = [("gan.format", "swift-gan-generator-1"), ("gan.arch", a.json),
-                  ("gan.bn_reestimation", JSON.object([
-                    ("batches", .number(Double(options.reestimationBatches))), ("batch_size",
-                        .number(Double(fixedNoiseCount))),
-                    ("eval_vs_batch_max_abs", .finite(Double(maxDiff))), ("eval_vs_batch_psnr_db", .finite(psnr,
-                        digits: 2)),
-                  ]).serialized)]
-    trainer.generator.parameters.save(into: &w)
-    if keepRunningStatistics {
-      try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                              withIntermediateDirectories: true)
-    }
-    try w.write(to: path)
-    options.log("wrote \(path) (BN statistics re-estimated over \(options.reestimationBatches) x \(fixedNoiseCount) " +
-                "latents; eval vs batch-statistics output on the fixed noise: max |diff| " +
-                "\(formatFixed(Double(maxDiff), 4)), PSNR \(formatFixed(psnr, 1)) dB)")
-  }
-
 }
 
 /// Images per second over a window of at least two seconds of steps (the first step alone at

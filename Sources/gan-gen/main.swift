@@ -11,10 +11,20 @@ extension GanGenOptions {
     // Latents first (they fix the count).
     var fileLatents: (values: [Float], count: Int, nz: Int)?
     if let l = latents { fileLatents = try NPY.readLatents(path: l) }
-    let total = interpolate != nil ? steps : (fileLatents?.count ?? count)
-    let batchSize = min(batch ?? min(total, 64), total)
+    var total = interpolate != nil ? steps : (fileLatents?.count ?? count)
+    // --class all: one row of --grid images per class, whose count only the model knows.
+    let perClass = classChoice == "all" ? (grid ?? 8) : 0
+    var batchSize = min(batch ?? min(total, 64), total)
+    if perClass > 0 { batchSize = batch ?? 64 }
     let runtime = try openGenerator(path: model, maxBatch: batchSize, threads: threadCount, winograd: winograd)
     let a = runtime.architecture
+    let classes = try classAssignment(names: runtime.classNames, columns: perClass)
+    if perClass > 0 {
+      total = perClass * a.classes
+      guard total <= GenerationJob.maxGridBytes / (a.imageSize * a.imageSize * a.nc) else {
+        throw .usage("--class all: \(a.classes) classes x \(perClass) images make too large a grid")
+      }
+    }
     if let f = fileLatents, let path = latents { try NPY.checkLatentWidth(f.nz, expected: a.nz, path: path) }
     let source: LatentSource
     if let m = interpolate {
@@ -31,15 +41,25 @@ extension GanGenOptions {
       source = .interpolation(from: Array(ends[0..<a.nz]), to: Array(ends[a.nz...]), steps: total, slerp: m == "slerp")
     } else if let f = fileLatents {
       source = .rows(f.values, count: f.count)
+    } else if perClass > 0 {
+      // The same perClass latents (images first-index ... of the seed) in every class's row.
+      let row = LatentSource.seed(seed, firstIndex: firstIndex, count: perClass).latents(nz: a.nz)
+      var values: [Float] = []
+      values.reserveCapacity(total * a.nz)
+      for _ in 0..<a.classes { values += row }
+      source = .rows(values, count: total)
     } else {
       source = .seed(seed, firstIndex: firstIndex, count: total)
     }
     if bench {
-      printBench(GeneratorBenchmark(runtime, latents: source, batch: batchSize), runtime)
+      printBench(GeneratorBenchmark(runtime, latents: source, batch: min(batchSize, total)), runtime)
       return
     }
     var outputs = GenerationOutputs(firstFileIndex: firstIndex, rawPath: saveRaw)
-    if let cols = grid {
+    if perClass > 0 {
+      outputs.gridPath = out ?? "samples.png"
+      outputs.gridColumns = perClass
+    } else if let cols = grid {
       outputs.gridPath = out ?? "samples.png"
       outputs.gridColumns = cols
     } else {
@@ -48,10 +68,16 @@ extension GanGenOptions {
     // Progress on a terminal only, at most every 2 s: long runs say where they are.
     let tty = isatty(2) != 0
     var last = gs_monotonic_seconds()
-    try GenerationJob(generator: runtime, latents: source, batch: batchSize).run(writing: outputs) { done, all in
+    try GenerationJob(generator: runtime, latents: source, classes: classes, batch: min(batchSize, total))
+      .run(writing: outputs) { done, all in
       guard tty else { return }
       let now = gs_monotonic_seconds()
       if now - last >= 2 || done == all { last = now; gs_write_stderr("gan-gen: \(done)/\(all) images\n") }
+    }
+    if perClass > 0 {
+      for (k, name) in runtime.classNames.enumerated() { print("row \(k): class \(k) \(name)") }
+    } else if case .fixed(let k) = classes {
+      print("class \(k) \(runtime.classNames[k])")
     }
     if let path = outputs.gridPath {
       print("wrote \(path) (\(total) images, \(a))")

@@ -10,13 +10,19 @@ import GanTraining
 struct GanTrain: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gan-train",
-    abstract: "Train a DCGAN (Radford et al. 2015) on a folder of images, IDX files or a uint8 .npy array.",
+    abstract: """
+      Train a DCGAN (Radford et al. 2015) or a SAGAN (Zhang et al. 2018; class-conditional with --conditional) \
+      on a folder of images, IDX files or a uint8 .npy array.
+      """,
     discussion: """
     Writes into --outf: real_samples.png, fake_samples_epoch_NNN.png (and _iter_ grids every \
     --sample-every iterations) from fixed noise, log.csv, report.html (refreshed as it trains), \
     checkpoint.safetensors (full state; also on Ctrl-C / SIGTERM) and, at the end, \
     generator.safetensors (fp32, PyTorch names, BatchNorm statistics re-estimated).
-    Example: gan-train --dataroot fashion-mnist --image-size 32 --iterations 300 --outf out
+    Examples:
+      gan-train --dataroot fashion-mnist --image-size 32 --iterations 300 --outf out
+      gan-train --dataroot fashion-mnist --image-size 32 --arch sagan --conditional --loss hinge \
+        --lr-g 1e-4 --lr-d 4e-4 --beta1 0 --beta2 0.9 --iterations 3000 --outf out-sagan
     """)
 
   @OptionGroup var options: GanTrainOptions
@@ -40,7 +46,21 @@ struct GanTrain: ParsableCommand {
   func train() throws {
     let source = try DataSource.resolve(options.dataroot)
     let nc = options.channels ?? source.defaultChannels
-    let arch = try Architecture(imageSize: options.imageSize, nz: options.nz, ngf: options.ngf, ndf: options.ndf, nc: nc)
+    let family = ModelFamily(rawValue: options.arch)!
+    // Labels are checked against the dataset below; the class count sizes the model now.
+    var labelSource: LabelSource?
+    if options.conditional {
+      if let path = options.labels {
+        labelSource = path.lowercased().hasSuffix(".npy") ? .npy(path) : .idx(path)
+      } else {
+        guard let s = source.defaultLabels else {
+          throw ValidationError("--conditional: no labels for \(options.dataroot); give them with --labels")
+        }
+        labelSource = s
+      }
+    }
+    let arch = try Architecture(imageSize: options.imageSize, nz: options.nz, ngf: options.ngf, ndf: options.ndf, nc: nc,
+                                family: family, classes: 0, attentionAt: family == .sagan ? options.attentionAt : nil)
     // A resumed run's latents and data order follow the checkpoint's seed.
     let needed = arch.trainingBytesEstimate(batch: options.batchSize), memory = ProcessInfo.processInfo.physicalMemory
     guard UInt64(needed) <= memory else {
@@ -49,8 +69,6 @@ struct GanTrain: ParsableCommand {
     }
     let seed = try options.manualSeed ?? (options.resume ? TrainingRun.checkpointSeed(outf: options.outf) : UInt64.random(in: 0...UInt64(UInt32.max)))
     let threadCount = options.threads ?? Kernels.defaultThreads
-    print("gan-train: \(arch), batch \(options.batchSize), lr \(options.lr), beta1 \(options.beta1), seed \(seed), threads \(threadCount), " +
-          "kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
     let unreadableList = options.outf + "/unreadable-files.txt"
     let dataset = try DatasetLoader.load(source, size: options.imageSize, channels: nc,
                                          cacheDirectory: options.cacheDir ?? DatasetLoader.defaultCacheDirectory,
@@ -59,19 +77,36 @@ struct GanTrain: ParsableCommand {
       print("warning: \(dataset.skipped) unreadable files skipped, all listed in \(unreadableList); first: " +
             "\(dataset.unreadableFiles.prefix(3).joined(separator: "; "))")
     }
-    var cfg = TrainingConfiguration(architecture: arch)
+    var labels: DatasetLabels?
+    var model = arch
+    if let s = labelSource {
+      let l = try DatasetLabels.load(s, for: dataset, dataSource: source)
+      model = try Architecture(imageSize: arch.imageSize, nz: arch.nz, ngf: arch.ngf, ndf: arch.ndf, nc: arch.nc,
+                               family: .sagan, classes: l.classCount, attentionAt: arch.attentionAt)
+      print("classes: \(l.classCount) (\(l.classNames.prefix(12).joined(separator: ", "))" +
+            "\(l.classCount > 12 ? ", ..." : ""))")
+      labels = l
+    }
+    let lrText = options.lrG == nil && options.lrD == nil ? "lr \(options.lr)"
+      : "lr G \(options.lrG ?? options.lr) D \(options.lrD ?? options.lr)"
+    print("gan-train: \(model), loss \(options.loss), batch \(options.batchSize), \(lrText), betas (\(options.beta1), " +
+          "\(options.beta2))\(options.nDis > 1 ? ", n-dis \(options.nDis)" : ""), seed \(seed), threads \(threadCount), " +
+          "kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
+    var cfg = TrainingConfiguration(architecture: model)
     (cfg.batchSize, cfg.learningRate, cfg.beta1, cfg.seed) = (options.batchSize, options.lr, options.beta1, seed)
     (cfg.threads, cfg.shuffle, cfg.winograd) = (threadCount, !options.noShuffle, options.winograd)
+    (cfg.generatorLearningRate, cfg.discriminatorLearningRate, cfg.beta2) = (options.lrG, options.lrD, options.beta2)
+    (cfg.loss, cfg.criticSteps) = (GANLoss(rawValue: options.loss)!, options.nDis)
     var opts = RunOptions()
     (opts.outf, opts.iterations, opts.epochs, opts.resume, opts.initFrom, opts.noiseFile) = (options.outf, options.iterations, options.niter,
         options.resume, options.initFile, options.noise)
     (opts.sampleEvery, opts.checkpointEvery, opts.snapshotEvery) = (options.sampleEvery, options.checkpointEvery, options.snapshotEvery)
-    (opts.swdEvery, opts.swdImages) = (options.swdEvery, options.swdImages)
+    (opts.swdEvery, opts.swdImages, opts.keepBest) = (options.swdEvery, options.swdImages, options.keepBest)
     let terminal = TerminalProgress()
     opts.log = terminal.notice
     if terminal.isTerminal { opts.progress = terminal.status }
     opts.shouldStop = StopSignal.install()
-    let run = try TrainingRun(configuration: cfg, dataset: dataset, options: opts)
+    let run = try TrainingRun(configuration: cfg, dataset: dataset, labels: labels, options: opts)
     if options.winograd { print(run.winogradSummary) }
     let it: Int
     do {

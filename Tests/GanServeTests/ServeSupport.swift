@@ -40,11 +40,12 @@ final class BlockingGenerator: ImageGenerator, @unchecked Sendable {
   let threads = 1
   var imageElements: Int { 32 * 32 }
   let kernelDescription = "blocking test generator"
+  let classNames: [String] = []
   let entered = DispatchSemaphore(value: 0)
   let release = DispatchSemaphore(value: 0)
 
-  func generate(latents: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>?,
-                pixels: UnsafeMutablePointer<UInt8>?) {
+  func generate(latents: UnsafePointer<Float>, labels: UnsafePointer<Int32>?, count: Int,
+                output: UnsafeMutablePointer<Float>?, pixels: UnsafeMutablePointer<UInt8>?) {
     entered.signal()
     release.wait()
     pixels?.update(repeating: 7, count: count * imageElements)

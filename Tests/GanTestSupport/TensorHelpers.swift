@@ -17,17 +17,21 @@ public func maxAbs(_ a: [Float], _ b: [Float]) -> Float {
 
 /// `count` images of the latents `z` (count x nz) in calls of at most `batch`, as floats (NHWC in
 /// [-1, 1]) and the pixels the runtime wrote beside them: the batching the tests vary.
-public func generateImages(_ r: ImageGenerator, _ z: [Float], count: Int, batch: Int)
+/// labels: conditional models' classes (count values), nil for class 0 / unconditional models.
+public func generateImages(_ r: ImageGenerator, _ z: [Float], labels: [Int32]? = nil, count: Int, batch: Int)
     -> (images: [Float], pixels: [UInt8]) {
   var images = [Float](repeating: 0, count: count * r.imageElements)
   var pixels = [UInt8](repeating: 0, count: count * r.imageElements)
+  let classes = labels ?? []
   z.withUnsafeBufferPointer { zp in images.withUnsafeMutableBufferPointer { ip in pixels.withUnsafeMutableBufferPointer { pp in
-    var i = 0
-    while i < count {
-      let n = min(batch, count - i)
-      r.generate(latents: zp.baseAddress! + i * r.architecture.nz, count: n, output: ip.baseAddress! + i * r.imageElements,
-                 pixels: pp.baseAddress! + i * r.imageElements)
-      i += n
+    classes.withUnsafeBufferPointer { lp in
+      var i = 0
+      while i < count {
+        let n = min(batch, count - i)
+        r.generate(latents: zp.baseAddress! + i * r.architecture.nz, labels: labels == nil ? nil : lp.baseAddress! + i,
+                   count: n, output: ip.baseAddress! + i * r.imageElements, pixels: pp.baseAddress! + i * r.imageElements)
+        i += n
+      }
     }
   }}}
   return (images, pixels)
