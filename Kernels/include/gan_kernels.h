@@ -282,7 +282,10 @@ enum {
   GK_Q8_OUT_U8 = 0,        ///< code = rint(clamp(v, 0, 255)): requantization with ReLU as the clamp
   GK_Q8_OUT_F32_RELU = 1,  ///< y = max(v, 0): into a layer kept in fp32
   GK_Q8_OUT_F32_TANH = 2,  ///< y = tanh(v) (gk_tanhf), optional y_f32 and u8 pixels: the last layer
+  GK_Q8_OUT_F32 = 3,       ///< y = v: before a per-image pass (a conditional SAGAN's BatchNorm)
 };
+/// The fp32 epilogue's activation (gk_q8_variant.dequant's act).
+enum { GK_Q8_ACT_RELU = 0, GK_Q8_ACT_TANH = 1, GK_Q8_ACT_NONE = 2 };
 typedef struct gk_q8_layer {
   int kind;
   /// DENSE: x (n, cin) -> y (n, cout). DECONV4S2: x (n, h, w, cin) -> y (n, 2h, 2w, cout), NHWC.
@@ -352,9 +355,9 @@ typedef struct gk_q8_variant {
   /// GK_Q8_OUT_U8 over n columns of one row.
   void (*requant_u8)(size_t n, const int32_t *acc, const float *mult, const float *bias,
                      uint8_t *dst);
-  /// GK_Q8_OUT_F32_*: y = fmaf(acc, mult, bias), then max(y, 0) (tanh = 0) or gk_tanhf (tanh = 1,
-  /// y may be NULL, pixels optional), over n elements with per-element mult and bias.
-  void (*dequant)(size_t n, const int32_t *acc, const float *mult, const float *bias, int tanh,
+  /// GK_Q8_OUT_F32*: y = fmaf(acc, mult, bias), then per act (GK_Q8_ACT_*): max(y, 0), gk_tanhf
+  /// (y may be NULL, pixels optional) or nothing, over n elements with per-element mult and bias.
+  void (*dequant)(size_t n, const int32_t *acc, const float *mult, const float *bias, int act,
                   float *y, uint8_t *pixels);
   /// Narrow deconvolution, one output row 2i + a: acc[2w][cout] from the input rows i + a - 1
   /// (row0) and i + a (row1), each w x cin16 int16 (NULL outside the image).

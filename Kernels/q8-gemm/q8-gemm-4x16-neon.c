@@ -107,8 +107,8 @@ void gk_q8_requant_u8__neon(size_t n, const int32_t *acc, const float *mult, con
 // The fp32 epilogues (12k values per 64 px image) stay scalar: a vector tanh would have to
 // reproduce the compiler's contraction choices in the scalar definition.
 void gk_q8_dequant__neon(size_t n, const int32_t *acc, const float *mult, const float *bias,
-                         int tanh, float *y, uint8_t *pixels) {
-  gk_q8_dequant__scalar(n, acc, mult, bias, tanh, y, pixels);
+                         int act, float *y, uint8_t *pixels) {
+  gk_q8_dequant__scalar(n, acc, mult, bias, act, y, pixels);
 }
 
 void gk_q8_narrow_row__neon(int w, int cin16, int cout, int a, const int16_t *row0,

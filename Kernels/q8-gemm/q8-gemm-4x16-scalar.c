@@ -61,9 +61,9 @@ void gk_q8_narrow_row__scalar(int w, int cin16, int cout, int a, const int16_t *
 }
 
 void gk_q8_dequant__scalar(size_t n, const int32_t *acc, const float *mult, const float *bias,
-                           int tanh, float *y, uint8_t *pixels) {
+                           int act, float *y, uint8_t *pixels) {
   for (size_t j = 0; j < n; j++) {
-    float v = gk_q8_dequant_one(acc[j], mult[j], bias[j], tanh);
+    float v = gk_q8_dequant_one(acc[j], mult[j], bias[j], act);
     if (y) y[j] = v;
     if (pixels) pixels[j] = gk_to_u8(v);
   }

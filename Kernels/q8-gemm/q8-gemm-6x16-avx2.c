@@ -179,12 +179,13 @@ GK_TARGET_AVX2 static inline __m256 tanhf8(__m256 x) {
 }
 
 GK_TARGET_AVX2 void gk_q8_dequant__avx2(size_t n, const int32_t *acc, const float *mult,
-                                        const float *bias, int tanh, float *y, uint8_t *pixels) {
+                                        const float *bias, int act, float *y, uint8_t *pixels) {
   size_t j = 0;
   for (; j + 8 <= n; j += 8) {
     __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(acc + j))),
                                _mm256_loadu_ps(mult + j), _mm256_loadu_ps(bias + j));
-    v = tanh ? tanhf8(v) : _mm256_max_ps(v, _mm256_setzero_ps());
+    if (act == GK_Q8_ACT_TANH) v = tanhf8(v);
+    else if (act == GK_Q8_ACT_RELU) v = _mm256_max_ps(v, _mm256_setzero_ps());
     if (y) _mm256_storeu_ps(y + j, v);
     if (pixels) {
       // gk_to_u8: (v + 1) * 127.5 clamped to [0, 255], + 0.5, truncated.
@@ -197,7 +198,7 @@ GK_TARGET_AVX2 void gk_q8_dequant__avx2(size_t n, const int32_t *acc, const floa
   }
   // The tail through the scalar file: inlined here, the compiler could fuse the tanh's
   // multiply-adds (GCC contracts by default where FMA is enabled).
-  if (j < n) gk_q8_dequant__scalar(n - j, acc + j, mult + j, bias + j, tanh, y ? y + j : NULL,
+  if (j < n) gk_q8_dequant__scalar(n - j, acc + j, mult + j, bias + j, act, y ? y + j : NULL,
                                    pixels ? pixels + j : NULL);
 }
 

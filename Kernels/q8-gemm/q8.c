@@ -238,7 +238,8 @@ void gk_q8_epilogue_row(const gk_q8_variant *v, const gk_q8_layer *l, size_t col
   if (l->out == GK_Q8_OUT_U8) {
     v->requant_u8(ncols, acc, mult, bias, l->y_u8 + off + col0);
   } else {
-    v->dequant(ncols, acc, mult, bias, l->out == GK_Q8_OUT_F32_TANH, l->y_f32 ? l->y_f32 + off + col0 : NULL,
+    int act = l->out == GK_Q8_OUT_F32_TANH ? GK_Q8_ACT_TANH : (l->out == GK_Q8_OUT_F32 ? GK_Q8_ACT_NONE : GK_Q8_ACT_RELU);
+    v->dequant(ncols, acc, mult, bias, act, l->y_f32 ? l->y_f32 + off + col0 : NULL,
                l->out == GK_Q8_OUT_F32_TANH && l->pixels ? l->pixels + off + col0 : NULL);
   }
 }

@@ -16,6 +16,7 @@ static void store(const gk_q8_layer *l, size_t off, int co, int32_t acc) {
       l->y_f32[off] = y > 0 ? y : 0.0f;
       break;
     }
+    case GK_Q8_OUT_F32: l->y_f32[off] = fmaf((float)acc, l->mult[co], l->bias[co]); break;
     default: {
       float y = gk_tanhf_inline(fmaf((float)acc, l->mult[co], l->bias[co]));
       if (l->y_f32) l->y_f32[off] = y;

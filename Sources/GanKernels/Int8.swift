@@ -13,6 +13,8 @@ public enum Int8Kernels {
   public static let outU8 = Int32(GK_Q8_OUT_U8)
   public static let outF32Relu = Int32(GK_Q8_OUT_F32_RELU)
   public static let outF32Tanh = Int32(GK_Q8_OUT_F32_TANH)
+  /// Plain fp32 (no activation): before a conditional BatchNorm applied image by image.
+  public static let outF32 = Int32(GK_Q8_OUT_F32)
 
   public static var variants: [(index: Int32, name: String, available: Bool)] {
     (0..<gk_q8_variant_count()).map { i in

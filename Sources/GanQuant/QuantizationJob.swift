@@ -33,7 +33,8 @@ final class QuantizationJob {
     self.input = input
     self.options = options
     file = try SafeTensorsFile(path: input)
-    (arch, prefix) = try Architecture.inferGenerator(file)
+    (arch, prefix) = Architecture.saganGeneratorPrefix(file) != nil ? try Architecture.inferSAGANGenerator(file)
+      : try Architecture.inferGenerator(file)
     let L = arch.layerCount
     for k in options.keepFP32 where !(0..<L).contains(k) {
       throw QuantizationError.invalidOption("--keep-fp32: layer \(k) does not exist (\(arch) has layers 0-\(L - 1))")
@@ -46,9 +47,9 @@ final class QuantizationJob {
     }
     spec = arch.generatorSpec
     params = ParameterSet(spec: spec)
-    // Parameters in PyTorch layout under the file's prefix ("main.N." in the spec).
+    // Parameters in PyTorch layout under the file's prefix ("main.N." in a DCGAN's spec).
     for s in spec.parameters + spec.buffers {
-      let name = prefix + s.name.dropFirst("main.".count)
+      let name = arch.isSAGAN ? prefix + s.name : prefix + s.name.dropFirst("main.".count)
       let data = try file.floats(name, shape: s.layout.torchShape)
       let dst = (spec.buffers.contains(s) ? params.buffers : params.values) + s.offset
       data.withUnsafeBufferPointer { s.layout.fromTorch($0.baseAddress!, to: dst) }
@@ -56,10 +57,12 @@ final class QuantizationJob {
     g = Generator(architecture: arch, batch: batch, threads: options.threads, parameters: params)
   }
 
-  /// The generator's input: latents stream + first ... + batch - 1.
+  /// The generator's input: latents stream + first ... + batch - 1; conditional models' classes
+  /// (first + j) mod classes, every class equally often.
   func fillLatents(stream: Int, first: Int) {
     for j in 0..<batch { latent(seed: options.seed, index: stream + first + j, into: g.input + j * arch.nz,
                                 nz: arch.nz) }
+    for j in 0..<batch where arch.isConditional { g.labels[j] = Int32((first + j) % arch.classes) }
   }
 
   /// Eval-mode outputs over the evaluation latents, one array per batch.
@@ -77,10 +80,11 @@ final class QuantizationJob {
     guard options.bnReestimationBatches > 0 else { return nil }
     let before = evaluationOutputs()
     options.log("re-estimating BatchNorm statistics over \(options.bnReestimationBatches) x \(batch) latents")
-    g.reestimateBatchNormStatistics(passes: options.bnReestimationBatches) { [arch, batch, options] p, pass in
+    g.reestimateBatchNormStatistics(passes: options.bnReestimationBatches) { [arch, batch, options, g] p, pass in
       for j in 0..<batch {
         latent(seed: options.seed, index: LatentStreams.reestimation + pass * batch + j, into: p + j * arch.nz,
                nz: arch.nz)
+        if arch.isConditional { g.labels[j] = Int32((pass * batch + j) % arch.classes) }
       }
     }
     let after = evaluationOutputs()
@@ -96,7 +100,8 @@ final class QuantizationJob {
   /// 2. Per layer the PyTorch-layout weights (cin, cout, 4, 4) with BatchNorm folded in,
   /// w[ci, co, :, :] *= gamma / sqrt(var + eps), and the bias beta - mean * that.
   func foldBatchNorm() throws -> [(weights: [Float], bias: [Float])] {
-    try (0..<layerCount).map { i in
+    if arch.isSAGAN { return try foldSAGAN() }
+    return try (0..<layerCount).map { i in
       let cin = arch.generatorInputChannels(i), cout = arch.generatorChannels(i)
       var w = try file.floats(prefix + "\(spec.convIndex[i]).weight", shape: [cin, cout, 4, 4])
       var b = [Float](repeating: 0, count: cout)
@@ -160,7 +165,7 @@ final class QuantizationJob {
       ("seed", .string(String(options.seed))), ("kept_fp32", .array(kept.map { .number(Double($0)) })),
     ])
     w.metadata = [("gan.format", Int8Format.tag), ("gan.arch", arch.json), ("gan.quantization", description.serialized),
-                  ("gan.source", input)]
+                  ("gan.source", input)] + (file.metadata["gan.classes"].map { [("gan.classes", $0)] } ?? [])
     for i in 0..<layerCount {
       let cin = arch.generatorInputChannels(i), cout = arch.generatorChannels(i)
       if options.keepFP32.contains(i) {
@@ -173,6 +178,7 @@ final class QuantizationJob {
       }
       w.add(Int8Format.bias(i), floats: folded[i].bias, shape: [cout])
     }
+    if arch.isSAGAN { addSAGANPasses(to: &w) }
     try w.write(to: output)
   }
 
@@ -188,7 +194,8 @@ final class QuantizationJob {
       let count = min(batch, options.evaluationLatents - b * batch)
       fillLatents(stream: LatentStreams.evaluation, first: b * batch)
       g.forward(mode: .eval)
-      let outs = q.layerOutputs(latents: g.input, count: count)
+      let outs = q.layerOutputs(latents: g.input, labels: arch.isConditional ? UnsafePointer(g.labels) : nil,
+                                count: count)
       for i in 0..<L {
         let ref: UnsafePointer<Float> = i == L - 1 ? UnsafePointer(g.output) : g.activation(i)
         for (e, v) in outs[i].enumerated() {
@@ -209,7 +216,7 @@ final class QuantizationJob {
       }
     }
     let layers = (0..<L).map { i in
-      LayerReport(index: i, name: "main.\(spec.convIndex[i])", int8: !options.keepFP32.contains(i),
+      LayerReport(index: i, name: spec.convNames[i], int8: !options.keepFP32.contains(i),
                   inputScale: options.keepFP32.contains(i) ? 0 : calibration.inputScales[i],
                   inputThreshold: calibration.thresholds[i], inputMaximum: calibration.maxima[i],
                   sqnrDB: ImageMetrics.sqnr(signal: signal[i], noise: noise[i]))
@@ -220,6 +227,7 @@ final class QuantizationJob {
                               psnrDB: ImageMetrics.psnr(meanSquaredError: se / Double(pixels)),
                               ssim: ssimSum / Double(options.evaluationLatents), maxAbsError: maxAbs,
                               fp32Bytes: fileSize(input), int8Bytes: fileSize(output), keptFP32: options.keepFP32.sorted(),
-                              bnReestimationBatches: options.bnReestimationBatches, bnReestimationPSNR: reestimationPSNR)
+                              bnReestimationBatches: options.bnReestimationBatches, bnReestimationPSNR: reestimationPSNR,
+                              notes: saganNotes)
   }
 }

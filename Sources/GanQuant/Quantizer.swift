@@ -53,6 +53,8 @@ public struct QuantizationReport: Sendable {
   public var bnReestimationBatches: Int
   /// PSNR of the fp32 generator's eval output after BN re-estimation against before it.
   public var bnReestimationPSNR: Double?
+  /// What stays in fp32 besides kept layers (a SAGAN's attention and conditional BatchNorm).
+  public var notes: [String] = []
 
   public var sizeRatio: Double { Double(int8Bytes) / Double(fp32Bytes) }
 
@@ -78,6 +80,7 @@ public struct QuantizationReport: Sendable {
     s += "size: fp32 \(fp32Bytes) bytes, int8 \(int8Bytes) bytes (\(formatFixed(100 * sizeRatio, 1))%)"
     s += keptFP32.isEmpty ? "; all layers int8\n" : "; kept in fp32: " +
                                                     "\(keptFP32.map { "G\($0 + 1)" }.joined(separator: ", "))\n"
+    for n in notes { s += n + "\n" }
     return s
   }
 
@@ -95,7 +98,8 @@ public struct QuantizationReport: Sendable {
       ("bn_reestimation_psnr_db", bnReestimationPSNR.map { .finite($0) } ?? .null),
       ("evaluation_latents", int(evaluationLatents)), ("psnr_db", .finite(psnrDB)), ("ssim", .finite(ssim)),
       ("max_abs_error", .finite(Double(maxAbsError))), ("fp32_bytes", int(fp32Bytes)), ("int8_bytes", int(int8Bytes)),
-      ("size_ratio", .finite(sizeRatio)), ("kept_fp32", .array(keptFP32.map(int))), ("layers", .array(ls)),
+      ("size_ratio", .finite(sizeRatio)), ("kept_fp32", .array(keptFP32.map(int))),
+      ("notes", .array(notes.map { .string($0) })), ("layers", .array(ls)),
     ]).serialized + "\n"
   }
 }

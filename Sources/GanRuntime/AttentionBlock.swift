@@ -59,6 +59,22 @@ struct AttentionBlock {
     gamma.pointee = g[0]
   }
 
+  /// The folded tensors of an int8 file (Int8Format: W / sigma already, biases, gamma).
+  func loadFolded(_ f: SafeTensorsFile) throws(GanError) {
+    for (p, part) in AttentionSpec.parts.enumerated() {
+      let w = try f.floats(Int8Format.attentionWeight(part), shape: [width(p), channels, 1, 1])
+      let b = try f.floats(Int8Format.attentionBias(part), shape: [width(p)])
+      if let k = (w + b).firstIndex(where: { !$0.isFinite }) {
+        throw GanError.invalidFile(path: f.path, reason: "attention \(part) has a non-finite value at \(k)")
+      }
+      weights[p].update(from: w, count: w.count)
+      biases[p].update(from: b, count: b.count)
+    }
+    let g = try f.floats(Int8Format.attentionGamma, shape: [1])
+    guard g[0].isFinite else { throw GanError.invalidFile(path: f.path, reason: "\(Int8Format.attentionGamma) is \(g[0])") }
+    gamma.pointee = g[0]
+  }
+
   /// x (count, P, C) NHWC <- gamma * attention(x) + x, in place.
   func forward(count: Int, x: UnsafeMutablePointer<Float>, workspace: UnsafeMutableRawPointer, threads: Int) {
     let rows = count * positions

@@ -6,6 +6,8 @@ import GanModel
 /// per-channel requantization factors precomputed, one arena. Runs of consecutive int8 layers go
 /// through the kernels in one parallel region; a layer kept in fp32 runs the fp32 kernels, its
 /// neighbours dequantizing into it (fp32 epilogue) or quantizing its output as they read it.
+/// A SAGAN's conditional BatchNorm (per-class tables, then ReLU) and self-attention run in fp32
+/// between layers: the layer before them writes floats, the layer after quantizes as it reads.
 /// `generate` allocates nothing; the output is bitwise identical for any thread count and batch.
 public final class Int8GeneratorRuntime {
   public let architecture: Architecture
@@ -20,9 +22,11 @@ public final class Int8GeneratorRuntime {
   public let winogradLayers: [Bool]
 
   public var imageElements: Int { architecture.imageSize * architecture.imageSize * architecture.nc }
-  public let classNames: [String] = []
+  public let classNames: [String]
 
   private let arena: Arena
+  /// The SAGAN passes' tables and buffers.
+  private let extraArena: Arena
   private let layers: UnsafeMutablePointer<Int8Kernels.Layer>
   private let packedInt8: [UnsafeMutablePointer<Int8>?]
   /// The layers kept in fp32 (nil for int8 ones), run by the fp32 runtime's layer code.
@@ -35,6 +39,12 @@ public final class Int8GeneratorRuntime {
   /// The last layer's floats when the caller wants only pixels and the layer runs in fp32.
   private let lastScratch: UnsafeMutablePointer<Float>
   private let workspace: UnsafeMutableRawPointer
+  /// Per layer: a conditional BatchNorm's per-class tables (classes x channels), applied with ReLU.
+  private let conditionalTables: [(scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>)?]
+  private let attention: AttentionBlock?
+  /// Per layer: true when an fp32 pass (conditional BatchNorm, attention) follows it.
+  private let passAfter: [Bool]
+  private let classZero: UnsafeMutablePointer<Int32>
 
   public var kernelDescription: String {
     let kept = (0..<architecture.layerCount).filter { !int8Layers[$0] }
@@ -72,6 +82,10 @@ public final class Int8GeneratorRuntime {
     self.maxBatch = maxBatch
     self.threads = threads
     let L = a.layerCount
+    classNames = a.isConditional ? Architecture.classNames(file, classes: a.classes) : []
+    let attentionSpec = a.isSAGAN ? a.generatorSpec.attention : nil
+    let passes = (0..<L).map { i in i < L - 1 && (a.isConditional || attentionSpec?.layer == i) }
+    passAfter = passes
 
     // Validate every tensor before planning; the small ones are kept (biases, scales).
     var isInt8 = [Bool](), scalesIn = [Float](), biases = [[Float]](), weightScales = [[Float]]()
@@ -148,7 +162,22 @@ public final class Int8GeneratorRuntime {
       ws = max(ws, FP32Layer.workspaceBytes(layer: i, FP32Layer.kernel(layer: i, a), a, batch: maxBatch,
                                             threads: threads))
     }
+    // Layer i's output is u8 codes when layer i + 1 reads them directly, else floats.
+    let codes = (0..<L).map { i in i < L - 1 && isInt8[i] && isInt8[i + 1] && !passes[i] }
+    if let s = attentionSpec {
+      ws = max(ws, AttentionBlock.workspaceBytes(s, architecture: a, batch: maxBatch, threads: threads))
+    }
     let workspaceBytes = ws
+    typealias Tables = (scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>)
+    let extras = Arena.build(zeroed: false) { (ar: Arena) -> ([Tables?], AttentionBlock?, UnsafeMutablePointer<Int32>) in
+      ((0..<L).map { i in a.isConditional && i < L - 1 ? (ar.floats(a.classes * a.generatorChannels(i)),
+                                                          ar.floats(a.classes * a.generatorChannels(i))) : nil },
+       attentionSpec.map { AttentionBlock($0, architecture: a, maxBatch: maxBatch, arena: ar) },
+       ar.raw(4 * maxBatch).bindMemory(to: Int32.self, capacity: maxBatch))
+    }
+    extraArena = extras.arena
+    (conditionalTables, attention, classZero) = extras.value
+    classZero.update(repeating: 0, count: maxBatch)
     let built = Arena.build(zeroed: false) { ar in
       (ar.raw(L * MemoryLayout<Int8Kernels.Layer>.stride).bindMemory(to: Int8Kernels.Layer.self, capacity: L),
        (0..<L).map { i in isInt8[i] ? ar.raw(Int8Kernels.packedBytes(kind: kind(i),
@@ -158,9 +187,8 @@ public final class Int8GeneratorRuntime {
          isInt8[i] ? nil : ar.floats(FP32Layer.packedCount(layer: i, FP32Layer.kernel(layer: i, a), a))
        },
        (0..<L).map { ar.floats(columns($0)) }, (0..<L).map { ar.floats(columns($0)) },
-       (0..<(L - 1)).map { i in isInt8[i] && isInt8[i + 1] ? ar.raw(elements(i)).bindMemory(to: UInt8.self,
-           capacity: elements(i)) : nil },
-       (0..<(L - 1)).map { i in isInt8[i] && isInt8[i + 1] ? nil : ar.floats(elements(i)) },
+       (0..<(L - 1)).map { i in codes[i] ? ar.raw(elements(i)).bindMemory(to: UInt8.self, capacity: elements(i)) : nil },
+       (0..<(L - 1)).map { i in codes[i] ? nil : ar.floats(elements(i)) },
        ar.floats(elements(L - 1)), ar.raw(workspaceBytes))
     }
     arena = built.arena
@@ -169,9 +197,22 @@ public final class Int8GeneratorRuntime {
     bias = biasViews
     fp32Layers = (0..<L).map { i in
       isInt8[i] ? nil : FP32Layer(layer: i, kernel: FP32Layer.kernel(layer: i, a), architecture: a,
-                                  weights: packedFloat[i]!, bias: biasViews[i])
+                                  weights: packedFloat[i]!, bias: biasViews[i],
+                                  activation: a.isConditional ? .none : .relu)
     }
     try load(file, biases: biases, weightScales: weightScales)
+    for i in 0..<L {
+      guard let t = conditionalTables[i] else { continue }
+      let n = a.classes * a.generatorChannels(i)
+      let scale = try file.floats(Int8Format.conditionalScale(i), shape: [a.classes, a.generatorChannels(i)])
+      let shift = try file.floats(Int8Format.conditionalShift(i), shape: [a.classes, a.generatorChannels(i)])
+      if let k = (scale + shift).firstIndex(where: { !$0.isFinite }) {
+        throw bad("conditional BatchNorm table of layer \(i) has a non-finite value at \(k)")
+      }
+      t.scale.update(from: scale, count: n)
+      t.shift.update(from: shift, count: n)
+    }
+    try attention?.loadFolded(file)
   }
 
   /// Packs the weights (largest tensor first, each read into a temporary copy, so peak memory is
@@ -188,7 +229,7 @@ public final class Int8GeneratorRuntime {
       if int8Layers[i] {
         let wScale = weightScales[i]
         // Requantize into the next int8 layer's codes, or dequantize into fp32.
-        let outScale: Float = i < L - 1 && int8Layers[i + 1] ? inputScales[i + 1] : 1
+        let outScale: Float = i < L - 1 && outU8[i] != nil ? inputScales[i + 1] : 1
         for p in 0..<positions {
           for c in 0..<cout {
             mult[i][p * cout + c] = inputScales[i] * wScale[c] / outScale
@@ -230,8 +271,8 @@ public final class Int8GeneratorRuntime {
       if i == 0 {
         l.x_signed = 1  // the latent
         l.x_inv_scale = 1 / inputScales[0]
-      } else if int8Layers[i - 1] {
-        l.x_u8 = UnsafePointer(outU8[i - 1]!)
+      } else if let codes = outU8[i - 1] {
+        l.x_u8 = UnsafePointer(codes)
       } else {
         l.x_f32 = UnsafePointer(outF32[i - 1]!)
         l.x_inv_scale = 1 / inputScales[i]
@@ -240,10 +281,11 @@ public final class Int8GeneratorRuntime {
       l.mult = UnsafePointer(mult[i]); l.bias = UnsafePointer(bias[i])
       if i == L - 1 {
         l.out = Int8Kernels.outF32Tanh
-      } else if int8Layers[i + 1] {
-        l.out = Int8Kernels.outU8; l.y_u8 = outU8[i]
+      } else if let codes = outU8[i] {
+        l.out = Int8Kernels.outU8; l.y_u8 = codes
       } else {
-        l.out = Int8Kernels.outF32Relu; l.y_f32 = outF32[i]
+        // A conditional BatchNorm follows: no ReLU yet.
+        l.out = architecture.isConditional ? Int8Kernels.outF32 : Int8Kernels.outF32Relu; l.y_f32 = outF32[i]
       }
       layers[i] = l
     }
@@ -255,35 +297,50 @@ public final class Int8GeneratorRuntime {
                        output: UnsafeMutablePointer<Float>?, pixels: UnsafeMutablePointer<UInt8>?) {
     precondition(count > 0 && count <= maxBatch, "generate: count \(count) outside 1...\(maxBatch)")
     let a = architecture, L = a.layerCount
+    if let labels, a.isConditional {
+      for i in 0..<count { precondition(labels[i] >= 0 && Int(labels[i]) < a.classes, "generate: class out of range") }
+    }
     var i = 0
     while i < L {
+      var last = i
       if int8Layers[i] {
-        // A run of int8 layers: one kernel call.
+        // A run of int8 layers up to the next fp32 pass: one kernel call.
         var j = i
         while j < L && int8Layers[j] {
           layers[j].n = Int32(count)
           if j == 0 { layers[j].x_f32 = latents }
           if j == L - 1 { layers[j].y_f32 = output; layers[j].pixels = pixels }
           j += 1
+          if passAfter[j - 1] { break }
         }
         Int8Kernels.run(layers + i, count: j - i, workspace: workspace, threads: threads)
-        i = j
-        continue
+        last = j - 1
+      } else {
+        let x: UnsafePointer<Float> = i == 0 ? latents : UnsafePointer(outF32[i - 1]!)
+        let y = i == L - 1 ? (output ?? lastScratch) : outF32[i]!
+        fp32Layers[i]!.forward(count: count, x: x, y: y, pixels: pixels, workspace: workspace, threads: threads)
       }
-      let x: UnsafePointer<Float> = i == 0 ? latents : UnsafePointer(outF32[i - 1]!)
-      let y = i == L - 1 ? (output ?? lastScratch) : outF32[i]!
-      fp32Layers[i]!.forward(count: count, x: x, y: y, pixels: pixels, workspace: workspace, threads: threads)
-      i += 1
+      if passAfter[last], let y = outF32[last] {
+        if let t = conditionalTables[last] {
+          let side = a.generatorSize(last)
+          ConditionalBatchNorm.apply(images: count, rowsPerImage: side * side, channels: a.generatorChannels(last), x: y,
+                                     scale: t.scale, shift: t.shift, rows: labels ?? UnsafePointer(classZero),
+                                     activation: .relu, y: y)
+        }
+        if let att = attention, att.layer == last { att.forward(count: count, x: y, workspace: workspace, threads: threads) }
+      }
+      i = last + 1
     }
   }
 
   /// Every layer's output for `count` latents as real values (codes times their scale), NHWC;
   /// the last is the image. For reports (allocates).
-  public func layerOutputs(latents: UnsafePointer<Float>, count: Int) -> [[Float]] {
+  public func layerOutputs(latents: UnsafePointer<Float>, labels: UnsafePointer<Int32>? = nil,
+                           count: Int) -> [[Float]] {
     let a = architecture, L = a.layerCount
     var image = [Float](repeating: 0, count: count * imageElements)
-    image.withUnsafeMutableBufferPointer { generate(latents: latents, count: count, output: $0.baseAddress!,
-                                                    pixels: nil) }
+    image.withUnsafeMutableBufferPointer { generate(latents: latents, labels: labels, count: count,
+                                                    output: $0.baseAddress!, pixels: nil) }
     var result: [[Float]] = []
     for i in 0..<(L - 1) {
       let n = a.generatorOutputElements(i, batch: count)

@@ -211,3 +211,101 @@ void test_conditional(void) {
     free(labels); free(x); free(dy); free(gain); free(bias); free(mean); free(rstd); free(scale); free(shift); free(y);
   }
 }
+
+// The SAGAN's small passes and losses: the attention residual, gamma's and the biases'
+// gradients, the hinge and mean losses, and conditional BatchNorm applied per image.
+void test_sagan_passes(void) {
+  char what[160];
+  static const size_t sizes[] = {1, 3, 4, 17, 1000, 65536};
+  for (int s = 0; s < 6; s++) {
+    size_t n = sizes[s];
+    float *x = frand(n), *y = frand(n), *o1 = calloc(n, 4), *o2 = calloc(n, 4);
+    gk_f32_scale_add(n, 0.37f, x, y, o1);
+    gk_f32_scale_add_ref(n, 0.37f, x, y, o2);
+    snprintf(what, sizeof what, "scale_add (%zu) = reference bit for bit", n);
+    check(!memcmp(o1, o2, n * 4), what);
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) { float a = 0.37f * x[i]; ok &= o1[i] == a + y[i]; }
+    snprintf(what, sizeof what, "scale_add (%zu): the product rounded, then the sum", n);
+    check(ok, what);
+    gk_f32_scale_add(n, -2.5f, x, NULL, o1);
+    ok = 1;
+    for (size_t i = 0; i < n; i++) ok &= o1[i] == -2.5f * x[i];
+    snprintf(what, sizeof what, "scale_add (%zu) without y: a scaling", n);
+    check(ok, what);
+    memcpy(o2, y, n * 4);
+    gk_f32_scale_add(n, 0.5f, x, o2, o2);  // in place
+    ok = 1;
+    for (size_t i = 0; i < n; i++) { float a = 0.5f * x[i]; ok &= o2[i] == a + y[i]; }
+    snprintf(what, sizeof what, "scale_add (%zu) in place", n);
+    check(ok, what);
+    double d1 = gk_f32_dot(n, x, y), d2 = gk_f32_dot_ref(n, x, y);
+    snprintf(what, sizeof what, "dot (%zu) against the reference", n);
+    check(fabs(d1 - d2) <= 1e-12 * (1 + fabs(d2)) * (double)n, what);
+    free(x); free(y); free(o1); free(o2);
+  }
+  static const size_t mats[][2] = {{1, 1}, {5, 3}, {256, 1}, {300, 257}, {16384, 16}};
+  for (int s = 0; s < 5; s++) {
+    size_t r = mats[s][0], c = mats[s][1];
+    float *x = frand(r * c), *a = frand(c), *b = calloc(c, 4);
+    memcpy(b, a, c * 4);
+    gk_f32_column_sums(r, c, x, a, 1);
+    gk_f32_column_sums_ref(r, c, x, b, 1);
+    snprintf(what, sizeof what, "column_sums (%zu x %zu, accumulate) = reference bit for bit", r, c);
+    check(!memcmp(a, b, c * 4), what);
+    gk_f32_column_sums(r, c, x, a, 0);
+    double worst = 0;
+    for (size_t j = 0; j < c; j++) {
+      double sum = 0;
+      for (size_t i = 0; i < r; i++) sum += x[i * c + j];
+      worst = fmax(worst, fabs(a[j] - sum));
+    }
+    snprintf(what, sizeof what, "column_sums (%zu x %zu) = the sums", r, c);
+    check(worst <= 1e-6 * (double)r, what);
+    free(x); free(a); free(b);
+  }
+  // Hinge: relu(1 - d) for reals, relu(1 + d) for fakes; relu's gradient is 0 at the hinge.
+  float d[6] = {-2.0f, -1.0f, 0.0f, 0.5f, 1.0f, 3.0f}, g[6];
+  double lr = gk_f32_hinge_logits(6, d, 1.0f, g, 1.0f), lf;
+  check(fabs(lr - (3.0 + 2.0 + 1.0 + 0.5) / 6) < 1e-12, "hinge loss on reals");
+  check(g[0] == -1.0f / 6 && g[3] == -1.0f / 6 && g[4] == 0.0f && g[5] == 0.0f, "hinge gradient on reals");
+  lf = gk_f32_hinge_logits(6, d, -1.0f, g, 2.0f);
+  check(fabs(lf - (0.0 + 0.0 + 1.0 + 1.5 + 2.0 + 4.0) / 6) < 1e-12, "hinge loss on fakes");
+  check(g[0] == 0.0f && g[1] == 0.0f && g[2] == 2.0f / 6 && g[5] == 2.0f / 6, "hinge gradient on fakes (scaled)");
+  double m = gk_f32_mean_logits(6, d, g, -1.0f);
+  check(fabs(m - 1.5 / 6) < 1e-12 && g[2] == -1.0f / 6, "mean logit and its gradient");
+  check(gk_f32_hinge_logits_ref(6, d, 1.0f, NULL, 1.0f) == lr, "hinge = reference");
+  // Conditional BatchNorm applied per image: per-image rows and per-class rows, in place.
+  int n = 5, P = 6, c = 19, classes = 3;
+  int32_t rows[5] = {2, 0, 2, 1, 0};
+  size_t cnt = (size_t)n * P * c;
+  float *x = frand(cnt), *sc = frand((size_t)n * c), *sh = frand((size_t)n * c), *y1 = calloc(cnt, 4),
+        *y2 = calloc(cnt, 4);
+  for (int act = 0; act < 3; act++) {
+    gk_f32_cbn_apply(n, P, c, x, sc, sh, NULL, act, 0.1f, y1);
+    gk_f32_cbn_apply_ref(n, P, c, x, sc, sh, NULL, act, 0.1f, y2);
+    snprintf(what, sizeof what, "cbn_apply, a row per image (act %d)", act);
+    check(rel_err(y1, y2, cnt) <= 4 * tol(1), what);
+    gk_f32_cbn_apply(n, P, c, x, sc, sh, rows, act, 0.1f, y1);
+    gk_f32_cbn_apply_ref(n, P, c, x, sc, sh, rows, act, 0.1f, y2);
+    int ok = 1;
+    for (int i = 0; i < n; i++)
+      for (int p = 0; p < P; p++)
+        for (int j = 0; j < c; j++) {
+          size_t o = ((size_t)i * P + p) * c + j;
+          float v = x[o] * sc[rows[i] * c + j] + sh[rows[i] * c + j];
+          float want = act == GK_ACT_RELU ? (v > 0 ? v : 0) : (act == GK_ACT_LRELU ? (v > 0 ? v : 0.1f * v) : v);
+          ok &= fabsf(y2[o] - want) <= 1e-6f * (1 + fabsf(want));
+        }
+    snprintf(what, sizeof what, "cbn_apply reference, a class's row per image (act %d)", act);
+    check(ok, what);
+    snprintf(what, sizeof what, "cbn_apply, a class's row per image (act %d)", act);
+    check(rel_err(y1, y2, cnt) <= 4 * tol(1), what);
+    memcpy(y1, x, cnt * 4);
+    gk_f32_cbn_apply(n, P, c, y1, sc, sh, rows, act, 0.1f, y1);
+    snprintf(what, sizeof what, "cbn_apply in place (act %d)", act);
+    check(rel_err(y1, y2, cnt) <= 4 * tol(1), what);
+  }
+  (void)classes;
+  free(x); free(sc); free(sh); free(y1); free(y2);
+}

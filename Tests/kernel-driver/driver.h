@@ -39,4 +39,5 @@ void test_softmax(int variant);
 void test_attention(void);
 void test_spectral_norm(void);
 void test_conditional(void);
+void test_sagan_passes(void);
 #endif

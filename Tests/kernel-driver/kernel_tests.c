@@ -108,6 +108,9 @@ int main(void) {
   test_conditional();
   printf("  conditional BatchNorm, projection head: %d checks\n", passed + failed - before);
   before = passed + failed;
+  test_sagan_passes();
+  printf("  SAGAN passes and losses: %d checks\n", passed + failed - before);
+  before = passed + failed;
   test_swd();
   printf("  swd (GEMM projections, radix sort): %d checks\n", passed + failed - before);
   printf("%d passed, %d failed\n", passed, failed);

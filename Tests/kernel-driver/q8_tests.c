@@ -56,7 +56,7 @@ void test_q8(int variant) {
     uint8_t *xu = u8rand(xs);
     float *xf = frand(xs), *mult = malloc(co * 4), *bias = frand(co);
     for (int c = 0; c < co; c++) { mult[c] = (0.6f + 0.1f * (c % 5)) * 255.0f / (sqrtf(4.0f * ci) * 9000.0f); bias[c] *= 40.0f; }
-    for (int out = 0; out < 3; out++) {
+    for (int out = 0; out <= GK_Q8_OUT_F32; out++) {
       gk_q8_layer l = {GK_Q8_DECONV4S2, n, h, w, ci, co, xu, NULL, 0, 0, packed, mult, bias, out, NULL, NULL, NULL};
       q8_case(name, l, wt, ys);
       l.x_u8 = NULL; l.x_f32 = xf; l.x_inv_scale = 300.0f;  // clamps at both ends
@@ -76,6 +76,8 @@ void test_q8(int variant) {
     gk_q8_layer l = {GK_Q8_DENSE, n, 1, 1, ki, ko, NULL, xf, 60.0f, 1, packed, mult, bias, GK_Q8_OUT_U8, NULL, NULL, NULL};
     q8_case(name, l, wt, (size_t)n * ko);
     l.x_f32 = NULL; l.x_u8 = xu; l.x_signed = 0; l.out = GK_Q8_OUT_F32_RELU;
+    q8_case(name, l, wt, (size_t)n * ko);
+    l.out = GK_Q8_OUT_F32;
     q8_case(name, l, wt, (size_t)n * ko);
     free(wt); free(packed); free(xf); free(mult); free(bias); free(xu);
   }
@@ -162,7 +164,7 @@ void test_q8_winograd(int variant) {
     for (size_t i = 0; i < xs && i < 2 * (size_t)ci; i++) xu[i] = (i & 1) ? 0 : 255;
     float *xf = frand(xs), *mult = malloc(co * 4), *bias = frand(co);
     for (int c = 0; c < co; c++) { mult[c] = (0.6f + 0.1f * (c % 5)) * 255.0f / (sqrtf(4.0f * ci) * 9000.0f); bias[c] *= 40.0f; }
-    for (int out = 0; out < 3; out++) {
+    for (int out = 0; out <= GK_Q8_OUT_F32; out++) {
       gk_q8_layer l = {GK_Q8_DECONV4S2_WINOGRAD2, n, h, w, ci, co, xu, NULL, 0, 0, packed, mult, bias, out, NULL, NULL, NULL};
       q8_case(v->name, l, wt, ys);
       l.x_u8 = NULL; l.x_f32 = xf; l.x_inv_scale = 300.0f;
