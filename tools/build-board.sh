@@ -85,7 +85,8 @@ swift_module() {
     -c "$@" -o "$OUT/obj/swift-$name.o"
 }
 swift_module GanKernels lib Sources/GanKernels/Arena.swift Sources/GanKernels/Kernels.swift \
-  Sources/GanKernels/Int8.swift Sources/GanKernels/Layers.swift Sources/GanKernels/AlgorithmPolicy.swift
+  Sources/GanKernels/Int8.swift Sources/GanKernels/Layers.swift Sources/GanKernels/AlgorithmPolicy.swift \
+  Sources/GanKernels/Attention.swift
 swift_module GanModel lib Sources/GanModel/*.swift
 swift_module GanImage lib Sources/GanImage/*.swift
 swift_module GanRuntime lib Sources/GanRuntime/*.swift

@@ -29,7 +29,8 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
     for flag in ["--dataroot", "--image-size", "--batch-size", "--niter", "--iterations", "--lr", "--beta1", "--nz",
                  "--ngf",
                  "--ndf", "--manual-seed", "--outf", "--threads", "--resume", "--init", "--sample-every", "--checkpoint-every",
-                 "--no-shuffle", "--noise", "--channels", "--cache-dir"] {
+                 "--no-shuffle", "--noise", "--channels", "--cache-dir", "--arch", "--conditional", "--labels",
+                 "--attention-at", "--loss", "--n-dis", "--lr-g", "--lr-d", "--beta2", "--keep-best"] {
       XCTAssert(r.out.contains(flag), "--help does not mention \(flag)")
     }
   }
@@ -63,6 +64,16 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
       (["--snapshot-every=-1"], "--snapshot-every -1: expected 0 to 1000000000"), (["--swd-every=-1"], "--swd-every -1"),
       (["--swd-images", "0"], "--swd-images 0: expected 1 to 65536"), (["--lr", "abc"], "The value 'abc' is invalid"),
       (["--bogus"], "Unknown option '--bogus'"),
+      (["--n-dis", "0"], "--n-dis 0: expected 1 to 100"), (["--n-dis", "1000000"], "--n-dis 1000000: expected 1 to 100"),
+      (["--beta2", "1"], "--beta2 1.0: expected a number from 0.0 to 0.9999"),
+      (["--lr-g", "0"], "--lr-g 0.0: expected a number from 1e-09 to 1.0"), (["--lr-d", "nan"], "--lr-d nan: expected"),
+      (["--arch", "biggan"], "--arch must be 'dcgan' or 'sagan'"), (["--loss", "wgan"], "--loss must be 'bce' or 'hinge'"),
+      (["--conditional"], "--conditional needs --arch sagan"), (["--labels", "l.npy"], "--labels needs --conditional"),
+      (["--arch", "sagan", "--attention-at", "12"], "--attention-at 12: expected 0 or a power of two from 8 to 32"),
+      (["--arch", "sagan", "--attention-at=-8"], "--attention-at -8: expected 0 or a power of two"),
+      (["--arch", "sagan", "--attention-at", "99999999999999"], "--attention-at 99999999999999: expected"),
+      (["--arch", "sagan", "--winograd"], "--winograd is for --arch dcgan"),
+      (["--keep-best", "--swd-every", "0"], "--keep-best needs the in-loop SWD"),
     ]
     for (args, message) in cases {
       let r = try run(["--dataroot", dir + "/never-read", "--outf", dir + "/o"] + args)
@@ -132,5 +143,41 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
                      "--cache-dir", dir + "/cache"])
     XCTAssertEqual(r.status, 1)
     XCTAssert(r.err.contains("latents have nz 7, the model expects 8"), r.err)
+  }
+
+  /// A conditional SAGAN from the command line: labels from a .npy, one iteration, then gan-gen's
+  /// --class grid from the exported generator; labels that do not fit the data are one line.
+  func testConditionalSAGANEndToEnd() throws {
+    let data = writeDataset(count: 32)
+    let labels = dir + "/labels.npy"
+    var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (32,), }"
+    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count), 0] + Array(header.utf8)
+      + (0..<32).map { UInt8($0 % 4) }
+    FileManager.default.createFile(atPath: labels, contents: Data(bytes))
+    let common = ["--dataroot", data, "--image-size", "32", "--nz", "8", "--ngf", "8", "--ndf", "8", "--batch-size", "8",
+                  "--cache-dir", dir + "/cache", "--swd-every", "0", "--threads", "2"]
+    let r = try run(common + ["--arch", "sagan", "--conditional", "--labels", labels, "--loss", "hinge", "--n-dis", "2",
+                              "--iterations", "2", "--outf", dir + "/out"])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssert(r.out.contains("SAGAN 32x32x1, nz 8, ngf 8, ndf 8, 4 classes, attention at 16 px, loss hinge"), r.out)
+    let g = try Executables.run("gan-gen", ["--model", dir + "/out/generator.safetensors", "--class", "all", "--grid", "3",
+                                            "--out", dir + "/classes.png"])
+    XCTAssertEqual(g.status, 0, g.err)
+    XCTAssert(g.out.contains("row 3: class 3 3") && g.out.contains("(12 images"), g.out)
+    let u = try Executables.run("gan-gen", ["--model", dir + "/out/generator.safetensors", "--class", "4"])
+    XCTAssertEqual(u.status, 64)
+    XCTAssertEqual(u.err, "gan-gen: --class 4: expected a class index from 0 to 3, a class name, or 'all' (see gan-gen --help)\n")
+    let missing = try run(common + ["--arch", "sagan", "--conditional", "--iterations", "1", "--outf", dir + "/o2"])
+    XCTAssertEqual(missing.status, 64, missing.err)
+    XCTAssert(missing.err.contains("--conditional: no labels for"), missing.err)
+    let short = dir + "/short.npy"
+    FileManager.default.createFile(atPath: short, contents: Data(bytes.dropLast(2)))
+    let wrong = try run(common + ["--arch", "sagan", "--conditional", "--labels", short, "--iterations", "1",
+                                  "--outf", dir + "/o3"])
+    XCTAssertEqual(wrong.status, 1, wrong.err)
+    XCTAssertEqual(wrong.err.split(separator: "\n").count, 1, wrong.err)
+    XCTAssert(wrong.err.contains(short), wrong.err)
   }
 }
