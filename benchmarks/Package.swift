@@ -34,6 +34,13 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-O"])]
     ),
     .executableTarget(
+      name: "sagan-probe",
+      dependencies: ["ProbeSupport", .product(name: "GanTraining", package: "swift-gan"),
+                     .product(name: "GanModel", package: "swift-gan"), .product(name: "GanKernels", package: "swift-gan")],
+      path: "Sources/sagan-probe",
+      swiftSettings: [.unsafeFlags(["-O"])]
+    ),
+    .executableTarget(
       name: "swd-probe",
       dependencies: ["ProbeSupport", .product(name: "GanTraining", package: "swift-gan"),
                      .product(name: "GanModel", package: "swift-gan")],

@@ -33,7 +33,8 @@ G step: L_G = -mean(D(fake, y)). Adam lr_g 1e-4, lr_d 4e-4, betas (0, 0.9).
 
     tools/setup-venv.sh && .venv-tools/bin/python tools/sagan_reference.py [--eval-only]
 writes Tests/GanRuntimeTests/Fixtures/sagan_eval_{cond32,uncond64}.safetensors (a generator's
-eval-mode output for gan-gen: the state_dict as a user saves it, latents, classes, output) and,
+eval-mode output for gan-gen: the state_dict as a user saves it, latents, classes, output; the
+latents and output also as _z.npy and _out.npy) and,
 unless --eval-only, Tests/GanTrainingTests/Fixtures/sagan3-{32,64}.safetensors (three training
 iterations: initial and final weights, batches, latents, labels, losses) and
 sagan_layers.safetensors (each SAGAN kernel against autograd).
@@ -300,10 +301,16 @@ def main():
     from safetensors.torch import save_file
     os.makedirs(OUT, exist_ok=True)
     runtime = os.path.join(os.path.dirname(OUT), "..", "GanRuntimeTests", "Fixtures")
+    import numpy as np
     for name, args in [("sagan_eval_cond32", (32, 3, 3)), ("sagan_eval_uncond64", (64, 1, 0))]:
         path = os.path.join(runtime, name + ".safetensors")
-        save_file(eval_fixture(*args), path)
+        d = eval_fixture(*args)
+        save_file(d, path)
         print(path, os.path.getsize(path), "bytes")
+        # The latents and output as .npy for tools/test-board.sh (the classes, arange % classes,
+        # are gan-gen's default assignment).
+        np.save(os.path.join(runtime, name + "_z.npy"), d["test.z"].numpy())
+        np.save(os.path.join(runtime, name + "_out.npy"), d["test.output"].numpy())
     if "--eval-only" in sys.argv:
         return
     # Small enough to commit (~390 KB and ~300 KB): 64 px with ngf = ndf = 4 (attention on 8

@@ -2,7 +2,8 @@
 # The board binary, whole, under qemu: builds gan-gen for aarch64 as Embedded Swift
 # (tools/build-board.sh), then runs it under qemu-aarch64 as a Cortex-A53 (Pi Zero 2 W / Pi 3),
 # A72 (Pi 4) and A76 (Pi 5) on fp32 models (a PyTorch state_dict and a gan-train generator) and
-# int8 ones (gan-quant's, all-int8 and with fp32 layers), every output mode, the bad-file and
+# int8 ones (gan-quant's, all-int8 and with fp32 layers), SAGANs (a conditional PyTorch state_dict
+# with attention and its int8 file, an unconditional one; --class), every output mode, the bad-file and
 # usage cases and --help, and compares with the x86 SwiftPM gan-gen (.build/debug, built first):
 #   int8: every output file bitwise equal; fp32 (and int8 files with fp32 layers): raw outputs
 #   within 1e-5 absolute;
@@ -29,9 +30,12 @@ check() {  # check NAME CONDITION-EXIT-STATUS [DETAIL]
   if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1${3:+: $3}"; fi
 }
 
-# --- Models: PyTorch's fixture, a 2-iteration gan-train run, and gan-quant's int8 files of both.
+# --- Models: PyTorch's fixtures (DCGAN; conditional and unconditional SAGAN), a 2-iteration
+# gan-train run, and gan-quant's int8 files.
 mkdir -p "$W/models"
 cp "$FIX/g64.safetensors" "$W/models/torch64.safetensors"
+cp "$FIX/sagan_eval_cond32.safetensors" "$W/models/sagan32.safetensors"
+cp "$FIX/sagan_eval_uncond64.safetensors" "$W/models/sagan64u.safetensors"
 # A deterministic uint8 dataset (16 x 32 x 32 x 1): bytes of a committed fixture.
 header="{'descr': '|u1', 'fortran_order': False, 'shape': (16, 32, 32, 1), }"
 { printf '\223NUMPY\001\000\166\000'  # format 1.0, header length 118: data at byte 128
@@ -45,6 +49,8 @@ cp "$W/train/generator.safetensors" "$W/models/train32.safetensors"
 "$X86/gan-quant" --model "$W/models/torch64.safetensors" --out "$W/models/torch64-mixed.safetensors" --bn-batches 0 \
   --calibration-batches 2 --keep-fp32 0,4 > /dev/null
 "$X86/gan-quant" --model "$W/models/train32.safetensors" --out "$W/models/train32-int8.safetensors" --bn-batches 2 \
+  --calibration-batches 2 > /dev/null
+"$X86/gan-quant" --model "$W/models/sagan32.safetensors" --out "$W/models/sagan32-int8.safetensors" --bn-batches 0 \
   --calibration-batches 2 > /dev/null
 rm -f "$W"/models/*.report.json
 
@@ -63,6 +69,12 @@ cases() {  # cases MODEL: one case per line, "name|arguments"
   echo "first-index|--model $m --first-index 3 --count 2 --batch 1 --threads 1 --out fi --save-raw raw.npy"
   echo "interpolate|--model $m --interpolate slerp --steps 5 --grid 5 --out walk.png --save-raw raw.npy"
   case "$m" in *torch64*) echo "latents|--model $m --latents $FIX/z64.npy --save-raw raw.npy --out zpng --batch 4" ;; esac
+  case "$m" in *sagan32*)
+    echo "latents|--model $m --latents $FIX/sagan_eval_cond32_z.npy --save-raw raw.npy --out zpng --batch 2"
+    echo "class-all|--model $m --class all --grid 3 --out classes.png --save-raw raw.npy"
+    echo "class|--model $m --class 2 --count 4 --batch 3 --out c2 --save-raw raw.npy" ;; esac
+  case "$m" in *sagan64u*)
+    echo "latents|--model $m --latents $FIX/sagan_eval_uncond64_z.npy --save-raw raw.npy --out zpng --batch 2" ;; esac
 }
 # Bad input: name|arguments|fragment expected in the error line.
 head -c 20000 "$W/models/torch64.safetensors" > "$W/models/bad-truncated.safetensors"
@@ -81,11 +93,15 @@ usage-threads|--model $W/models/train32.safetensors --threads 0|--threads 0: exp
 usage-threads-huge|--model $W/models/train32.safetensors --threads 100000|--threads 100000: expected 1 to 1024
 usage-count|--model $W/models/train32.safetensors --count many|invalid value 'many' for '--count'
 usage-flag|--modle x|unknown option '--modle'
+usage-class|--model $W/models/sagan32.safetensors --class 3|--class 3: expected a class index from 0 to 2
+usage-class-unconditional|--model $W/models/sagan64u.safetensors --class 1|the model is not class-conditional
 help|--help|
 EOF
 
 echo "== x86_64 SwiftPM gan-gen (reference)"
-for m in "$W"/models/torch64.safetensors "$W"/models/train32.safetensors "$W"/models/*-int8.safetensors "$W"/models/*-mixed.safetensors; do
+MODELS="torch64 train32 sagan32 sagan64u torch64-int8 train32-int8 sagan32-int8 torch64-mixed"
+for model in $MODELS; do
+  m=$W/models/$model.safetensors
   cases "$m" > "$W/cases.txt"
   while IFS='|' read -r name args; do
     # shellcheck disable=SC2086
@@ -100,11 +116,12 @@ done < "$W/errors.txt"
 for cpu in cortex-a53 cortex-a72 cortex-a76; do
   echo "== aarch64 Embedded gan-gen under qemu -cpu $cpu"
   t0=$(date +%s)
-  for m in "$W"/models/torch64.safetensors "$W"/models/train32.safetensors "$W"/models/*-int8.safetensors "$W"/models/*-mixed.safetensors; do
-    model=$(basename "$m" .safetensors)
+  for model in $MODELS; do
+    m=$W/models/$model.safetensors
     # All-int8 files: exact int32 sums and the same scalar epilogue on every ISA. A file with fp32
     # layers (mixed) sums those in the fp32 kernels' ISA-specific order: fp32 rules apply.
-    int8=0; case "$model" in *int8*) int8=1 ;; esac
+    # A SAGAN's int8 file keeps attention and conditional BatchNorm in fp32: fp32 rules too.
+    int8=0; case "$model" in *sagan*) ;; *int8*) int8=1 ;; esac
     cases "$m" > "$W/cases.txt"
     while IFS='|' read -r name args; do
       ref=$W/x86/$model/$name; got=$W/$cpu/$model/$name
@@ -131,6 +148,12 @@ for cpu in cortex-a53 cortex-a72 cortex-a76; do
   check "$cpu fp32 vs PyTorch (1e-4)" $s "$r"; echo "   fp32 vs PyTorch: $r"
   s=0; r=$("$CMP" "$FIX/out64.npy" "$W/$cpu/torch64-int8/latents/raw.npy" inf 30) || s=$?
   check "$cpu int8 vs PyTorch fp32 (PSNR >= 30 dB)" $s "$r"; echo "   int8 vs PyTorch: $r"
+  for sg in sagan32:sagan_eval_cond32 sagan64u:sagan_eval_uncond64; do
+    s=0; r=$("$CMP" "$FIX/${sg#*:}_out.npy" "$W/$cpu/${sg%%:*}/latents/raw.npy" 1e-4) || s=$?
+    check "$cpu SAGAN ${sg%%:*} fp32 vs PyTorch eval mode (1e-4)" $s "$r"; echo "   SAGAN ${sg%%:*} vs PyTorch: $r"
+  done
+  s=0; r=$("$CMP" "$FIX/sagan_eval_cond32_out.npy" "$W/$cpu/sagan32-int8/latents/raw.npy" inf 30) || s=$?
+  check "$cpu SAGAN int8 vs PyTorch fp32 (PSNR >= 30 dB)" $s "$r"; echo "   SAGAN int8 vs PyTorch: $r"
   while IFS='|' read -r name args fragment; do
     ref=$W/x86/errors/$name; got=$W/$cpu/errors/$name
     # shellcheck disable=SC2086

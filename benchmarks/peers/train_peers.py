@@ -12,6 +12,11 @@ python3-torch uses OpenBLAS without oneDNN and is about 1.4x slower, so it is no
     python3 -m venv ~/torch-venv && ~/torch-venv/bin/pip install torch==2.15.0 numpy
     (cd benchmarks && swift build -c release --product train-probe)
     ~/torch-venv/bin/python benchmarks/peers/train_peers.py [--rounds 3] [--sizes 32,64]
+
+--model sagan times the class-conditional SAGAN of tools/sagan_reference.py instead (nz 100,
+ngf = ndf = 64, nc 3, 10 classes, attention at 16 px, hinge, TTUR; tools/sagan_reference.py's
+iteration: G(z, y) once, D on real and on the detached fakes, D step, G step) against
+sagan-probe's median GANTrainer.step (build it with --product sagan-probe).
 """
 import argparse
 import os
@@ -30,6 +35,7 @@ from make_fixtures import Discriminator, Generator, weights_init  # noqa: E402
 
 THREADS = 2
 PROBE = os.path.join(ROOT, "benchmarks", ".build", "release", "train-probe")
+SAGAN_PROBE = os.path.join(ROOT, "benchmarks", ".build", "release", "sagan-probe")
 
 
 def torch_iteration_seconds(size, iterations):
@@ -59,6 +65,61 @@ def torch_iteration_seconds(size, iterations):
     return statistics.median(times)
 
 
+def torch_sagan_seconds(size, iterations):
+    import sagan_reference as R
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(0)
+    G, D = R.Generator(100, 64, 3, size, 10), R.Discriminator(64, 3, size, 10)
+    R.init_weights(G)
+    R.init_weights(D)
+    optD = torch.optim.Adam(D.parameters(), lr=4e-4, betas=(0.0, 0.9))
+    optG = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    real = torch.rand(64, 3, size, size) * 2 - 1
+    y = torch.arange(64) % 10
+    times = []
+    for i in range(iterations + 2):  # two warm-up iterations
+        t0 = time.perf_counter()
+        fake = G(torch.randn(64, 100), y)
+        D.zero_grad()
+        torch.relu(1 - D(real, y)).mean().backward()
+        torch.relu(1 + D(fake.detach(), y)).mean().backward()
+        optD.step()
+        G.zero_grad()
+        (-D(fake, y).mean()).backward()
+        optG.step()
+        if i >= 2:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def swift_sagan_seconds(size, repeats):
+    out = subprocess.run([SAGAN_PROBE, str(THREADS), "1", str(repeats), str(size), "1"], check=True,
+                         capture_output=True, text=True).stdout
+    m = re.search(r"^\| SAGAN step \| ([0-9.]+) \|", out, re.M)
+    if not m:
+        sys.exit(f"sagan-probe printed no SAGAN step row:\n{out}")
+    return float(m.group(1)) / 1e3
+
+
+def sagan_main(a, sizes):
+    if not os.access(SAGAN_PROBE, os.X_OK):
+        sys.exit(f"{SAGAN_PROBE}: build it first: (cd benchmarks && swift build -c release --product sagan-probe)")
+    res = {s: {"torch": [], "swift": []} for s in sizes}
+    for r in range(a.rounds):
+        for s in sizes:
+            t = torch_sagan_seconds(s, a.iterations)
+            w = swift_sagan_seconds(s, a.iterations)
+            res[s]["torch"].append(t); res[s]["swift"].append(w)
+            print(f"round {r} {s} px: torch {t * 1e3:.1f} ms, gan-train {w * 1e3:.1f} ms", file=sys.stderr)
+    print(f"torch {torch.__version__} (MKL {torch.backends.mkl.is_available()}, oneDNN "
+          f"{torch.backends.mkldnn.is_available()}), {THREADS} threads, batch 64, median of {a.rounds} interleaved rounds")
+    print("| conditional SAGAN iteration (hinge) | PyTorch | gan-train | ratio |")
+    print("|---|---:|---:|---:|")
+    for s in sizes:
+        t, w = (statistics.median(res[s][k]) for k in ("torch", "swift"))
+        print(f"| {s} px | {t * 1e3:.0f} ms | {w * 1e3:.0f} ms | {w / t:.2f}x |")
+
+
 def swift_step_seconds(size, repeats):
     out = subprocess.run([PROBE, str(THREADS), "1", str(repeats), str(size)], check=True, capture_output=True,
                          text=True).stdout
@@ -73,7 +134,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sizes", default="32,64")
     ap.add_argument("--iterations", type=int, default=5, help="timed PyTorch iterations per round")
+    ap.add_argument("--model", choices=["dcgan", "sagan"], default="dcgan")
     a = ap.parse_args()
+    if a.model == "sagan":
+        return sagan_main(a, [int(s) for s in a.sizes.split(",")])
     if not os.access(PROBE, os.X_OK):
         sys.exit(f"{PROBE}: build it first: (cd benchmarks && swift build -c release --product train-probe)")
     sizes = [int(s) for s in a.sizes.split(",")]
