@@ -34,54 +34,95 @@ void gk_f32_softmax_backward_rows(size_t rows, size_t n, const float *y, const f
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
-size_t gk_f32_attention_workspace_bytes(int n, int npos, int cq, int cv, int threads) {
-  (void)n;
-  size_t P = (size_t)npos, w = 0;
+// One image's GEMMs at `threads` (work split over outputs: the same bits for any count).
+static size_t image_workspace_bytes(size_t P, int cq, int cv, int threads) {
+  size_t w = 0;
   w = max_size(w, gk_f32_gemm_workspace_bytes(P, P, (size_t)cq, threads));  // S = Q K^T
   w = max_size(w, gk_f32_gemm_workspace_bytes(P, (size_t)cv, P, threads));  // O = A V, dV = A^T dO
   w = max_size(w, gk_f32_gemm_workspace_bytes(P, P, (size_t)cv, threads));  // dA = dO V^T
   w = max_size(w, gk_f32_gemm_workspace_bytes(P, (size_t)cq, P, threads));  // dQ, dK
-  return w;
+  return (w + 63) & ~(size_t)63;
+}
+
+// With at least as many images as threads, each thread takes whole images (single-threaded
+// GEMMs in its own workspace slice: no barrier per GEMM); with fewer, images go one by one and
+// every GEMM is split over the threads. Both give the same bits.
+size_t gk_f32_attention_workspace_bytes(int n, int npos, int cq, int cv, int threads) {
+  (void)n;
+  size_t P = (size_t)npos;
+  return max_size(image_workspace_bytes(P, cq, cv, threads), (size_t)threads * image_workspace_bytes(P, cq, cv, 1));
+}
+
+typedef struct {
+  int n, cq, cv, backward;
+  size_t P;
+  const float *q, *k, *v, *dout;
+  float *attn, *o, *ds, *dq, *dk, *dv;
+  char *workspace;
+  size_t slice;
+} attention_job;
+
+static void attention_image(const attention_job *j, int b, void *ws, int threads) {
+  size_t P = j->P;
+  int cq = j->cq, cv = j->cv;
+  const float *qb = j->q + b * P * cq, *kb = j->k + b * P * cq, *vb = j->v + b * P * cv;
+  float *ab = j->attn + b * P * P;
+  if (!j->backward) {
+    float *ob = j->o + b * P * cv;
+    gk_operand Q = gk_operand_matrix(qb, (size_t)cq), KT = gk_operand_matrix_t(kb, (size_t)cq);
+    gk_output S = gk_output_dense(ab, P);
+    gk_f32_gemm(P, P, (size_t)cq, &Q, &KT, &S, NULL, ws, threads);
+    gk_f32_softmax_rows(P, P, ab, ab, threads);
+    gk_operand A = gk_operand_matrix(ab, P), V = gk_operand_matrix(vb, (size_t)cv);
+    gk_output O = gk_output_dense(ob, (size_t)cv);
+    gk_f32_gemm(P, (size_t)cv, P, &A, &V, &O, NULL, ws, threads);
+    return;
+  }
+  const float *gb = j->dout + b * P * cv;
+  float *sb = j->ds + b * P * P;
+  gk_operand AT = gk_operand_matrix_t(ab, P), G = gk_operand_matrix(gb, (size_t)cv);
+  gk_output DV = gk_output_dense(j->dv + b * P * cv, (size_t)cv);
+  gk_f32_gemm(P, (size_t)cv, P, &AT, &G, &DV, NULL, ws, threads);
+  gk_operand VT = gk_operand_matrix_t(vb, (size_t)cv);
+  gk_output DA = gk_output_dense(sb, P);
+  gk_f32_gemm(P, P, (size_t)cv, &G, &VT, &DA, NULL, ws, threads);
+  gk_f32_softmax_backward_rows(P, P, ab, sb, sb, threads);
+  gk_operand DS = gk_operand_matrix(sb, P), K = gk_operand_matrix(kb, (size_t)cq);
+  gk_output DQ = gk_output_dense(j->dq + b * P * cq, (size_t)cq);
+  gk_f32_gemm(P, (size_t)cq, P, &DS, &K, &DQ, NULL, ws, threads);
+  gk_operand DST = gk_operand_matrix_t(sb, P), Q = gk_operand_matrix(qb, (size_t)cq);
+  gk_output DK = gk_output_dense(j->dk + b * P * cq, (size_t)cq);
+  gk_f32_gemm(P, (size_t)cq, P, &DST, &Q, &DK, NULL, ws, threads);
+}
+
+static void attention_body(void *ctx, int tid, int nth) {
+  const attention_job *j = ctx;
+  for (int b = tid; b < j->n; b += nth) attention_image(j, b, j->workspace + (size_t)tid * j->slice, 1);
+}
+
+static void attention_run(attention_job *j, void *workspace, int threads) {
+  if (threads > 1 && j->n >= threads) {
+    j->workspace = workspace;
+    j->slice = image_workspace_bytes(j->P, j->cq, j->cv, 1);
+    gk_run_parallel(threads, attention_body, j);
+    return;
+  }
+  for (int b = 0; b < j->n; b++) attention_image(j, b, workspace, threads);
 }
 
 void gk_f32_attention_forward(int n, int npos, int cq, int cv, const float *q, const float *k,
                               const float *v, float *attn, float *o, void *workspace, int threads) {
-  size_t P = (size_t)npos;
-  for (int b = 0; b < n; b++) {
-    const float *qb = q + b * P * cq, *kb = k + b * P * cq, *vb = v + b * P * cv;
-    float *ab = attn + b * P * P, *ob = o + b * P * cv;
-    gk_operand Q = gk_operand_matrix(qb, (size_t)cq), KT = gk_operand_matrix_t(kb, (size_t)cq);
-    gk_output S = gk_output_dense(ab, P);
-    gk_f32_gemm(P, P, (size_t)cq, &Q, &KT, &S, NULL, workspace, threads);
-    gk_f32_softmax_rows(P, P, ab, ab, threads);
-    gk_operand A = gk_operand_matrix(ab, P), V = gk_operand_matrix(vb, (size_t)cv);
-    gk_output O = gk_output_dense(ob, (size_t)cv);
-    gk_f32_gemm(P, (size_t)cv, P, &A, &V, &O, NULL, workspace, threads);
-  }
+  attention_job j = {.n = n, .cq = cq, .cv = cv, .backward = 0, .P = (size_t)npos, .q = q, .k = k, .v = v,
+                     .attn = attn, .o = o};
+  attention_run(&j, workspace, threads);
 }
 
 void gk_f32_attention_backward(int n, int npos, int cq, int cv, const float *q, const float *k,
                                const float *v, const float *attn, const float *dout, float *ds,
                                float *dq, float *dk, float *dv, void *workspace, int threads) {
-  size_t P = (size_t)npos;
-  for (int b = 0; b < n; b++) {
-    const float *qb = q + b * P * cq, *kb = k + b * P * cq, *vb = v + b * P * cv;
-    const float *ab = attn + b * P * P, *gb = dout + b * P * cv;
-    float *sb = ds + b * P * P;
-    gk_operand AT = gk_operand_matrix_t(ab, P), G = gk_operand_matrix(gb, (size_t)cv);
-    gk_output DV = gk_output_dense(dv + b * P * cv, (size_t)cv);
-    gk_f32_gemm(P, (size_t)cv, P, &AT, &G, &DV, NULL, workspace, threads);
-    gk_operand VT = gk_operand_matrix_t(vb, (size_t)cv);
-    gk_output DA = gk_output_dense(sb, P);
-    gk_f32_gemm(P, P, (size_t)cv, &G, &VT, &DA, NULL, workspace, threads);
-    gk_f32_softmax_backward_rows(P, P, ab, sb, sb, threads);
-    gk_operand DS = gk_operand_matrix(sb, P), K = gk_operand_matrix(kb, (size_t)cq);
-    gk_output DQ = gk_output_dense(dq + b * P * cq, (size_t)cq);
-    gk_f32_gemm(P, (size_t)cq, P, &DS, &K, &DQ, NULL, workspace, threads);
-    gk_operand DST = gk_operand_matrix_t(sb, P), Q = gk_operand_matrix(qb, (size_t)cq);
-    gk_output DK = gk_output_dense(dk + b * P * cq, (size_t)cq);
-    gk_f32_gemm(P, (size_t)cq, P, &DST, &Q, &DK, NULL, workspace, threads);
-  }
+  attention_job j = {.n = n, .cq = cq, .cv = cv, .backward = 1, .P = (size_t)npos, .q = q, .k = k, .v = v,
+                     .dout = dout, .attn = (float *)attn, .ds = ds, .dq = dq, .dk = dk, .dv = dv};
+  attention_run(&j, workspace, threads);
 }
 
 // Dot product in 8 interleaved partial sums (a fixed order; the compiler vectorizes the lanes).

@@ -15,7 +15,7 @@ static uint8_t *u8rand(size_t n) {
 }
 
 static void q8_case(const char *name, gk_q8_layer l, const int8_t *w_ref, size_t ys) {
-  const char *outs[] = {"u8", "f32+relu", "f32+tanh"};
+  const char *outs[] = {"u8", "f32+relu", "f32+tanh", "f32"};
   char what[200];
   snprintf(what, sizeof what, "%s %s (%d,%d,%d,%d,%d) in %s%s -> %s", name,
            l.kind == GK_Q8_DENSE ? "dense" : (l.kind == GK_Q8_DECONV4S2 ? "deconv" : "winograd deconv"), l.n, l.h, l.w, l.cin, l.cout,
