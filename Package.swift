@@ -38,6 +38,9 @@ let package = Package(
     ),
     // POSIX and libm for the board path, importable by ordinary and Embedded Swift alike.
     .target(name: "CGanSystem"),
+    // MPI for data-parallel training: Open MPI's libmpi loaded with dlopen at run time, so the
+    // package builds and runs where MPI is not installed (the trainer only; never gan-gen).
+    .target(name: "CGanMPI", linkerSettings: [.linkedLibrary("dl")]),
     .target(
       name: "GanKernels",
       dependencies: ["CGanKernels", "CGanSystem"],
@@ -54,7 +57,7 @@ let package = Package(
     .target(name: "CMallocCounter"),
     .target(name: "GanData", dependencies: ["GanImage", "GanModel", "GanKernels"]),
     // -O in every configuration: the in-loop SWD and the trainer run at speed in the tests too.
-    .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel", "GanData", "GanImage"],
+    .target(name: "GanTraining", dependencies: ["GanKernels", "GanModel", "GanData", "GanImage", "CGanMPI"],
             swiftSettings: [.unsafeFlags(["-O"])]),
     // The board runtime: no Foundation, no GanTraining.
     .target(name: "GanRuntime", dependencies: ["GanKernels", "GanModel", "GanImage", "CGanSystem"]),
@@ -95,6 +98,8 @@ let package = Package(
     .target(name: "GanTestSupport", dependencies: ["GanRuntime"], path: "Tests/GanTestSupport"),
     // Runs a tool and reports its own peak RSS (the hostile-input tests' memory bound).
     .executableTarget(name: "peak-rss", path: "Tests/peak-rss"),
+    // Compares two safetensors files (tools/test-mpi.sh: N ranks against one process).
+    .executableTarget(name: "tensor-compare", dependencies: ["GanModel"], path: "Tests/tensor-compare"),
     .target(name: "CGemmEdgeShapes", path: "Tests/CGemmEdgeShapes"),
     // The fuzz targets' bodies (Fuzz/fuzz-* wrap them for libFuzzer; FuzzCorpusTests replays the
     // committed seeds and mutations of them through the same code in every test run).

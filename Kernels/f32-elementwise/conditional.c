@@ -11,10 +11,10 @@ void gk_f32_cbn_scale_shift(int n, int c, const int32_t *labels, const float *ga
   }
 }
 
-void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
-                         const float *y, const float *dy, const float *mean, const float *rstd,
-                         const float *gain, int act, float slope, float *dx, float *dgain, float *dbias,
-                         int accumulate, double *scratch) {
+void gk_f32_cbn_backward_sums(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
+                              const float *y, const float *dy, const float *mean, const float *rstd,
+                              const float *gain, int act, float slope, float *dgain, float *dbias, int accumulate,
+                              double *scratch) {
   double *sg = scratch, *sgx = scratch + (size_t)n * c;  // image i's sums of G and G * xhat
   double *a = scratch + 2 * (size_t)n * c, *b = a + c;     // sum_i gain[label_i] S_i, ... T_i
   size_t P = (size_t)rows_per_image;
@@ -53,8 +53,15 @@ void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const in
       b[j] += gi[j] * sgx[(size_t)i * c + j];
     }
   }
+}
+
+void gk_f32_cbn_backward_dx(int n, int rows_per_image, size_t total_rows, int c, const int32_t *labels,
+                            const float *x, const float *y, const float *dy, const float *mean, const float *rstd,
+                            const float *gain, int act, float slope, float *dx, const double *scratch) {
+  const double *a = scratch + 2 * (size_t)n * c, *b = a + c;
+  size_t P = (size_t)rows_per_image;
   // Pass 2: dx = rstd / M * (M * G * gain - a - xhat * b).
-  float mf = (float)((size_t)n * P);
+  float mf = (float)total_rows;
   for (int i = 0; i < n; i++) {
     const float *gi = gain + (size_t)labels[i] * c;
     for (size_t p = 0; p < P; p++) {
@@ -66,6 +73,16 @@ void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const in
       }
     }
   }
+}
+
+void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
+                         const float *y, const float *dy, const float *mean, const float *rstd,
+                         const float *gain, int act, float slope, float *dx, float *dgain, float *dbias,
+                         int accumulate, double *scratch) {
+  gk_f32_cbn_backward_sums(n, rows_per_image, c, classes, labels, x, y, dy, mean, rstd, gain, act, slope, dgain, dbias,
+                           accumulate, scratch);
+  gk_f32_cbn_backward_dx(n, rows_per_image, (size_t)n * rows_per_image, c, labels, x, y, dy, mean, rstd, gain, act,
+                         slope, dx, scratch);
 }
 
 // acc[l] = sum over an image's positions of h[p, j0 + l], for the (at most 64) channels from j0;

@@ -98,6 +98,16 @@ void gk_f32_cbn_backward(int n, int rows_per_image, int c, int classes, const in
                          const float *y, const float *dy, const float *mean, const float *rstd,
                          const float *gain, int act, float slope, float *dx, float *dgain, float *dbias,
                          int accumulate, double *scratch);
+/// The same in two halves, for synchronized BatchNorm across ranks (data-parallel training): the
+/// sums (pass 1: dgain, dbias from this batch; the batch-wide a, b into scratch's last 2 c
+/// doubles, which a caller may sum over ranks), then dx with total_rows = M over all ranks.
+void gk_f32_cbn_backward_sums(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
+                              const float *y, const float *dy, const float *mean, const float *rstd,
+                              const float *gain, int act, float slope, float *dgain, float *dbias, int accumulate,
+                              double *scratch);
+void gk_f32_cbn_backward_dx(int n, int rows_per_image, size_t total_rows, int c, const int32_t *labels,
+                            const float *x, const float *y, const float *dy, const float *mean, const float *rstd,
+                            const float *gain, int act, float slope, float *dx, const double *scratch);
 void gk_f32_cbn_backward_ref(int n, int rows_per_image, int c, int classes, const int32_t *labels, const float *x,
                              const float *y, const float *dy, const float *mean, const float *rstd,
                              const float *gain, int act, float slope, float *dx, float *dgain, float *dbias,

@@ -123,6 +123,27 @@ public enum ConditionalBatchNorm {
     (reference ? gk_f32_cbn_apply_ref : gk_f32_cbn_apply)(Int32(n), Int32(rowsPerImage), Int32(c), x, scale, shift, rows,
                                                           activation.code, activation.slope, y)
   }
+  /// The backward pass in two halves around a sum over ranks (synchronized BatchNorm): pass 1
+  /// writes dgain, dbias and leaves the batch-wide sums in scratch's last 2 * channels doubles
+  /// (`sumsOffset`), which the caller may reduce; then dx with `totalRows` rows over all ranks.
+  public static func backwardSums(images n: Int, rowsPerImage: Int, channels c: Int, classes: Int,
+                                  labels: UnsafePointer<Int32>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                  dy: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                  gain: UnsafePointer<Float>, activation: Activation, dgain: UnsafeMutablePointer<Float>,
+                                  dbias: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                  scratch: UnsafeMutablePointer<Double>) {
+    gk_f32_cbn_backward_sums(Int32(n), Int32(rowsPerImage), Int32(c), Int32(classes), labels, x, y, dy, mean, rstd, gain,
+                             activation.code, activation.slope, dgain, dbias, accumulate ? 1 : 0, scratch)
+  }
+  public static func sumsOffset(images n: Int, channels c: Int) -> Int { 2 * n * c }
+  public static func backwardData(images n: Int, rowsPerImage: Int, totalRows: Int, channels c: Int,
+                                  labels: UnsafePointer<Int32>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                  dy: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                  gain: UnsafePointer<Float>, activation: Activation, dx: UnsafeMutablePointer<Float>,
+                                  scratch: UnsafePointer<Double>) {
+    gk_f32_cbn_backward_dx(Int32(n), Int32(rowsPerImage), totalRows, Int32(c), labels, x, y, dy, mean, rstd, gain,
+                           activation.code, activation.slope, dx, scratch)
+  }
   /// `scratch`: (2 * images + 2) * channels doubles.
   public static func backward(images n: Int, rowsPerImage: Int, channels c: Int, classes: Int,
                               labels: UnsafePointer<Int32>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,

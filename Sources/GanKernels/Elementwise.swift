@@ -60,13 +60,17 @@ public enum BatchNorm {
   /// Backward of y = act(gamma * (x - mean) * rstd + beta) with batch statistics:
   /// g = dy * act'(y); dbeta = sum g; dgamma = sum g * xhat;
   /// dx = gamma * rstd / M * (M * g - dbeta - xhat * dgamma). dgamma/dbeta are added to when
-  /// `accumulate`. `sums` is scratch of 2 * channels floats.
+  /// `accumulate`. `scratch` holds 2 * channels doubles.
+  /// Synchronized BatchNorm (data-parallel training): dgamma and dbeta take this batch's sums;
+  /// `reduce` then sums the two reductions (scratch, 2 * channels doubles) over the ranks, and dx
+  /// uses those with M = `totalRows` (the rows of all ranks).
   public static func backward(rows: Int, channels c: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
                               dy: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
                               gamma: UnsafePointer<Float>, activation: Activation,
                               dx: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
                               dbeta: UnsafeMutablePointer<Float>, accumulate: Bool,
-                              scratch: UnsafeMutablePointer<Double>) {
+                              scratch: UnsafeMutablePointer<Double>, totalRows: Int? = nil,
+                              reduce: ((UnsafeMutablePointer<Double>, Int) -> Void)? = nil) {
     let sumG = scratch, sumGX = scratch + c
     for j in 0..<(2 * c) { scratch[j] = 0 }
     let vecEnd = c & ~15
@@ -122,9 +126,14 @@ public enum BatchNorm {
       }
       r0 = r1
     }
+    for j in 0..<c {
+      dgamma[j] = (accumulate ? dgamma[j] : 0) + Float(sumGX[j])
+      dbeta[j] = (accumulate ? dbeta[j] : 0) + Float(sumG[j])
+    }
+    reduce?(scratch, 2 * c)
     // Pass 2: dx, over the same row blocks with the channel groups outside, so each group's
     // constants are built from the double sums once per block, not once per row.
-    let mf = Float(rows)
+    let mf = Float(totalRows ?? rows)
     r0 = 0
     while r0 < rows {
       let r1 = min(rows, r0 + block)
@@ -155,10 +164,6 @@ public enum BatchNorm {
         j += 1
       }
       r0 = r1
-    }
-    for j in 0..<c {
-      dgamma[j] = (accumulate ? dgamma[j] : 0) + Float(sumGX[j])
-      dbeta[j] = (accumulate ? dbeta[j] : 0) + Float(sumG[j])
     }
   }
 }

@@ -4,7 +4,9 @@ import GanModel
 /// BatchNorm2d fused with its activation, over (rows = n*h*w, channels) NHWC activations; or
 /// conditional BatchNorm (no affine, then per-class gain and bias, `classes` > 0; the images'
 /// classes in `labels`). Views into the owning network's arena and parameter set; no allocation
-/// after construction.
+/// after construction. With a communicator of several ranks it is synchronized BatchNorm: the
+/// forward statistics and the backward's two reductions are summed over the ranks, so N ranks
+/// normalize with the whole batch's statistics as one process would.
 struct BatchNormLayer {
   let rows: Int
   let channels: Int
@@ -30,6 +32,10 @@ struct BatchNormLayer {
   let scale: UnsafeMutablePointer<Float>
   let shift: UnsafeMutablePointer<Float>
   let scratch: UnsafeMutablePointer<Double>
+  /// The ranks whose batches together form the batch (nil: this process alone), and the sum over
+  /// them that the backward pass calls between its two passes (made once: no allocation per call).
+  let communicator: Communicator?
+  let reduceSums: ((UnsafeMutablePointer<Double>, Int) -> Void)?
   /// Where dgamma / dbeta go when the caller does not want parameter gradients.
   let discardGamma: UnsafeMutablePointer<Float>
   let discardBeta: UnsafeMutablePointer<Float>
@@ -39,7 +45,8 @@ struct BatchNormLayer {
 
   /// images, labels: the batch and its classes, for conditional BatchNorm (names.conditional).
   init(rows: Int, channels: Int, activation: Activation, arena: Arena, params: ParameterSet, names: BatchNormNames,
-       positions: Int = 1, images: Int = 1, classes: Int = 0, labels: UnsafePointer<Int32>? = nil) {
+       positions: Int = 1, images: Int = 1, classes: Int = 0, labels: UnsafePointer<Int32>? = nil,
+       communicator: Communicator? = nil) {
     precondition(!names.conditional || (classes > 0 && labels != nil && rows % images == 0))
     self.rows = rows
     self.channels = channels
@@ -53,8 +60,12 @@ struct BatchNormLayer {
     dbeta = params.gradient(names.bias)
     runningMean = params.buffer(names.runningMean)
     runningVar = params.buffer(names.runningVar)
-    sum = arena.doubles(channels)
-    sumOfSquares = arena.doubles(channels)
+    // Sums and sums of squares side by side: one reduction over the ranks.
+    sum = arena.doubles(2 * channels)
+    sumOfSquares = sum + channels
+    let synchronized = communicator.flatMap { $0.size > 1 ? $0 : nil }
+    self.communicator = synchronized
+    reduceSums = synchronized.map { c in { (p: UnsafeMutablePointer<Double>, n: Int) in c.sum(p, count: n) } }
     mean = arena.floats(channels)
     rstd = arena.floats(channels)
     let perImage = names.conditional ? images : 1, tables = names.conditional ? classes : 1
@@ -102,7 +113,12 @@ struct BatchNormLayer {
 
   /// y = act(BN(x)) after the GEMM epilogue has produced the sums.
   func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mode: NormalizationMode) {
-    if case .eval = mode {} else { foldPositions() }
+    if case .eval = mode {} else {
+      foldPositions()
+      communicator?.sum(sum, count: 2 * channels)
+    }
+    // Synchronized: the statistics of every rank's rows (equal batches on every rank).
+    let rows = self.rows * (communicator?.size ?? 1)
     switch mode {
     case .train:
       BatchNorm.statistics(rows: rows, channels: channels, sum: sum, sumOfSquares: sumOfSquares,
@@ -125,13 +141,13 @@ struct BatchNormLayer {
     if classes > 0, let labels {
       ConditionalBatchNorm.scaleShift(images: images, channels: channels, labels: labels, gain: gamma, bias: beta,
                                       mean: mean, rstd: rstd, scale: scale, shift: shift)
-      ConditionalBatchNorm.apply(images: images, rowsPerImage: rows / images, channels: channels, x: x, scale: scale,
-                                 shift: shift, rows: nil, activation: activation, y: y)
+      ConditionalBatchNorm.apply(images: images, rowsPerImage: self.rows / images, channels: channels, x: x,
+                                 scale: scale, shift: shift, rows: nil, activation: activation, y: y)
       return
     }
     BatchNorm.foldScaleShift(channels: channels, gamma: gamma, beta: beta, mean: mean, rstd: rstd,
                              scale: scale, shift: shift)
-    BatchNorm.apply(rows: rows, channels: channels, x: x, scale: scale, shift: shift,
+    BatchNorm.apply(rows: self.rows, channels: channels, x: x, scale: scale, shift: shift,
                     activation: activation, y: y)
   }
 
@@ -140,17 +156,25 @@ struct BatchNormLayer {
   func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                 dx: UnsafeMutablePointer<Float>, parameterGradients: ParameterGradientMode) {
     let discard = parameterGradients == .discard
+    let totalRows = rows * (communicator?.size ?? 1)
     if classes > 0, let labels {
-      ConditionalBatchNorm.backward(images: images, rowsPerImage: rows / images, channels: channels, classes: classes,
-                                    labels: labels, x: x, y: y, dy: dy, mean: mean, rstd: rstd, gain: gamma,
-                                    activation: activation, dx: dx, dgain: discard ? discardGamma : dgamma,
-                                    dbias: discard ? discardBeta : dbeta,
-                                    accumulate: parameterGradients == .accumulate, scratch: scratch)
+      let perImage = rows / images
+      ConditionalBatchNorm.backwardSums(images: images, rowsPerImage: perImage, channels: channels, classes: classes,
+                                        labels: labels, x: x, y: y, dy: dy, mean: mean, rstd: rstd, gain: gamma,
+                                        activation: activation, dgain: discard ? discardGamma : dgamma,
+                                        dbias: discard ? discardBeta : dbeta,
+                                        accumulate: parameterGradients == .accumulate, scratch: scratch)
+      communicator?.sum(scratch + ConditionalBatchNorm.sumsOffset(images: images, channels: channels),
+                        count: 2 * channels)
+      ConditionalBatchNorm.backwardData(images: images, rowsPerImage: perImage, totalRows: totalRows, channels: channels,
+                                        labels: labels, x: x, y: y, dy: dy, mean: mean, rstd: rstd, gain: gamma,
+                                        activation: activation, dx: dx, scratch: scratch)
       return
     }
     BatchNorm.backward(rows: rows, channels: channels, x: x, y: y, dy: dy, mean: mean, rstd: rstd,
                        gamma: gamma, activation: activation, dx: dx,
                        dgamma: discard ? discardGamma : dgamma, dbeta: discard ? discardBeta : dbeta,
-                       accumulate: parameterGradients == .accumulate, scratch: scratch)
+                       accumulate: parameterGradients == .accumulate, scratch: scratch, totalRows: totalRows,
+                       reduce: reduceSums)
   }
 }

@@ -48,9 +48,11 @@ public final class Discriminator {
   /// Winograd (results differ from the direct kernels within ~1e-6 relative and stay independent
   /// of the thread count); DCGAN only. forwardTiles, backwardDataTiles: per layer, a tile (2, 4)
   /// or 0 instead of the table's choice (tests, measurements).
+  /// communicator: the ranks of a data-parallel run (synchronized BatchNorm); nil: this process.
   public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil,
               winograd: Bool = false,
-              forwardTiles chosenForward: [Int]? = nil, backwardDataTiles chosenTiles: [Int]? = nil) {
+              forwardTiles chosenForward: [Int]? = nil, backwardDataTiles chosenTiles: [Int]? = nil,
+              communicator: Communicator? = nil) {
     precondition(batch > 0 && threads > 0)
     let params = parameters ?? ParameterSet(spec: arch.discriminatorSpec)
     self.architecture = arch
@@ -133,7 +135,8 @@ public final class Discriminator {
       let norms = (0..<(L - 1)).map { i -> BatchNormLayer? in
         guard let names = spec.norms[i] else { return nil }
         return BatchNormLayer(rows: elements(i) / arch.discriminatorChannels(i), channels: arch.discriminatorChannels(i),
-                              activation: .leakyRelu(leaky), arena: a, params: params, names: names)
+                              activation: .leakyRelu(leaky), arena: a, params: params, names: names,
+                              communicator: communicator)
       }
       return (logits: a.floats(batch), logitGradient: a.floats(batch), inputGradient: a.floats(inputElements),
               labels: labels, buffers: buffers, norms: norms, spectral: spectral, embedding: embedding,

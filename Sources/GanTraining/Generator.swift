@@ -65,8 +65,9 @@ public final class Generator {
   /// winograd: the hidden deconvolutions `AlgorithmPolicy` picks run as Winograd (results differ
   /// from the direct kernels within rounding, and stay independent of the thread count); DCGAN only.
   /// forwardTiles: per layer a tile (2, 4) or 0 instead of the table's choice (tests, measurements).
+  /// communicator: the ranks of a data-parallel run (synchronized BatchNorm); nil: this process.
   public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil,
-              winograd: Bool = false, forwardTiles chosenTiles: [Int]? = nil) {
+              winograd: Bool = false, forwardTiles chosenTiles: [Int]? = nil, communicator: Communicator? = nil) {
     precondition(batch > 0 && threads > 0)
     let params = parameters ?? ParameterSet(spec: arch.generatorSpec)
     self.architecture = arch
@@ -125,7 +126,7 @@ public final class Generator {
       let norms = (0..<(L - 1)).map { (i: Int) -> BatchNormLayer in
         BatchNormLayer(rows: elements(i) / arch.generatorChannels(i), channels: arch.generatorChannels(i),
                        activation: .relu, arena: a, params: params, names: spec.norms[i]!, positions: i == 0 ? 16 : 1,
-                       images: batch, classes: arch.classes, labels: UnsafePointer(labels))
+                       images: batch, classes: arch.classes, labels: UnsafePointer(labels), communicator: communicator)
       }
       return (input: a.floats(batch * arch.nz), labels: labels, output: a.floats(elements(L - 1)),
               outputGradient: a.floats(elements(L - 1)), buffers: buffers, norms: norms, spectral: spectral,

@@ -129,26 +129,47 @@ public struct RunRandomness: Sendable {
 /// G and D with their optimizers: one training iteration as pytorch/examples runs it (BCE) or as
 /// tools/sagan_reference.py does (hinge, conditional, `criticSteps` D steps), over preallocated
 /// buffers (a step allocates nothing).
+///
+/// Data parallel (a communicator of N ranks): each rank holds batchSize / N of the batch; the
+/// losses' gradients are scaled to the whole batch, BatchNorm is synchronized, and each network's
+/// gradient buffer is summed over the ranks (one reduction) before Adam, so N ranks take the step
+/// one process takes with the whole batch.
 public final class GANTrainer {
   public let configuration: TrainingConfiguration
+  public let communicator: Communicator
   public let generator: Generator
   public let discriminator: Discriminator
-  /// Real images (batch, S, S, nc) in [-1, 1]: fill before each D step.
+  /// This rank's images per step: batchSize / ranks.
+  public let localBatch: Int
+  /// Real images (localBatch, S, S, nc) in [-1, 1]: fill before each D step.
   public let realBatch: UnsafeMutablePointer<Float>
-  /// The real images' classes (batch): fill with the batch (conditional models); the fakes take them.
+  /// The real images' classes (localBatch): fill with the batch (conditional models); the fakes take them.
   public let labels: UnsafeMutablePointer<Int32>
   /// Steps completed.
   public var iteration = 0
   private let arena: Arena
+  /// The step's statistics, summed over the ranks in one reduction.
+  private let statistics: UnsafeMutablePointer<Double>
 
-  public init(configuration c: TrainingConfiguration) {
+  /// batchSize must be a multiple of the communicator's ranks.
+  public init(configuration c: TrainingConfiguration, communicator: Communicator = .single) {
+    precondition(c.batchSize % communicator.size == 0, "batch \(c.batchSize) is not a multiple of \(communicator.size) ranks")
     configuration = c
-    let a = c.architecture
-    generator = Generator(architecture: a, batch: c.batchSize, threads: c.threads, winograd: c.winograd)
-    discriminator = Discriminator(architecture: a, batch: c.batchSize, threads: c.threads, winograd: c.winograd)
-    let n = c.batchSize * a.imageSize * a.imageSize * a.nc, b = c.batchSize
-    (arena, (realBatch, labels)) = Arena.build { ($0.floats(n), $0.raw(4 * b).bindMemory(to: Int32.self, capacity: b)) }
+    self.communicator = communicator
+    let a = c.architecture, b = c.batchSize / communicator.size
+    localBatch = b
+    let comm = communicator.size > 1 ? communicator : nil
+    generator = Generator(architecture: a, batch: b, threads: c.threads, winograd: c.winograd, communicator: comm)
+    discriminator = Discriminator(architecture: a, batch: b, threads: c.threads, winograd: c.winograd,
+                                  communicator: comm)
+    let n = b * a.imageSize * a.imageSize * a.nc
+    (arena, (realBatch, labels, statistics)) = Arena.build {
+      ($0.floats(n), $0.raw(4 * b).bindMemory(to: Int32.self, capacity: b), $0.doubles(5))
+    }
   }
+
+  /// The losses' gradient scale: this rank's share of the whole batch.
+  private var share: Float { Float(localBatch) / Float(configuration.batchSize) }
 
   /// Initialization of both networks as their specs say (DCGAN: weights N(0, 0.02), BN gamma
   /// N(1, 0.02); SAGAN: tools/sagan_reference.py's), G first, from the seed's weight stream.
@@ -169,26 +190,26 @@ public final class GANTrainer {
   /// loss and the batch's mean output (BCE: mean sigmoid, as pytorch/examples prints D(x); hinge:
   /// mean logit).
   private func discriminatorLoss(real: Bool) -> (loss: Double, output: Double) {
-    let D = discriminator, B = configuration.batchSize
+    let D = discriminator, B = localBatch
     switch configuration.loss {
     case .bce:
-      let l = BCEWithLogits.loss(D.logits, count: B, target: real ? 1 : 0, gradient: D.logitGradient)
+      let l = BCEWithLogits.loss(D.logits, count: B, target: real ? 1 : 0, gradient: D.logitGradient, gradScale: share)
       return (l, meanSigmoid(D.logits, B))
     case .hinge:
-      let l = CriticLoss.hinge(D.logits, count: B, real: real, gradient: D.logitGradient)
+      let l = CriticLoss.hinge(D.logits, count: B, real: real, gradient: D.logitGradient, gradScale: share)
       return (l, CriticLoss.mean(D.logits, count: B, gradient: nil))
     }
   }
 
   /// G's loss on D's logits for the fakes (BCE non-saturating, hinge -E[D]).
   private func generatorLoss() -> (loss: Double, output: Double) {
-    let D = discriminator, B = configuration.batchSize
+    let D = discriminator, B = localBatch
     switch configuration.loss {
     case .bce:
-      let l = BCEWithLogits.loss(D.logits, count: B, target: 1, gradient: D.logitGradient)
+      let l = BCEWithLogits.loss(D.logits, count: B, target: 1, gradient: D.logitGradient, gradScale: share)
       return (l, meanSigmoid(D.logits, B))
     case .hinge:
-      let m = CriticLoss.mean(D.logits, count: B, gradient: D.logitGradient, gradScale: -1)
+      let m = CriticLoss.mean(D.logits, count: B, gradient: D.logitGradient, gradScale: -share)
       return (-m, m)
     }
   }
@@ -208,7 +229,7 @@ public final class GANTrainer {
   /// through the updated D, Adam on G.
   @discardableResult
   public func step(fill: (Int) -> Void) -> StepStatistics {
-    let B = configuration.batchSize
+    let B = localBatch
     let D = discriminator, G = generator
     let c = configuration
     var errD = 0.0, dx = 0.0, dgz1 = 0.0
@@ -227,6 +248,7 @@ public final class GANTrainer {
       D.forward(G.output)
       let fake = discriminatorLoss(real: false)
       D.backward(weightGradients: true, accumulate: true, inputGradient: false)
+      communicator.sum(D.parameters.gradients, count: D.parameters.count)
       D.parameters.adamStep(lr: c.lrD, beta1: c.beta1, beta2: c.beta2)
       (errD, dx, dgz1) = (real.loss + fake.loss, real.output, fake.output)
     }
@@ -236,9 +258,15 @@ public final class GANTrainer {
     D.backward(weightGradients: false, accumulate: false, inputGradient: true)
     G.outputGradient.update(from: D.inputGradient, count: G.outputCount)
     G.backward(accumulate: false)
+    communicator.sum(G.parameters.gradients, count: G.parameters.count)
     G.parameters.adamStep(lr: c.lrG, beta1: c.beta1, beta2: c.beta2)
     iteration += 1
-    return StepStatistics(lossD: errD, lossG: errG.loss, dx: dx, dgz1: dgz1, dgz2: errG.output)
+    // Means over equal shares: the whole batch's means are the ranks' averages.
+    (statistics[0], statistics[1], statistics[2], statistics[3], statistics[4]) = (errD, errG.loss, dx, dgz1, errG.output)
+    communicator.sum(statistics, count: 5)
+    let n = Double(communicator.size)
+    return StepStatistics(lossD: statistics[0] / n, lossG: statistics[1] / n, dx: statistics[2] / n,
+                          dgz1: statistics[3] / n, dgz2: statistics[4] / n)
   }
 
   // MARK: - Checkpoints

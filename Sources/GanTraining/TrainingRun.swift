@@ -67,6 +67,12 @@ public final class TrainingRun {
   var history: [(iteration: Int, stats: StepStatistics)] = []
   /// SWD x 1e3 per pyramid level and their mean, by iteration.
   var swdHistory: [(iteration: Int, levels: [Double], mean: Double)] = []
+  /// Rank 0 of a data-parallel run, or the one process: the rank that writes files.
+  public var isWriter: Bool { trainer.communicator.isWriter }
+  /// The iteration this process started from (0, or the checkpoint's when resuming).
+  public private(set) var firstIteration = 0
+  /// The whole batch's latents, of which this rank takes its share.
+  var noiseScratch: [Float]
   /// Images trained on: the dataset minus the SWD hold-out.
   public let trainCount: Int
   let swdReference: SlicedWasserstein.Reference?
@@ -102,8 +108,11 @@ public final class TrainingRun {
   }
 
   /// labels: one class per dataset image, required for (and only for) conditional models.
+  /// communicator: the ranks of a data-parallel run; each trains its share of every batch (the
+  /// same images and latents the one-process run gives those samples), and rank 0 alone writes
+  /// files (log, grids, SWD, checkpoints, the generator).
   public init(configuration: TrainingConfiguration, dataset: Dataset, labels: DatasetLabels? = nil,
-              options: RunOptions) throws {
+              options: RunOptions, communicator: Communicator = .single) throws {
     let a = configuration.architecture
     if a.isConditional {
       guard let l = labels else { throw DataError("a conditional model needs class labels (--labels or class folders)") }
@@ -129,7 +138,11 @@ public final class TrainingRun {
       throw DataError("dataset has \(dataset.count) images, fewer than \(configuration.criticSteps) batch(es) of " +
                       "\(configuration.batchSize) (one per D step)")
     }
-    trainer = GANTrainer(configuration: configuration)
+    guard configuration.batchSize % communicator.size == 0 else {
+      throw DataError("--batch-size \(configuration.batchSize) is not a multiple of the \(communicator.size) ranks")
+    }
+    trainer = GANTrainer(configuration: configuration, communicator: communicator)
+    noiseScratch = [Float](repeating: 0, count: configuration.batchSize * a.nz)
     self.dataset = dataset
     self.options = options
     log = TrainingLog(path: options.outf + "/log.csv")
@@ -140,7 +153,7 @@ public final class TrainingRun {
     let holdOut = options.swdEvery > 0 && options.swdImages > 0 && dataset.count >= 4 * options.swdImages
       && dataset.count - options.swdImages >= configuration.batchSize * configuration.criticSteps
     trainCount = dataset.count - (holdOut ? options.swdImages : 0)
-    if holdOut {
+    if holdOut && communicator.isWriter {
       let n = options.swdImages
       let floats = UnsafeMutablePointer<Float>.allocate(capacity: n * dataset.imageBytes)
       let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: n * dataset.imageBytes)
@@ -153,12 +166,14 @@ public final class TrainingRun {
       swdReference = ref
     } else {
       swdReference = nil
-      if options.swdEvery > 0 {
+      if options.swdEvery > 0 && !holdOut {
         options.log("SWD off: \(dataset.count) images, fewer than 4 x --swd-images \(options.swdImages) for a " +
                     "held-out set")
       }
     }
-    try FileManager.default.createDirectory(atPath: options.outf, withIntermediateDirectories: true)
+    if communicator.isWriter {
+      try FileManager.default.createDirectory(atPath: options.outf, withIntermediateDirectories: true)
+    }
     fillFixedLabels()
   }
 
@@ -207,6 +222,7 @@ public final class TrainingRun {
   @discardableResult
   public func run() throws -> Int {
     var epochOrder = try begin()
+    firstIteration = trainer.iteration
     let target = targetIteration
     try checkNoiseLength(target: target)
     var throughput = ThroughputWindow()
@@ -228,10 +244,13 @@ public final class TrainingRun {
       let ended = epoch(ofBatch: last + 1) != epoch(ofBatch: first)
       try writeFilesIfDue(epoch: epoch(ofBatch: last + 1) - 1, endOfEpoch: ended, target: target)
       if let s = swd { try keepBestIfImproved(swd: s) }
-      let stop = options.shouldStop()
+      // Every rank stops at the same iteration when any was asked to.
+      let stop = trainer.communicator.any(options.shouldStop())
       if trainer.iteration - lastCheckpoint >= options.checkpointEvery || trainer.iteration == target || stop {
         let it = trainer.iteration, next = epoch(ofBatch: it * steps)
-        try writeCheckpoint(epochOrder: next == orderEpoch ? epochOrder : order(epoch: next))
+        if isWriter { try writeCheckpoint(epochOrder: next == orderEpoch ? epochOrder : order(epoch: next)) }
+        // The others wait (patiently) for the checkpoint before the next step's reductions.
+        if trainer.communicator.size > 1 { trainer.communicator.barrier() }
         lastCheckpoint = it
       }
       if stop {
@@ -240,7 +259,7 @@ public final class TrainingRun {
         return trainer.iteration
       }
     }
-    try exportGenerator()
+    if isWriter { try exportGenerator() }
     return trainer.iteration
   }
 
@@ -256,8 +275,10 @@ public final class TrainingRun {
         try trainer.loadWeights(from: SafeTensorsFile(path: i))
         options.log("initial G and D weights from \(i)")
       }
-      try log.create()
-      try writeRealSamples()
+      if isWriter {
+        try log.create()
+        try writeRealSamples()
+      }
       return []
     }
     guard FileManager.default.fileExists(atPath: checkpointPath) else {
@@ -269,7 +290,7 @@ public final class TrainingRun {
       throw TrainingError.invalidCheckpoint("\(checkpointPath): the data order differs (dataset, seed or SWD " +
                                             "hold-out changed since the checkpoint)")
     }
-    for row in try log.restore(upTo: trainer.iteration) {
+    for row in isWriter ? try log.restore(upTo: trainer.iteration) : [] {
       history.append((row.iteration, row.stats))
       // The mean only: per-level values are in the log lines, not the CSV.
       if let w = row.swd { swdHistory.append((row.iteration, [], w)) }
@@ -302,6 +323,7 @@ public final class TrainingRun {
   /// trainSeconds gains batch assembly too.
   func trainOneIteration(orderOf: (Int) -> [Int]) throws -> (StepStatistics, Double) {
     let c = trainer.configuration, it = trainer.iteration, B = c.batchSize
+    let rank = trainer.communicator.rank, local = trainer.localBatch
     let stepStart = Date()
     let zCount = B * c.architecture.nz
     var fillSeconds = 0.0
@@ -309,12 +331,20 @@ public final class TrainingRun {
       let t0 = Date()
       let b = it * c.criticSteps + k
       let indices = orderOf(b)[((b % batchesPerEpoch) * B)..<((b % batchesPerEpoch + 1) * B)]
-      dataset.fillBatch(indices, into: trainer.realBatch)
-      if let l = labels { for (j, i) in indices.enumerated() { trainer.labels[j] = l.labels[i] } }
+      // This rank's share of the batch: images rank * local ..< (rank + 1) * local, and their latents.
+      let mine = indices.dropFirst(rank * local).prefix(local)
+      dataset.fillBatch(mine, into: trainer.realBatch)
+      if let l = labels { for (j, i) in mine.enumerated() { trainer.labels[j] = l.labels[i] } }
+      let zLocal = local * c.architecture.nz, zFirst = rank * zLocal
       if let n = noise {
-        n.withUnsafeBufferPointer { trainer.generator.input.update(from: $0.baseAddress! + b * zCount, count: zCount) }
+        n.withUnsafeBufferPointer {
+          trainer.generator.input.update(from: $0.baseAddress! + b * zCount + zFirst, count: zLocal)
+        }
       } else {
-        randomness.noise(iteration: b, into: trainer.generator.input, count: zCount)
+        noiseScratch.withUnsafeMutableBufferPointer { z in
+          randomness.noise(iteration: b, into: z.baseAddress!, count: zCount)
+          trainer.generator.input.update(from: z.baseAddress! + zFirst, count: zLocal)
+        }
       }
       fillSeconds += Date().timeIntervalSince(t0)
     }
@@ -336,6 +366,7 @@ public final class TrainingRun {
 
   /// History, the log.csv row and the status line of the iteration just trained.
   func record(_ s: StepStatistics, epoch: Int, position: Int, target: Int, imagesPerSecond: Double, swd: Double?) {
+    guard isWriter else { return }
     let it = trainer.iteration
     history.append((it, s))
     log.append(TrainingLogRow(iteration: it, epoch: epoch, stats: s, seconds: Date().timeIntervalSince(startTime),
@@ -355,6 +386,7 @@ public final class TrainingRun {
 
   /// The sample grid and report (every sampleEvery, at epoch ends, at the end) and the snapshot.
   func writeFilesIfDue(epoch: Int, endOfEpoch: Bool, target: Int) throws {
+    guard isWriter else { return }
     let it = trainer.iteration
     if it % options.sampleEvery == 0 || endOfEpoch || it == target {
       try writeSamples(epoch: epoch, endOfEpoch: endOfEpoch)

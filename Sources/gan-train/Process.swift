@@ -2,14 +2,15 @@ import Foundation
 import GanTraining
 
 /// SIGINT and SIGTERM ask the run to stop: it finishes the iteration, writes the checkpoint and
-/// returns (gan-train then exits 130).
+/// returns (gan-train then exits 130). Under mpirun every rank gets the signal and they agree on
+/// the iteration; a reduction stuck on a lost rank then gives up within seconds.
 enum StopSignal {
   nonisolated(unsafe) static var requested: Int32 = 0
 
   /// Installs the handlers; the closure says whether a signal has arrived.
   static func install() -> () -> Bool {
-    signal(SIGINT) { _ in StopSignal.requested = 1 }
-    signal(SIGTERM) { _ in StopSignal.requested = 1 }
+    signal(SIGINT) { _ in StopSignal.requested = 1; Communicator.noteStopSignal() }
+    signal(SIGTERM) { _ in StopSignal.requested = 1; Communicator.noteStopSignal() }
     return { StopSignal.requested != 0 }
   }
 }

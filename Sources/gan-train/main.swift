@@ -28,22 +28,43 @@ struct GanTrain: ParsableCommand {
   @OptionGroup var options: GanTrainOptions
 
   func run() throws {
+    // Under mpirun: join the job first (a reduction that fails names the lost rank and exits).
+    var communicator = Communicator.single
+    if Communicator.launchedRanks > 0 {
+      do {
+        communicator = try Communicator.mpi { reason in
+          FileHandle.standardError.write("gan-train: \(reason)\n".data(using: .utf8)!)
+          Foundation.exit(1)
+        }
+      } catch {
+        FileHandle.standardError.write("gan-train: \(error)\n".data(using: .utf8)!)
+        throw ExitCode(1)
+      }
+    }
+    defer { communicator.finalize() }
+    let rankPrefix = communicator.size > 1 ? "rank \(communicator.rank): " : ""
     do {
-      try train()
+      try train(communicator)
     } catch let e as TrainingError {
-      FileHandle.standardError.write("gan-train: \(e)\n".data(using: .utf8)!)
+      FileHandle.standardError.write("gan-train: \(rankPrefix)\(e)\n".data(using: .utf8)!)
       throw ExitCode(2)
     } catch let e as ValidationError {
       throw e
     } catch let e as ExitCode {
       throw e
     } catch {
-      FileHandle.standardError.write("gan-train: \(error)\n".data(using: .utf8)!)
+      FileHandle.standardError.write("gan-train: \(rankPrefix)\(error)\n".data(using: .utf8)!)
       throw ExitCode(1)
     }
   }
 
-  func train() throws {
+  func train(_ communicator: Communicator) throws {
+    // Rank 0 speaks for the job; the other ranks print only errors.
+    let say: (String) -> Void = communicator.isWriter ? { print($0); fflush(stdout) } : { _ in }
+    guard options.batchSize % communicator.size == 0 else {
+      throw ValidationError("--batch-size \(options.batchSize) must be a multiple of the \(communicator.size) ranks " +
+                            "(each rank trains batch-size / ranks images)")
+    }
     let source = try DataSource.resolve(options.dataroot)
     let nc = options.channels ?? source.defaultChannels
     let family = ModelFamily(rawValue: options.arch)!
@@ -68,12 +89,17 @@ struct GanTrain: ParsableCommand {
                             "\(memory >> 20) MiB: lower --batch-size, --ngf, --ndf or --image-size")
     }
     let seed = try options.manualSeed ?? (options.resume ? TrainingRun.checkpointSeed(outf: options.outf) : UInt64.random(in: 0...UInt64(UInt32.max)))
-    let threadCount = options.threads ?? Kernels.defaultThreads
+    // Ranks sharing a machine share its cores.
+    let localRanks = max(1, Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? 1)
+    let threadCount = options.threads ?? max(1, Kernels.defaultThreads / localRanks)
     let unreadableList = options.outf + "/unreadable-files.txt"
+    // Rank 0 decodes and caches the dataset first; the others then read its cache.
+    if !communicator.isWriter { communicator.barrier() }
     let dataset = try DatasetLoader.load(source, size: options.imageSize, channels: nc,
                                          cacheDirectory: options.cacheDir ?? DatasetLoader.defaultCacheDirectory,
-                                         unreadableListPath: unreadableList) { print($0); fflush(stdout) }
-    if dataset.skipped > 0 {
+                                         unreadableListPath: communicator.isWriter ? unreadableList : nil, progress: say)
+    if communicator.isWriter && communicator.size > 1 { communicator.barrier() }
+    if dataset.skipped > 0 && communicator.isWriter {
       print("warning: \(dataset.skipped) unreadable files skipped, all listed in \(unreadableList); first: " +
             "\(dataset.unreadableFiles.prefix(3).joined(separator: "; "))")
     }
@@ -83,13 +109,13 @@ struct GanTrain: ParsableCommand {
       let l = try DatasetLabels.load(s, for: dataset, dataSource: source)
       model = try Architecture(imageSize: arch.imageSize, nz: arch.nz, ngf: arch.ngf, ndf: arch.ndf, nc: arch.nc,
                                family: .sagan, classes: l.classCount, attentionAt: arch.attentionAt)
-      print("classes: \(l.classCount) (\(l.classNames.prefix(12).joined(separator: ", "))" +
+      say("classes: \(l.classCount) (\(l.classNames.prefix(12).joined(separator: ", "))" +
             "\(l.classCount > 12 ? ", ..." : ""))")
       labels = l
     }
     let lrText = options.lrG == nil && options.lrD == nil ? "lr \(options.lr)"
       : "lr G \(options.lrG ?? options.lr) D \(options.lrD ?? options.lr)"
-    print("gan-train: \(model), loss \(options.loss), batch \(options.batchSize), \(lrText), betas (\(options.beta1), " +
+    say("gan-train: \(model)\(communicator.size > 1 ? ", ranks \(communicator.size)" : ""), loss \(options.loss), batch \(options.batchSize), \(lrText), betas (\(options.beta1), " +
           "\(options.beta2))\(options.nDis > 1 ? ", n-dis \(options.nDis)" : ""), seed \(seed), threads \(threadCount), " +
           "kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
     var cfg = TrainingConfiguration(architecture: model)
@@ -103,11 +129,12 @@ struct GanTrain: ParsableCommand {
     (opts.sampleEvery, opts.checkpointEvery, opts.snapshotEvery) = (options.sampleEvery, options.checkpointEvery, options.snapshotEvery)
     (opts.swdEvery, opts.swdImages, opts.keepBest) = (options.swdEvery, options.swdImages, options.keepBest)
     let terminal = TerminalProgress()
-    opts.log = terminal.notice
-    if terminal.isTerminal { opts.progress = terminal.status }
+    opts.log = communicator.isWriter ? terminal.notice : { _ in }
+    if terminal.isTerminal && communicator.isWriter { opts.progress = terminal.status }
     opts.shouldStop = StopSignal.install()
-    let run = try TrainingRun(configuration: cfg, dataset: dataset, labels: labels, options: opts)
-    if options.winograd { print(run.winogradSummary) }
+    let run = try TrainingRun(configuration: cfg, dataset: dataset, labels: labels, options: opts,
+                              communicator: communicator)
+    if options.winograd { say(run.winogradSummary) }
     let it: Int
     do {
       it = try run.run()
@@ -117,10 +144,15 @@ struct GanTrain: ParsableCommand {
       throw error
     }
     if run.stoppedBySignal {
-      print("interrupted at iteration \(it); continue with the same command plus --resume")
+      say("interrupted at iteration \(it); continue with the same command plus --resume")
       throw ExitCode(130)
     }
-    print("done at iteration \(it): grids and report.html in \(options.outf)/ (open \(options.outf)/report.html)")
+    if communicator.size > 1 {
+      let steps = max(1, it - run.firstIteration)
+      say("reductions: rank 0 sent \(communicator.bytesSent) bytes over \(steps) iterations, " +
+          "\(communicator.bytesSent / UInt64(steps)) bytes per iteration")
+    }
+    say("done at iteration \(it): grids and report.html in \(options.outf)/ (open \(options.outf)/report.html)")
   }
 }
 
