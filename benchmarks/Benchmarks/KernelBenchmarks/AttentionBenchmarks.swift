@@ -70,5 +70,33 @@ func attentionBenchmarks() {
       ProjectionHead.backward(images: n, positions: hp, channels: hc, labels: labels, h: h.pointer, embed: embed.pointer,
                               dlogit: dl.pointer, dh: dh.pointer, accumulate: false, dembed: de.pointer)
     }
+    // Conditional BatchNorm applied per image with each class's row (G's 16x16x128 block).
+    let scale = FloatBuffer(classes * c), shift = FloatBuffer(classes * c)
+    timed("cbn apply G 16x16x128 B64", flops: 0) {
+      ConditionalBatchNorm.apply(images: n, rowsPerImage: p, channels: c, x: x.pointer, scale: scale.pointer,
+                                 shift: shift.pointer, rows: labels, activation: .relu, y: y.pointer)
+    }
+    timed("cbn apply c-ref G 16x16x128 B64", flops: 0) {
+      ConditionalBatchNorm.apply(images: n, rowsPerImage: p, channels: c, x: x.pointer, scale: scale.pointer,
+                                 shift: shift.pointer, rows: labels, activation: .relu, y: y.pointer, reference: true)
+    }
+    // The attention block's passes at 64 px, G's 16x16x128 block, batch 64: the residual
+    // gamma * o + x, gamma's gradient (a dot product), the query bias gradient (column sums).
+    let (rows, q) = (n * p, 16)
+    let dq = FloatBuffer(rows * q), bias = FloatBuffer(q)
+    for reference in [false, true] {
+      let tag = reference ? " c-ref" : ""
+      timed("attention residual scale-add\(tag) 16x16x128 B64", flops: Double(2 * rows * c)) {
+        AttentionPasses.scaleAdd(count: rows * c, alpha: 0.3, x: x.pointer, y: dy.pointer, out: dx.pointer,
+                                 reference: reference)
+      }
+      timed("attention gamma gradient dot\(tag) 16x16x128 B64", flops: Double(2 * rows * c)) {
+        _ = AttentionPasses.dot(count: rows * c, x.pointer, dy.pointer, reference: reference)
+      }
+      timed("attention query bias column sums\(tag) 16384x16", flops: Double(rows * q)) {
+        AttentionPasses.columnSums(rows: rows, columns: q, x: dq.pointer, out: bias.pointer, accumulate: false,
+                                   reference: reference)
+      }
+    }
   }
 }
