@@ -205,3 +205,98 @@ void gk_f32_spectral_norm_backward(int rows, int cols, const float *w, size_t rs
       for (size_t b = 0; b < inner; b++) d[b] = g[b] / sigma - ca * inner_vec[b];
   }
 }
+
+// MARK: - Double backward (WGAN-GP's penalty gradient through the attention core)
+
+// r[i] = sum_j a[i, j] b[i, j] over rows of n, in 8 interleaved float sums (dot8's order).
+static void row_dots(size_t rows, size_t n, const float *a, const float *b, float *r) {
+  for (size_t i = 0; i < rows; i++) r[i] = dot8(a + i * n, b + i * n, n);
+}
+
+static size_t double_image_bytes(size_t P, int cq, int cv, int threads) {
+  size_t w = 0;
+  w = max_size(w, gk_f32_gemm_workspace_bytes(P, P, (size_t)(cq > cv ? cq : cv), threads));
+  w = max_size(w, gk_f32_gemm_workspace_bytes(P, (size_t)(cq > cv ? cq : cv), P, threads));
+  // The three P x P matrices and two row vectors of one image.
+  return ((w + 63) & ~(size_t)63) + ((3 * P * P + 2 * P) * sizeof(float) + 63) / 64 * 64;
+}
+
+size_t gk_f32_attention_double_backward_workspace_bytes(int n, int npos, int cq, int cv, int threads) {
+  (void)n;
+  size_t P = (size_t)npos;
+  return max_size(double_image_bytes(P, cq, cv, threads), (size_t)threads * double_image_bytes(P, cq, cv, 1));
+}
+
+typedef struct {
+  int n, cq, cv;
+  size_t P;
+  const float *q, *k, *v, *attn, *dout, *ds, *gdq, *gdk, *gdv;
+  float *gq, *gk, *gv, *gdout;
+  char *workspace;
+  size_t slice;
+} double_job;
+
+static void gemm_nn(size_t m, size_t n, size_t k, const float *a, int ta, size_t lda, const float *b, int tb,
+                    size_t ldb, float *c, int accumulate, void *ws, int threads) {
+  gk_operand A = ta ? gk_operand_matrix_t(a, lda) : gk_operand_matrix(a, lda);
+  gk_operand B = tb ? gk_operand_matrix_t(b, ldb) : gk_operand_matrix(b, ldb);
+  gk_output C = gk_output_dense(c, n);
+  gk_epilogue ep = {.accumulate = accumulate};
+  gk_f32_gemm(m, n, k, &A, &B, &C, accumulate ? &ep : NULL, ws, threads);
+}
+
+// One image (see gk_f32_attention_double_backward_ref for the definition; the same steps as GEMMs).
+static void double_image(const double_job *j, int b, char *ws, size_t ws_gemm, int threads) {
+  size_t P = j->P, cq = (size_t)j->cq, cv = (size_t)j->cv;
+  const float *q = j->q + b * P * cq, *k = j->k + b * P * cq, *v = j->v + b * P * cv, *A = j->attn + b * P * P;
+  const float *dO = j->dout + b * P * cv, *dS = j->ds + b * P * P;
+  const float *xq = j->gdq + b * P * cq, *xk = j->gdk + b * P * cq, *xv = j->gdv + b * P * cv;
+  float *oq = j->gq + b * P * cq, *ok = j->gk + b * P * cq, *ov = j->gv + b * P * cv, *oo = j->gdout + b * P * cv;
+  void *gw = ws;
+  float *T = (float *)(ws + ws_gemm), *D = T + P * P, *E = D + P * P, *r = E + P * P, *t = r + P;
+  gemm_nn(P, P, cq, xq, 0, cq, k, 1, cq, T, 0, gw, threads);  // T = gdq K^T + Q gdk^T: the adjoint of dS
+  gemm_nn(P, P, cq, q, 0, cq, xk, 1, cq, T, 1, gw, threads);
+  gemm_nn(P, cq, P, dS, 1, P, xq, 0, cq, ok, 0, gw, threads);  // gk = dS^T gdq
+  gemm_nn(P, cq, P, dS, 0, P, xk, 0, cq, oq, 0, gw, threads);  // gq = dS gdk
+  gemm_nn(P, P, cv, dO, 0, cv, v, 1, cv, D, 0, gw, threads);   // D = dA = dO V^T
+  row_dots(P, P, D, A, r);
+  row_dots(P, P, T, A, t);
+  for (size_t i = 0; i < P; i++) {
+    const float *a = A + i * P;
+    float *ti = T + i * P, *di = D + i * P, *ei = E + i * P, ri = r[i], tr = t[i];
+    for (size_t c = 0; c < P; c++) {
+      ei[c] = a[c] * (ti[c] - tr);                  // the adjoint of dA
+      ti[c] = ti[c] * (di[c] - ri) - di[c] * tr;    // the adjoint of A through dS
+    }
+  }
+  gemm_nn(P, P, cv, dO, 0, cv, xv, 1, cv, T, 1, gw, threads);   // ... and through dV = A^T dO
+  gemm_nn(P, cv, P, A, 0, P, xv, 0, cv, oo, 0, gw, threads);    // gdo = A gdv + E V
+  gemm_nn(P, cv, P, E, 0, P, v, 0, cv, oo, 1, gw, threads);
+  gemm_nn(P, cv, P, E, 1, P, dO, 0, cv, ov, 0, gw, threads);    // gv = E^T dO
+  gk_f32_softmax_backward_rows(P, P, A, T, T, threads);         // S's adjoint through the softmax
+  gemm_nn(P, cq, P, T, 0, P, k, 0, cq, oq, 1, gw, threads);     // gq += S_adj K
+  gemm_nn(P, cq, P, T, 1, P, q, 0, cq, ok, 1, gw, threads);     // gk += S_adj^T Q
+}
+
+static void double_body(void *ctx, int tid, int nth) {
+  const double_job *j = ctx;
+  size_t gemm = double_image_bytes(j->P, j->cq, j->cv, 1) - ((3 * j->P * j->P + 2 * j->P) * sizeof(float) + 63) / 64 * 64;
+  for (int b = tid; b < j->n; b += nth) double_image(j, b, j->workspace + (size_t)tid * j->slice, gemm, 1);
+}
+
+void gk_f32_attention_double_backward(int n, int npos, int cq, int cv, const float *q, const float *k,
+                                      const float *v, const float *attn, const float *dout, const float *ds,
+                                      const float *gdq, const float *gdk, const float *gdv, float *gq, float *gk,
+                                      float *gv, float *gdout, void *workspace, int threads) {
+  double_job j = {.n = n, .cq = cq, .cv = cv, .P = (size_t)npos, .q = q, .k = k, .v = v, .attn = attn, .dout = dout,
+                  .ds = ds, .gdq = gdq, .gdk = gdk, .gdv = gdv, .gq = gq, .gk = gk, .gv = gv, .gdout = gdout,
+                  .workspace = workspace};
+  size_t P = (size_t)npos, mats = ((3 * P * P + 2 * P) * sizeof(float) + 63) / 64 * 64;
+  if (threads > 1 && n >= threads) {
+    j.slice = double_image_bytes(P, cq, cv, 1);
+    gk_run_parallel(threads, double_body, &j);
+    return;
+  }
+  size_t gemm = double_image_bytes(P, cq, cv, threads) - mats;
+  for (int b = 0; b < n; b++) double_image(&j, b, workspace, gemm, threads);
+}

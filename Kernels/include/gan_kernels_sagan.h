@@ -53,6 +53,25 @@ void gk_f32_attention_backward_ref(int n, int npos, int cq, int cv, const float 
                                    const float *v, const float *attn, const float *dout, float *ds,
                                    float *dq, float *dk, float *dv);
 
+/// The double backward of the attention core (WGAN-GP's penalty gradient): the first backward
+/// maps (q, k, v, dO) to (dQ, dK, dV) through A = softmax(Q K^T) and dS (kept from
+/// gk_f32_attention_forward and _backward); given adjoints gdq, gdk (n, npos, cq) and gdv
+/// (n, npos, cv) of its outputs, this writes the adjoints of its inputs: gq, gk, gv and gdout
+/// (overwritten). Per image, with T the adjoint of dS, dA = dO V^T, r = rowsum(dA A),
+/// t = rowsum(T A): T = gdq K^T + Q gdk^T; gq = dS gdk + S' K; gk = dS^T gdq + S'^T Q with
+/// S' = softmax backward of A' = T (dA - r) - dA t + dO gdv^T; E = A (T - t); gv = E^T dO;
+/// gdout = A gdv + E V.
+size_t gk_f32_attention_double_backward_workspace_bytes(int n, int npos, int cq, int cv, int threads);
+void gk_f32_attention_double_backward(int n, int npos, int cq, int cv, const float *q, const float *k,
+                                      const float *v, const float *attn, const float *dout, const float *ds,
+                                      const float *gdq, const float *gdk, const float *gdv, float *gq, float *gk,
+                                      float *gv, float *gdout, void *workspace, int threads);
+/// Direct loops in double: the oracle. scratch: 3 npos^2 + 2 npos doubles.
+void gk_f32_attention_double_backward_ref(int n, int npos, int cq, int cv, const float *q, const float *k,
+                                          const float *v, const float *attn, const float *dout, const float *ds,
+                                          const float *gdq, const float *gdk, const float *gdv, float *gq, float *gk,
+                                          float *gv, float *gdout, double *scratch);
+
 /// Spectral norm (torch.nn.utils.spectral_norm) of a weight seen as the matrix W (rows x cols):
 /// element (o, r) at w[o * row_stride + r * col_stride], so any layout serves (KKIO convolution
 /// weights: row = output channel, row_stride 1, col_stride cout). u: rows, v: cols (in this
@@ -148,6 +167,19 @@ double gk_f32_hinge_logits_ref(size_t count, const float *logits, float sign, fl
 /// grad_scale -1).
 double gk_f32_mean_logits(size_t count, const float *logits, float *grad, float grad_scale);
 double gk_f32_mean_logits_ref(size_t count, const float *logits, float *grad, float grad_scale);
+
+/// WGAN-GP's mixes: out[i, :] = a[i] * x[i, :] + (1 - a[i]) * y[i, :] for n samples of `per`
+/// floats (PyTorch's alpha * real + (1 - alpha) * fake, each product rounded).
+void gk_f32_mix_samples(size_t n, size_t per, const float *a, const float *x, const float *y, float *out);
+void gk_f32_mix_samples_ref(size_t n, size_t per, const float *a, const float *x, const float *y, float *out);
+/// The gradient penalty lambda / n * sum_i (||g_i|| - 1)^2 over n samples' input gradients g_i
+/// (`per` floats each), returned; v (optional) receives its gradient with respect to g (0 for a
+/// sample whose gradient is exactly 0), norms (optional) the ||g_i||. Sums in double.
+double gk_f32_gradient_penalty(size_t n, size_t per, const float *g, float lambda, float *v, float *norms);
+double gk_f32_gradient_penalty_ref(size_t n, size_t per, const float *g, float lambda, float *v, float *norms);
+/// x = min(max(x, lo), hi): the original WGAN's weight clipping.
+void gk_f32_clamp(size_t n, float lo, float hi, float *x);
+void gk_f32_clamp_ref(size_t n, float lo, float hi, float *x);
 
 #ifdef __cplusplus
 }

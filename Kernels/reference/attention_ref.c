@@ -195,3 +195,68 @@ void gk_f32_cbn_apply_ref(int n, int rows_per_image, int c, const float *x, cons
                         y + off);
   }
 }
+
+void gk_f32_attention_double_backward_ref(int n, int npos, int cq, int cv, const float *q, const float *k,
+                                          const float *v, const float *attn, const float *dout, const float *ds,
+                                          const float *gdq, const float *gdk, const float *gdv, float *gq, float *gk,
+                                          float *gv, float *gdout, double *scratch) {
+  size_t P = (size_t)npos;
+  double *T = scratch, *D = T + P * P, *E = D + P * P, *r = E + P * P, *t = r + P;
+  for (int b = 0; b < n; b++) {
+    const float *qb = q + b * P * cq, *kb = k + b * P * cq, *vb = v + b * P * cv, *ab = attn + b * P * P;
+    const float *ob = dout + b * P * cv, *sb = ds + b * P * P;
+    const float *xq = gdq + b * P * cq, *xk = gdk + b * P * cq, *xv = gdv + b * P * cv;
+    float *oq = gq + b * P * cq, *ok = gk + b * P * cq, *ov = gv + b * P * cv, *oo = gdout + b * P * cv;
+    for (size_t i = 0; i < P; i++)
+      for (size_t j = 0; j < P; j++) {
+        double s = 0, d = 0;  // T: adjoint of dS (from dQ = dS K, dK = dS^T Q); D = dA = dO V^T
+        for (int c = 0; c < cq; c++) s += (double)xq[i * cq + c] * kb[j * cq + c] + (double)qb[i * cq + c] * xk[j * cq + c];
+        for (int c = 0; c < cv; c++) d += (double)ob[i * cv + c] * vb[j * cv + c];
+        T[i * P + j] = s;
+        D[i * P + j] = d;
+      }
+    for (size_t i = 0; i < P; i++) {
+      r[i] = 0; t[i] = 0;
+      for (size_t j = 0; j < P; j++) { r[i] += D[i * P + j] * ab[i * P + j]; t[i] += T[i * P + j] * ab[i * P + j]; }
+    }
+    // E: adjoint of dA (dS = A (dA - r)); T becomes the adjoint of A: through dS, then dV = A^T dO.
+    for (size_t i = 0; i < P; i++)
+      for (size_t j = 0; j < P; j++) {
+        size_t o = i * P + j;
+        E[o] = ab[o] * (T[o] - t[i]);
+        double a = T[o] * (D[o] - r[i]) - D[o] * t[i];
+        for (int c = 0; c < cv; c++) a += (double)ob[i * cv + c] * xv[j * cv + c];
+        T[o] = a;
+      }
+    // Through A = softmax(S): S's adjoint.
+    for (size_t i = 0; i < P; i++) {
+      double u = 0;
+      for (size_t j = 0; j < P; j++) u += T[i * P + j] * ab[i * P + j];
+      for (size_t j = 0; j < P; j++) T[i * P + j] = ab[i * P + j] * (T[i * P + j] - u);
+    }
+    for (size_t i = 0; i < P; i++)  // gq = dS gdk + S_adj K
+      for (int c = 0; c < cq; c++) {
+        double s = 0;
+        for (size_t j = 0; j < P; j++) s += (double)sb[i * P + j] * xk[j * cq + c] + T[i * P + j] * kb[j * cq + c];
+        oq[i * cq + c] = (float)s;
+      }
+    for (size_t j = 0; j < P; j++)  // gk = dS^T gdq + S_adj^T Q
+      for (int c = 0; c < cq; c++) {
+        double s = 0;
+        for (size_t i = 0; i < P; i++) s += (double)sb[i * P + j] * xq[i * cq + c] + T[i * P + j] * qb[i * cq + c];
+        ok[j * cq + c] = (float)s;
+      }
+    for (size_t j = 0; j < P; j++)  // gv = E^T dO
+      for (int c = 0; c < cv; c++) {
+        double s = 0;
+        for (size_t i = 0; i < P; i++) s += E[i * P + j] * ob[i * cv + c];
+        ov[j * cv + c] = (float)s;
+      }
+    for (size_t i = 0; i < P; i++)  // gdo = A gdv + E V
+      for (int c = 0; c < cv; c++) {
+        double s = 0;
+        for (size_t j = 0; j < P; j++) s += (double)ab[i * P + j] * xv[j * cv + c] + E[i * P + j] * vb[j * cv + c];
+        oo[i * cv + c] = (float)s;
+      }
+  }
+}

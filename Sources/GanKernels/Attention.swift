@@ -212,3 +212,40 @@ public enum CriticLoss {
     gk_f32_mean_logits(count, logits, gradient, gradScale)
   }
 }
+
+/// The attention core's double backward (gk_f32_attention_double_backward): adjoints of (q, k,
+/// v, dO) from adjoints of the first backward's (dQ, dK, dV), with the forward's attention map
+/// and the first backward's dS.
+public enum AttentionDoubleBackward {
+  public static func workspaceBytes(_ s: AttentionShape, threads: Int) -> Int {
+    let (n, p, cq, cv) = s.args
+    return gk_f32_attention_double_backward_workspace_bytes(n, p, cq, cv, Int32(threads))
+  }
+  public static func run(_ s: AttentionShape, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                         v: UnsafePointer<Float>, attn: UnsafePointer<Float>, dout: UnsafePointer<Float>,
+                         ds: UnsafePointer<Float>, gdq: UnsafePointer<Float>, gdk: UnsafePointer<Float>,
+                         gdv: UnsafePointer<Float>, gq: UnsafeMutablePointer<Float>, gk: UnsafeMutablePointer<Float>,
+                         gv: UnsafeMutablePointer<Float>, gdout: UnsafeMutablePointer<Float>,
+                         workspace: UnsafeMutableRawPointer?, threads: Int) {
+    let (n, p, cq, cv) = s.args
+    gk_f32_attention_double_backward(n, p, cq, cv, q, k, v, attn, dout, ds, gdq, gdk, gdv, gq, gk, gv, gdout, workspace,
+                                     Int32(threads))
+  }
+}
+
+/// WGAN-GP's and WGAN's small passes (gk_f32_mix_samples, gk_f32_gradient_penalty, gk_f32_clamp).
+public enum WassersteinPasses {
+  /// out[i] = a[i] * x[i] + (1 - a[i]) * y[i] per sample of `per` floats.
+  public static func mix(samples n: Int, per: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                         y: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    gk_f32_mix_samples(n, per, a, x, y, out)
+  }
+  /// lambda / n * sum (||g_i|| - 1)^2; v its gradient with respect to g, norms the ||g_i||.
+  public static func gradientPenalty(samples n: Int, per: Int, g: UnsafePointer<Float>, lambda: Float,
+                                     v: UnsafeMutablePointer<Float>?, norms: UnsafeMutablePointer<Float>?) -> Double {
+    gk_f32_gradient_penalty(n, per, g, lambda, v, norms)
+  }
+  public static func clamp(count: Int, limit: Float, _ x: UnsafeMutablePointer<Float>) {
+    gk_f32_clamp(count, -limit, limit, x)
+  }
+}

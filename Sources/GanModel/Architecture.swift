@@ -28,13 +28,17 @@ public struct Architecture: Equatable, Sendable, CustomStringConvertible {
   /// SAGAN: self-attention after the G block and the D block whose output is this many pixels
   /// wide (8 to imageSize / 2); 0: no attention. Always 0 for DCGAN.
   public var attentionAt: Int
+  /// DCGAN: BatchNorm in D's blocks. false: the WGAN-GP critic (Conv + LeakyReLU throughout; the
+  /// gradient penalty is per sample, which batch statistics would break). SAGAN's D has none.
+  public var discriminatorBatchNorm: Bool
 
   public static let supportedImageSizes = [32, 64, 128]
   /// The largest class count (embedding tables of classes x channels).
   public static let maxClasses = 10_000
 
   public init(imageSize: Int = 64, nz: Int = 100, ngf: Int = 64, ndf: Int = 64, nc: Int = 3,
-              family: ModelFamily = .dcgan, classes: Int = 0, attentionAt: Int? = nil) throws(GanError) {
+              family: ModelFamily = .dcgan, classes: Int = 0, attentionAt: Int? = nil,
+              discriminatorBatchNorm: Bool = true) throws(GanError) {
     guard Architecture.supportedImageSizes.contains(imageSize) else {
       throw GanError.invalidArchitecture("image size \(imageSize) is not one of 32, 64, 128")
     }
@@ -48,6 +52,7 @@ public struct Architecture: Equatable, Sendable, CustomStringConvertible {
     self.family = family
     self.classes = 0
     self.attentionAt = 0
+    self.discriminatorBatchNorm = family == .dcgan && discriminatorBatchNorm
     guard family == .sagan else {
       guard classes == 0 else { throw GanError.invalidArchitecture("class-conditional models are SAGANs (--arch sagan)") }
       guard attentionAt == nil || attentionAt == 0 else {
@@ -118,7 +123,10 @@ public struct Architecture: Equatable, Sendable, CustomStringConvertible {
   public var discriminatorSlope: Float { isSAGAN ? 0.1 : 0.2 }
 
   public var description: String {
-    guard isSAGAN else { return "DCGAN \(imageSize)x\(imageSize)x\(nc), nz \(nz), ngf \(ngf), ndf \(ndf)" }
+    guard isSAGAN else {
+      return "DCGAN \(imageSize)x\(imageSize)x\(nc), nz \(nz), ngf \(ngf), ndf \(ndf)"
+        + (discriminatorBatchNorm ? "" : ", critic without BatchNorm")
+    }
     return "SAGAN \(imageSize)x\(imageSize)x\(nc), nz \(nz), ngf \(ngf), ndf \(ndf), "
       + (isConditional ? "\(classes) classes" : "unconditional") + ", "
       + (attentionAt == 0 ? "no attention" : "attention at \(attentionAt) px")
@@ -135,6 +143,8 @@ public struct Architecture: Equatable, Sendable, CustomStringConvertible {
     if isSAGAN {
       fields = [("arch", .string(family.rawValue))] + fields
         + [("classes", .number(Double(classes))), ("attention_at", .number(Double(attentionAt)))]
+    } else if !discriminatorBatchNorm {
+      fields.append(("d_batchnorm", .bool(false)))
     }
     return JSON.object(fields)
   }
@@ -153,8 +163,14 @@ public struct Architecture: Equatable, Sendable, CustomStringConvertible {
       family = f
     }
     let sagan = family == .sagan
+    var batchNorm = true
+    if let b = v["d_batchnorm"] {
+      guard case .bool(let flag) = b else { throw GanError.invalidArchitecture("gan.arch: \"d_batchnorm\" must be true or false") }
+      batchNorm = flag
+    }
     try self.init(imageSize: try int("image_size"), nz: try int("nz"), ngf: try int("ngf"),
                   ndf: try int("ndf"), nc: try int("nc"), family: family,
-                  classes: sagan ? try int("classes") : 0, attentionAt: sagan ? try int("attention_at") : nil)
+                  classes: sagan ? try int("classes") : 0, attentionAt: sagan ? try int("attention_at") : nil,
+                  discriminatorBatchNorm: batchNorm)
   }
 }

@@ -180,7 +180,14 @@ extension Architecture {
   /// The discriminator's tensors: `main.0` Conv2d, then `main.(3i-1)` Conv2d and `main.(3i)`
   /// BatchNorm2d for blocks i >= 1; the final Conv2d(4, 1, 0) has no BatchNorm.
   var dcganDiscriminatorSpec: NetworkSpec {
-    NetworkSpec(layers: (0..<layerCount).map { i in
+    // Without BatchNorm (the WGAN-GP critic): an nn.Sequential of Conv2d, LeakyReLU pairs.
+    guard discriminatorBatchNorm else {
+      return NetworkSpec(layers: (0..<layerCount).map { i in
+        (2 * i, .convWeight(cin: discriminatorInputChannels(i), cout: discriminatorChannels(i)), nil,
+         discriminatorChannels(i))
+      })
+    }
+    return NetworkSpec(layers: (0..<layerCount).map { i in
       let ci = discriminatorInputChannels(i), co = discriminatorChannels(i)
       let conv = i == 0 ? 0 : 3 * i - 1
       let hasBN = i > 0 && i < layerCount - 1

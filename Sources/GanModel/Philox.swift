@@ -75,6 +75,18 @@ public struct Philox4x32: Sendable, Equatable {
     }
   }
 
+  /// Fills `out` with uniform values in (0, 1] (24 random bits each), four per block.
+  public mutating func fillUniform(_ out: UnsafeMutableBufferPointer<Float>) {
+    var i = 0
+    while i < out.count {
+      let (a, b, c, d) = nextBlock()
+      for u in [a, b, c, d] where i < out.count {
+        out[i] = Philox4x32.unit(u)
+        i += 1
+      }
+    }
+  }
+
   /// Uniform integer in [0, bound).
   public mutating func nextInt(below bound: Int) -> Int {
     precondition(bound > 0)

@@ -35,6 +35,8 @@ public final class Discriminator {
   private let embedding: SpectralNormLayer?
   private let embeddingDiscard: UnsafeMutablePointer<Float>
   private let attention: AttentionLayer?
+  /// WGAN-GP's double-backward buffers (a critic built with `gradientPenalty`).
+  private let penalty: PenaltyBuffers?
   /// LeakyReLU's negative slope: 0.2 (DCGAN), 0.1 (SAGAN).
   public let slope: Float
   /// Per layer: the Winograd tile of its forward (a 2x2 correlation on the space-to-depth grid,
@@ -49,10 +51,11 @@ public final class Discriminator {
   /// of the thread count); DCGAN only. forwardTiles, backwardDataTiles: per layer, a tile (2, 4)
   /// or 0 instead of the table's choice (tests, measurements).
   /// communicator: the ranks of a data-parallel run (synchronized BatchNorm); nil: this process.
+  /// gradientPenalty: buffers for `penaltyBackward` (WGAN-GP; the critic must have no BatchNorm).
   public init(architecture arch: Architecture, batch: Int, threads: Int, parameters: ParameterSet? = nil,
               winograd: Bool = false,
               forwardTiles chosenForward: [Int]? = nil, backwardDataTiles chosenTiles: [Int]? = nil,
-              communicator: Communicator? = nil) {
+              communicator: Communicator? = nil, gradientPenalty: Bool = false) {
     precondition(batch > 0 && threads > 0)
     let params = parameters ?? ParameterSet(spec: arch.discriminatorSpec)
     self.architecture = arch
@@ -99,8 +102,9 @@ public final class Discriminator {
     if let s = attentionSpec {
       ws = max(ws, AttentionLayer.workspaceBytes(AttentionShape(batch: batch, positions: positions,
                                                                 keyChannels: s.keyChannels, valueChannels: s.channels),
-                                                 threads: threads))
+                                                 threads: threads, doubleBackward: gradientPenalty))
     }
+    precondition(!gradientPenalty || spec.norms.allSatisfy { $0 == nil }, "WGAN-GP critics have no BatchNorm")
     let maxElements = max(inputElements, (0..<(L - 1)).map(elements).max()!)
     let workspaceBytes = ws
     let hidden = (0..<(L - 1)).map(elements)
@@ -111,7 +115,7 @@ public final class Discriminator {
                        inputGradient: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>,
                        buffers: LayerBuffers, norms: [BatchNormLayer?], spectral: [SpectralNormLayer?],
                        embedding: SpectralNormLayer?, embeddingDiscard: UnsafeMutablePointer<Float>,
-                       attention: AttentionLayer?)
+                       attention: AttentionLayer?, penalty: PenaltyBuffers?)
     let built = Arena.build { (a: Arena) -> Views in
       let labels = a.raw(batch * 4).bindMemory(to: Int32.self, capacity: batch)
       // Layer 0's LeakyReLU (every layer's without BatchNorm) is fused into its convolution: no
@@ -130,8 +134,11 @@ public final class Discriminator {
       }
       let attention = attentionSpec.map { (s: AttentionSpec) -> AttentionLayer in
         AttentionLayer(s, batch: batch, positions: positions, params: params, arena: a, gradientScratch: gradientScratch,
-                       workspace: buffers.workspace, threads: threads)
+                       workspace: buffers.workspace, threads: threads, doubleBackward: gradientPenalty)
       }
+      let penalty = gradientPenalty ? PenaltyBuffers(
+        tape: hidden.map { a.floats($0) }, adjoints: (0..<3).map { _ in a.floats(maxElements) },
+        attentionAdjoint: attentionSpec.map { a.floats(hidden[$0.layer]) }) : nil
       let norms = (0..<(L - 1)).map { i -> BatchNormLayer? in
         guard let names = spec.norms[i] else { return nil }
         return BatchNormLayer(rows: elements(i) / arch.discriminatorChannels(i), channels: arch.discriminatorChannels(i),
@@ -140,11 +147,11 @@ public final class Discriminator {
       }
       return (logits: a.floats(batch), logitGradient: a.floats(batch), inputGradient: a.floats(inputElements),
               labels: labels, buffers: buffers, norms: norms, spectral: spectral, embedding: embedding,
-              embeddingDiscard: a.floats(embedCount), attention: attention)
+              embeddingDiscard: a.floats(embedCount), attention: attention, penalty: penalty)
     }
     arena = built.arena
     (logits, logitGradient, inputGradient, labels, buffers, norms, spectral, embedding, embeddingDiscard,
-     attention) = built.value
+     attention, penalty) = built.value
   }
 
   private func backwardData(_ i: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
@@ -215,26 +222,24 @@ public final class Discriminator {
   /// inputGradient: also compute d(loss)/d(images) into `inputGradient`.
   public func backward(weightGradients computeWeights: Bool = true, accumulate: Bool = false,
                        inputGradient computeInput: Bool = false) {
+    backward(weightGradients: computeWeights, accumulate: accumulate, inputGradient: computeInput, tape: false)
+  }
+
+  /// tape: keep each layer's d(loss)/d(pre) and the attention block's upstream gradient for
+  /// `penaltyBackward`'s double backward.
+  private func backward(weightGradients computeWeights: Bool, accumulate: Bool, inputGradient computeInput: Bool,
+                        tape: Bool) {
     guard let images = lastInput else { preconditionFailure("Discriminator.backward before forward") }
     let L = architecture.layerCount
-    let mode: ParameterGradientMode = !computeWeights ? .discard : (accumulate ? .accumulate : .overwrite)
     let c = architecture.discriminatorInputChannels(L - 1)
     let h = layerInput(L - 1, images)
-    // With spectral norm the kernels produce d(W_sn), which the norm's backward turns into d(W).
-    func weightGradient(_ i: Int) -> (UnsafeMutablePointer<Float>, Bool) {
-      (spectral[i]?.normalizedGradient ?? weightGradients[i], spectral[i] == nil && accumulate)
-    }
     if computeWeights {
-      let (dw, add) = weightGradient(L - 1)
+      let (dw, add) = weightGradient(L - 1, accumulate: accumulate)
       Dense.backwardWeights(batch: batch, inFeatures: 16 * c, outFeatures: 1, x: h, dy: logitGradient, dw: dw,
                             accumulate: add, workspace: buffers.workspace, threads: threads)
       spectral[L - 1]?.backward(accumulate: accumulate)
     }
-    // d: d(loss)/d(input of the layer above); the other scratch buffer takes the next gradient.
-    var d = buffers.scratchB
-    func other(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-      p == buffers.scratchA ? buffers.scratchB : buffers.scratchA
-    }
+    let d = buffers.scratchB
     Dense.backwardData(batch: batch, inFeatures: 16 * c, outFeatures: 1, dy: logitGradient, weights: kernelWeights(L - 1),
                        dx: d, workspace: buffers.workspace, threads: threads)
     if let e = embedding {
@@ -244,9 +249,29 @@ public final class Discriminator {
                               dlogit: logitGradient, dh: d, accumulate: true, dembed: dEmbed)
       if computeWeights { e.backward(accumulate: accumulate) }
     }
-    for i in stride(from: L - 2, through: 0, by: -1) {
-      if let a = attention, a.layer == i {
-        a.backward(buffers.act[i], dy: d, dx: other(d), mode: mode)
+    backwardLayers(from: L - 2, gradient: d, throughAttention: true, images: images, weightGradients: computeWeights,
+                   accumulate: accumulate, inputGradient: computeInput, tape: tape)
+  }
+
+  /// With spectral norm the kernels produce d(W_sn), which the norm's backward turns into d(W).
+  private func weightGradient(_ i: Int, accumulate: Bool) -> (UnsafeMutablePointer<Float>, Bool) {
+    (spectral[i]?.normalizedGradient ?? weightGradients[i], spectral[i] == nil && accumulate)
+  }
+
+  /// Layers `top` ... 0 of the backward pass. `gradient` holds d(loss)/d(input of layer top + 1),
+  /// or with throughAttention false d(loss)/d(act_top) (before any attention block after it).
+  private func backwardLayers(from top: Int, gradient: UnsafeMutablePointer<Float>, throughAttention: Bool,
+                              images: UnsafePointer<Float>, weightGradients computeWeights: Bool, accumulate: Bool,
+                              inputGradient computeInput: Bool, tape: Bool) {
+    let mode: ParameterGradientMode = !computeWeights ? .discard : (accumulate ? .accumulate : .overwrite)
+    // d: d(loss)/d(input of the layer above); the other scratch buffer takes the next gradient.
+    var d = gradient
+    func other(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+      p == buffers.scratchA ? buffers.scratchB : buffers.scratchA
+    }
+    for i in stride(from: top, through: 0, by: -1) {
+      if let a = attention, a.layer == i, throughAttention || i < top {
+        a.backward(buffers.act[i], dy: d, dx: other(d), mode: mode, keepUpstream: tape)
         d = other(d)
       }
       // d holds d(loss)/d(act_i); g takes d(loss)/d(pre_i).
@@ -258,9 +283,10 @@ public final class Discriminator {
       } else {
         ActivationGrad.leakyRelu(count: count, y: buffers.act[i], dy: d, slope: slope, dx: g)
       }
+      if tape, let t = penalty?.tape[i] { t.update(from: g, count: count) }
       let x = layerInput(i, images)
       if computeWeights {
-        let (dw, add) = weightGradient(i)
+        let (dw, add) = weightGradient(i, accumulate: accumulate)
         Conv4s2.backwardWeights(shape(i), x: x, dy: g, dw: dw, accumulate: add, workspace: buffers.workspace,
                                 threads: threads)
         spectral[i]?.backward(accumulate: accumulate)
@@ -273,4 +299,76 @@ public final class Discriminator {
       }
     }
   }
+
+  // MARK: - WGAN-GP: the gradient penalty and its exact double backward
+
+  /// WGAN-GP's gradient penalty on `images` (the mixes): lambda / n * sum_i (||d D(x_i) / d x_i|| - 1)^2
+  /// over this batch, differentiated exactly with respect to every parameter (a double backward:
+  /// the first backward's per-layer gradients are kept, their adjoints run forward through the
+  /// transposed convolutions and the attention block's double backward, then the adjoint of the
+  /// attention's input back down the forward pass) and added to the gradients. Runs a
+  /// training-mode forward (spectral norm's power iteration) and needs a critic built with
+  /// `gradientPenalty` (no BatchNorm). gradientScale multiplies the gradients only (a data-parallel
+  /// rank's share of the batch). Returns the penalty.
+  public func penaltyBackward(_ images: UnsafePointer<Float>, lambda: Float, gradientScale: Float = 1) -> Double {
+    guard let p = penalty else { preconditionFailure("Discriminator.penaltyBackward: built without gradientPenalty") }
+    let L = architecture.layerCount, a = architecture
+    forward(images, mode: .train)
+    logitGradient.update(repeating: 1, count: batch)
+    backward(weightGradients: false, accumulate: false, inputGradient: true, tape: true)
+    let per = a.imageSize * a.imageSize * a.nc
+    let value = WassersteinPasses.gradientPenalty(samples: batch, per: per, g: inputGradient,
+                                                  lambda: lambda * gradientScale, v: p.adjoints[0], norms: nil)
+    // The first backward read forward: g_{i-1} = conv_i^T(g_i) etc.; its adjoints run the other way.
+    var gbar = p.adjoints[0]
+    func spare(_ used: UnsafeMutablePointer<Float>...) -> UnsafeMutablePointer<Float> {
+      p.adjoints.first { q in !used.contains(q) }!
+    }
+    for i in 0..<(L - 1) {
+      let (dw, add) = weightGradient(i, accumulate: true)
+      Conv4s2.backwardWeights(shape(i), x: gbar, dy: p.tape[i], dw: dw, accumulate: add, workspace: buffers.workspace,
+                              threads: threads)
+      spectral[i]?.backward(accumulate: true)
+      let zbar = spare(gbar)
+      Conv4s2.forward(shape(i), x: gbar, weights: kernelWeights(i), y: zbar, workspace: buffers.workspace,
+                      threads: threads)
+      // LeakyReLU's second derivative is 0: its mask passes the adjoint on.
+      let hbar = spare(gbar, zbar)
+      ActivationGrad.leakyRelu(count: a.discriminatorOutputElements(i, batch: batch), y: buffers.act[i], dy: zbar,
+                               slope: slope, dx: hbar)
+      if let att = attention, att.layer == i, let xbar = p.attentionAdjoint {
+        att.doubleBackward(buffers.act[i], adjointDx: hbar, adjointDy: zbar, adjointX: xbar, mode: .accumulate)
+        gbar = zbar
+      } else {
+        gbar = hbar
+      }
+    }
+    // The head's and the projection's first backward are linear in their weights.
+    let c = a.discriminatorInputChannels(L - 1)
+    let (dw, add) = weightGradient(L - 1, accumulate: true)
+    Dense.backwardWeights(batch: batch, inFeatures: 16 * c, outFeatures: 1, x: gbar, dy: logitGradient, dw: dw,
+                          accumulate: add, workspace: buffers.workspace, threads: threads)
+    spectral[L - 1]?.backward(accumulate: true)
+    if let e = embedding {
+      e.normalizedGradient.update(repeating: 0, count: e.count)
+      ProjectionHead.backward(images: batch, positions: 16, channels: c, labels: labels, h: gbar, embed: e.normalized,
+                              dlogit: logitGradient, dh: spare(gbar), accumulate: false, dembed: e.normalizedGradient)
+      e.backward(accumulate: true)
+    }
+    // The attention block's input adjoint, back through the forward pass below it.
+    if let att = attention, let xbar = p.attentionAdjoint {
+      backwardLayers(from: att.layer, gradient: xbar, throughAttention: false, images: images, weightGradients: true,
+                     accumulate: true, inputGradient: false, tape: false)
+    }
+    return value / Double(gradientScale)
+  }
+}
+
+/// A WGAN-GP critic's buffers for the double backward: each hidden layer's first-backward
+/// gradient d(loss)/d(pre_i), three adjoint buffers of the largest activation, and the adjoint of
+/// the attention block's input.
+struct PenaltyBuffers {
+  let tape: [UnsafeMutablePointer<Float>]
+  let adjoints: [UnsafeMutablePointer<Float>]
+  let attentionAdjoint: UnsafeMutablePointer<Float>?
 }

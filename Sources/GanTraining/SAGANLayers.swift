@@ -76,6 +76,12 @@ struct AttentionLayer {
   let scaledGradient: UnsafeMutablePointer<Float>
   let workspace: UnsafeMutableRawPointer
   let threads: Int
+  /// For the double backward (a WGAN-GP critic; nil otherwise): the first backward's dy, the
+  /// adjoints of dQ, dK, dV and of q, k, v, and of dO.
+  let upstream: UnsafeMutablePointer<Float>?
+  let adjointProjectionGradients: [UnsafeMutablePointer<Float>]
+  let adjointProjections: [UnsafeMutablePointer<Float>]
+  let adjointScaledGradient: UnsafeMutablePointer<Float>?
 
   var rows: Int { shape.batch * shape.positions }
   var channels: Int { shape.valueChannels }
@@ -83,15 +89,17 @@ struct AttentionLayer {
   func width(_ part: Int) -> Int { part == 2 ? shape.valueChannels : shape.keyChannels }
 
   /// The workspace `forward` and `backward` need (the network's shared workspace must hold it).
-  static func workspaceBytes(_ s: AttentionShape, threads: Int) -> Int {
+  static func workspaceBytes(_ s: AttentionShape, threads: Int, doubleBackward: Bool = false) -> Int {
     let rows = s.batch * s.positions, c = s.valueChannels
     return max(SelfAttention.workspaceBytes(s, threads: threads),
                Gemm.workspaceBytes(m: rows, n: c, k: c, threads: threads),
-               Gemm.workspaceBytes(m: c, n: c, k: rows, threads: threads))
+               Gemm.workspaceBytes(m: c, n: c, k: rows, threads: threads),
+               doubleBackward ? AttentionDoubleBackward.workspaceBytes(s, threads: threads) : 0)
   }
 
   init(_ spec: AttentionSpec, batch: Int, positions: Int, params: ParameterSet, arena a: Arena,
-       gradientScratch: UnsafeMutablePointer<Float>, workspace: UnsafeMutableRawPointer, threads: Int) {
+       gradientScratch: UnsafeMutablePointer<Float>, workspace: UnsafeMutableRawPointer, threads: Int,
+       doubleBackward: Bool = false) {
     shape = AttentionShape(batch: batch, positions: positions, keyChannels: spec.keyChannels,
                            valueChannels: spec.channels)
     layer = spec.layer
@@ -115,6 +123,10 @@ struct AttentionLayer {
     projectionGradients = widths.map { a.floats(rows * $0) }
     mapGradient = a.floats(batch * positions * positions)
     scaledGradient = a.floats(rows * c)
+    upstream = doubleBackward ? a.floats(rows * c) : nil
+    adjointProjectionGradients = doubleBackward ? widths.map { a.floats(rows * $0) } : []
+    adjointProjections = doubleBackward ? widths.map { a.floats(rows * $0) } : []
+    adjointScaledGradient = doubleBackward ? a.floats(rows * c) : nil
   }
 
   /// output = gamma * attention(x) + x; spectral norm's power iteration when `powerIteration`.
@@ -131,8 +143,11 @@ struct AttentionLayer {
 
   /// From dy = d(loss)/d(output), dx = d(loss)/d(x) (dx must not alias dy), and the parameter
   /// gradients per `mode`.
+  /// keepUpstream: also keep dy for `doubleBackward` (which then also reads this pass's q, k, v,
+  /// map, dS, dQ, dK, dV and gamma * dy: nothing may run the block in between).
   func backward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                mode: ParameterGradientMode) {
+                mode: ParameterGradientMode, keepUpstream: Bool = false) {
+    if keepUpstream, let u = upstream { u.update(from: dy, count: elements) }
     if mode != .discard {
       let g = Float(AttentionPasses.dot(count: elements, dy, attended))
       gammaGradient.pointee = (mode == .accumulate ? gammaGradient.pointee : 0) + g
@@ -155,6 +170,45 @@ struct AttentionLayer {
       }
       Gemm.run(m: rows, n: channels, k: width(p), a: dp, b: weights[p].normalized, c: dx,
                epilogue: Epilogue(accumulate: true), workspace: workspace, threads: threads)
+    }
+  }
+
+  /// The double backward (WGAN-GP's penalty gradient): the last `backward` (keepUpstream) mapped
+  /// (x, dy, the weights) to dx; given the adjoint `adjointDx` of that dx, writes the adjoints of
+  /// its dy (`adjointDy`) and of its x (`adjointX`: through q, k, v of the forward; the caller
+  /// backpropagates it through the layers below), and adds the parameters' (weights through
+  /// spectral norm, biases, gamma) to their gradients unless `mode` is .discard.
+  func doubleBackward(_ x: UnsafePointer<Float>, adjointDx: UnsafePointer<Float>,
+                      adjointDy: UnsafeMutablePointer<Float>, adjointX: UnsafeMutablePointer<Float>,
+                      mode: ParameterGradientMode) {
+    guard let dy = upstream, let gdo = adjointScaledGradient else {
+      preconditionFailure("AttentionLayer.doubleBackward without doubleBackward buffers")
+    }
+    let gd = adjointProjectionGradients, gp = adjointProjections
+    // dx = dy + sum_p dP W_p: the adjoints of dP (and, below, of W_p through this use).
+    for p in 0..<3 {
+      Gemm.run(m: rows, n: width(p), k: channels, a: adjointDx, b: weights[p].normalized, transposeB: true, c: gd[p],
+               workspace: workspace, threads: threads)
+    }
+    AttentionDoubleBackward.run(shape, q: projections[0], k: projections[1], v: projections[2], attn: map,
+                                dout: scaledGradient, ds: mapGradient, gdq: gd[0], gdk: gd[1], gdv: gd[2], gq: gp[0],
+                                gk: gp[1], gv: gp[2], gdout: gdo, workspace: workspace, threads: threads)
+    // dO = gamma * dy.
+    AttentionPasses.scaleAdd(count: elements, alpha: gamma.pointee, x: gdo, y: adjointDx, out: adjointDy)
+    if mode != .discard {
+      gammaGradient.pointee += Float(AttentionPasses.dot(count: elements, gdo, dy))
+    }
+    // q = x Wq^T + bq (k, v alike): the adjoint of x, and of W_p through both uses and of b_p.
+    for p in 0..<3 {
+      Gemm.run(m: rows, n: channels, k: width(p), a: gp[p], b: weights[p].normalized, c: adjointX,
+               epilogue: Epilogue(accumulate: p > 0), workspace: workspace, threads: threads)
+      guard mode != .discard else { continue }
+      Gemm.run(m: width(p), n: channels, k: rows, a: projectionGradients[p], transposeA: true, b: adjointDx,
+               c: weights[p].normalizedGradient, workspace: workspace, threads: threads)
+      Gemm.run(m: width(p), n: channels, k: rows, a: gp[p], transposeA: true, b: x, c: weights[p].normalizedGradient,
+               epilogue: Epilogue(accumulate: true), workspace: workspace, threads: threads)
+      weights[p].backward(accumulate: true)
+      AttentionPasses.columnSums(rows: rows, columns: width(p), x: gp[p], out: biasGradients[p], accumulate: true)
     }
   }
 }

@@ -7,6 +7,12 @@ public enum GANLoss: String, Sendable, Equatable, CaseIterable {
   case bce
   /// L_D = E[relu(1 - D(x, y))] + E[relu(1 + D(G(z, y), y))], L_G = -E[D(G(z, y), y)].
   case hinge
+  /// WGAN-GP (Gulrajani et al. 2017): L_D = E[D(G(z))] - E[D(x)] + lambda E[(||grad D(xhat)|| - 1)^2],
+  /// xhat = a x + (1 - a) G(z), a ~ U(0, 1) per sample; L_G = -E[D(G(z))]. The critic has no BatchNorm.
+  case wganGP = "wgan-gp"
+  /// The original WGAN: L_D = E[D(G(z))] - E[D(x)], every critic parameter clipped to
+  /// [-clip, clip] after each critic step; L_G = -E[D(G(z))].
+  case wasserstein
 }
 
 /// Hyperparameters of a run (pytorch/examples dcgan defaults).
@@ -22,6 +28,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var loss: GANLoss = .bce
   /// D steps per G step; each takes the next real batch and new latents.
   public var criticSteps: Int = 1
+  /// WGAN-GP's penalty weight lambda.
+  public var gradientPenaltyWeight: Float = 10
+  /// WGAN's weight clipping bound.
+  public var clip: Float = 0.01
   public var seed: UInt64 = 0
   public var threads: Int = 1
   public var shuffle: Bool = true
@@ -145,6 +155,12 @@ public final class GANTrainer {
   public let realBatch: UnsafeMutablePointer<Float>
   /// The real images' classes (localBatch): fill with the batch (conditional models); the fakes take them.
   public let labels: UnsafeMutablePointer<Int32>
+  /// WGAN-GP: each sample's mixing weight a in [0, 1] (localBatch): fill before each D step.
+  public let mixingWeights: UnsafeMutablePointer<Float>
+  /// WGAN-GP: the mixes a x + (1 - a) G(z).
+  private let mixes: UnsafeMutablePointer<Float>
+  /// WGAN-GP: the last D step's penalty (lambda times the batch's mean).
+  public private(set) var lastPenalty = 0.0
   /// Steps completed.
   public var iteration = 0
   private let arena: Arena
@@ -160,11 +176,14 @@ public final class GANTrainer {
     localBatch = b
     let comm = communicator.size > 1 ? communicator : nil
     generator = Generator(architecture: a, batch: b, threads: c.threads, winograd: c.winograd, communicator: comm)
+    let penalty = c.loss == .wganGP
+    precondition(!penalty || !a.discriminatorBatchNorm, "WGAN-GP needs a critic without BatchNorm")
     discriminator = Discriminator(architecture: a, batch: b, threads: c.threads, winograd: c.winograd,
-                                  communicator: comm)
+                                  communicator: comm, gradientPenalty: penalty)
     let n = b * a.imageSize * a.imageSize * a.nc
-    (arena, (realBatch, labels, statistics)) = Arena.build {
-      ($0.floats(n), $0.raw(4 * b).bindMemory(to: Int32.self, capacity: b), $0.doubles(5))
+    (arena, (realBatch, labels, statistics, mixingWeights, mixes)) = Arena.build {
+      ($0.floats(n), $0.raw(4 * b).bindMemory(to: Int32.self, capacity: b), $0.doubles(5), $0.floats(b),
+       $0.floats(penalty ? n : 0))
     }
   }
 
@@ -198,6 +217,10 @@ public final class GANTrainer {
     case .hinge:
       let l = CriticLoss.hinge(D.logits, count: B, real: real, gradient: D.logitGradient, gradScale: share)
       return (l, CriticLoss.mean(D.logits, count: B, gradient: nil))
+    case .wganGP, .wasserstein:
+      // -E[D(x)] for the reals, E[D(G(z))] for the fakes.
+      let m = CriticLoss.mean(D.logits, count: B, gradient: D.logitGradient, gradScale: real ? -share : share)
+      return (real ? -m : m, m)
     }
   }
 
@@ -208,7 +231,7 @@ public final class GANTrainer {
     case .bce:
       let l = BCEWithLogits.loss(D.logits, count: B, target: 1, gradient: D.logitGradient, gradScale: share)
       return (l, meanSigmoid(D.logits, B))
-    case .hinge:
+    case .hinge, .wganGP, .wasserstein:
       let m = CriticLoss.mean(D.logits, count: B, gradient: D.logitGradient, gradScale: -share)
       return (-m, m)
     }
@@ -223,10 +246,11 @@ public final class GANTrainer {
   }
 
   /// One iteration: `criticSteps` D steps, each after `fill(k)` has put the k-th real batch into
-  /// `realBatch` and `labels` and its latents into `generator.input`; then one G step on the last
-  /// D step's fakes. A D step: G(z, y) in training mode, D on the real batch and on the fakes
-  /// (detached) as two forwards with their own batch statistics, Adam on D. The G step: the fakes
-  /// through the updated D, Adam on G.
+  /// `realBatch` and `labels`, its latents into `generator.input` (and for WGAN-GP its mixing
+  /// weights into `mixingWeights`); then one G step on the last D step's fakes. A D step: G(z, y)
+  /// in training mode, D on the real batch and on the fakes (detached) as two forwards with their
+  /// own batch statistics, for WGAN-GP a third on the mixes with the penalty's double backward,
+  /// Adam on D (WGAN: then the clipping). The G step: the fakes through the updated D, Adam on G.
   @discardableResult
   public func step(fill: (Int) -> Void) -> StepStatistics {
     let B = localBatch
@@ -248,9 +272,19 @@ public final class GANTrainer {
       D.forward(G.output)
       let fake = discriminatorLoss(real: false)
       D.backward(weightGradients: true, accumulate: true, inputGradient: false)
+      var penalty = 0.0
+      if c.loss == .wganGP {
+        WassersteinPasses.mix(samples: B, per: G.outputCount / B, a: mixingWeights, x: realBatch, y: G.output, out: mixes)
+        penalty = D.penaltyBackward(mixes, lambda: c.gradientPenaltyWeight, gradientScale: share)
+        lastPenalty = penalty
+      }
       communicator.sum(D.parameters.gradients, count: D.parameters.count)
       D.parameters.adamStep(lr: c.lrD, beta1: c.beta1, beta2: c.beta2)
-      (errD, dx, dgz1) = (real.loss + fake.loss, real.output, fake.output)
+      if c.loss == .wasserstein {
+        WassersteinPasses.clamp(count: D.parameters.count, limit: c.clip, D.parameters.values)
+        D.parameters.markModified()
+      }
+      (errD, dx, dgz1) = (real.loss + fake.loss + penalty, real.output, fake.output)
     }
     // G through the updated D.
     D.forward(G.output)

@@ -309,3 +309,88 @@ void test_sagan_passes(void) {
   (void)classes;
   free(x); free(sc); free(sh); free(y1); free(y2);
 }
+
+// The first backward (q, k, v, dO) -> (dQ, dK, dV) through the references, in one call.
+static void first_backward(int n, int P, int cq, int cv, const float *q, const float *k, const float *v,
+                           const float *dO, float *a, float *o, float *ds, float *dq, float *dk, float *dv) {
+  gk_f32_attention_forward_ref(n, P, cq, cv, q, k, v, a, o);
+  gk_f32_attention_backward_ref(n, P, cq, cv, q, k, v, a, dO, ds, dq, dk, dv);
+}
+
+// <G, F(inputs)> for adjoints G of (dQ, dK, dV): what the double backward differentiates.
+static double contracted(int n, int P, int cq, int cv, const float *q, const float *k, const float *v,
+                         const float *dO, const float *gq, const float *gk, const float *gv) {
+  size_t nq = (size_t)n * P * cq, nv = (size_t)n * P * cv, na = (size_t)n * P * P;
+  float *a = calloc(na, 4), *o = calloc(nv, 4), *ds = calloc(na, 4), *dq = calloc(nq, 4), *dk = calloc(nq, 4),
+        *dv = calloc(nv, 4);
+  first_backward(n, P, cq, cv, q, k, v, dO, a, o, ds, dq, dk, dv);
+  double s = 0;
+  for (size_t i = 0; i < nq; i++) s += (double)gq[i] * dq[i] + (double)gk[i] * dk[i];
+  for (size_t i = 0; i < nv; i++) s += (double)gv[i] * dv[i];
+  free(a); free(o); free(ds); free(dq); free(dk); free(dv);
+  return s;
+}
+
+// gk_f32_attention_double_backward: against its reference over edge shapes (1, 2 and 3 threads bit
+// for bit), and the reference against central differences of the first backward (a numerical
+// Hessian-vector product) along random directions of q, k, v and dO.
+void test_attention_double_backward(void) {
+  static const int shapes[][4] = {{1, 1, 1, 1}, {2, 3, 1, 8}, {1, 17, 3, 5}, {3, 16, 2, 16}, {2, 64, 4, 32},
+                                  {1, 256, 8, 64}};
+  char what[200];
+  for (int s = 0; s < 6; s++) {
+    int n = shapes[s][0], P = shapes[s][1], cq = shapes[s][2], cv = shapes[s][3];
+    size_t nq = (size_t)n * P * cq, nv = (size_t)n * P * cv, na = (size_t)n * P * P;
+    float *q = frand(nq), *k = frand(nq), *v = frand(nv), *dO = frand(nv);
+    float *xq = frand(nq), *xk = frand(nq), *xv = frand(nv);
+    for (size_t i = 0; i < nq; i++) { q[i] *= 2; k[i] *= 2; }
+    float *a = calloc(na, 4), *o = calloc(nv, 4), *ds = calloc(na, 4), *dq = calloc(nq, 4), *dk = calloc(nq, 4),
+          *dv = calloc(nv, 4);
+    first_backward(n, P, cq, cv, q, k, v, dO, a, o, ds, dq, dk, dv);
+    float *rq = calloc(nq, 4), *rk = calloc(nq, 4), *rv = calloc(nv, 4), *ro = calloc(nv, 4);
+    double *scratch = malloc((3 * (size_t)P * P + 2 * (size_t)P) * sizeof(double));
+    gk_f32_attention_double_backward_ref(n, P, cq, cv, q, k, v, a, dO, ds, xq, xk, xv, rq, rk, rv, ro, scratch);
+    float *got[3][4];
+    for (int t = 0; t < 3; t++) {
+      float *gq = calloc(nq, 4), *gk = calloc(nq, 4), *gv = calloc(nv, 4), *go = calloc(nv, 4);
+      void *ws = workspace(gk_f32_attention_double_backward_workspace_bytes(n, P, cq, cv, t + 1));
+      gk_f32_attention_double_backward(n, P, cq, cv, q, k, v, a, dO, ds, xq, xk, xv, gq, gk, gv, go, ws, t + 1);
+      free(ws);
+      got[t][0] = gq; got[t][1] = gk; got[t][2] = gv; got[t][3] = go;
+    }
+    const float *want[4] = {rq, rk, rv, ro};
+    const size_t cnt[4] = {nq, nq, nv, nv};
+    const char *names[4] = {"q", "k", "v", "dO"};
+    for (int m = 0; m < 4; m++) {
+      snprintf(what, sizeof what, "attention double backward (%d,%d,%d,%d): adjoint of %s against the reference", n, P,
+               cq, cv, names[m]);
+      check(rel_err(got[0][m], want[m], cnt[m]) <= 16 * tol((size_t)P * (cq + cv)), what);
+      snprintf(what, sizeof what, "attention double backward (%d,%d,%d,%d): %s bitwise equal for 1, 2, 3 threads", n, P,
+               cq, cv, names[m]);
+      check(!memcmp(got[0][m], got[1][m], cnt[m] * 4) && !memcmp(got[0][m], got[2][m], cnt[m] * 4), what);
+    }
+    // Central differences along a random direction of each input (small shapes: float noise).
+    if (P <= 17) {
+      float *inputs[4] = {q, k, v, dO};
+      for (int m = 0; m < 4; m++) {
+        float *dir = frand(cnt[m]), *x = inputs[m], *keep = malloc(cnt[m] * 4);
+        memcpy(keep, x, cnt[m] * 4);
+        double h = 1e-2, analytic = 0;
+        for (size_t i = 0; i < cnt[m]; i++) analytic += (double)want[m][i] * dir[i];
+        for (size_t i = 0; i < cnt[m]; i++) x[i] = keep[i] + (float)h * dir[i];
+        double fp = contracted(n, P, cq, cv, q, k, v, dO, xq, xk, xv);
+        for (size_t i = 0; i < cnt[m]; i++) x[i] = keep[i] - (float)h * dir[i];
+        double fm = contracted(n, P, cq, cv, q, k, v, dO, xq, xk, xv);
+        memcpy(x, keep, cnt[m] * 4);
+        double numeric = (fp - fm) / (2 * h);
+        snprintf(what, sizeof what, "attention double backward (%d,%d,%d,%d): adjoint of %s = central differences "
+                 "(%.6g vs %.6g)", n, P, cq, cv, names[m], analytic, numeric);
+        check(fabs(analytic - numeric) <= 2e-3 * (1 + fabs(numeric)), what);
+        free(dir); free(keep);
+      }
+    }
+    for (int t = 0; t < 3; t++) for (int m = 0; m < 4; m++) free(got[t][m]);
+    free(q); free(k); free(v); free(dO); free(xq); free(xk); free(xv); free(a); free(o); free(ds); free(dq); free(dk);
+    free(dv); free(rq); free(rk); free(rv); free(ro); free(scratch);
+  }
+}

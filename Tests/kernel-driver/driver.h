@@ -40,4 +40,5 @@ void test_attention(void);
 void test_spectral_norm(void);
 void test_conditional(void);
 void test_sagan_passes(void);
+void test_attention_double_backward(void);
 #endif

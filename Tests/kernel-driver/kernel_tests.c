@@ -98,7 +98,8 @@ int main(void) {
     test_softmax(v);
     gk_softmax_force_variant(v);
     test_attention();
-    printf("  %s (and attention through it): %d checks\n", g->name, passed + failed - before);
+    test_attention_double_backward();
+    printf("  %s (and attention, its double backward through it): %d checks\n", g->name, passed + failed - before);
   }
   gk_softmax_force_variant(-1);
   int before = passed + failed;
