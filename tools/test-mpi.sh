@@ -76,6 +76,12 @@ compare "conditional SAGAN (n-dis 2): 2 ranks = 1 process within 1e-5 (key bias,
   sone/checkpoint.safetensors stwoa/checkpoint.safetensors 1e-5 attention.key.bias=1e-6
 losses sone stwoa "conditional SAGAN: 2 ranks = 1 process, losses within 1e-5"
 compare "conditional SAGAN: two 2-rank runs bitwise equal" stwoa/checkpoint.safetensors stwob/checkpoint.safetensors 0
+WGAN="--arch sagan --conditional --labels labels.npy --loss wgan-gp"
+"$GT" $COMMON $WGAN --iterations 2 --outf wone > wone.log 2>&1 || { cat wone.log; exit 1; }
+$MPIRUN -n 2 "$GT" $COMMON $WGAN --iterations 2 --outf wtwo > wtwo.log 2>&1 || { cat wtwo.log; exit 1; }
+compare "conditional SAGAN, WGAN-GP (the penalty's double backward): 2 ranks = 1 process within 1e-5" \
+  wone/checkpoint.safetensors wtwo/checkpoint.safetensors 1e-5 attention.key.bias=1e-6
+losses wone wtwo "conditional SAGAN, WGAN-GP: 2 ranks = 1 process, losses within 1e-5"
 check "only rank 0 writes: one log line per iteration" "$([ "$(wc -l < twoa/log.csv)" = 4 ]; echo $?)"
 
 echo "== --resume with another number of ranks"

@@ -33,10 +33,25 @@ public struct GanTrainOptions: ParsableArguments {
   public var attentionAt: Int = 16
 
   @Option(help: """
-            Loss: 'bce' (BCE-with-logits, G non-saturating) or 'hinge' (D: E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], \
-            G: -E[D(G(z))]).
+            Loss: 'bce' (BCE-with-logits, G non-saturating), 'hinge' (D: E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], \
+            G: -E[D(G(z))]), 'wgan-gp' (D: E[D(G(z))] - E[D(x)] + lambda E[(||grad D(xhat)|| - 1)^2] on mixes xhat = \
+            a x + (1 - a) G(z), a ~ U(0, 1) per sample, its gradient exact through a double backward; G: -E[D(G(z))]; a \
+            DCGAN critic then has no BatchNorm) or 'wasserstein' (the original WGAN: no penalty, critic weights \
+            clipped to [-clip, clip] after each step).
             """)
   public var loss: String = "bce"
+
+  @Option(help: "WGAN-GP's penalty weight lambda, 0 to 10^6.")
+  public var gpLambda: Float = 10
+
+  @Option(help: "WGAN's weight clipping bound (--loss wasserstein), 1e-6 to 100.")
+  public var clip: Float = 0.01
+
+  @Option(help: """
+            WGAN-GP's mixing weights from a float32 .npy, batch-size values per D step in order, instead of the seed's \
+            (for comparisons with PyTorch).
+            """)
+  public var mixing: String?
 
   @Option(help: "D steps per G step, 1 to 100; each D step takes the next real batch and new latents.")
   public var nDis: Int = 1
@@ -170,7 +185,12 @@ public struct GanTrainOptions: ParsableArguments {
     if let v = lrD { try checkFlag("lr-d", v, FlagRange.learningRate) }
     try checkFlag("n-dis", nDis, FlagRange.criticSteps)
     guard let family = ModelFamily(rawValue: arch) else { throw ValidationError("--arch must be 'dcgan' or 'sagan'") }
-    guard ["bce", "hinge"].contains(loss) else { throw ValidationError("--loss must be 'bce' or 'hinge'") }
+    guard ["bce", "hinge", "wgan-gp", "wasserstein"].contains(loss) else {
+      throw ValidationError("--loss must be 'bce', 'hinge', 'wgan-gp' or 'wasserstein'")
+    }
+    try checkFlag("gp-lambda", gpLambda, FlagRange.penaltyWeight)
+    try checkFlag("clip", clip, FlagRange.clip)
+    if mixing != nil && loss != "wgan-gp" { throw ValidationError("--mixing needs --loss wgan-gp") }
     if family == .dcgan {
       if conditional { throw ValidationError("--conditional needs --arch sagan") }
     } else {

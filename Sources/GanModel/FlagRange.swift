@@ -18,6 +18,9 @@ public enum FlagRange {
   public static let beta: ClosedRange<Float> = 0...0.9999
   /// D steps per G step.
   public static let criticSteps: ClosedRange<Int> = 1...100
+  /// WGAN-GP's penalty weight, and WGAN's clipping bound.
+  public static let penaltyWeight: ClosedRange<Float> = 0...1_000_000
+  public static let clip: ClosedRange<Float> = 1e-6...100
 
   /// `value` if it lies in `range`, else `.usage("--name value: expected lo to hi")`.
   @discardableResult

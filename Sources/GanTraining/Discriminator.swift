@@ -310,10 +310,14 @@ public final class Discriminator {
   /// training-mode forward (spectral norm's power iteration) and needs a critic built with
   /// `gradientPenalty` (no BatchNorm). gradientScale multiplies the gradients only (a data-parallel
   /// rank's share of the batch). Returns the penalty.
-  public func penaltyBackward(_ images: UnsafePointer<Float>, lambda: Float, gradientScale: Float = 1) -> Double {
+  /// powerIteration false: spectral norm with the stored u and v (tests: the penalty is then a
+  /// fixed function of the parameters, whose derivative central differences can check).
+  public func penaltyBackward(_ images: UnsafePointer<Float>, lambda: Float, gradientScale: Float = 1,
+                              powerIteration: Bool = true) -> Double {
     guard let p = penalty else { preconditionFailure("Discriminator.penaltyBackward: built without gradientPenalty") }
     let L = architecture.layerCount, a = architecture
-    forward(images, mode: .train)
+    // Without BatchNorm, batchStatistics differs from train only in leaving u and v alone.
+    forward(images, mode: powerIteration ? .train : .batchStatistics)
     logitGradient.update(repeating: 1, count: batch)
     backward(weightGradients: false, accumulate: false, inputGradient: true, tape: true)
     let per = a.imageSize * a.imageSize * a.nc

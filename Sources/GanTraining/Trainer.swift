@@ -87,9 +87,16 @@ public struct RunRandomness: Sendable {
   static let swdStream: UInt64 = 5 << 40
   static let weightInitStream: UInt64 = 6 << 40
   static let reestimateLabelStream: UInt64 = 7 << 40
+  static let mixingStream: UInt64 = 8 << 40
   /// Every stream base, for the test that they are distinct.
   public static let streamBases: [UInt64] = [noiseStream, orderStream, fixedNoiseStream, reestimateStream, swdStream,
-                                             weightInitStream, reestimateLabelStream]
+                                             weightInitStream, reestimateLabelStream, mixingStream]
+
+  /// WGAN-GP's mixing weights of batch b (the batch index, as the latents'), count values in (0, 1].
+  public func mixingWeights(batch b: Int, into out: UnsafeMutablePointer<Float>, count: Int) {
+    var r = Philox4x32(seed: seed, stream: RunRandomness.mixingStream + UInt64(b))
+    r.fillUniform(UnsafeMutableBufferPointer(start: out, count: count))
+  }
 
   /// The generator of the initial weights (G's, then D's, drawn in order from one stream).
   public func weightInitialization() -> Philox4x32 {

@@ -18,6 +18,10 @@ public struct RunOptions {
   /// .npy of shape (N, nz) or (N, nz, 1, 1) read when the run is made.
   public var noise: [Float]?
   public var noiseFile: String?
+  /// WGAN-GP's mixing weights (batch-size values per D step, in order) instead of the seed's
+  /// stream; or `mixingFile`, a float32 .npy of them (tests, comparisons with PyTorch).
+  public var mixing: [Float]?
+  public var mixingFile: String?
   /// Batches of the BN re-estimation pass before `generator.safetensors` is written.
   public var reestimationBatches: Int = 50
   /// SWD (ProGAN) of `swdImages` generated images against as many held-out real ones, every this
@@ -64,6 +68,8 @@ public final class TrainingRun {
   let log: TrainingLog
   /// Training latents from `options.noise` or `options.noiseFile`.
   let noise: [Float]?
+  /// WGAN-GP's mixing weights from `options.mixing` or `options.mixingFile`.
+  let mixing: [Float]?
   var history: [(iteration: Int, stats: StepStatistics)] = []
   /// SWD x 1e3 per pyramid level and their mean, by iteration.
   var swdHistory: [(iteration: Int, levels: [Double], mean: Double)] = []
@@ -71,8 +77,9 @@ public final class TrainingRun {
   public var isWriter: Bool { trainer.communicator.isWriter }
   /// The iteration this process started from (0, or the checkpoint's when resuming).
   public private(set) var firstIteration = 0
-  /// The whole batch's latents, of which this rank takes its share.
+  /// The whole batch's latents (and WGAN-GP mixing weights), of which this rank takes its share.
   var noiseScratch: [Float]
+  var mixingScratch: [Float]
   /// Images trained on: the dataset minus the SWD hold-out.
   public let trainCount: Int
   let swdReference: SlicedWasserstein.Reference?
@@ -130,6 +137,18 @@ public final class TrainingRun {
     } else {
       noise = options.noise
     }
+    if let path = options.mixingFile {
+      let (values, shape) = try NPY.readFloat32(path: path)
+      guard shape.count == 1 || (shape.count == 2 && shape[1] == configuration.batchSize) else {
+        throw DataError("\(path): mixing weights of shape \(shape); expected (N) or (N, batch size)")
+      }
+      mixing = values
+    } else {
+      mixing = options.mixing
+    }
+    if let m = mixing, let bad = m.first(where: { !($0 >= 0 && $0 <= 1) }) {
+      throw DataError("mixing weights must lie in [0, 1], found \(bad)")
+    }
     guard dataset.size == a.imageSize, dataset.channels == a.nc else {
       throw DataError("dataset is \(dataset.size)x\(dataset.size)x\(dataset.channels), the model expects " +
                       "\(a.imageSize)x\(a.imageSize)x\(a.nc)")
@@ -143,6 +162,7 @@ public final class TrainingRun {
     }
     trainer = GANTrainer(configuration: configuration, communicator: communicator)
     noiseScratch = [Float](repeating: 0, count: configuration.batchSize * a.nz)
+    mixingScratch = [Float](repeating: 0, count: configuration.batchSize)
     self.dataset = dataset
     self.options = options
     log = TrainingLog(path: options.outf + "/log.csv")
@@ -315,6 +335,10 @@ public final class TrainingRun {
       throw DataError("--noise holds \(n.count / c.architecture.nz) latents; \(target) iterations of " +
                       "\(c.criticSteps) batch(es) of \(c.batchSize) need \(needed)")
     }
+    if let m = mixing, c.loss == .wganGP, m.count < needed {
+      throw DataError("--mixing holds \(m.count) weights; \(target) iterations of \(c.criticSteps) batch(es) of " +
+                      "\(c.batchSize) need \(needed)")
+    }
   }
 
   /// One iteration: for each D step k its batch (batch index b = iteration * criticSteps + k, at
@@ -344,6 +368,16 @@ public final class TrainingRun {
         noiseScratch.withUnsafeMutableBufferPointer { z in
           randomness.noise(iteration: b, into: z.baseAddress!, count: zCount)
           trainer.generator.input.update(from: z.baseAddress! + zFirst, count: zLocal)
+        }
+      }
+      if c.loss == .wganGP {
+        if let m = mixing {
+          m.withUnsafeBufferPointer { trainer.mixingWeights.update(from: $0.baseAddress! + b * B + rank * local, count: local) }
+        } else {
+          mixingScratch.withUnsafeMutableBufferPointer { a in
+            randomness.mixingWeights(batch: b, into: a.baseAddress!, count: B)
+            trainer.mixingWeights.update(from: a.baseAddress! + rank * local, count: local)
+          }
         }
       }
       fillSeconds += Date().timeIntervalSince(t0)

@@ -37,7 +37,8 @@ extension TrainingRun {
     let meta = [("gan.train", JSON.object([
       ("lr", .number(Double(c.learningRate))), ("lr_g", .number(Double(c.lrG))), ("lr_d", .number(Double(c.lrD))),
       ("beta1", .number(Double(c.beta1))), ("beta2", .number(Double(c.beta2))), ("loss", .string(c.loss.rawValue)),
-      ("n_dis", .number(Double(c.criticSteps))),
+      ("n_dis", .number(Double(c.criticSteps))), ("gp_lambda", .number(Double(c.gradientPenaltyWeight))),
+      ("clip", .number(Double(c.clip))),
       ("batch_size", .number(Double(c.batchSize))), ("shuffle", .bool(c.shuffle)), ("seed", .string(String(c.seed))),
     ]).serialized)]
     try trainer.checkpoint(extraMetadata: meta, epochOrder: epochOrder,

@@ -80,8 +80,10 @@ struct GanTrain: ParsableCommand {
         labelSource = s
       }
     }
+    // WGAN-GP's penalty is per sample: a DCGAN critic drops its BatchNorm (Conv + LeakyReLU throughout).
     let arch = try Architecture(imageSize: options.imageSize, nz: options.nz, ngf: options.ngf, ndf: options.ndf, nc: nc,
-                                family: family, classes: 0, attentionAt: family == .sagan ? options.attentionAt : nil)
+                                family: family, classes: 0, attentionAt: family == .sagan ? options.attentionAt : nil,
+                                discriminatorBatchNorm: options.loss != "wgan-gp")
     // A resumed run's latents and data order follow the checkpoint's seed.
     let needed = arch.trainingBytesEstimate(batch: options.batchSize), memory = ProcessInfo.processInfo.physicalMemory
     guard UInt64(needed) <= memory else {
@@ -115,7 +117,7 @@ struct GanTrain: ParsableCommand {
     }
     let lrText = options.lrG == nil && options.lrD == nil ? "lr \(options.lr)"
       : "lr G \(options.lrG ?? options.lr) D \(options.lrD ?? options.lr)"
-    say("gan-train: \(model)\(communicator.size > 1 ? ", ranks \(communicator.size)" : ""), loss \(options.loss), batch \(options.batchSize), \(lrText), betas (\(options.beta1), " +
+    say("gan-train: \(model)\(communicator.size > 1 ? ", ranks \(communicator.size)" : ""), loss \(options.loss)\(options.loss == "wgan-gp" ? " (lambda \(options.gpLambda))" : (options.loss == "wasserstein" ? " (clip \(options.clip))" : "")), batch \(options.batchSize), \(lrText), betas (\(options.beta1), " +
           "\(options.beta2))\(options.nDis > 1 ? ", n-dis \(options.nDis)" : ""), seed \(seed), threads \(threadCount), " +
           "kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
     var cfg = TrainingConfiguration(architecture: model)
@@ -123,9 +125,11 @@ struct GanTrain: ParsableCommand {
     (cfg.threads, cfg.shuffle, cfg.winograd) = (threadCount, !options.noShuffle, options.winograd)
     (cfg.generatorLearningRate, cfg.discriminatorLearningRate, cfg.beta2) = (options.lrG, options.lrD, options.beta2)
     (cfg.loss, cfg.criticSteps) = (GANLoss(rawValue: options.loss)!, options.nDis)
+    (cfg.gradientPenaltyWeight, cfg.clip) = (options.gpLambda, options.clip)
     var opts = RunOptions()
     (opts.outf, opts.iterations, opts.epochs, opts.resume, opts.initFrom, opts.noiseFile) = (options.outf, options.iterations, options.niter,
         options.resume, options.initFile, options.noise)
+    opts.mixingFile = options.mixing
     (opts.sampleEvery, opts.checkpointEvery, opts.snapshotEvery) = (options.sampleEvery, options.checkpointEvery, options.snapshotEvery)
     (opts.swdEvery, opts.swdImages, opts.keepBest) = (options.swdEvery, options.swdImages, options.keepBest)
     let terminal = TerminalProgress()

@@ -16,7 +16,8 @@ python3-torch uses OpenBLAS without oneDNN and is about 1.4x slower, so it is no
 --model sagan times the class-conditional SAGAN of tools/sagan_reference.py instead (nz 100,
 ngf = ndf = 64, nc 3, 10 classes, attention at 16 px, hinge, TTUR; tools/sagan_reference.py's
 iteration: G(z, y) once, D on real and on the detached fakes, D step, G step) against
-sagan-probe's median GANTrainer.step (build it with --product sagan-probe).
+sagan-probe's median GANTrainer.step (build it with --product sagan-probe); --loss wgan-gp adds
+the gradient penalty (tools/wgan_reference.py: autograd's double backward; gan-train's exact one).
 """
 import argparse
 import os
@@ -65,8 +66,9 @@ def torch_iteration_seconds(size, iterations):
     return statistics.median(times)
 
 
-def torch_sagan_seconds(size, iterations):
+def torch_sagan_seconds(size, iterations, loss="hinge"):
     import sagan_reference as R
+    import wgan_reference as WR
     torch.set_num_threads(THREADS)
     torch.manual_seed(0)
     G, D = R.Generator(100, 64, 3, size, 10), R.Discriminator(64, 3, size, 10)
@@ -81,8 +83,13 @@ def torch_sagan_seconds(size, iterations):
         t0 = time.perf_counter()
         fake = G(torch.randn(64, 100), y)
         D.zero_grad()
-        torch.relu(1 - D(real, y)).mean().backward()
-        torch.relu(1 + D(fake.detach(), y)).mean().backward()
+        if loss == "hinge":
+            torch.relu(1 - D(real, y)).mean().backward()
+            torch.relu(1 + D(fake.detach(), y)).mean().backward()
+        else:
+            out_real, out_fake = D(real, y), D(fake.detach(), y)
+            gp = WR.gradient_penalty(D, real, fake.detach(), y, torch.rand(64))
+            (out_fake.mean() - out_real.mean() + 10.0 * gp).backward()
         optD.step()
         G.zero_grad()
         (-D(fake, y).mean()).backward()
@@ -92,8 +99,8 @@ def torch_sagan_seconds(size, iterations):
     return statistics.median(times)
 
 
-def swift_sagan_seconds(size, repeats):
-    out = subprocess.run([SAGAN_PROBE, str(THREADS), "1", str(repeats), str(size), "1"], check=True,
+def swift_sagan_seconds(size, repeats, loss="hinge"):
+    out = subprocess.run([SAGAN_PROBE, str(THREADS), "1", str(repeats), str(size), "1", loss], check=True,
                          capture_output=True, text=True).stdout
     m = re.search(r"^\| SAGAN step \| ([0-9.]+) \|", out, re.M)
     if not m:
@@ -107,13 +114,13 @@ def sagan_main(a, sizes):
     res = {s: {"torch": [], "swift": []} for s in sizes}
     for r in range(a.rounds):
         for s in sizes:
-            t = torch_sagan_seconds(s, a.iterations)
-            w = swift_sagan_seconds(s, a.iterations)
+            t = torch_sagan_seconds(s, a.iterations, a.loss)
+            w = swift_sagan_seconds(s, a.iterations, a.loss)
             res[s]["torch"].append(t); res[s]["swift"].append(w)
             print(f"round {r} {s} px: torch {t * 1e3:.1f} ms, gan-train {w * 1e3:.1f} ms", file=sys.stderr)
     print(f"torch {torch.__version__} (MKL {torch.backends.mkl.is_available()}, oneDNN "
           f"{torch.backends.mkldnn.is_available()}), {THREADS} threads, batch 64, median of {a.rounds} interleaved rounds")
-    print("| conditional SAGAN iteration (hinge) | PyTorch | gan-train | ratio |")
+    print(f"| conditional SAGAN iteration ({a.loss}) | PyTorch | gan-train | ratio |")
     print("|---|---:|---:|---:|")
     for s in sizes:
         t, w = (statistics.median(res[s][k]) for k in ("torch", "swift"))
@@ -135,6 +142,7 @@ def main():
     ap.add_argument("--sizes", default="32,64")
     ap.add_argument("--iterations", type=int, default=5, help="timed PyTorch iterations per round")
     ap.add_argument("--model", choices=["dcgan", "sagan"], default="dcgan")
+    ap.add_argument("--loss", choices=["hinge", "wgan-gp"], default="hinge", help="--model sagan's loss")
     a = ap.parse_args()
     if a.model == "sagan":
         return sagan_main(a, [int(s) for s in a.sizes.split(",")])
