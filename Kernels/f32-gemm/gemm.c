@@ -44,8 +44,13 @@ static void epilogue_rows(float *const *rows, uint8_t *const *u8rows, int mvalid
 
 // MARK: - Driver
 
+size_t gk_gemm_kchunks(size_t m, size_t n, size_t k, const gk_epilogue *ep, int b_packed) {
+  int plain = !ep || (!ep->bias && ep->act == GK_ACT_NONE && !ep->col_sum && !ep->u8);
+  if (!plain || b_packed || n > GK_NC_MAX || k < 2 * (size_t)GK_KSPLIT_CHUNK || k < 4 * m || k < 4 * n) return 0;
+  return div_up(k, GK_KSPLIT_CHUNK);
+}
+
 size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
-  (void)k;
   if (threads < 1) threads = 1;
   size_t wide = m > n ? m : n;  // the swapped mode packs B^T panels along m
   size_t ncb = round_up(wide < GK_NC_MAX ? wide : GK_NC_MAX, GK_NC_ROUND);
@@ -53,7 +58,67 @@ size_t gk_f32_gemm_workspace_bytes(size_t m, size_t n, size_t k, int threads) {
   // Per-thread A blocks, or (small M) all rows packed once and shared: up to 2 * threads blocks.
   size_t apack = 2 * (size_t)threads * GK_MC_MAX * GK_KC * sizeof(float);
   size_t stats = div_up(m, GK_STAT_ROWS) * n * 2 * sizeof(double);
-  return round_up(bpack, 64) + round_up(apack, 64) + round_up(stats, 64) + 64;
+  // A K split (when the shape may take one): a B block per thread and the chunks' partial products.
+  size_t kchunks = gk_gemm_kchunks(m, n, k, NULL, 0);
+  size_t ksplit = kchunks ? (size_t)threads * ncb * GK_KC * sizeof(float) + kchunks * m * n * sizeof(float) + 64 : 0;
+  return round_up(bpack, 64) + round_up(apack, 64) + round_up(stats, 64) + round_up(ksplit, 64) + 64;
+}
+
+// K split: thread t takes chunks t, t + nth, ...; each chunk's partial product goes to its own
+// m x n block, every k block packed by the thread that uses it (no barrier until the end); then
+// C = (accumulate ? C : 0) + the chunks in order, rows split over the threads.
+static void gemm_thread_ksplit(const gemm_call *g, int tid, int nth) {
+  const gk_gemm_variant *v = g->v;
+  const size_t m = g->m, n = g->n, k = g->k;
+  const int mr = v->mr, nr = v->nr;
+  const size_t npan = div_up(n, (size_t)nr), ncb = round_up(n, GK_NC_ROUND);
+  float *apack = g->apack_all + (size_t)tid * GK_MC_MAX * GK_KC;
+  float *bpack = (float *)((char *)g->kpartial + round_up(g->kchunks * m * n * sizeof(float), 64)) +
+                 (size_t)tid * ncb * GK_KC;
+  for (size_t chunk = (size_t)tid; chunk < g->kchunks; chunk += (size_t)nth) {
+    float *part = g->kpartial + chunk * m * n;
+    size_t k0 = chunk * GK_KSPLIT_CHUNK, k1 = k0 + GK_KSPLIT_CHUNK < k ? k0 + GK_KSPLIT_CHUNK : k;
+    for (size_t pc = k0; pc < k1; pc += GK_KC) {
+      size_t kc = k1 - pc < GK_KC ? k1 - pc : GK_KC;
+      int add = pc > k0;
+      for (size_t p = 0; p < npan; p++) gk_pack_b(g->b, n, p * nr, nr, pc, kc, bpack + p * kc * nr);
+      for (size_t m0 = 0; m0 < m; m0 += GK_MC_MAX) {
+        size_t mcur = m - m0 < GK_MC_MAX ? m - m0 : GK_MC_MAX, qpan = div_up(mcur, (size_t)mr);
+        for (size_t q = 0; q < qpan; q++) gk_pack_a(g->a, m, m0 + q * mr, mr, pc, kc, apack + q * kc * mr);
+        for (size_t p = 0; p < npan; p++) {
+          size_t n0 = p * nr;
+          int nvalid = (int)(n - n0 < (size_t)nr ? n - n0 : (size_t)nr);
+          for (size_t q = 0; q < qpan; q++) {
+            size_t r0 = m0 + q * mr;
+            int mvalid = (int)(m - r0 < (size_t)mr ? m - r0 : (size_t)mr);
+            const float *ap = apack + q * kc * mr, *bp = bpack + p * kc * nr;
+            float *rows[GK_MR_MAX];
+            if (mvalid == mr && nvalid == nr) {
+              for (int r = 0; r < mr; r++) rows[r] = part + (r0 + r) * n + n0;
+              v->ukernel(kc, ap, bp, rows, add);
+            } else {
+              float tile[GK_MR_MAX * GK_NR_MAX] __attribute__((aligned(64)));
+              for (int r = 0; r < mr; r++) rows[r] = tile + r * nr;
+              if (add)
+                for (int r = 0; r < mvalid; r++) memcpy(rows[r], part + (r0 + r) * n + n0, (size_t)nvalid * sizeof(float));
+              v->ukernel(kc, ap, bp, rows, add);
+              for (int r = 0; r < mvalid; r++) memcpy(part + (r0 + r) * n + n0, rows[r], (size_t)nvalid * sizeof(float));
+            }
+          }
+        }
+      }
+    }
+  }
+  gk_barrier(nth);
+  const int accumulate = g->ep && g->ep->accumulate;
+  for (size_t r = (size_t)tid; r < m; r += (size_t)nth) {
+    float *crow = g->c->data + gk_rowmap_off(&g->c->rows, r);
+    for (size_t c = 0; c < n; c++) {
+      float s = accumulate ? crow[c] : 0.0f;
+      for (size_t ch = 0; ch < g->kchunks; ch++) s += g->kpartial[ch * m * n + r * n + c];
+      crow[c] = s;
+    }
+  }
 }
 
 // Everything one thread does for a GEMM call. Work is partitioned by hand (thread t takes items
@@ -167,6 +232,10 @@ static void gemm_thread_small_m(const gemm_call *g, int tid, int nth) {
 }
 
 void gk_gemm_thread(const gemm_call *g, int tid, int nth) {
+  if (g->kchunks) {
+    gemm_thread_ksplit(g, tid, nth);
+    return;
+  }
   if (g->small_m) {
     gemm_thread_small_m(g, tid, nth);
     return;
@@ -350,6 +419,12 @@ int gk_gemm_prepare(gemm_call *g, const gk_gemm_variant *v, size_t m, size_t n, 
   // Small M (fewer row blocks than twice the threads) with prepacked B: one synchronization.
   g->small_m = g->mblocks < 2 * (size_t)threads &&
                small_m_fits(g, 2 * (size_t)threads * GK_MC_MAX * GK_KC);
+  // A K split when the shape asks for one (its region follows the statistics').
+  g->kchunks = g->swapped ? 0 : gk_gemm_kchunks(m, n, k, ep, b->kind == GK_OPERAND_PACKED);
+  if (g->kchunks) {
+    size_t stats = div_up(m, GK_STAT_ROWS) * n * 2 * sizeof(double);
+    g->kpartial = (float *)((char *)g->partial + round_up(stats, 64));
+  }
   return 1;
 }
 

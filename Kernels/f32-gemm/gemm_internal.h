@@ -28,7 +28,17 @@ typedef struct gemm_call {
   size_t mc, mblocks, ngran;
   int swapped;
   int small_m;  // gemm_thread_small_m applies
+  // K split (weight gradients: k the batch's pixels, far more than m and n): chunks of
+  // GK_KSPLIT_CHUNK k values, each a partial m x n product in `kpartial`, summed in chunk order.
+  size_t kchunks;
+  float *kpartial;
 } gemm_call;
+
+/// The K-split chunk: a multiple of GK_KC, fixed (the split depends on the shape only, so the
+/// sums do not depend on the thread count).
+enum { GK_KSPLIT_CHUNK = 8 * GK_KC };
+/// Chunks a call of this shape splits K into (0: no split). No epilogue but accumulate may apply.
+size_t gk_gemm_kchunks(size_t m, size_t n, size_t k, const gk_epilogue *ep, int b_packed);
 
 /// Fills the plan; 0 when the call must run as the scalar reference instead.
 int gk_gemm_prepare(gemm_call *g, const gk_gemm_variant *v, size_t m, size_t n, size_t k,

@@ -1,5 +1,6 @@
 // f32 GEMM variants, layer kernels, Winograd and the narrow deconvolution against their references.
 #include "driver.h"
+#include "../../Kernels/f32-gemm/gemm_internal.h"
 #include "gemm_edge_shapes.h"
 
 void test_gemm(int variant) {
@@ -44,8 +45,11 @@ void test_gemm(int variant) {
 
 void test_threads_and_packing(int variant) {
   const char *name = gk_gemm_variant_at(variant)->name;
-  static const size_t shapes[][3] = {{300, 70, 600}, {1, 2100, 40}, {97, 3, 1000}, {16, 256, 2048}};
-  for (int s = 0; s < 4; s++) {
+  // The last three split K (weight-gradient shapes: k far above m and n): chunk remainders and
+  // partial tiles included.
+  static const size_t shapes[][3] = {{300, 70, 600}, {1, 2100, 40}, {97, 3, 1000}, {16, 256, 2048},
+                                     {48, 64, 9001}, {7, 17, 4100}, {200, 96, 16384}};
+  for (int s = 0; s < 7; s++) {
     size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
     float *a = frand(m * k), *b = frand(k * n);
     float *c[3];
@@ -72,6 +76,18 @@ void test_threads_and_packing(int variant) {
     snprintf(what, sizeof what, "%s gemm %zux%zux%zu: prepacked B", name, m, n, k);
     // Swapped mode (narrow n) sums in the same order: results are identical either way.
     check(rel_err(cp, c[0], m * n) <= tol(k), what);
+    // Accumulating into C (weight gradients of a second pass) equals adding to it afterwards.
+    float *acc = frand(m * n), *keep = malloc(m * n * sizeof(float));
+    memcpy(keep, acc, m * n * sizeof(float));
+    gk_epilogue ep; memset(&ep, 0, sizeof ep);
+    ep.accumulate = 1;
+    gk_output CA = gk_output_dense(acc, n);
+    gk_f32_gemm(m, n, k, &A, &B, &CA, &ep, ws, 2);
+    for (size_t i = 0; i < m * n; i++) keep[i] += c[0][i];
+    snprintf(what, sizeof what, "%s gemm %zux%zux%zu%s: accumulate", name, m, n, k,
+             gk_gemm_kchunks(m, n, k, NULL, 0) ? " (K split)" : "");
+    check(rel_err(acc, keep, m * n) <= 2 * tol(k), what);
+    free(acc); free(keep);
     free(ws); free(cp); free(packed); free(a); free(b);
     for (int t = 0; t < 3; t++) free(c[t]);
   }

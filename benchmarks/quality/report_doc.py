@@ -107,6 +107,8 @@ def write_doc(res):
         lines.append("|" + "---|" * len(runs))
         lines.append("| " + " | ".join(f"![{n}](quality/{config}-{n}.png)" for n in sorted(runs)) + " |")
         lines.append("")
+    from cifar import section as cifar_section  # the CIFAR-10 experiment (benchmarks/quality/cifar.py)
+    lines += cifar_section(res)
     os.makedirs(os.path.dirname(common.DOC), exist_ok=True)
     with open(common.DOC, "w") as f:
         f.write("\n".join(lines))
