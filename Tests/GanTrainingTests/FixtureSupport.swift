@@ -1,6 +1,7 @@
 import XCTest
 import GanModel
 import GanTestSupport
+import GanTraining
 
 /// Fixtures written by tools/make_fixtures.py (PyTorch layouts: NCHW activations).
 enum Fixtures {
@@ -74,4 +75,48 @@ final class Scratch {
   let raw: UnsafeMutableRawPointer
   init(_ bytes: Int) { raw = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64) }
   deinit { raw.deallocate() }
+}
+
+/// The trainer's G and D (parameters, and buffers: spectral norm's u and v, BatchNorm's running
+/// statistics) against a fixture's `after.G.` / `after.D.` tensors within `tolerance` relative
+/// each. Returns the worst error and its tensor.
+///
+/// The attention block's key bias is held to 1e-7 absolute instead: it adds q_i . b to every entry
+/// of row i of the scores, which the softmax ignores, so its gradient is 0 up to rounding
+/// (PyTorch's and ours differ in sign at ~1e-10) and Adam turns that noise into steps of
+/// lr * g / eps: both stay within 1e-7 of 0, a thousandth of the lr-sized steps of the others.
+@discardableResult
+func assertWeightsMatch(_ t: GANTrainer, _ f: SafeTensorsFile, tolerance: Float = 1e-3, _ what: String,
+                        file: StaticString = #filePath, line: UInt = #line) throws -> (Float, String) {
+  var worst: (Float, String) = (0, "")
+  for (prefix, p) in [("G.", t.generator.parameters), ("D.", t.discriminator.parameters)] {
+    for s in p.spec.parameters + p.spec.buffers {
+      let isBuffer = p.spec.buffers.contains(s)
+      var got = [Float](repeating: 0, count: s.count)
+      got.withUnsafeMutableBufferPointer { s.layout.toTorch((isBuffer ? p.buffers : p.values) + s.offset,
+                                                            to: $0.baseAddress!) }
+      let want = try f.floats("after." + prefix + s.name)
+      if s.name == "attention.key.bias" {
+        for k in 0..<got.count {
+          XCTAssert(abs(got[k]) <= 1e-7 && abs(want[k]) <= 1e-7, "\(what) \(prefix)\(s.name): \(got[k]) vs \(want[k])",
+                    file: file, line: line)
+        }
+        continue
+      }
+      let e = relativeInfError(got, want)
+      if e > worst.0 { worst = (e, prefix + s.name) }
+      XCTAssert(e <= tolerance, "\(what) \(prefix)\(s.name): relative error \(e)", file: file, line: line)
+    }
+  }
+  return worst
+}
+
+/// Every tensor of a safetensors file as floats (integers converted), by name: checkpoints and
+/// generators compared bit for bit.
+func fileTensors(_ path: String) throws -> [String: [Float]] {
+  let f = try SafeTensorsFile(path: path)
+  var out: [String: [Float]] = [:]
+  for e in f.entries where e.dtype == .F32 { out[e.name] = try f.floats(e.name) }
+  for e in f.entries where e.dtype == .I64 { out[e.name] = try f.integers(e.name).map { Float($0) } }
+  return out
 }

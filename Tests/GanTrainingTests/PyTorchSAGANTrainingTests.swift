@@ -51,32 +51,7 @@ final class PyTorchSAGANTrainingTests: XCTestCase {
     }
     print("fixture \(name) (\(threads) threads): worst relative error of the losses and mean outputs over 3 steps " +
           "\(worstStat)")
-    var worst: (Float, String) = (0, "")
-    for (prefix, p) in [("G.", t.generator.parameters), ("D.", t.discriminator.parameters)] {
-      for s in p.spec.parameters {
-        let got = p.torchValue(s.name), want = try f.floats("after." + prefix + s.name)
-        if s.name == "attention.key.bias" {
-          // The key bias adds q_i . b to every entry of row i of the scores, which softmax ignores:
-          // its gradient is 0 up to rounding (PyTorch's and ours differ in sign at ~1e-10), and
-          // Adam turns that noise into steps of lr * g / eps. Both stay within 1e-7 of 0, a
-          // thousandth of the lr-sized steps the other parameters take.
-          for k in 0..<got.count {
-            XCTAssert(abs(got[k]) <= 1e-7 && abs(want[k]) <= 1e-7, "\(name) \(prefix)\(s.name): \(got[k]) vs \(want[k])")
-          }
-          continue
-        }
-        let e = relativeInfError(got, want)
-        if e > worst.0 { worst = (e, prefix + s.name) }
-        XCTAssert(e <= 1e-3, "\(name) \(prefix)\(s.name) after 3 steps: relative error \(e)")
-      }
-      for s in p.spec.buffers {
-        var got = [Float](repeating: 0, count: s.count)
-        got.withUnsafeMutableBufferPointer { s.layout.toTorch(p.buffer(s.name), to: $0.baseAddress!) }
-        let e = relativeInfError(got, try f.floats("after." + prefix + s.name))
-        if e > worst.0 { worst = (e, prefix + s.name) }
-        XCTAssert(e <= 1e-3, "\(name) \(prefix)\(s.name) after 3 steps: relative error \(e)")
-      }
-    }
+    let worst = try assertWeightsMatch(t, f, "\(name) after 3 steps")
     print("fixture \(name) (\(threads) threads): worst relative error of the weights after 3 steps \(worst.0) " +
           "(\(worst.1))")
   }

@@ -102,20 +102,7 @@ final class PyTorchWGANTests: XCTestCase {
         XCTAssert(e <= 1e-4, "\(name) step \(step + 1) \(label): \(got) vs PyTorch \(want[k]) (relative \(e))")
       }
     }
-    var worst: (Float, String) = (0, "")
-    for (prefix, p) in [("G.", t.generator.parameters), ("D.", t.discriminator.parameters)] {
-      for s in p.spec.parameters {
-        let got = p.torchValue(s.name), want = try f.floats("after." + prefix + s.name)
-        if s.name == "attention.key.bias" {
-          // Its gradient is 0 up to rounding (see PyTorchSAGANTrainingTests).
-          for k in 0..<got.count { XCTAssert(abs(got[k]) <= 1e-7 && abs(want[k]) <= 1e-7, "\(name) \(prefix)\(s.name)") }
-          continue
-        }
-        let e = relativeInfError(got, want)
-        if e > worst.0 { worst = (e, prefix + s.name) }
-        XCTAssert(e <= 1e-3, "\(name) \(prefix)\(s.name) after 3 steps: relative error \(e)")
-      }
-    }
+    let worst = try assertWeightsMatch(t, f, "\(name) after 3 steps")
     print("fixture \(name) (\(threads) threads): worst relative error of the losses over 3 steps \(worstStat); " +
           "of the weights after 3 steps \(worst.0) (\(worst.1))")
   }

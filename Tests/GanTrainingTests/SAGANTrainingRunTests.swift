@@ -42,13 +42,7 @@ final class SAGANTrainingRunTests: ScratchDirectoryTestCase {
     return o
   }
 
-  func tensors(_ path: String) throws -> [String: [Float]] {
-    let f = try SafeTensorsFile(path: path)
-    var out: [String: [Float]] = [:]
-    for e in f.entries where e.dtype == .F32 { out[e.name] = try f.floats(e.name) }
-    for e in f.entries where e.dtype == .I64 { out[e.name] = try f.integers(e.name).map { Float($0) } }
-    return out
-  }
+  func tensors(_ path: String) throws -> [String: [Float]] { try fileTensors(path) }
 
   /// 40 images, batch 8, 2 D steps per iteration: 5 batches an epoch, so epochs end inside
   /// iterations; N + M equals N, resume, M, bit for bit.

@@ -48,13 +48,7 @@ final class TrainingTests: ScratchDirectoryTestCase {
     return o
   }
 
-  func tensors(_ path: String) throws -> [String: [Float]] {
-    let f = try SafeTensorsFile(path: path)
-    var out: [String: [Float]] = [:]
-    for e in f.entries where e.dtype == .F32 { out[e.name] = try f.floats(e.name) }
-    for e in f.entries where e.dtype == .I64 { out[e.name] = try f.integers(e.name).map { Float($0) } }
-    return out
-  }
+  func tensors(_ path: String) throws -> [String: [Float]] { try fileTensors(path) }
 
   /// N + M iterations in one run equal N, stop, resume, M, bit for bit (same threads). The data
   /// has 40 images and batch 8, so the resumed part crosses an epoch boundary (5 iterations each).

@@ -15,7 +15,6 @@ gan-gen samples both frameworks the same way. log.csv: iteration, losses, train_
 import argparse
 import json
 import os
-import struct
 import sys
 import time
 
@@ -29,21 +28,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import sagan_reference as S  # noqa: E402
 import wgan_reference as W  # noqa: E402
 from make_fixtures import Discriminator, Generator, weights_init  # noqa: E402
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, a in tensors.items():
-        a = np.ascontiguousarray(a, dtype=np.float32)
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        blobs.append(a.tobytes())
-        offset += a.nbytes
-    h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-    os.replace(tmp, path)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from training import write_safetensors  # noqa: E402  (the quality benchmark's one safetensors writer)
 
 
 def snapshot(G, make, path, arch, classes, names, rng):

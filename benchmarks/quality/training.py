@@ -89,8 +89,10 @@ def write_safetensors(path, tensors, metadata):
         offset += a.nbytes
     h = json.dumps(header).encode()
     h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    os.replace(tmp, path)
 
 
 def torch_snapshot(G, path, arch, generator):
