@@ -34,8 +34,9 @@ public final class BatchingGenerator: @unchecked Sendable {
   }
 
   private struct Pending {
-    /// count x nz latents.
+    /// count x nz latents, and a conditional model's count classes (nil: class 0).
     let latents: [Float]
+    let labels: [Int32]?
     let count: Int
     let finish: (Result<[UInt8], BatchingError>) -> Void
   }
@@ -52,6 +53,7 @@ public final class BatchingGenerator: @unchecked Sendable {
   private var queuedImages = 0
   private var stopped = false
   private let latentBuffer: UnsafeMutablePointer<Float>
+  private let labelBuffer: UnsafeMutablePointer<Int32>
   private let pixelBuffer: UnsafeMutablePointer<UInt8>
 
   public init(generator: ImageGenerator, options: Options, onBatch: @escaping @Sendable (Int) -> Void = { _ in }) {
@@ -62,6 +64,7 @@ public final class BatchingGenerator: @unchecked Sendable {
     self.onBatch = onBatch
     imageBytes = generator.imageElements
     latentBuffer = .allocate(capacity: options.maxBatch * generator.architecture.nz)
+    labelBuffer = .allocate(capacity: options.maxBatch)
     pixelBuffer = .allocate(capacity: options.maxBatch * generator.imageElements)
     // The worker holds the batcher until shutdown() lets it finish the queue and return.
     let thread = Thread { self.workerLoop() }
@@ -71,6 +74,7 @@ public final class BatchingGenerator: @unchecked Sendable {
 
   deinit {
     latentBuffer.deallocate()
+    labelBuffer.deallocate()
     pixelBuffer.deallocate()
   }
 
@@ -80,9 +84,11 @@ public final class BatchingGenerator: @unchecked Sendable {
     return queuedImages
   }
 
-  /// The pixels of `count` images (count x S x S x C bytes) for `latents` (count x nz).
-  public func generate(latents: [Float], count: Int) async throws(BatchingError) -> [UInt8] {
+  /// The pixels of `count` images (count x S x S x C bytes) for `latents` (count x nz) and, for a
+  /// conditional model, `labels` (count classes; nil: class 0).
+  public func generate(latents: [Float], labels: [Int32]? = nil, count: Int) async throws(BatchingError) -> [UInt8] {
     precondition(count >= 1 && latents.count == count * generator.architecture.nz, "latents: count x nz floats")
+    precondition(labels == nil || labels!.count == count, "labels: count classes")
     let result: Result<[UInt8], BatchingError> = await withCheckedContinuation { continuation in
       let refusal: BatchingError? = {
         condition.lock(); defer { condition.unlock() }
@@ -90,7 +96,8 @@ public final class BatchingGenerator: @unchecked Sendable {
         if queuedImages > 0 && queuedImages + count > options.queueLimit {
           return .queueFull(queued: queuedImages, limit: options.queueLimit)
         }
-        queue.append(Pending(latents: latents, count: count, finish: { continuation.resume(returning: $0) }))
+        queue.append(Pending(latents: latents, labels: labels, count: count,
+                             finish: { continuation.resume(returning: $0) }))
         queuedImages += count
         condition.signal()
         return nil
@@ -145,10 +152,13 @@ public final class BatchingGenerator: @unchecked Sendable {
         batch[request].latents.withUnsafeBufferPointer { z in
           (latentBuffer + i * nz).update(from: z.baseAddress! + inRequest * nz, count: nz)
         }
+        labelBuffer[i] = batch[request].labels?[inRequest] ?? 0
         inRequest += 1
         if inRequest == batch[request].count { request += 1; inRequest = 0 }
       }
-      generator.generate(latents: latentBuffer, count: n, output: nil, pixels: pixelBuffer)
+      let conditional = generator.architecture.isConditional
+      generator.generate(latents: latentBuffer, labels: conditional ? UnsafePointer(labelBuffer) : nil, count: n,
+                         output: nil, pixels: pixelBuffer)
       onBatch(n)
       for i in 0..<n {
         results[outRequest].withUnsafeMutableBufferPointer { out in

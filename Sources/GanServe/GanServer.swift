@@ -40,7 +40,8 @@ public final class GanServer: @unchecked Sendable {
                           winograd: Bool = false) throws(GanError) {
     let generator = try openGenerator(path: modelPath, maxBatch: options.maxBatch, threads: threads,
                                       winograd: winograd)
-    self.init(generator: generator, modelBytes: try readMaybeGzip(path: modelPath), options: options)
+    self.init(generator: generator, modelBytes: try readMaybeGzip(path: modelPath), options: options,
+              classes: generator.classNames)
   }
 
   public func makeRouter() -> Router<BasicRequestContext> {
@@ -119,11 +120,11 @@ public final class GanServer: @unchecked Sendable {
     let a = parser.architecture, nz = a.nz
     let source: LatentSource, columns: Int, size: Int
     switch request {
-    case let .image(seed, index, s):
+    case let .image(seed, index, s, _):
       (source, columns, size) = (.seed(seed, firstIndex: index, count: 1), 1, s)
-    case let .grid(seed, n, cols, s):
+    case let .grid(seed, n, cols, s, _):
       (source, columns, size) = (.seed(seed, firstIndex: 0, count: n), cols, s)
-    case let .interpolation(from, to, steps, slerp, frame, s):
+    case let .interpolation(from, to, steps, slerp, frame, s, _):
       let walk = LatentSource.interpolation(from: LatentSource.seed(from.0, firstIndex: from.1, count: 1).latents(nz: nz),
                                             to: LatentSource.seed(to.0, firstIndex: to.1, count: 1).latents(nz: nz),
                                             steps: steps, slerp: slerp)
@@ -132,14 +133,15 @@ public final class GanServer: @unchecked Sendable {
       (columns, size) = (source.count, s)
     }
     let count = source.count
-    let pixels = try await generate(source.latents(nz: nz), count: count)
+    let pixels = try await generate(source.latents(nz: nz), labels: request.label.map { [Int32](repeating: Int32($0), count: count) },
+                                    count: count)
     return try ServerImages.png(pixels: pixels, count: count, modelSize: a.imageSize, channels: a.nc, size: size,
                                 columns: columns)
   }
 
-  private func generate(_ latents: [Float], count: Int) async throws(ServeError) -> [UInt8] {
+  private func generate(_ latents: [Float], labels: [Int32]?, count: Int) async throws(ServeError) -> [UInt8] {
     do {
-      return try await batcher.generate(latents: latents, count: count)
+      return try await batcher.generate(latents: latents, labels: labels, count: count)
     } catch {
       switch error {
       case .queueFull(let queued, let limit):

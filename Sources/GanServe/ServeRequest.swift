@@ -14,25 +14,35 @@ public enum ServeLimits {
 }
 
 /// A request's parameters, parsed and checked; `key` names the response exactly (for the ETag).
+/// `label`: a conditional model's class for every image (nil: unconditional, or class 0).
 public enum ServeRequest: Equatable {
   /// Image `index` of `seed` (gan-gen's latent(seed, index)), `size` px square.
-  case image(seed: UInt64, index: Int, size: Int)
+  case image(seed: UInt64, index: Int, size: Int, label: Int? = nil)
   /// Images 0 ..< count of `seed` in `columns` columns (torchvision make_grid layout).
-  case grid(seed: UInt64, count: Int, columns: Int, size: Int)
+  case grid(seed: UInt64, count: Int, columns: Int, size: Int, label: Int? = nil)
   /// `steps` images from latent(from) to latent(to), both ends included, in one row; with `frame`
   /// only that one.
-  case interpolation(from: (UInt64, Int), to: (UInt64, Int), steps: Int, slerp: Bool, frame: Int?, size: Int)
+  case interpolation(from: (UInt64, Int), to: (UInt64, Int), steps: Int, slerp: Bool, frame: Int?, size: Int,
+                     label: Int? = nil)
 
   public static func == (a: ServeRequest, b: ServeRequest) -> Bool { a.key == b.key }
 
+  public var label: Int? {
+    switch self {
+    case let .image(_, _, _, l), let .grid(_, _, _, _, l), let .interpolation(_, _, _, _, _, _, l): return l
+    }
+  }
+
   /// A canonical description: equal for equal responses, whatever the query's order or spelling.
   public var key: String {
+    let cls = label.map { " class=\($0)" } ?? ""
     switch self {
-    case let .image(seed, index, size): return "image seed=\(seed) index=\(index) size=\(size)"
-    case let .grid(seed, count, columns, size): return "grid seed=\(seed) count=\(count) columns=\(columns) size=\(size)"
-    case let .interpolation(from, to, steps, slerp, frame, size):
+    case let .image(seed, index, size, _): return "image seed=\(seed) index=\(index) size=\(size)" + cls
+    case let .grid(seed, count, columns, size, _):
+      return "grid seed=\(seed) count=\(count) columns=\(columns) size=\(size)" + cls
+    case let .interpolation(from, to, steps, slerp, frame, size, _):
       return "interpolate from=\(from.0):\(from.1) to=\(to.0):\(to.1) steps=\(steps) " +
-             "mode=\(slerp ? "slerp" : "linear") frame=\(frame.map(String.init) ?? "all") size=\(size)"
+             "mode=\(slerp ? "slerp" : "linear") frame=\(frame.map(String.init) ?? "all") size=\(size)" + cls
     }
   }
 
@@ -40,8 +50,8 @@ public enum ServeRequest: Equatable {
   public var imageCount: Int {
     switch self {
     case .image: return 1
-    case let .grid(_, count, _, _): return count
-    case let .interpolation(_, _, steps, _, _, _): return steps
+    case let .grid(_, count, _, _, _): return count
+    case let .interpolation(_, _, steps, _, _, _, _): return steps
     }
   }
 }
@@ -59,14 +69,13 @@ public struct ServeRequestParser {
 
   public func image(_ parameters: [(String, String)]) throws(ServeError) -> ServeRequest {
     let q = try Query(parameters, known: ["seed", "index", "class", "size"])
-    try checkClass(q)
     return .image(seed: try q.seed("seed"), index: try q.int("index", 0...ServeLimits.maxIndex, default: 0),
-                  size: try size(q))
+                  size: try size(q), label: try label(q))
   }
 
   public func grid(_ parameters: [(String, String)]) throws(ServeError) -> ServeRequest {
     let q = try Query(parameters, known: ["seed", "count", "columns", "class", "size"])
-    try checkClass(q)
+    let label = try label(q)
     let count = try q.int("count", 1...ServeLimits.maxGridCount, default: 16)
     let columns = try q.int("columns", 1...ServeLimits.maxColumns, default: min(count, 8))
     let size = try size(q)
@@ -75,12 +84,12 @@ public struct ServeRequestParser {
       throw ServeError(.badRequest, "a grid of \(count) images of \(size) px in \(columns) columns would be " +
                        "\(w)x\(h) pixels, over the limit of \(ServeLimits.maxImagePixels)")
     }
-    return .grid(seed: try q.seed("seed"), count: count, columns: columns, size: size)
+    return .grid(seed: try q.seed("seed"), count: count, columns: columns, size: size, label: label)
   }
 
   public func interpolation(_ parameters: [(String, String)]) throws(ServeError) -> ServeRequest {
     let q = try Query(parameters, known: ["from", "to", "steps", "mode", "frame", "class", "size"])
-    try checkClass(q)
+    let label = try label(q)
     let from = try q.latentName("from", default: (0, 0)), to = try q.latentName("to", default: (0, 1))
     let steps = try q.int("steps", 2...ServeLimits.maxInterpolationSteps, default: 8)
     let mode = q.value("mode") ?? "slerp"
@@ -94,24 +103,26 @@ public struct ServeRequestParser {
       throw ServeError(.badRequest, "a strip of \(steps) images of \(size) px would be \(w)x\(h) pixels, over the " +
                        "limit of \(ServeLimits.maxImagePixels)")
     }
-    return .interpolation(from: from, to: to, steps: steps, slerp: mode == "slerp", frame: frame, size: size)
+    return .interpolation(from: from, to: to, steps: steps, slerp: mode == "slerp", frame: frame, size: size,
+                          label: label)
   }
 
   private func size(_ q: Query) throws(ServeError) -> Int {
     try q.int("size", ServeLimits.minSize...ServeLimits.maxSize, default: architecture.imageSize)
   }
 
-  private func checkClass(_ q: Query) throws(ServeError) {
-    guard let value = q.value("class") else { return }
+  /// `class`: an index or a class name of a conditional model; without it, class 0.
+  private func label(_ q: Query) throws(ServeError) -> Int? {
+    guard let value = q.value("class") else { return classes.isEmpty ? nil : 0 }
     guard !classes.isEmpty else {
       throw ServeError(.badRequest, "class: the model is not conditional (it has no classes)")
     }
+    if let k = classes.firstIndex(of: value) { return k }
     guard let k = Int(value), k >= 0, k < classes.count else {
-      throw ServeError(.badRequest, "class: '\(value)' is not a class index from 0 to \(classes.count - 1)")
+      throw ServeError(.badRequest, "class: '\(Query.shown(value))' is not a class index from 0 to \(classes.count - 1) " +
+                       "or a class name")
     }
-    // Class-conditional generation needs the conditional runtime (the SAGAN issue); refuse rather
-    // than return unconditional images under a class's URL.
-    throw ServeError(.badRequest, "class: conditional generation is not supported by this runtime yet")
+    return k
   }
 }
 

@@ -19,12 +19,13 @@ enum GanServeMain {
 struct GanServeCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gan-serve",
-    abstract: "Serve a DCGAN generator over HTTP: a page that generates images, and PNG endpoints.",
+    abstract: "Serve a DCGAN or SAGAN generator over HTTP: a page that generates images, and PNG endpoints.",
     discussion: """
     Endpoints (GET): / (the page), /image.png?seed=S&index=I[&size=N] (the same pixels gan-gen gives \
     for image I of seed S), /grid.png?seed=S&count=N&columns=C[&size=N], \
     /interpolate.png?from=S1:I1&to=S2:I2&steps=N&mode=slerp|linear[&frame=K][&size=N], /model (JSON), \
     /healthz, /metrics (Prometheus text). PNGs carry an ETag and answer If-None-Match with 304.
+    A conditional model takes &class=K (an index or a class name; default 0) on every PNG endpoint.
     Limits: index 0 to \(ServeLimits.maxIndex), grid count 1 to \(ServeLimits.maxGridCount), columns 1 to \
     \(ServeLimits.maxColumns), interpolation steps 2 to \(ServeLimits.maxInterpolationSteps), size \
     \(ServeLimits.minSize) to \(ServeLimits.maxSize) px, any grid or strip at most \

@@ -26,6 +26,46 @@ final class EndpointTests: ScratchDirectoryTestCase {
     }
   }
 
+  /// A conditional model: /image.png?class=K is gan-gen --class K's PNG; without class it is class 0;
+  /// a class out of range is a 400 naming the valid range.
+  func testConditionalClassIsWhatGanGenWrites() async throws {
+    let model = String(#filePath[..<#filePath.lastIndex(of: "/")!]) +
+      "/../GanRuntimeTests/Fixtures/sagan_eval_cond32.safetensors"
+    var expected: [[UInt8]] = []
+    for k in 0..<2 {
+      let out = dir + "/gen\(k)"
+      let r = try Executables.run("gan-gen", ["--model", model, "--seed", "5", "--first-index", "3", "--count", "1",
+                                              "--class", "\(k)", "--out", out])
+      XCTAssertEqual(r.status, 0, r.err)
+      expected.append(try [UInt8](Data(contentsOf: URL(fileURLWithPath: out + "/image_000003.png"))))
+    }
+    XCTAssertNotEqual(expected[0], expected[1], "the class must change the image")
+    let server = try GanServer(modelPath: model, threads: 2, options: .init(maxBatch: 4, maxWait: 0.002,
+                                                                           queueLimit: 64))
+    try await withClient(server) { client in
+      let json = try JSON.parse(try await client.execute(uri: "/model", method: .get).text)
+      XCTAssertEqual(json["classes"]?.arrayValue?.count, 3)
+      for k in 0..<2 {
+        let r = try await client.execute(uri: "/image.png?seed=5&index=3&class=\(k)", method: .get)
+        XCTAssertEqual(r.status, .ok)
+        XCTAssertEqual(r.bytes, expected[k], "class \(k)")
+      }
+      let plain = try await client.execute(uri: "/image.png?seed=5&index=3", method: .get)
+      XCTAssertEqual(plain.bytes, expected[0], "no class: class 0")
+      let a = try await client.execute(uri: "/image.png?seed=5&index=3&class=1", method: .get)
+      XCTAssertNotEqual(a.headers[.eTag], plain.headers[.eTag])
+      // A grid of one class.
+      let grid = try await client.execute(uri: "/grid.png?seed=5&count=4&columns=2&class=2", method: .get)
+      XCTAssertEqual(grid.status, .ok)
+      XCTAssertEqual(pngSize(grid.bytes).map { [$0.0, $0.1] }, [2 * 34 + 2, 2 * 34 + 2])
+      for bad in ["3", "-1", "cat", "1.5"] {
+        let r = try await client.execute(uri: "/image.png?class=\(bad)", method: .get)
+        XCTAssertEqual(r.status, .badRequest, bad)
+        XCTAssertTrue(r.text.contains("is not a class index from 0 to 2 or a class name"), r.text)
+      }
+    }
+  }
+
   /// Grid and strip sizes follow gan-gen's grid layout; frame 0 of an interpolation is its start image.
   func testGridAndInterpolation() async throws {
     let server = try makeServer()
