@@ -17,6 +17,22 @@ enum Fixtures {
 }
 
 extension SafeTensorsFile {
+  /// The training configuration a step fixture was made with: its `arch` metadata (architecture,
+  /// lr_g, lr_d, beta1, beta2, and gp_lambda for the penalty losses) and `batch`, with `loss`.
+  func stepConfiguration(loss: GANLoss, threads: Int) throws -> TrainingConfiguration {
+    let json = metadata["arch"]!, meta = try JSON.parse(json)
+    var cfg = TrainingConfiguration(architecture: try Architecture(json: json))
+    cfg.batchSize = Int(metadata["batch"]!)!
+    cfg.threads = threads
+    cfg.loss = loss
+    if let lambda = meta["gp_lambda"]?.doubleValue { cfg.gradientPenaltyWeight = Float(lambda) }
+    cfg.generatorLearningRate = Float(meta["lr_g"]!.doubleValue!)
+    cfg.discriminatorLearningRate = Float(meta["lr_d"]!.doubleValue!)
+    cfg.beta1 = Float(meta["beta1"]!.doubleValue!)
+    cfg.beta2 = Float(meta["beta2"]!.doubleValue!)
+    return cfg
+  }
+
   /// A tensor and its shape.
   func tensor(_ name: String) throws -> (values: [Float], shape: [Int]) {
     guard let e = entry(name) else { throw GanError.invalidFile(path: path, reason: "missing \(name)") }
@@ -109,6 +125,18 @@ func assertWeightsMatch(_ t: GANTrainer, _ f: SafeTensorsFile, tolerance: Float 
     }
   }
   return worst
+}
+
+/// Options of the small test runs: samples every 3 iterations, a checkpoint every 2, no log.
+func smallRunOptions(_ outf: String, iterations: Int, reestimationBatches: Int) -> RunOptions {
+  var o = RunOptions()
+  o.outf = outf
+  o.iterations = iterations
+  o.sampleEvery = 3
+  o.checkpointEvery = 2
+  o.reestimationBatches = reestimationBatches
+  o.log = { _ in }
+  return o
 }
 
 /// Every tensor of a safetensors file as floats (integers converted), by name: checkpoints and

@@ -15,18 +15,9 @@ final class PyTorchSAGANTrainingTests: XCTestCase {
 
   func check(_ name: String, threads: Int) throws {
     let f = try Fixtures.open(name)
-    let meta = try JSON.parse(f.metadata["arch"]!)
-    let arch = try Architecture(json: f.metadata["arch"]!)
+    let cfg = try f.stepConfiguration(loss: .hinge, threads: threads)
+    let arch = cfg.architecture, batch = cfg.batchSize
     XCTAssert(arch.isSAGAN && arch.isConditional && arch.attentionAt == 16, "\(arch)")
-    let batch = Int(f.metadata["batch"]!)!
-    var cfg = TrainingConfiguration(architecture: arch)
-    cfg.batchSize = batch
-    cfg.threads = threads
-    cfg.loss = .hinge
-    cfg.generatorLearningRate = Float(meta["lr_g"]!.doubleValue!)
-    cfg.discriminatorLearningRate = Float(meta["lr_d"]!.doubleValue!)
-    cfg.beta1 = Float(meta["beta1"]!.doubleValue!)
-    cfg.beta2 = Float(meta["beta2"]!.doubleValue!)
     let t = GANTrainer(configuration: cfg)
     t.initializeWeights()
     try t.loadWeights(from: f)

@@ -70,18 +70,8 @@ final class PyTorchWGANTests: XCTestCase {
   /// Three WGAN-GP iterations: losses (with the penalty) within 1e-4 relative, weights within 1e-3.
   func check(_ name: String, threads: Int) throws {
     let f = try Fixtures.open(name)
-    let meta = try JSON.parse(f.metadata["arch"]!)
-    let a = try Architecture(json: f.metadata["arch"]!)
-    let batch = Int(f.metadata["batch"]!)!
-    var cfg = TrainingConfiguration(architecture: a)
-    cfg.batchSize = batch
-    cfg.threads = threads
-    cfg.loss = .wganGP
-    cfg.gradientPenaltyWeight = Float(meta["gp_lambda"]!.doubleValue!)
-    cfg.generatorLearningRate = Float(meta["lr_g"]!.doubleValue!)
-    cfg.discriminatorLearningRate = Float(meta["lr_d"]!.doubleValue!)
-    cfg.beta1 = Float(meta["beta1"]!.doubleValue!)
-    cfg.beta2 = Float(meta["beta2"]!.doubleValue!)
+    let cfg = try f.stepConfiguration(loss: .wganGP, threads: threads)
+    let a = cfg.architecture, batch = cfg.batchSize
     let t = GANTrainer(configuration: cfg)
     t.initializeWeights()
     try t.loadWeights(from: f)

@@ -31,14 +31,8 @@ final class SAGANTrainingRunTests: ScratchDirectoryTestCase {
   }
 
   func options(_ outf: String, iterations: Int) -> RunOptions {
-    var o = RunOptions()
-    o.outf = outf
-    o.iterations = iterations
-    o.sampleEvery = 3
-    o.checkpointEvery = 2
-    o.reestimationBatches = 3
+    var o = smallRunOptions(outf, iterations: iterations, reestimationBatches: 3)
     o.swdEvery = 0
-    o.log = { _ in }
     return o
   }
 

@@ -38,14 +38,7 @@ final class TrainingTests: ScratchDirectoryTestCase {
   }
 
   func options(_ outf: String, iterations: Int) -> RunOptions {
-    var o = RunOptions()
-    o.outf = outf
-    o.iterations = iterations
-    o.sampleEvery = 3
-    o.checkpointEvery = 2
-    o.reestimationBatches = 4
-    o.log = { _ in }
-    return o
+    smallRunOptions(outf, iterations: iterations, reestimationBatches: 4)
   }
 
   func tensors(_ path: String) throws -> [String: [Float]] { try fileTensors(path) }
