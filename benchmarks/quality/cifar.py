@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import time
 
 import common
@@ -57,26 +58,26 @@ def prepare(tarball=TARBALL):
     done = os.path.join(DATA, "test_labels.npy")
     if os.path.exists(done):
         return DATA
-    scratch = os.path.join(common.DATA, "cifar10-jpeg")
-    if not os.path.isdir(os.path.join(scratch, "cifar10")):
-        if not os.path.exists(tarball):
-            raise SystemExit(f"{tarball}: no such file (the CIFAR-10 JPEGs: cifar10/{{train,test}}/<class>/NNNN.jpg)")
-        os.makedirs(scratch, exist_ok=True)
+    if not os.path.exists(tarball):
+        raise SystemExit(f"{tarball}: no such file (the CIFAR-10 JPEGs: cifar10/{{train,test}}/<class>/NNNN.jpg)")
+    # The JPEGs go to a scratch folder outside the repository and are removed once decoded.
+    with tempfile.TemporaryDirectory(prefix="cifar10-jpeg-") as scratch:
         with tarfile.open(tarball) as t:
-            t.extractall(scratch)
-    root = os.path.join(scratch, "cifar10")
-    names = sorted(os.listdir(os.path.join(root, "train")))
-    os.makedirs(DATA, exist_ok=True)
-    for split in ("train", "test"):
-        images, labels = [], []
-        for k, name in enumerate(names):
-            folder = os.path.join(root, split, name)
-            for f in sorted(os.listdir(folder)):
-                images.append(np.asarray(Image.open(os.path.join(folder, f)).convert("RGB")))
-                labels.append(k)
-        np.save(os.path.join(DATA, f"{split}.npy"), np.stack(images))
-        np.save(os.path.join(DATA, f"{split}_labels.npy"), np.array(labels, dtype=np.uint8))
-        common.log(f"{split}: {len(images)} images, {len(names)} classes")
+            # Python 3.12's safe filter where this Python has it (Debian 12's 3.11.2 does not).
+            t.extractall(scratch, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        root = os.path.join(scratch, "cifar10")
+        names = sorted(os.listdir(os.path.join(root, "train")))
+        os.makedirs(DATA, exist_ok=True)
+        for split in ("train", "test"):
+            images, labels = [], []
+            for k, name in enumerate(names):
+                folder = os.path.join(root, split, name)
+                for f in sorted(os.listdir(folder)):
+                    images.append(np.asarray(Image.open(os.path.join(folder, f)).convert("RGB")))
+                    labels.append(k)
+            np.save(os.path.join(DATA, f"{split}.npy"), np.stack(images))
+            np.save(os.path.join(DATA, f"{split}_labels.npy"), np.array(labels, dtype=np.uint8))
+            common.log(f"{split}: {len(images)} images, {len(names)} classes")
     json.dump(names, open(os.path.join(DATA, "classes.json"), "w"))
     return DATA
 

@@ -15,6 +15,8 @@ DOC = os.path.join(ROOT, "docs", "quality.md")
 GRIDS = os.path.join(ROOT, "docs", "quality")
 GAN_TRAIN = os.path.join(ROOT, ".build", "release", "gan-train")
 GAN_GEN = os.path.join(ROOT, ".build", "release", "gan-gen")
+# PyPI's torch (oneDNN, MKL): the speed peer, in a venv outside the repository (issue 19).
+TORCH_PYTHON = os.path.expanduser("~/torch-venv/bin/python")
 
 CONFIGS = {
     "fashion32": {"size": 32, "nc": 1, "iterations": 3000, "seeds": [1, 2], "snapshot_every": 250,

@@ -9,6 +9,9 @@ docs/quality.md.
     benchmarks/quality/quality.py time --config fashion32   # s/iteration of both, on an idle machine
     benchmarks/quality/quality.py report          # evaluates what is new, rewrites docs/quality.md
 
+PyTorch runs under PyPI's torch (--torch-python, default ~/torch-venv/bin/python; runs before
+2026-12-06 used Debian's python3-torch with one OpenBLAS thread: results.json records each run's torch).
+
 Configurations (DESIGN.md / issue 8): fashion32 is Fashion-MNIST's 60,000 training images
 resized to 32x32 (evaluated against its 10,000 test images), 3,000 iterations at batch 64;
 emoji64 is the 3,926 Noto emoji at 64x64 (tools/datasets/emoji.py, evaluated against themselves),
@@ -38,7 +41,12 @@ import time
 import common
 from evaluation import evaluate, fidtool, needed, read_train_seconds
 from report_doc import grid, write_doc
-from training import train_swift, train_torch
+from training import torch_version, train_swift, train_torch
+
+
+def torch_python(args):
+    """None: Debian's torch in this process (--torch-python debian); otherwise that Python."""
+    return None if args.torch_python == "debian" else args.torch_python
 
 
 def cmd_run(args):
@@ -49,13 +57,14 @@ def cmd_run(args):
     os.makedirs(out)
     started = time.time()
     if args.framework == "torch":
-        times = train_torch(args.config, args.seed, out)
+        times = train_torch(args.config, args.seed, out, torch_python=torch_python(args))
     else:
         times = train_swift(args.config, args.seed, out, winograd=args.framework == "swift-winograd")
     with open(os.path.join(out, "run.json"), "w") as f:
         json.dump({"config": args.config, "framework": args.framework, "seed": args.seed,
                    "snapshot_train_seconds": {str(k): v for k, v in sorted(times.items())},
                    "wall_seconds": time.time() - started, "threads": common.THREADS,
+                   "torch": torch_version(out) if args.framework == "torch" else None,
                    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                    "machine": common.machine()}, f, indent=1)
     common.log(f"{out}: {max(times)} iterations, {times[max(times)]:.1f} s of training")
@@ -77,7 +86,10 @@ def cmd_time(args):
             saved = dict(c)
             c.update(iterations=its, snapshot_every=10 ** 9)
             try:
-                (train_swift if fw == "swift" else train_torch)(args.config, 1, out)
+                if fw == "swift":
+                    train_swift(args.config, 1, out)
+                else:
+                    train_torch(args.config, 1, out, torch_python=torch_python(args))
             finally:
                 c.clear()
                 c.update(saved)
@@ -142,6 +154,11 @@ def main():
     t.add_argument("--config", choices=sorted(common.CONFIGS), required=True)
     t.add_argument("--iterations", type=int, default=150)
     t.add_argument("--rounds", type=int, default=2)
+    for p in (r, t):
+        p.add_argument("--torch-python", default=common.TORCH_PYTHON,
+                       help="the Python whose torch trains the PyTorch side: PyPI's torch 2.15 (oneDNN, MKL), the "
+                            "speed peer (default %(default)s); 'debian' runs Debian's python3-torch (OpenBLAS, "
+                            "about 1.4x slower: fine for quality, wrong for speed) in this process")
     args = ap.parse_args()
     # Debian's torch links OpenBLAS's pthread build: with its own threads under torch's 2 the
     # PyTorch step is 1.75x slower here (0.74 against 0.42 s an iteration), so one BLAS thread.

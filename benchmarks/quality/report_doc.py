@@ -18,8 +18,9 @@ def write_doc(res):
     lines = ["# Image quality: swift-gan's trainer against PyTorch's DCGAN", "",
              "Written by `benchmarks/quality/quality.py report` from `benchmarks/quality/results.json`; see the",
              "script's header for the protocol. Both trainers: the pytorch/examples DCGAN (nz 100, ngf = ndf = 64),",
-             "DCGAN init, Adam(2e-4, 0.5, 0.999), BCE on logits, batch 64, the same uint8 training array; PyTorch with",
-             "one OpenBLAS thread under its own (see the script). Threads per run are in the table (results do not",
+             "DCGAN init, Adam(2e-4, 0.5, 0.999), BCE on logits, batch 64, the same uint8 training array. PyTorch rows",
+             "name their torch: PyPI's (oneDNN, MKL), the speed peer; rows without a version ran Debian's 1.13 (OpenBLAS,",
+             "one BLAS thread; about 1.4x slower). Threads per run are in the table (results do not",
              "depend on them for swift-gan; two runs at 1 thread each shared the machine).",
              "Every generator is sampled by gan-gen (BatchNorm statistics re-estimated over 50 x 64 latents in both",
              f"trainers) on the same {common.EVAL_IMAGES} latents. FID and KID use tools/fid.py's Inception features; SWD",
@@ -48,7 +49,9 @@ def write_doc(res):
             e = ev[key]
             t = runs[name]["snapshot_train_seconds"][it]
             rec = f"{int(it) * spi_rec[fw]:.0f}" if spi_rec and fw in spi_rec else "-"
-            lines.append(f"| {common.LABELS[fw]} | {seed} | {runs[name].get('threads', 2)} | {it} | {t:.0f} | "
+            torch = runs[name].get("torch")
+            label = common.LABELS[fw] + (f" {torch.split('+')[0]}" if torch else "")
+            lines.append(f"| {label} | {seed} | {runs[name].get('threads', 2)} | {it} | {t:.0f} | "
                          f"{rec} | {e['fid']:.2f} | {e['kid']:.4f} | {e['swd_mean']:.1f} |")
             if int(it) == c["iterations"]:
                 final.setdefault(fw, []).append(e["fid"])

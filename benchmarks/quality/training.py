@@ -112,7 +112,34 @@ def torch_snapshot(G, path, arch, generator):
     write_safetensors(path, state, {"gan.arch": json.dumps(arch, separators=(",", ":")), "gan.trainer": f"torch {torch.__version__}"})
 
 
-def train_torch(config, seed, out):
+def train_torch(config, seed, out, torch_python=None):
+    """The pytorch/examples DCGAN loop; under `torch_python` (PyPI's torch, the speed peer) in a child
+    process running this file, or in this process (Debian's torch in .venv-fid) when None.
+    Returns {snapshot iteration: training seconds}."""
+    if torch_python is None:
+        return train_torch_here(config, seed, out)
+    if not os.access(torch_python, os.X_OK):
+        raise SystemExit(f"{torch_python}: no such Python; make PyPI's torch there with `python3 -m venv "
+                         f"~/torch-venv && ~/torch-venv/bin/pip install torch==2.15.0 numpy`, or pass --torch-python")
+    c = common.CONFIGS[config]
+    prepare(config)
+    cmd = [torch_python, os.path.abspath(__file__), "--config", config, "--seed", str(seed), "--out", out,
+           "--threads", str(common.THREADS), "--iterations", str(c["iterations"]),
+           "--snapshot-every", str(c["snapshot_every"])]
+    common.log(" ".join(cmd))
+    env = dict(os.environ, OMP_NUM_THREADS=str(common.THREADS), MKL_NUM_THREADS=str(common.THREADS))
+    subprocess.run(cmd, check=True, env=env)
+    done = json.load(open(os.path.join(out, "times.json")))
+    return {int(k): v for k, v in done["snapshot_train_seconds"].items()}
+
+
+def torch_version(out):
+    """The torch version a run's child process reported (None: an in-process run)."""
+    p = os.path.join(out, "times.json")
+    return json.load(open(p))["torch"] if os.path.exists(p) else None
+
+
+def train_torch_here(config, seed, out):
     import numpy as np
     import torch
     import torch.nn as nn
@@ -169,3 +196,22 @@ def train_torch(config, seed, out):
             times[it] = spent
     logf.close()
     return times
+
+
+if __name__ == "__main__":
+    # The child process of train_torch(torch_python=...): one run, its snapshot times to times.json.
+    import argparse
+    ap = argparse.ArgumentParser(description="one PyTorch run of the quality benchmark (see quality.py)")
+    ap.add_argument("--config", choices=sorted(common.CONFIGS), required=True)
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--iterations", type=int, required=True)
+    ap.add_argument("--snapshot-every", type=int, required=True)
+    a = ap.parse_args()
+    import torch
+    common.THREADS = a.threads
+    common.CONFIGS[a.config].update(iterations=a.iterations, snapshot_every=a.snapshot_every)
+    times = train_torch_here(a.config, a.seed, a.out)
+    with open(os.path.join(a.out, "times.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "snapshot_train_seconds": {str(k): v for k, v in times.items()}}, f)
