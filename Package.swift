@@ -95,7 +95,7 @@ let package = Package(
     ),
     // Test support: scratch directories and launching the built executables; the GEMM
     // edge-shape matrix shared with the C kernel driver.
-    .target(name: "GanTestSupport", dependencies: ["GanRuntime"], path: "Tests/GanTestSupport"),
+    .target(name: "GanTestSupport", dependencies: ["GanRuntime", "CMallocCounter"], path: "Tests/GanTestSupport"),
     // Runs a tool and reports its own peak RSS (the hostile-input tests' memory bound).
     .executableTarget(name: "peak-rss", path: "Tests/peak-rss"),
     // Compares two safetensors files (tools/test-mpi.sh: N ranks against one process).

@@ -1,4 +1,3 @@
-import CMallocCounter
 import Foundation
 import GanImage
 import GanKernels
@@ -78,9 +77,8 @@ final class GeneratorRuntimeTests: XCTestCase {
     defer { z.deallocate(); out.deallocate(); px.deallocate() }
     for i in 0..<8 { latent(seed: 1, index: i, into: z + i * 100, nz: 100) }
     r.generate(latents: z, count: 8, output: out, pixels: px)
-    let before = gmc_allocations()
-    for c in 0..<100 { r.generate(latents: z, count: 1 + c % 8, output: out, pixels: px) }
-    XCTAssertEqual(gmc_allocations() - before, 0, "heap allocations in 100 generate calls")
+    let n = heapAllocations { for c in 0..<100 { r.generate(latents: z, count: 1 + c % 8, output: out, pixels: px) } }
+    XCTAssertEqual(n, 0, "heap allocations in 100 generate calls")
   }
 
   func testLatentsArePureFunctionsOfSeedAndIndex() {

@@ -31,13 +31,12 @@ final class EndpointTests: ScratchDirectoryTestCase {
   func testConditionalClassIsWhatGanGenWrites() async throws {
     let model = String(#filePath[..<#filePath.lastIndex(of: "/")!]) +
       "/../GanRuntimeTests/Fixtures/sagan_eval_cond32.safetensors"
-    var expected: [[UInt8]] = []
-    for k in 0..<2 {
+    let expected: [[UInt8]] = try (0..<2).map { k in
       let out = dir + "/gen\(k)"
       let r = try Executables.run("gan-gen", ["--model", model, "--seed", "5", "--first-index", "3", "--count", "1",
                                               "--class", "\(k)", "--out", out])
       XCTAssertEqual(r.status, 0, r.err)
-      expected.append(try [UInt8](Data(contentsOf: URL(fileURLWithPath: out + "/image_000003.png"))))
+      return try [UInt8](Data(contentsOf: URL(fileURLWithPath: out + "/image_000003.png")))
     }
     XCTAssertNotEqual(expected[0], expected[1], "the class must change the image")
     let server = try GanServer(modelPath: model, threads: 2, options: .init(maxBatch: 4, maxWait: 0.002,

@@ -1,4 +1,3 @@
-import CMallocCounter
 import Foundation
 import GanData
 import GanImage
@@ -188,9 +187,8 @@ final class TrainingTests: ScratchDirectoryTestCase {
     rng.fillNormal(UnsafeMutableBufferPointer(start: trainer.realBatch, count: 8 * 32 * 32))
     rng.fillNormal(UnsafeMutableBufferPointer(start: trainer.generator.input, count: 8 * 16))
     trainer.step()
-    let before = gmc_allocations()
-    for _ in 0..<5 { trainer.step() }
-    XCTAssertEqual(gmc_allocations() - before, 0, "heap allocations during 5 training steps")
+    let n = heapAllocations { for _ in 0..<5 { trainer.step() } }
+    XCTAssertEqual(n, 0, "heap allocations during 5 training steps")
   }
 
   /// Three iterations of the pytorch/examples loop replayed from PyTorch's weights, data and latents.
