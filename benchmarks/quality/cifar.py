@@ -18,7 +18,7 @@ snapshot within the faster framework's total training time, from `time` (short r
 on an idle machine).
 
     benchmarks/quality/cifar.py prepare [--tarball ../shared/data/cifar10-jpeg.tar.gz]
-    benchmarks/quality/cifar.py run --model sagan-hinge --framework swift|torch --seed 1 [--threads 1]
+    benchmarks/quality/cifar.py run --model sagan-hinge --framework swift|torch --seed 1 [--threads 1] [--resume]
     benchmarks/quality/cifar.py time --model sagan-hinge        # s/iteration of both, idle machine
     benchmarks/quality/cifar.py report                          # evaluates, then rewrites docs/quality.md
 
@@ -91,7 +91,7 @@ def snapshot_path(model, framework, seed, it):
 
 
 def train(model, framework, seed, out, iterations=ITERATIONS, snapshot_every=SNAPSHOT_EVERY, threads=2,
-          torch_python=None):
+          torch_python=None, resume=False):
     data = prepare()
     if framework == "swift":
         for product in ("gan-train", "gan-gen"):
@@ -99,7 +99,7 @@ def train(model, framework, seed, out, iterations=ITERATIONS, snapshot_every=SNA
         cmd = [common.GAN_TRAIN, "--dataroot", os.path.join(data, "train.npy"), "--image-size", "32",
                "--iterations", str(iterations), "--manual-seed", str(seed), "--threads", str(threads), "--swd-every", "0",
                "--snapshot-every", str(snapshot_every), "--sample-every", str(iterations),
-               "--checkpoint-every", str(iterations), "--cache-dir", os.path.join(common.DATA, "cache"), "--outf", out]
+               "--checkpoint-every", str(min(500, iterations)), "--cache-dir", os.path.join(common.DATA, "cache"), "--outf", out]
         cmd += MODELS[model]["flags"]
         if model != "dcgan":
             cmd += ["--labels", os.path.join(data, "train_labels.npy")]
@@ -107,6 +107,8 @@ def train(model, framework, seed, out, iterations=ITERATIONS, snapshot_every=SNA
         cmd = [torch_python, os.path.join(common.HERE, "cifar_torch.py"), "--model", model, "--data", data, "--out", out,
                "--iterations", str(iterations), "--snapshot-every", str(snapshot_every), "--seed", str(seed),
                "--threads", str(threads)]
+    if resume:
+        cmd.append("--resume")
     common.log(" ".join(cmd))
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     subprocess.run(cmd, check=True, env=env)
@@ -117,11 +119,16 @@ def train(model, framework, seed, out, iterations=ITERATIONS, snapshot_every=SNA
 
 def cmd_run(a):
     out = run_dir(a.model, a.framework, a.seed)
-    if os.path.exists(out):
-        shutil.rmtree(out)
-    os.makedirs(out)
+    checkpoint = os.path.join(out, "checkpoint.safetensors" if a.framework == "swift" else "checkpoint.pt")
+    resume = a.resume and os.path.exists(checkpoint)
+    if a.resume and not resume:
+        common.log(f"{checkpoint}: no checkpoint yet, starting from iteration 0")
+    if not resume:
+        if os.path.exists(out):
+            shutil.rmtree(out)
+        os.makedirs(out)
     started = time.time()
-    seconds = train(a.model, a.framework, a.seed, out, threads=a.threads, torch_python=a.torch_python)
+    seconds = train(a.model, a.framework, a.seed, out, threads=a.threads, torch_python=a.torch_python, resume=resume)
     snaps = {str(i): s for i, s in seconds.items() if i % SNAPSHOT_EVERY == 0 or i == ITERATIONS}
     json.dump({"model": a.model, "framework": a.framework, "seed": a.seed, "threads": a.threads,
                "snapshot_train_seconds": snaps, "wall_seconds": time.time() - started,
@@ -323,6 +330,8 @@ def main():
     r.add_argument("--framework", choices=["swift", "torch"], required=True)
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from its checkpoint (every 500 iterations), else start afresh")
     t = sub.add_parser("time", help="seconds per iteration of both frameworks, interleaved (idle machine)")
     t.add_argument("--model", choices=sorted(MODELS), required=True)
     t.add_argument("--iterations", type=int, default=60)

@@ -8,6 +8,8 @@ torch (oneDNN, MKL: the build users install, and the speed peer). Models:
 Snapshots every --snapshot-every iterations: G with BatchNorm statistics re-estimated over 50 x 64
 latents (momentum None; conditional: classes drawn uniformly), in safetensors with gan.arch, so
 gan-gen samples both frameworks the same way. log.csv: iteration, losses, train_seconds.
+checkpoint.pt every --checkpoint-every iterations (models, optimizers, data order, random states,
+training seconds); --resume continues from it exactly, with log.csv cut back to its iteration.
 
     ~/torch-venv/bin/python benchmarks/quality/cifar_torch.py --model sagan-hinge --data DIR --out DIR \
         --iterations 5000 --seed 1 --threads 2
@@ -33,8 +35,10 @@ from training import write_safetensors  # noqa: E402  (the quality benchmark's o
 
 
 def snapshot(G, make, path, arch, classes, names, rng):
-    # A fresh copy (deepcopy cannot copy spectral norm's computed weight).
-    g = make()
+    # A fresh copy (deepcopy cannot copy spectral norm's computed weight), built under a forked
+    # random state so that snapshots leave training's random stream (and a resume) alone.
+    with torch.random.fork_rng():
+        g = make()
     g.load_state_dict(G.state_dict())
     for m in g.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -69,6 +73,8 @@ def main():
     ap.add_argument("--snapshot-every", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--checkpoint-every", type=int, default=500)
+    ap.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -98,9 +104,22 @@ def main():
     snap_rng = torch.Generator().manual_seed(a.seed + 7777)
     os.makedirs(os.path.join(a.out, "snapshots"), exist_ok=True)
     B, per_epoch = 64, len(data) // 64
-    log = open(os.path.join(a.out, "log.csv"), "w")
-    log.write("iteration,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,train_seconds\n")
     spent, it, order = 0.0, 0, None
+    ckpt_path, log_path = os.path.join(a.out, "checkpoint.pt"), os.path.join(a.out, "log.csv")
+    if a.resume:
+        c = torch.load(ckpt_path)
+        for m, k in ((G, "G"), (D, "D"), (optG, "optG"), (optD, "optD")):
+            m.load_state_dict(c[k])
+        it, spent, order = c["iteration"], c["train_seconds"], c["order"]
+        torch.set_rng_state(c["rng"])
+        snap_rng.set_state(c["snap_rng"])
+        rows = open(log_path).read().splitlines()
+        log = open(log_path, "w")
+        log.write("\n".join(rows[:it + 1]) + "\n")  # the header and iterations 1...it
+        print(f"resumed at iteration {it} from {ckpt_path}", flush=True)
+    else:
+        log = open(log_path, "w")
+        log.write("iteration,Loss_D,Loss_G,D_x,D_G_z1,D_G_z2,train_seconds\n")
     print(f"torch {torch.__version__}, {a.threads} threads, {a.model}, {a.iterations} iterations, {len(data)} images",
           flush=True)
     while it < a.iterations:
@@ -156,6 +175,13 @@ def main():
         if it % a.snapshot_every == 0 or it == a.iterations:
             snapshot(G, make, os.path.join(a.out, "snapshots", f"generator_iter_{it:07d}.safetensors"), arch, classes, names,
                      snap_rng)
+        if it % a.checkpoint_every == 0 or it == a.iterations:
+            log.flush()
+            state = {"G": G.state_dict(), "D": D.state_dict(), "optG": optG.state_dict(), "optD": optD.state_dict(),
+                     "iteration": it, "train_seconds": spent, "order": order, "rng": torch.get_rng_state(),
+                     "snap_rng": snap_rng.get_state()}
+            torch.save(state, ckpt_path + ".tmp")
+            os.replace(ckpt_path + ".tmp", ckpt_path)  # a kill mid-write leaves the previous checkpoint
     log.close()
 
 
