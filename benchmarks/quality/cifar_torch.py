@@ -9,7 +9,8 @@ Snapshots every --snapshot-every iterations: G with BatchNorm statistics re-esti
 latents (momentum None; conditional: classes drawn uniformly), in safetensors with gan.arch, so
 gan-gen samples both frameworks the same way. log.csv: iteration, losses, train_seconds.
 checkpoint.pt every --checkpoint-every iterations (models, optimizers, data order, random states,
-training seconds); --resume continues from it exactly, with log.csv cut back to its iteration.
+training seconds), and on SIGTERM / Ctrl-C after the iteration in flight; --resume continues from
+it exactly, with log.csv cut back to its iteration.
 
     ~/torch-venv/bin/python benchmarks/quality/cifar_torch.py --model sagan-hinge --data DIR --out DIR \
         --iterations 5000 --seed 1 --threads 2
@@ -17,6 +18,7 @@ training seconds); --resume continues from it exactly, with log.csv cut back to 
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 
@@ -104,6 +106,9 @@ def main():
     snap_rng = torch.Generator().manual_seed(a.seed + 7777)
     os.makedirs(os.path.join(a.out, "snapshots"), exist_ok=True)
     B, per_epoch = 64, len(data) // 64
+    stop = []  # the signal number once SIGTERM or SIGINT arrived: checkpoint after this iteration, then exit
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda n, _: stop.append(n))
     spent, it, order = 0.0, 0, None
     ckpt_path, log_path = os.path.join(a.out, "checkpoint.pt"), os.path.join(a.out, "log.csv")
     if a.resume:
@@ -175,13 +180,16 @@ def main():
         if it % a.snapshot_every == 0 or it == a.iterations:
             snapshot(G, make, os.path.join(a.out, "snapshots", f"generator_iter_{it:07d}.safetensors"), arch, classes, names,
                      snap_rng)
-        if it % a.checkpoint_every == 0 or it == a.iterations:
+        if it % a.checkpoint_every == 0 or it == a.iterations or stop:
             log.flush()
             state = {"G": G.state_dict(), "D": D.state_dict(), "optG": optG.state_dict(), "optD": optD.state_dict(),
                      "iteration": it, "train_seconds": spent, "order": order, "rng": torch.get_rng_state(),
                      "snap_rng": snap_rng.get_state()}
             torch.save(state, ckpt_path + ".tmp")
             os.replace(ckpt_path + ".tmp", ckpt_path)  # a kill mid-write leaves the previous checkpoint
+        if stop:
+            print(f"stopped at iteration {it} ({stop[0]}): {ckpt_path} written; --resume continues", flush=True)
+            sys.exit(128 + stop[0])
     log.close()
 
 
