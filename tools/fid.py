@@ -57,11 +57,19 @@ def load_images(path):
 
 
 def features(helper, images, batch=32):
+    """Inception pool features of uint8 NCHW images; long sets report progress on stderr (CPU
+    Inception runs at a few to ~15 images/s)."""
+    import time
     import numpy as np
-    out = []
+    out, started, shown = [], time.time(), 0
     for i in range(0, len(images), batch):
         out.append(helper.extract_feats(images[i:i + batch], data_range=(0, 255),
                                         resize_hw=helper.resize_hw, resample_mode=helper.resample_mode))
+        done = min(i + batch, len(images))
+        if len(images) >= 2000 and (done - shown >= 1000 or done == len(images)):
+            shown, rate = done, done / max(time.time() - started, 1e-9)
+            print(f"  Inception features {done}/{len(images)} ({rate:.1f} images/s, "
+                  f"{(len(images) - done) / rate / 60:.0f} min left)", file=sys.stderr, flush=True)
     return np.concatenate(out).astype(np.float64)
 
 
