@@ -222,31 +222,35 @@ def cmd_report(a):
     real_labels = np.load(os.path.join(data, "test_labels.npy"))
     cache = os.path.join(common.DATA, "cifar10_test_inception.npy")
     real_features = None
+    # Every run's final snapshot first (equal iterations), then the equal-time ones: each evaluation
+    # takes minutes and is saved as it ends, so an interrupted report keeps the ones that matter most.
+    todo = []
     for name, run in sorted(r.get("runs", {}).items()):
         model, fw, seed = run["model"], run["framework"], run["seed"]
         its = {ITERATIONS}
         eq = equal_time(model, {x["framework"]: x for x in r["runs"].values() if x["model"] == model}, r.get("timing"))
         if fw in eq:
             its.add(eq[fw])
-        for it in sorted(its):
-            key = f"{name}@{it}"
-            if key in r.setdefault("evals", {}) or a.no_eval:
-                continue
-            snap = snapshot_path(model, fw, seed, it)
-            if not os.path.exists(snap):
-                common.log(f"  {key}: snapshot missing ({snap})")
-                continue
-            if real_features is None:
-                if os.path.exists(cache):
-                    real_features = np.load(cache)
-                else:
-                    common.log("  Inception features of the 10,000 test images (once)")
-                    real_features = inception(np.load(os.path.join(data, "test.npy")))
-                    np.save(cache, real_features)
-            r["evals"][key] = evaluate(snap, model != "dcgan", real_features, real_labels)
-            common.save_results(res)
-            if it == ITERATIONS:
-                grid(snap, name, model != "dcgan")
+        todo += [(it != ITERATIONS, name, model, fw, seed, it) for it in its]
+    for _, name, model, fw, seed, it in sorted(todo):
+        key = f"{name}@{it}"
+        if key in r.setdefault("evals", {}) or a.no_eval:
+            continue
+        snap = snapshot_path(model, fw, seed, it)
+        if not os.path.exists(snap):
+            common.log(f"  {key}: snapshot missing ({snap})")
+            continue
+        if real_features is None:
+            if os.path.exists(cache):
+                real_features = np.load(cache)
+            else:
+                common.log("  Inception features of the 10,000 test images (once)")
+                real_features = inception(np.load(os.path.join(data, "test.npy")))
+                np.save(cache, real_features)
+        r["evals"][key] = evaluate(snap, model != "dcgan", real_features, real_labels)
+        common.save_results(res)
+        if it == ITERATIONS:
+            grid(snap, name, model != "dcgan")
     common.save_results(res)
     from report_doc import write_doc
     write_doc(res)
