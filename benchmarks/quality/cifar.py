@@ -271,7 +271,10 @@ def section(res):
              "64, 5,000 iterations; PyTorch is PyPI's torch (oneDNN, MKL). FID and KID: 5,000 generated images (conditional:",
              "500 a class) against the 10,000 test images, their Inception features computed once and cached. Papers",
              "usually report FID of 50,000 samples against the training set: these figures read higher; compare the rows",
-             "with each other. Per-class FID: 500 generated against the class's 1,000 test images (higher still).", ""]
+             "with each other. Per-class FID: 500 generated against the class's 1,000 test images (higher still).",
+             "\"training s\" is the run's own clock (log.csv train_seconds): the two frameworks of a model trained side",
+             "by side at 1 thread each, sharing the machine, so they compare with each other; the speed of record and",
+             "equal time come from `cifar.py time` (2 threads, idle machine).", ""]
     dates = sorted({x["date"] for x in runs.values()})
     lines += [f"Runs: {dates[0]} to {dates[-1]} on {next(iter(runs.values()))['machine']}.", ""]
     for model, m in MODELS.items():
@@ -304,10 +307,11 @@ def section(res):
             s = np.mean([e["fid"] for e in final["swift"]])
             tt = np.array([e["fid"] for e in final["torch"]])
             spread = max(0.1 * tt.mean(), 2 * tt.std(ddof=1)) if len(tt) > 1 else 0.1 * tt.mean()
-            verdict = "within" if abs(s - tt.mean()) <= spread else "outside"
+            verdict = "within" if abs(s - tt.mean()) <= spread else \
+                ("outside, lower (better)" if s < tt.mean() else "outside, higher (worse)")
             lines.append(f"Equal iterations: swift-gan FID {s:.2f} against PyTorch's {tt.mean():.2f}; the band is "
                          f"+-{spread:.2f} (the larger of 10% and 2 sigma over {len(tt)} seed(s)): **{verdict}** "
-                         f"({s - tt.mean():+.2f}).")
+                         f"({s - tt.mean():+.2f}, {100 * (s - tt.mean()) / tt.mean():+.1f}%).")
             lines.append("")
             if "fid_per_class" in final["swift"][0]:
                 lines += ["| class | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
