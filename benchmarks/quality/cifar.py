@@ -299,9 +299,10 @@ def section(res):
             eq = equal_time(model, {x["framework"]: x for x in mruns.values()}, timing)
             lines.append(f"Speed of record ({t['date']}, idle machine, {len(t['swift']['rounds'])} interleaved rounds, "
                          f"2 threads each): swift-gan {spi['swift']:.3f} s/iteration, PyTorch {spi['torch']:.3f} "
-                         f"(swift-gan takes {spi['swift'] / spi['torch']:.2f}x PyTorch's time). Equal time: in the faster "
-                         f"one's {ITERATIONS} iterations " + " and ".join(
-                             f"{common.LABELS[fw]} reaches iteration {i}" for fw, i in sorted(eq.items())) + ".")
+                         f"(swift-gan takes {spi['swift'] / spi['torch']:.2f}x PyTorch's time)." + (
+                             f" Equal time: in the faster one's {ITERATIONS} iterations " + " and ".join(
+                                 f"{common.LABELS[fw]} reaches iteration {i}" for fw, i in sorted(eq.items())) + "."
+                             if eq else ""))
             lines.append("")
         if "swift" in final and "torch" in final:
             s = np.mean([e["fid"] for e in final["swift"]])
