@@ -131,7 +131,7 @@ def cmd_run(a):
     seconds = train(a.model, a.framework, a.seed, out, threads=a.threads, torch_python=a.torch_python, resume=resume)
     snaps = {str(i): s for i, s in seconds.items() if i % SNAPSHOT_EVERY == 0 or i == ITERATIONS}
     json.dump({"model": a.model, "framework": a.framework, "seed": a.seed, "threads": a.threads,
-               "snapshot_train_seconds": snaps, "wall_seconds": time.time() - started,
+               "snapshot_train_seconds": snaps, "wall_seconds": time.time() - started, "resumed": resume,
                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "machine": common.machine()}, open(os.path.join(out, "run.json"), "w"), indent=1)
 

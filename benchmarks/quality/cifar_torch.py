@@ -33,6 +33,7 @@ import sagan_reference as S  # noqa: E402
 import wgan_reference as W  # noqa: E402
 from make_fixtures import Discriminator, Generator, weights_init  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 from training import write_safetensors  # noqa: E402  (the quality benchmark's one safetensors writer)
 
 
@@ -185,8 +186,8 @@ def main():
             state = {"G": G.state_dict(), "D": D.state_dict(), "optG": optG.state_dict(), "optD": optD.state_dict(),
                      "iteration": it, "train_seconds": spent, "order": order, "rng": torch.get_rng_state(),
                      "snap_rng": snap_rng.get_state()}
-            torch.save(state, ckpt_path + ".tmp")
-            os.replace(ckpt_path + ".tmp", ckpt_path)  # a kill mid-write leaves the previous checkpoint
+            with common.atomic_path(ckpt_path) as tmp:  # a kill mid-write leaves the previous checkpoint
+                torch.save(state, tmp)
         if stop:
             print(f"stopped at iteration {it} ({stop[0]}): {ckpt_path} written; --resume continues", flush=True)
             sys.exit(128 + stop[0])

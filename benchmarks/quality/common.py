@@ -1,4 +1,5 @@
 """Paths, configurations and shared helpers of the quality benchmark (see quality.py)."""
+import contextlib
 import json
 import os
 import platform
@@ -68,6 +69,15 @@ def load_results():
     return json.load(open(RESULTS)) if os.path.exists(RESULTS) else {}
 
 
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path beside `path` to write; renamed onto `path` only once the block ends
+    without an error, so a kill mid-write leaves the previous file whole."""
+    tmp = path + ".tmp"
+    yield tmp
+    os.replace(tmp, path)
+
+
 def save_results(res):
-    with open(RESULTS, "w") as f:
+    with atomic_path(RESULTS) as tmp, open(tmp, "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)

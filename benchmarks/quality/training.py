@@ -89,10 +89,8 @@ def write_safetensors(path, tensors, metadata):
         offset += a.nbytes
     h = json.dumps(header).encode()
     h += b" " * (-len(h) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
+    with common.atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-    os.replace(tmp, path)
 
 
 def torch_snapshot(G, path, arch, generator):
