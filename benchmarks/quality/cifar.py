@@ -190,6 +190,23 @@ def evaluate(snapshot, conditional, real_features, real_labels):
     return r
 
 
+CURVE_WINDOW = 1000
+CURVE_COLUMNS = ("Loss_D", "Loss_G", "D_x", "D_G_z1")
+
+
+def curve(log_path):
+    """Means of log.csv's losses and critic outputs over windows of CURVE_WINDOW iterations: both
+    trainers write these columns (the critic's raw output for hinge and WGAN-GP, sigmoid for DCGAN)."""
+    import csv
+    windows = {}
+    for row in csv.DictReader(open(log_path)):
+        w = (int(row["iteration"]) - 1) // CURVE_WINDOW
+        windows.setdefault(w, []).append([float(row[c]) for c in CURVE_COLUMNS])
+    return [{"first": w * CURVE_WINDOW + 1, "last": w * CURVE_WINDOW + len(v),
+             **{c: sum(x[i] for x in v) / len(v) for i, c in enumerate(CURVE_COLUMNS)}}
+            for w, v in sorted(windows.items())]
+
+
 def equal_time(model, runs, timing):
     """Per framework, the last snapshot within the faster framework's 5,000 iterations' time."""
     t = timing.get(model) if timing else None
@@ -217,7 +234,12 @@ def cmd_report(a):
     for name in sorted(os.listdir(cdir)) if os.path.isdir(cdir) else []:
         p = os.path.join(cdir, name, "run.json")
         if os.path.exists(p):
-            r.setdefault("runs", {})[name] = json.load(open(p))
+            old = r.setdefault("runs", {}).get(name, {})
+            r["runs"][name] = json.load(open(p))
+            log = os.path.join(cdir, name, "log.csv")
+            # The logs stay in runs/ (not committed): a report without them keeps the stored curve.
+            if os.path.exists(log) or "curve" in old:
+                r["runs"][name]["curve"] = curve(log) if os.path.exists(log) else old["curve"]
     data = prepare()
     real_labels = np.load(os.path.join(data, "test_labels.npy"))
     cache = os.path.join(common.DATA, "cifar10_test_inception.npy")
@@ -320,6 +342,17 @@ def section(res):
                     per = np.mean([e["fid_per_class"] for e in final[fw]], axis=0)
                     lines.append(f"| {common.LABELS[fw]} | " + " | ".join(f"{v:.1f}" for v in per) + " |")
                 lines.append("")
+        curves = [(n, x) for n, x in sorted(mruns.items()) if x.get("curve")]
+        if curves:
+            out = "sigmoid of D's logit" if model == "dcgan" else "the critic's raw output"
+            lines += [f"Training curves (each run's log.csv, means over {CURVE_WINDOW:,}-iteration windows; D(x) and "
+                      f"D(G(z)) in the D step, {out}):", "",
+                      "| framework | seed | iterations | Loss_D | Loss_G | D(x) | D(G(z)) |", "|---|---|---|---|---|---|---|"]
+            for n, x in curves:
+                for w in x["curve"]:
+                    lines.append(f"| {common.LABELS[x['framework']]} | {x['seed']} | {w['first']}-{w['last']} | " +
+                                 " | ".join(f"{w[c]:.3f}" for c in CURVE_COLUMNS) + " |")
+            lines.append("")
         lines.append("| " + " | ".join(f"{common.LABELS[x['framework']]} seed {x['seed']}" for _, x in sorted(mruns.items()))
                      + " |")
         lines.append("|" + "---|" * len(mruns))
