@@ -112,9 +112,7 @@ def train(model, framework, seed, out, iterations=ITERATIONS, snapshot_every=SNA
     common.log(" ".join(cmd))
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     subprocess.run(cmd, check=True, env=env)
-    import csv
-    rows = list(csv.DictReader(open(os.path.join(out, "log.csv"))))
-    return {int(r["iteration"]): float(r["train_seconds"]) for r in rows}
+    return common.train_seconds(out)
 
 
 def cmd_run(a):
@@ -194,12 +192,11 @@ CURVE_WINDOW = 1000
 CURVE_COLUMNS = ("Loss_D", "Loss_G", "D_x", "D_G_z1")
 
 
-def curve(log_path):
+def curve(out):
     """Means of log.csv's losses and critic outputs over windows of CURVE_WINDOW iterations: both
     trainers write these columns (the critic's raw output for hinge and WGAN-GP, sigmoid for DCGAN)."""
-    import csv
     windows = {}
-    for row in csv.DictReader(open(log_path)):
+    for row in common.log_rows(out):
         w = (int(row["iteration"]) - 1) // CURVE_WINDOW
         windows.setdefault(w, []).append([float(row[c]) for c in CURVE_COLUMNS])
     return [{"first": w * CURVE_WINDOW + 1, "last": w * CURVE_WINDOW + len(v),
@@ -235,11 +232,12 @@ def cmd_report(a):
         p = os.path.join(cdir, name, "run.json")
         if os.path.exists(p):
             old = r.setdefault("runs", {}).get(name, {})
-            r["runs"][name] = json.load(open(p))
-            log = os.path.join(cdir, name, "log.csv")
+            run = r["runs"][name] = json.load(open(p))
             # The logs stay in runs/ (not committed): a report without them keeps the stored curve.
-            if os.path.exists(log) or "curve" in old:
-                r["runs"][name]["curve"] = curve(log) if os.path.exists(log) else old["curve"]
+            if os.path.exists(os.path.join(cdir, name, "log.csv")):
+                run["curve"] = curve(os.path.join(cdir, name))
+            elif "curve" in old:
+                run["curve"] = old["curve"]
     data = prepare()
     real_labels = np.load(os.path.join(data, "test_labels.npy"))
     cache = os.path.join(common.DATA, "cifar10_test_inception.npy")

@@ -65,6 +65,18 @@ def snapshot_path(config, framework, seed, it):
     return os.path.join(run_dir(config, framework, seed), "snapshots", f"generator_iter_{it:07d}.safetensors")
 
 
+def log_rows(out):
+    """A run folder's log.csv as dicts (both trainers write one: iteration, losses, train_seconds)."""
+    import csv
+    with open(os.path.join(out, "log.csv")) as f:
+        return list(csv.DictReader(f))
+
+
+def train_seconds(out):
+    """Training seconds at each logged iteration of the run in `out`."""
+    return {int(r["iteration"]): float(r["train_seconds"]) for r in log_rows(out)}
+
+
 def load_results():
     return json.load(open(RESULTS)) if os.path.exists(RESULTS) else {}
 

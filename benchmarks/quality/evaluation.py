@@ -129,12 +129,6 @@ def needed(config, runs, timing=None):
     return sorted(set(want))
 
 
-def read_train_seconds(out, framework):
-    import csv
-    rows = list(csv.DictReader(open(os.path.join(out, "log.csv"))))
-    return {int(r["iteration"]): float(r["train_seconds"]) for r in rows}
-
-
 def timing_runs(config, runs):
     """Per framework, the run with the least training time: the timing of record. Speed does not
     depend on the seed, and on a shared machine the least disturbed run is the fastest."""

@@ -39,7 +39,7 @@ import shutil
 import time
 
 import common
-from evaluation import evaluate, fidtool, needed, read_train_seconds
+from evaluation import evaluate, fidtool, needed
 from report_doc import grid, write_doc
 from training import torch_version, train_swift, train_torch
 
@@ -93,7 +93,7 @@ def cmd_time(args):
             finally:
                 c.clear()
                 c.update(saved)
-            seconds = read_train_seconds(out, fw)
+            seconds = common.train_seconds(out)
             warm = 20
             per[fw].append((seconds[its] - seconds[warm]) / (its - warm))
             common.log(f"timing round {r + 1}: {fw} {per[fw][-1]:.4f} s/iteration")
