@@ -238,8 +238,8 @@ typedef struct gk_narrow_args {
 void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
 
 /// Winograd ConvTranspose2d(4, 2, 1) forward, F(2x2, 2x2) (tile 2) or F(4x4, 2x2) (tile 4), for h
-/// and w multiples of the tile: kernels transformed and packed once per weight change (scratch:
-/// (tile + 1)^2 * cin * cout floats), then per phase an input transform, (tile + 1)^2 GEMMs
+/// and w multiples of the tile: kernels transformed and packed once per weight change, then per
+/// phase an input transform, (tile + 1)^2 GEMMs
 /// against the packed transformed kernels, and an output transform fused with the epilogue's bias,
 /// activation, u8 pixels and column statistics (thread-count independent; no accumulate). `transposed` packs a
 /// Conv2d(4, 2, 1)'s KKIO weights
@@ -247,18 +247,25 @@ void gk_f32_deconv4s2_narrow_rows(const gk_narrow_args *args, int tid, int nth);
 /// (cin here = the convolution's output channels).
 size_t gk_f32_deconv4s2_winograd_packed_floats(int tile, int cin, int cout);
 void gk_f32_deconv4s2_winograd_pack_weights(int tile, int cin, int cout, const float *wgt, int transposed,
-                                        float *packed, float *scratch, int threads);
+                                            float *packed, int threads);
+/// The same bits in two passes, a transform into scratch ((tile + 1)^2 * cin * cout floats) and
+/// the GEMM's pack_b: the reference of the fused packer above.
+void gk_f32_deconv4s2_winograd_pack_weights_ref(int tile, int cin, int cout, const float *wgt, int transposed,
+                                                float *packed, float *scratch);
 size_t gk_f32_deconv4s2_winograd_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
 void gk_f32_deconv4s2_winograd_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
                                    const float *packed, const gk_epilogue *ep, float *y,
                                    void *workspace, int threads);
 /// Winograd Conv2d(4, 2, 1) forward, x (n, h, w, cin) -> y (n, h/2, w/2, cout) with h/2 and w/2
 /// multiples of the tile: the same 2x2 correlation on the space-to-depth view of x (K = 4 cin).
-/// Weights: the convolution's KKIO weights (16 x cin x cout); scratch: (tile + 1)^2 * 4 cin * cout
-/// floats. Epilogue as above (bias, activation, u8, column statistics; no accumulate).
+/// Weights: the convolution's KKIO weights (16 x cin x cout); the reference packer's scratch:
+/// (tile + 1)^2 * 4 cin * cout floats. Epilogue as above (bias, activation, u8, column statistics;
+/// no accumulate).
 size_t gk_f32_conv4s2_winograd_packed_floats(int tile, int cin, int cout);
 void gk_f32_conv4s2_winograd_pack_weights(int tile, int cin, int cout, const float *wgt, float *packed,
-                                      float *scratch, int threads);
+                                          int threads);
+void gk_f32_conv4s2_winograd_pack_weights_ref(int tile, int cin, int cout, const float *wgt, float *packed,
+                                              float *scratch);
 size_t gk_f32_conv4s2_winograd_workspace_bytes(int tile, int n, int h, int w, int cin, int cout, int threads);
 void gk_f32_conv4s2_winograd_forward(int tile, int n, int h, int w, int cin, int cout, const float *x,
                                  const float *packed, const gk_epilogue *ep, float *y, void *workspace,

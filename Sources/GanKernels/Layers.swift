@@ -325,29 +325,28 @@ public enum WinogradDeconv4s2 {
   public static func packedCount(tile: Int = 2, inChannels: Int, outChannels: Int) -> Int {
     gk_f32_deconv4s2_winograd_packed_floats(Int32(tile), Int32(inChannels), Int32(outChannels))
   }
-  /// Floats of the scratch `packWeights(scratch:)` needs.
+  /// Floats of the scratch `packWeightsReference` needs.
   public static func scratchCount(tile: Int = 2, inChannels: Int, outChannels: Int) -> Int {
     (tile + 1) * (tile + 1) * inChannels * outChannels
   }
   /// Transforms and packs KKIO weights; `transposed`: a Conv2d(4, 2, 1)'s weights (16 x outChannels
-  /// x inChannels), so that `forward` computes that convolution's backward-data.
-  /// Threads split the transform and the packing (training repacks after every optimizer step).
+  /// x inChannels), so that `forward` computes that convolution's backward-data. One pass, split
+  /// over threads (training repacks after every optimizer step); allocates nothing.
   public static func packWeights(tile: Int = 2, inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
                                  transposed: Bool = false, into packed: UnsafeMutablePointer<Float>,
-                                 scratch: UnsafeMutablePointer<Float>, threads: Int = 1) {
+                                 threads: Int = 1) {
     precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
     gk_f32_deconv4s2_winograd_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights,
-                                           transposed ? 1 : 0, packed,
-                                       scratch, Int32(threads))
+                                           transposed ? 1 : 0, packed, Int32(threads))
   }
-  /// As above with a temporary scratch (allocates; for plan time).
-  public static func packWeights(tile: Int = 2, inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
-                                 transposed: Bool = false, into packed: UnsafeMutablePointer<Float>) {
-    let n = scratchCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n)
-    defer { scratch.deallocate() }
-    packWeights(tile: tile, inChannels: inChannels, outChannels: outChannels, weights: weights, transposed: transposed,
-                into: packed, scratch: scratch)
+  /// The reference packer (transform into `scratch`, then the GEMM's pack): the same bits.
+  public static func packWeightsReference(tile: Int = 2, inChannels: Int, outChannels: Int,
+                                          weights: UnsafePointer<Float>, transposed: Bool = false,
+                                          into packed: UnsafeMutablePointer<Float>,
+                                          scratch: UnsafeMutablePointer<Float>) {
+    precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
+    gk_f32_deconv4s2_winograd_pack_weights_ref(Int32(tile), Int32(inChannels), Int32(outChannels), weights,
+                                               transposed ? 1 : 0, packed, scratch)
   }
   public static func workspaceBytes(tile: Int = 2, _ s: ConvShape, threads: Int) -> Int {
     gk_f32_deconv4s2_winograd_workspace_bytes(Int32(tile), s.n, s.h, s.w, s.ci, s.co, Int32(threads))
@@ -379,18 +378,25 @@ public enum WinogradConv4s2 {
   public static func packedCount(tile: Int, inChannels: Int, outChannels: Int) -> Int {
     gk_f32_conv4s2_winograd_packed_floats(Int32(tile), Int32(inChannels), Int32(outChannels))
   }
-  /// Floats of the scratch `packWeights` needs.
+  /// Floats of the scratch `packWeightsReference` needs.
   public static func scratchCount(tile: Int, inChannels: Int, outChannels: Int) -> Int {
     (tile + 1) * (tile + 1) * 4 * inChannels * outChannels
   }
-  /// Transforms and packs the convolution's KKIO weights (16 x inChannels x outChannels), split
-  /// over threads (training repacks after every optimizer step).
+  /// Transforms and packs the convolution's KKIO weights (16 x inChannels x outChannels) in one
+  /// pass, split over threads (training repacks after every optimizer step); allocates nothing.
   public static func packWeights(tile: Int, inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
-                                 into packed: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                                 threads: Int = 1) {
+                                 into packed: UnsafeMutablePointer<Float>, threads: Int = 1) {
     precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
-    gk_f32_conv4s2_winograd_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, packed, scratch,
-                                     Int32(threads))
+    gk_f32_conv4s2_winograd_pack_weights(Int32(tile), Int32(inChannels), Int32(outChannels), weights, packed,
+                                         Int32(threads))
+  }
+  /// The reference packer (transform into `scratch`, then the GEMM's pack): the same bits.
+  public static func packWeightsReference(tile: Int, inChannels: Int, outChannels: Int, weights: UnsafePointer<Float>,
+                                          into packed: UnsafeMutablePointer<Float>,
+                                          scratch: UnsafeMutablePointer<Float>) {
+    precondition(tiles.contains(tile), "Winograd tile must be 2 or 4")
+    gk_f32_conv4s2_winograd_pack_weights_ref(Int32(tile), Int32(inChannels), Int32(outChannels), weights, packed,
+                                             scratch)
   }
   public static func workspaceBytes(tile: Int, _ s: ConvShape, threads: Int) -> Int {
     gk_f32_conv4s2_winograd_workspace_bytes(Int32(tile), s.n, s.h, s.w, s.ci, s.co, Int32(threads))

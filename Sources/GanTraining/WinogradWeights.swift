@@ -56,25 +56,17 @@ struct WinogradPass {
     }
   }
 
-  var scratchCount: Int {
-    kind == .convolutionForward
-      ? WinogradConv4s2.scratchCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
-      : WinogradDeconv4s2.scratchCount(tile: tile, inChannels: inChannels, outChannels: outChannels)
-  }
-
-  func pack(weights: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>,
-            scratch: UnsafeMutablePointer<Float>,
-            threads: Int) {
+  func pack(weights: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>, threads: Int) {
     switch kind {
     case .deconvolutionForward:
       WinogradDeconv4s2.packWeights(tile: tile, inChannels: inChannels, outChannels: outChannels, weights: weights,
-                                    into: packed, scratch: scratch, threads: threads)
+                                    into: packed, threads: threads)
     case .convolutionForward:
       WinogradConv4s2.packWeights(tile: tile, inChannels: inChannels, outChannels: outChannels, weights: weights,
-                                  into: packed, scratch: scratch, threads: threads)
+                                  into: packed, threads: threads)
     case .convolutionBackwardData:
       WinogradDeconv4s2.packWeights(tile: tile, inChannels: outChannels, outChannels: inChannels, weights: weights,
-                                    transposed: true, into: packed, scratch: scratch, threads: threads)
+                                    transposed: true, into: packed, threads: threads)
     }
   }
 }
@@ -85,7 +77,6 @@ final class WinogradWeights {
   let passes: [WinogradPass]
   /// [kind][layer]: the packed transform, nil where that pass runs the direct kernel.
   private let packed: [[UnsafeMutablePointer<Float>?]]
-  private let scratch: UnsafeMutablePointer<Float>
   private var generation = -1
 
   /// Call inside `Arena.build`.
@@ -96,7 +87,6 @@ final class WinogradWeights {
                                                   count: WinogradPass.Kind.allCases.count)
     for p in passes { table[p.kind.rawValue][p.layer] = a.floats(p.packedCount) }
     packed = table
-    scratch = a.floats(passes.map(\.scratchCount).max() ?? 0)
   }
 
   /// The packed transform of the current weights.
@@ -104,7 +94,7 @@ final class WinogradWeights {
               threads: Int) -> UnsafePointer<Float> {
     if generation != parameters.generation {
       for p in passes {
-        p.pack(weights: weights[p.layer], into: packed[p.kind.rawValue][p.layer]!, scratch: scratch, threads: threads)
+        p.pack(weights: weights[p.layer], into: packed[p.kind.rawValue][p.layer]!, threads: threads)
       }
       generation = parameters.generation
     }

@@ -263,10 +263,8 @@ final class LayerKernelTests: XCTestCase {
           let fx = rng.array(n * 4 * h * w * ci)
           var fPacked = [Float](repeating: .nan, count: WinogradConv4s2.packedCount(tile: tile, inChannels: ci,
               outChannels: co))
-          var fScratch = [Float](repeating: 0, count: WinogradConv4s2.scratchCount(tile: tile, inChannels: ci,
-              outChannels: co))
           WinogradConv4s2.packWeights(tile: tile, inChannels: ci, outChannels: co, weights: wt, into: &fPacked,
-                                      scratch: &fScratch)
+                                      threads: 2)
           let fws = Workspace(bytes: WinogradConv4s2.workspaceBytes(tile: tile, fShape, threads: 2))
           let fDirectWorkspace = Workspace(bytes: Conv4s2.workspaceBytes(fShape, threads: 2))
           var fGot = [Float](repeating: 0, count: n * h * w * co), fWant = fGot, fDirect = fGot, fOne = fGot

@@ -211,7 +211,13 @@ void test_winograd(int variant) {
       float *scratch = malloc((size_t)al * al * ci * co * 4);
       uint8_t *px = calloc(ys, 1);
       void *ws = workspace(gk_f32_deconv4s2_winograd_workspace_bytes(tile, n, h, w, ci, co, 2));
-      gk_f32_deconv4s2_winograd_pack_weights(tile, ci, co, wt, 0, packed, scratch, 2);
+      size_t pf = gk_f32_deconv4s2_winograd_packed_floats(tile, ci, co);
+      float *packed_ref = malloc(pf * 4);
+      gk_f32_deconv4s2_winograd_pack_weights(tile, ci, co, wt, 0, packed, 2);
+      gk_f32_deconv4s2_winograd_pack_weights_ref(tile, ci, co, wt, 0, packed_ref, scratch);
+      snprintf(what, sizeof what, "%s winograd F(%d,2) (%d,%d) fused weight packing = reference, bitwise", name,
+               tile, ci, co);
+      check(!memcmp(packed, packed_ref, pf * 4), what);
       gk_epilogue ep = {0, bias, GK_ACT_RELU, 0, NULL, NULL, px};
       gk_f32_deconv4s2_winograd_forward(tile, n, h, w, ci, co, x, packed, &ep, y1, ws, 2);
       ep.u8 = NULL;
@@ -247,7 +253,12 @@ void test_winograd(int variant) {
       // The same map as the backward-data of a Conv2d(4, 2, 1) from co channels (at 2h x 2w) to ci.
       float *dx = calloc(ys, 4), *dx_ref = calloc(ys, 4);
       float *cw = frand(wsz);  // 16 x co x ci (the convolution's KKIO)
-      gk_f32_deconv4s2_winograd_pack_weights(tile, ci, co, cw, 1, packed, scratch, 1);
+      gk_f32_deconv4s2_winograd_pack_weights(tile, ci, co, cw, 1, packed, 3);
+      gk_f32_deconv4s2_winograd_pack_weights_ref(tile, ci, co, cw, 1, packed_ref, scratch);
+      snprintf(what, sizeof what, "%s winograd F(%d,2) (%d,%d) fused transposed packing = reference, bitwise", name,
+               tile, ci, co);
+      check(!memcmp(packed, packed_ref, pf * 4), what);
+      free(packed_ref);
       gk_f32_deconv4s2_winograd_forward(tile, n, h, w, ci, co, x, packed, NULL, dx, ws, 2);
       gk_f32_conv4s2_backward_data_ref(n, 2 * h, 2 * w, co, ci, x, cw, dx_ref);
       e = rel_err(dx, dx_ref, ys);
@@ -264,7 +275,14 @@ void test_winograd(int variant) {
         float *cpacked = malloc(gk_f32_conv4s2_winograd_packed_floats(tile, ci, co) * 4);
         float *cscratch = malloc((size_t)al * al * 4 * ci * co * 4);
         void *cws = workspace(gk_f32_conv4s2_winograd_workspace_bytes(tile, n, 2 * h, 2 * w, ci, co, 2));
-        gk_f32_conv4s2_winograd_pack_weights(tile, ci, co, wt, cpacked, cscratch, 2);
+        size_t cpf = gk_f32_conv4s2_winograd_packed_floats(tile, ci, co);
+        float *cpacked_ref = malloc(cpf * 4);
+        gk_f32_conv4s2_winograd_pack_weights(tile, ci, co, wt, cpacked, 2);
+        gk_f32_conv4s2_winograd_pack_weights_ref(tile, ci, co, wt, cpacked_ref, cscratch);
+        snprintf(what, sizeof what, "%s winograd F(%d,2) conv (%d,%d) fused weight packing = reference, bitwise",
+                 name, tile, ci, co);
+        check(!memcmp(cpacked, cpacked_ref, cpf * 4), what);
+        free(cpacked_ref);
         gk_epilogue cep = {0, bias, GK_ACT_LRELU, 0.2f, NULL, NULL, NULL};
         gk_f32_conv4s2_winograd_forward(tile, n, 2 * h, 2 * w, ci, co, cx, cpacked, &cep, c1, cws, 2);
         gk_f32_conv4s2_forward_ref(n, 2 * h, 2 * w, ci, co, cx, wt, &cep, c2);

@@ -75,8 +75,7 @@ for (name, side, cin, cout) in conv {
   let lrelu = Epilogue(activation: .leakyRelu(0.2))
   for tile in WinogradConv4s2.tiles where WinogradConv4s2.supports(tile: tile, s) {
     let p = probeBuffer(WinogradConv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
-    let scratch = probeBuffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
-    WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch)
+    WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p)
     let wws = UnsafeMutableRawPointer.allocate(byteCount: WinogradConv4s2.workspaceBytes(tile: tile, s, threads: threads) + 64, alignment: 64)
     fwinograd.append((tile, { WinogradConv4s2.forward(tile: tile, s, x: x, packedWeights: p, y: y, epilogue: lrelu, workspace: wws, threads: threads) }))
   }
@@ -113,39 +112,48 @@ for c in cases {
 }
 
 // Training re-derives every Winograd layer's transformed weights once per optimizer step: a layer
-// pays when (runs per iteration) x (direct - Winograd) exceeds this.
+// pays when (runs per iteration) x (direct - Winograd) exceeds this. "reference": the two-pass
+// packer (transform into a scratch, then the GEMM's pack, one thread) the fused one replaced.
 print("")
-print("| weight transform per step | F(2x2,2x2) ms | F(4x4,2x2) ms |")
-print("|---|---|---|")
-struct Transform { let name: String; let run: [Int: () -> Void] }
+print("| weight transform per step | F(2x2,2x2) ms | reference | F(4x4,2x2) ms | reference |")
+print("|---|---|---|---|---|")
+struct Transform { let name: String; let run: [Int: () -> Void]; let reference: [Int: () -> Void] }
 var transforms: [Transform] = []
 for (name, _, cin, cout) in deconv {
   let w = probeBuffer(16 * cin * cout)
-  var run: [Int: () -> Void] = [:]
+  var run: [Int: () -> Void] = [:], ref: [Int: () -> Void] = [:]
   for tile in WinogradDeconv4s2.tiles {
     let p = probeBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
     let scratch = probeBuffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
-    run[tile] = { WinogradDeconv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch, threads: threads) }
+    run[tile] = { WinogradDeconv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, threads: threads) }
+    ref[tile] = { WinogradDeconv4s2.packWeightsReference(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch) }
   }
-  transforms.append(Transform(name: "\(name) deconv", run: run))
+  transforms.append(Transform(name: "\(name) deconv", run: run, reference: ref))
 }
 for (name, _, cin, cout) in conv {
   let w = probeBuffer(16 * cin * cout)
-  var fwd: [Int: () -> Void] = [:], bd: [Int: () -> Void] = [:]
+  var fwd: [Int: () -> Void] = [:], bd: [Int: () -> Void] = [:], fwdRef: [Int: () -> Void] = [:], bdRef: [Int: () -> Void] = [:]
   for tile in WinogradConv4s2.tiles {
     let p = probeBuffer(WinogradConv4s2.packedCount(tile: tile, inChannels: cin, outChannels: cout))
     let scratch = probeBuffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: cin, outChannels: cout))
-    fwd[tile] = { WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch, threads: threads) }
+    fwd[tile] = { WinogradConv4s2.packWeights(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, threads: threads) }
+    fwdRef[tile] = { WinogradConv4s2.packWeightsReference(tile: tile, inChannels: cin, outChannels: cout, weights: w, into: p, scratch: scratch) }
     let q = probeBuffer(WinogradDeconv4s2.packedCount(tile: tile, inChannels: cout, outChannels: cin))
     let qs = probeBuffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: cout, outChannels: cin))
-    bd[tile] = { WinogradDeconv4s2.packWeights(tile: tile, inChannels: cout, outChannels: cin, weights: w, transposed: true, into: q, scratch: qs, threads: threads) }
+    bd[tile] = { WinogradDeconv4s2.packWeights(tile: tile, inChannels: cout, outChannels: cin, weights: w, transposed: true, into: q, threads: threads) }
+    bdRef[tile] = { WinogradDeconv4s2.packWeightsReference(tile: tile, inChannels: cout, outChannels: cin, weights: w, transposed: true, into: q, scratch: qs) }
   }
-  transforms.append(Transform(name: "\(name) conv forward", run: fwd))
-  transforms.append(Transform(name: "\(name) conv backward-data", run: bd))
+  transforms.append(Transform(name: "\(name) conv forward", run: fwd, reference: fwdRef))
+  transforms.append(Transform(name: "\(name) conv backward-data", run: bd, reference: bdRef))
 }
 for t in transforms {
-  var v: [Int: [Double]] = [:]
-  for _ in 0..<rounds { for tile in [2, 4] { v[tile, default: []].append(medianSeconds(repeats: repeats, t.run[tile]!)) } }
-  print("| \(t.name) | \(fixed(median(v[2]!) * 1e3, 3)) | \(fixed(median(v[4]!) * 1e3, 3)) |")
+  var v: [Int: [Double]] = [:], r: [Int: [Double]] = [:]
+  for _ in 0..<rounds {
+    for tile in [2, 4] {
+      v[tile, default: []].append(medianSeconds(repeats: repeats, t.run[tile]!))
+      r[tile, default: []].append(medianSeconds(repeats: repeats, t.reference[tile]!))
+    }
+  }
+  print("| \(t.name) | \(fixed(median(v[2]!) * 1e3, 3)) | \(fixed(median(r[2]!) * 1e3, 3)) | \(fixed(median(v[4]!) * 1e3, 3)) | \(fixed(median(r[4]!) * 1e3, 3)) |")
   fflush(stdout)
 }
