@@ -142,13 +142,17 @@ public struct GanTrainOptions: ParsableArguments {
             """)
   public var swdImages: Int = 512
 
-  @Flag(help: """
-          Run G's hidden deconvolutions (forward, BatchNorm statistics fused), D's convolutions (forward) and D's \
-          backward-data as Winograd convolutions on the layers where they pay in training (a per-shape table; the \
-          transformed weights are re-derived after every optimizer step): results differ from the default within \
-          rounding and stay independent of --threads.
+  @Flag(inversion: .prefixedNo, help: """
+          DCGAN's default: G's hidden deconvolutions (forward, BatchNorm statistics fused), D's convolutions \
+          (forward) and D's backward-data run as Winograd convolutions on the layers where they pay in training (a \
+          per-shape table; the transformed weights are re-derived after every optimizer step). --no-winograd runs \
+          the direct kernels everywhere (results differ within rounding; both are independent of --threads). \
+          SAGAN always runs direct (spectral norm changes the weights at every step).
           """)
-  public var winograd = false
+  public var winograd: Bool?
+
+  /// Whether training runs the Winograd passes: --winograd / --no-winograd, else on for DCGAN.
+  public var useWinograd: Bool { winograd ?? (arch == ModelFamily.dcgan.rawValue) }
 
   @Option(help: """
             Also write the generator (BN statistics re-estimated, as at the end) to \
@@ -198,7 +202,9 @@ public struct GanTrainOptions: ParsableArguments {
       else {
         throw ValidationError("--attention-at \(attentionAt): expected 0 or a power of two from 8 to \(imageSize / 2)")
       }
-      if winograd { throw ValidationError("--winograd is for --arch dcgan (spectral norm changes the weights at every step)") }
+      if winograd == true {
+        throw ValidationError("--winograd is for --arch dcgan (spectral norm changes the weights at every step)")
+      }
     }
     if labels != nil && !conditional { throw ValidationError("--labels needs --conditional") }
     if keepBest && swdEvery == 0 { throw ValidationError("--keep-best needs the in-loop SWD (--swd-every > 0)") }

@@ -122,7 +122,7 @@ struct GanTrain: ParsableCommand {
           "kernels \(Kernels.selectedGemmVariant.name) [\(Kernels.cpuFeatures)]")
     var cfg = TrainingConfiguration(architecture: model)
     (cfg.batchSize, cfg.learningRate, cfg.beta1, cfg.seed) = (options.batchSize, options.lr, options.beta1, seed)
-    (cfg.threads, cfg.shuffle, cfg.winograd) = (threadCount, !options.noShuffle, options.winograd)
+    (cfg.threads, cfg.shuffle, cfg.winograd) = (threadCount, !options.noShuffle, options.useWinograd && !model.isSAGAN)
     (cfg.generatorLearningRate, cfg.discriminatorLearningRate, cfg.beta2) = (options.lrG, options.lrD, options.beta2)
     (cfg.loss, cfg.criticSteps) = (GANLoss(rawValue: options.loss)!, options.nDis)
     (cfg.gradientPenaltyWeight, cfg.clip) = (options.gpLambda, options.clip)
@@ -138,7 +138,7 @@ struct GanTrain: ParsableCommand {
     opts.shouldStop = StopSignal.install()
     let run = try TrainingRun(configuration: cfg, dataset: dataset, labels: labels, options: opts,
                               communicator: communicator)
-    if options.winograd { say(run.winogradSummary) }
+    if !model.isSAGAN { say(cfg.winograd ? run.winogradSummary : "winograd: off (--no-winograd), direct kernels everywhere") }
     let it: Int
     do {
       it = try run.run()

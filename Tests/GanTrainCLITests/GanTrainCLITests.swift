@@ -30,7 +30,8 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
                  "--ngf",
                  "--ndf", "--manual-seed", "--outf", "--threads", "--resume", "--init", "--sample-every", "--checkpoint-every",
                  "--no-shuffle", "--noise", "--channels", "--cache-dir", "--arch", "--conditional", "--labels",
-                 "--attention-at", "--loss", "--n-dis", "--lr-g", "--lr-d", "--beta2", "--keep-best"] {
+                 "--attention-at", "--loss", "--n-dis", "--lr-g", "--lr-d", "--beta2", "--keep-best", "--winograd",
+                 "--no-winograd"] {
       XCTAssert(r.out.contains(flag), "--help does not mention \(flag)")
     }
   }
@@ -134,6 +135,20 @@ final class GanTrainCLITests: ScratchDirectoryTestCase {
     XCTAssertEqual(Int(try SafeTensorsFile(path: dir + "/out/checkpoint.safetensors").integers("state.iteration")[0]),
                    it + 2)
     XCTAssert(FileManager.default.fileExists(atPath: dir + "/out/generator.safetensors"))
+  }
+
+  /// DCGAN trains with the Winograd passes by default and says which; --no-winograd runs direct.
+  func testWinogradIsTheDCGANDefault() throws {
+    let data = writeDataset(count: 16)
+    let common = ["--dataroot", data, "--image-size", "32", "--nz", "8", "--ngf", "32", "--ndf", "32", "--batch-size",
+                  "8", "--iterations", "1", "--cache-dir", dir + "/cache", "--swd-every", "0", "--threads", "2"]
+    let d = try run(common + ["--outf", dir + "/default"])
+    XCTAssertEqual(d.status, 0, d.err)
+    XCTAssert(d.out.contains("winograd: G forward, layers 1 F(2x2,2x2), 2 F(2x2,2x2)"), d.out)
+    let off = try run(common + ["--outf", dir + "/direct", "--no-winograd"])
+    XCTAssertEqual(off.status, 0, off.err)
+    XCTAssert(off.out.contains("winograd: off (--no-winograd)"), off.out)
+    XCTAssertFalse(off.out.contains("F(2x2"), off.out)
   }
 
   func testNoiseFileShapeIsChecked() throws {

@@ -158,6 +158,25 @@ final class TrainingTests: ScratchDirectoryTestCase {
     for (k, v) in a { XCTAssertEqual(v, b[k], "\(k): 1 vs 2 threads") }
   }
 
+  /// gan-train's DCGAN default (Winograd where the training table picks it; ngf = ndf = 32 so that
+  /// G's hidden layers and D's layer 1 pick it): bitwise the same weights at 1, 2 and 3 threads.
+  func testWinogradResultsDoNotDependOnThreadCount() throws {
+    let ds = try makeNpyDataset(in: dir, count: 24)
+    var results: [[String: [Float]]] = []
+    for threads in [1, 2, 3] {
+      var cfg = TrainingConfiguration(architecture: try Architecture(imageSize: 32, nz: 16, ngf: 32, ndf: 32, nc: 1))
+      (cfg.batchSize, cfg.seed, cfg.threads, cfg.winograd) = (8, 79, threads, true)
+      let run = try TrainingRun(configuration: cfg, dataset: ds, options: options(dir + "/w\(threads)", iterations: 3))
+      XCTAssert(run.winogradSummary.contains("F("), run.winogradSummary)
+      try run.run()
+      results.append(try tensors(dir + "/w\(threads)/checkpoint.safetensors"))
+    }
+    for (k, v) in results[0] {
+      XCTAssertEqual(v, results[1][k], "\(k): 1 vs 2 threads")
+      XCTAssertEqual(v, results[2][k], "\(k): 1 vs 3 threads")
+    }
+  }
+
   func testNonFiniteLossStopsTrainingAndKeepsTheLastGoodCheckpoint() throws {
     let ds = try makeNpyDataset(in: dir, count: 24)
     var cfg = try smallConfiguration()

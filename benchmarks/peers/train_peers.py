@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """gan-train's training iteration against PyTorch's, side by side: the same DCGAN (pytorch/examples:
 nz 100, ngf = ndf = 64, nc 3), batch 64, 2 threads, 32 and 64 px, rounds interleaved. swift-gan's
-figure is train-probe's median `Trainer.step` (direct kernels, the default, and --winograd);
+figure is train-probe's median `Trainer.step` (Winograd where the training table picks it, the
+default, and the direct kernels, --no-winograd);
 PyTorch's the median wall time of the pytorch/examples iteration (D on real, G, D on fake, D step,
 D on the fake again, G step) after warm-up. Prints a markdown table with the ratio
 swift-gan / PyTorch (below 1: swift-gan is faster).
@@ -155,15 +156,15 @@ def main():
             t = torch_iteration_seconds(s, a.iterations)
             d, w = swift_step_seconds(s, a.iterations)
             res[s]["torch"].append(t); res[s]["direct"].append(d); res[s]["winograd"].append(w)
-            print(f"round {r} {s} px: torch {t * 1e3:.1f} ms, gan-train {d * 1e3:.1f} ms, --winograd {w * 1e3:.1f} ms",
+            print(f"round {r} {s} px: torch {t * 1e3:.1f} ms, gan-train {w * 1e3:.1f} ms, --no-winograd {d * 1e3:.1f} ms",
                   file=sys.stderr)
     print(f"torch {torch.__version__} (MKL {torch.backends.mkl.is_available()}, oneDNN "
           f"{torch.backends.mkldnn.is_available()}), {THREADS} threads, batch 64, median of {a.rounds} interleaved rounds")
-    print("| DCGAN iteration | PyTorch | gan-train (default) | ratio | gan-train --winograd | ratio |")
+    print("| DCGAN iteration | PyTorch | gan-train (default: Winograd) | ratio | gan-train --no-winograd | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for s in sizes:
         t, d, w = (statistics.median(res[s][k]) for k in ("torch", "direct", "winograd"))
-        print(f"| {s} px | {t * 1e3:.0f} ms | {d * 1e3:.0f} ms | {d / t:.2f}x | {w * 1e3:.0f} ms | {w / t:.2f}x |")
+        print(f"| {s} px | {t * 1e3:.0f} ms | {w * 1e3:.0f} ms | {w / t:.2f}x | {d * 1e3:.0f} ms | {d / t:.2f}x |")
 
 
 if __name__ == "__main__":

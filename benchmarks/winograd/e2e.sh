@@ -30,13 +30,14 @@ PY
 for r in $(seq "$ROUNDS"); do
   for mode in direct winograd; do
     flag=""; [ "$mode" = winograd ] && flag="--winograd"
+    tflag="--no-winograd"; [ "$mode" = winograd ] && tflag="--winograd"  # gan-train's default is Winograd
     b1=$("$BUILD/gan-gen" --model "$MODEL" --bench --batch 1 --count 300 --threads 2 $flag | sed -n 's/.*p50 \([0-9.]*\).*/\1/p')
     b64=$("$BUILD/gan-gen" --model "$MODEL" --bench --batch 64 --count 1280 --threads 2 $flag | sed -n 's/throughput: \([0-9.]*\) img.*/\1/p')
     q1=$("$BUILD/gan-gen" --model "$MODEL8" --bench --batch 1 --count 300 --threads 2 $flag | sed -n 's/.*p50 \([0-9.]*\).*/\1/p')
     q64=$("$BUILD/gan-gen" --model "$MODEL8" --bench --batch 64 --count 1280 --threads 2 $flag | sed -n 's/throughput: \([0-9.]*\) img.*/\1/p')
     rm -rf "$TMP/t"
     "$BUILD/gan-train" --dataroot "$TMP/data.npy" --image-size 64 --iterations 25 --swd-every 0 --threads 2 \
-      --sample-every 1000 --checkpoint-every 1000 --outf "$TMP/t" $flag > /dev/null
+      --sample-every 1000 --checkpoint-every 1000 --outf "$TMP/t" $tflag > /dev/null
     spi=$(python3 - "$TMP/t/log.csv" <<'PY'
 import csv, sys
 import statistics
