@@ -35,9 +35,11 @@ EVAL_SEED = 1000
 SWD_IMAGES = 2000       # images per SWD set
 THREADS = 2
 
-# "swift-winograd" is gan-train --winograd: a check that Winograd training learns as well, reported
-# beside the two frameworks but kept out of the equal-time comparison (which is swift against torch).
-LABELS = {"swift": "swift-gan", "swift-winograd": "swift-gan --winograd", "torch": "PyTorch"}
+# "swift" is gan-train's default (DCGAN: Winograd passes where the training table picks them);
+# "swift-direct" is gan-train --no-winograd, the direct kernels everywhere: a check that both learn
+# alike, reported beside the two frameworks but kept out of the equal-time comparison (which is
+# swift against torch).
+LABELS = {"swift": "swift-gan", "swift-direct": "swift-gan --no-winograd", "torch": "PyTorch"}
 COMPARED = ("swift", "torch")
 
 

@@ -5,7 +5,7 @@ docs/quality.md.
 
     benchmarks/quality/quality.py run --config fashion32 --framework swift --seed 1
     benchmarks/quality/quality.py run --config fashion32 --framework torch --seed 1
-    benchmarks/quality/quality.py run --config fashion32 --framework swift-winograd --seed 1  # gan-train --winograd
+    benchmarks/quality/quality.py run --config fashion32 --framework swift-direct --seed 1  # gan-train --no-winograd
     benchmarks/quality/quality.py time --config fashion32   # s/iteration of both, on an idle machine
     benchmarks/quality/quality.py report          # evaluates what is new, rewrites docs/quality.md
 
@@ -54,12 +54,19 @@ def cmd_run(args):
     out = common.run_dir(args.config, args.framework, args.seed)
     if os.path.exists(out):
         shutil.rmtree(out)
+    # The replaced run's record and cached evaluations go with it (report would reuse them).
+    res = common.load_results()
+    name, cres = f"{args.framework}-s{args.seed}", res.get(args.config, {})
+    cres.get("runs", {}).pop(name, None)
+    for key in [k for k in cres.get("evals", {}) if k.startswith(name + "@")]:
+        del cres["evals"][key]
+    common.save_results(res)
     os.makedirs(out)
     started = time.time()
     if args.framework == "torch":
         times = train_torch(args.config, args.seed, out, torch_python=torch_python(args))
     else:
-        times = train_swift(args.config, args.seed, out, winograd=args.framework == "swift-winograd")
+        times = train_swift(args.config, args.seed, out, direct=args.framework == "swift-direct")
     with open(os.path.join(out, "run.json"), "w") as f:
         json.dump({"config": args.config, "framework": args.framework, "seed": args.seed,
                    "snapshot_train_seconds": {str(k): v for k, v in sorted(times.items())},
@@ -143,7 +150,8 @@ def main():
     r = sub.add_parser("run", help="train one configuration with one framework and seed (replaces an earlier run)")
     r.add_argument("--config", choices=sorted(common.CONFIGS), required=True)
     r.add_argument("--framework", choices=sorted(common.LABELS), required=True,
-                   help="swift (gan-train), swift-winograd (gan-train --winograd) or torch (the pytorch/examples DCGAN)")
+                   help="swift (gan-train's default: Winograd passes where its table picks them), swift-direct "
+                        "(gan-train --no-winograd) or torch (the pytorch/examples DCGAN)")
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("--threads", type=int, default=common.THREADS,
                    help="training threads (default 2; results do not depend on it for swift-gan, and only in "
@@ -165,10 +173,6 @@ def main():
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     fidtool.ensure_venv()
     {"run": cmd_run, "report": cmd_report, "time": cmd_time}[args.command](args)
-
-
-if __name__ == "__main__":
-    main()
 
 
 if __name__ == "__main__":

@@ -90,20 +90,20 @@ def write_doc(res):
                          f"{', '.join(f'{x:.0f}' for x in per['swift'])} s; PyTorch {', '.join(f'{x:.0f}' for x in per['torch'])} s "
                          f"(fastest against fastest: PyTorch takes {min(per['torch']) / min(per['swift']):.2f}x as long).")
             lines.append("")
-        if "swift-winograd" in final and "swift" in final:
-            w = np.mean(final["swift-winograd"])
-            wt = [runs[n]["snapshot_train_seconds"][str(c["iterations"])] for n in sorted(runs) if runs[n]["framework"] == "swift-winograd"]
+        if "swift-direct" in final and "swift" in final:
+            w = np.mean(final["swift-direct"])
+            wt = [runs[n]["snapshot_train_seconds"][str(c["iterations"])] for n in sorted(runs) if runs[n]["framework"] == "swift-direct"]
             same = [ev[f"swift-s{runs[n]['seed']}@{c['iterations']}"]["fid"] for n in sorted(runs)
-                    if runs[n]["framework"] == "swift-winograd" and f"swift-s{runs[n]['seed']}@{c['iterations']}" in ev]
-            line = (f"gan-train --winograd (Winograd passes where the training table picks them): mean FID {w:.2f} at "
-                    f"{c['iterations']} iterations against the direct kernels' {np.mean(final['swift']):.2f} over all seeds"
+                    if runs[n]["framework"] == "swift-direct" and f"swift-s{runs[n]['seed']}@{c['iterations']}" in ev]
+            line = (f"gan-train --no-winograd (the direct kernels everywhere): mean FID {w:.2f} at "
+                    f"{c['iterations']} iterations against the default's (Winograd) {np.mean(final['swift']):.2f} over all seeds"
                     + (f" ({np.mean(same):.2f} over the same seeds)" if same else ""))
             if "torch" in final:
                 t = np.array(final["torch"])
                 spread = max(0.1 * t.mean(), 2 * t.std(ddof=1)) if len(t) > 1 else 0.1 * t.mean()
                 line += f" and PyTorch's {t.mean():.2f} (band +-{spread:.2f}: **{'within' if abs(w - t.mean()) <= spread else 'outside'}**)"
-            line += (f"; training time per run {', '.join(f'{x:.0f}' for x in wt)} s (not interleaved with the direct "
-                     "kernels, so not a speed comparison: benchmarks/winograd/e2e.sh is).")
+            line += (f"; training time per run {', '.join(f'{x:.0f}' for x in wt)} s (not interleaved with the default, "
+                     "so not a speed comparison: benchmarks/peers/train_peers.py is).")
             lines += [line, ""]
         lines.append("| " + " | ".join(f"{common.LABELS[n.rsplit('-s', 1)[0]]} seed {n.rsplit('-s', 1)[1]}"
                                         for n in sorted(runs)) + " |")

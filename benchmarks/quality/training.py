@@ -54,13 +54,9 @@ def prepare(config):
 
 # ------------------------------------------------------------------------------------ training
 
-# "swift-winograd" is gan-train --winograd: a check that Winograd training learns as well, reported
-# beside the two frameworks but kept out of the equal-time comparison (which is swift against torch).
-common.LABELS = {"swift": "swift-gan", "swift-winograd": "swift-gan --winograd", "torch": "PyTorch"}
-common.COMPARED = ("swift", "torch")
 
 
-def train_swift(config, seed, out, winograd=False):
+def train_swift(config, seed, out, direct=False):
     c = common.CONFIGS[config]
     train, _ = prepare(config)
     if not os.path.exists(common.GAN_TRAIN):
@@ -69,12 +65,10 @@ def train_swift(config, seed, out, winograd=False):
     cmd = [common.GAN_TRAIN, "--dataroot", train, "--image-size", str(c["size"]), "--iterations", str(c["iterations"]),
            "--manual-seed", str(seed), "--threads", str(common.THREADS), "--swd-every", "0",
            "--snapshot-every", str(c["snapshot_every"]), "--sample-every", str(c["iterations"]),
-           "--checkpoint-every", str(c["iterations"]), "--outf", out] + (["--winograd"] if winograd else [])
+           "--checkpoint-every", str(c["iterations"]), "--outf", out] + (["--no-winograd"] if direct else [])
     common.log(" ".join(cmd))
     subprocess.run(cmd, check=True)
-    import csv
-    rows = list(csv.DictReader(open(os.path.join(out, "log.csv"))))
-    return {int(r["iteration"]): float(r["train_seconds"]) for r in rows
+    return {int(r["iteration"]): float(r["train_seconds"]) for r in common.log_rows(out)
             if int(r["iteration"]) % c["snapshot_every"] == 0 or int(r["iteration"]) == c["iterations"]}
 
 
