@@ -41,9 +41,10 @@ static size_t max3(size_t a, size_t b, size_t c) { size_t m = a > b ? a : b; ret
 
 size_t gk_f32_deconv4s2_workspace_bytes(int n, int h, int w, int cin, int cout, int threads) {
   size_t pix = (size_t)n * h * w;
+  size_t weights = cout <= GK_NARROW_MAX_COUT ? gk_f32_deconv4s2_narrow_backward_weights_bytes(n, cin, cout)
+                                              : gk_f32_gemm_workspace_bytes(4 * (size_t)cin, cout, pix, threads);
   return max3(gk_f32_gemm_workspace_bytes(pix, cout, 4 * (size_t)cin, threads),
-              gk_f32_gemm_workspace_bytes(pix, cin, 16 * (size_t)cout, threads),
-              gk_f32_gemm_workspace_bytes(4 * (size_t)cin, cout, pix, threads));
+              gk_f32_gemm_workspace_bytes(pix, cin, 16 * (size_t)cout, threads), weights);
 }
 
 void gk_f32_deconv4s2_forward(int n, int h, int w, int cin, int cout, const float *x,
@@ -80,6 +81,10 @@ void gk_f32_deconv4s2_backward_data(int n, int h, int w, int cin, int cout, cons
 void gk_f32_deconv4s2_backward_weights(int n, int h, int w, int cin, int cout, const float *x,
                                        const float *dy, float *dw, int accumulate,
                                        void *workspace, int threads) {
+  if (cout <= GK_NARROW_MAX_COUT) {  // the image layer: no im2col (deconv4s2-narrow.c)
+    gk_f32_deconv4s2_narrow_backward_weights(n, h, w, cin, cout, x, dy, dw, accumulate, workspace, threads);
+    return;
+  }
   size_t pix = (size_t)n * h * w;
   gk_epilogue ep; memset(&ep, 0, sizeof ep);
   ep.accumulate = accumulate;

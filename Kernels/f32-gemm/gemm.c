@@ -84,7 +84,7 @@ static void gemm_thread_ksplit(const gemm_call *g, int tid, int nth) {
       for (size_t p = 0; p < npan; p++) gk_pack_b(g->b, n, p * nr, nr, pc, kc, bpack + p * kc * nr);
       for (size_t m0 = 0; m0 < m; m0 += GK_MC_MAX) {
         size_t mcur = m - m0 < GK_MC_MAX ? m - m0 : GK_MC_MAX, qpan = div_up(mcur, (size_t)mr);
-        for (size_t q = 0; q < qpan; q++) gk_pack_a(g->a, m, m0 + q * mr, mr, pc, kc, apack + q * kc * mr);
+        gk_pack_a_panels(g->a, m, m0, qpan, mr, pc, kc, apack);
         for (size_t p = 0; p < npan; p++) {
           size_t n0 = p * nr;
           int nvalid = (int)(n - n0 < (size_t)nr ? n - n0 : (size_t)nr);
@@ -311,10 +311,10 @@ void gk_gemm_thread(const gemm_call *g, int tid, int nth) {
         // This task's A panels: its own packing, or its rows of the shared packing.
         float *atask = shared_a ? g->apack_all + (m0 / (size_t)mr) * kc * mr : apack;
         if (kc > 0 && !shared_a) {
-          for (size_t q = 0; q < qpan; q++) {
-            float *dst = apack + q * kc * mr;
-            if (swapped) gk_pack_b(g->b, n, m0 + q * mr, mr, pc, kc, dst);
-            else gk_pack_a(g->a, m, m0 + q * mr, mr, pc, kc, dst);
+          if (swapped) {
+            for (size_t q = 0; q < qpan; q++) gk_pack_b(g->b, n, m0 + q * mr, mr, pc, kc, apack + q * kc * mr);
+          } else {
+            gk_pack_a_panels(g->a, m, m0, qpan, mr, pc, kc, apack);
           }
         }
         // Output row offsets of this task's rows, looked up once (not per tile).

@@ -12,6 +12,8 @@ static inline size_t round_up(size_t a, size_t b) { return div_up(a, b) * b; }
 // Packing (pack.c). A panel: rows r0..r0+mr-1 x columns k0..k0+kc-1 stored [kc][mr]; a B panel:
 // rows k0..k0+kc-1 x columns n0..n0+nr-1 stored [kc][nr]; zero past the matrix.
 void gk_pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size_t kc, float *dst);
+void gk_pack_a_panels(const gk_operand *a, size_t m, size_t r0, size_t npanels, int mr, size_t k0, size_t kc,
+                      float *dst);
 void gk_pack_b(const gk_operand *b, size_t n, size_t n0, int nr, size_t k0, size_t kc, float *dst);
 void gk_pack_b_panels(const gk_operand *b, size_t n, size_t n0, size_t p_begin, size_t p_end,
                       int nr, size_t k0, size_t kc, float *bpack);

@@ -170,6 +170,68 @@ void gk_pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size
   }
 }
 
+// npanels consecutive A panels (rows r0 .. r0 + npanels * mr - 1), panel q at dst + q * kc * mr:
+// the same floats as gk_pack_a per panel. For WINDOW_T (the weight gradients' im2col^T) per pixel
+// and tap one contiguous run of channels is read once and dealt to the panels, instead of one
+// border check and one short copy per panel, pixel and tap.
+void gk_pack_a_panels(const gk_operand *a, size_t m, size_t r0, size_t npanels, int mr, size_t k0, size_t kc,
+                      float *dst) {
+  if (a->kind != GK_OPERAND_WINDOW_T || npanels < 2) {
+    for (size_t q = 0; q < npanels; q++) gk_pack_a(a, m, r0 + q * (size_t)mr, mr, k0, kc, dst + q * kc * (size_t)mr);
+    return;
+  }
+  const gk_window *w = &a->win;
+  const float *x = a->data;
+  const size_t c = (size_t)w->c, per_img = (size_t)w->oh * w->ow, pstride = kc * (size_t)mr;
+  size_t rows_total = (size_t)w->ntaps * c, limit = rows_total < m ? rows_total : m;
+  size_t r_end = r0 + npanels * (size_t)mr, valid_end = r_end < limit ? r_end : limit;
+  if (valid_end < r0) valid_end = r0;
+  // The rows by tap, worked out once: segment s holds seg_len rows of tap seg_t, from row seg_r of
+  // panel seg_q, channels seg_ch on of the tap's pixel.
+  int seg_t[16], seg_len[16], seg_q[16], seg_r[16], seg_ch[16], nseg = 0;
+  for (size_t row = r0; row < valid_end && nseg < 16;) {
+    size_t t = row / c, hi = (t + 1) * c < valid_end ? (t + 1) * c : valid_end, off = row - r0;
+    seg_t[nseg] = (int)t; seg_len[nseg] = (int)(hi - row); seg_q[nseg] = (int)(off / (size_t)mr);
+    seg_r[nseg] = (int)(off % (size_t)mr); seg_ch[nseg] = (int)(row - t * c);
+    nseg++;
+    row = hi;
+  }
+  // Rows past the window's (or m's) end read zeros: from panel zero_q, row zero_r on.
+  const size_t zero_q = (valid_end - r0) / (size_t)mr;
+  const int zero_r = (int)((valid_end - r0) % (size_t)mr), zeros = (int)(r_end - valid_end);
+  size_t img = k0 / per_img, rem = k0 % per_img;
+  int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
+  const size_t img_stride = (size_t)w->h * w->w * c;
+  for (size_t kk = 0; kk < kc; kk++) {
+    const float *base = x + img * img_stride;
+    for (int sg = 0; sg < nseg; sg++) {
+      int t = seg_t[sg], y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t], r = seg_r[sg];
+      float *d = dst + (size_t)seg_q[sg] * pstride + kk * (size_t)mr;
+      if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
+        for (int e = 0; e < seg_len[sg]; e++) {
+          d[r] = 0.0f;
+          if (++r == mr) { r = 0; d += pstride; }
+        }
+      } else {
+        const float *src = base + ((size_t)y * w->w + xx) * c + seg_ch[sg];
+        for (int e = 0; e < seg_len[sg]; e++) {
+          d[r] = src[e];
+          if (++r == mr) { r = 0; d += pstride; }
+        }
+      }
+    }
+    float *z = dst + zero_q * pstride + kk * (size_t)mr;
+    for (int e = 0, r = zero_r; e < zeros; e++) {
+      z[r] = 0.0f;
+      if (++r == mr) { r = 0; z += pstride; }
+    }
+    if (++j == w->ow) {
+      j = 0;
+      if (++i == w->oh) { i = 0; img++; }
+    }
+  }
+}
+
 // B panel: rows k0..k0+kc-1, columns n0..n0+nr-1 (zero past n), stored [kc][nr].
 void gk_pack_b(const gk_operand *b, size_t n, size_t n0, int nr, size_t k0, size_t kc,
                    float *dst) {

@@ -199,6 +199,13 @@ void gk_f32_dense_forward_packed(int n, int kin, int kout, const float *x, const
 /// vectors, vectorized over channels; no packing. Weights packed once as [phase][tap][cout][cin].
 /// Epilogue: bias (may be NULL), act (GK_ACT_*), optional u8 pixels; no statistics.
 enum { GK_NARROW_MAX_COUT = 4 };
+/// Weight gradient of a ConvTranspose2d(4, 2, 1) with cout <= GK_NARROW_MAX_COUT without im2col:
+/// per image an accumulator block in the workspace (bytes below), summed in image order (the
+/// result does not depend on `threads`). gk_f32_deconv4s2_backward_weights calls it for such layers.
+size_t gk_f32_deconv4s2_narrow_backward_weights_bytes(int n, int cin, int cout);
+void gk_f32_deconv4s2_narrow_backward_weights(int n, int h, int w, int cin, int cout, const float *x,
+                                              const float *dy, float *dw, int accumulate, void *workspace,
+                                              int threads);
 size_t gk_f32_deconv4s2_narrow_floats(int cin, int cout);
 void gk_f32_deconv4s2_narrow_pack(int cin, int cout, const float *wgt, float *packed);
 /// From PyTorch's (cin, cout, 4, 4) layout, output channel co scaled by col_scale[co] (NULL: 1).

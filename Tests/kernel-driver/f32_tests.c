@@ -45,6 +45,39 @@ void test_gemm(int variant) {
 
 void test_threads_and_packing(int variant) {
   const char *name = gk_gemm_variant_at(variant)->name;
+  // The weight gradients' A packer: several panels at once = one panel at a time, bitwise, for
+  // windows with borders, channel counts that straddle panels and taps, k blocks that start
+  // mid-image, m short of the window's rows, and zero panels past them.
+  {
+    int mr = gk_gemm_variant_at(variant)->mr, ok = 1;
+    static const int wins[][4] = {{3, 8, 8, 2}, {5, 4, 6, 1}, {64, 8, 8, 3}, {17, 16, 4, 2}};
+    for (int wi = 0; wi < 4 && ok; wi++) {
+      int c = wins[wi][0], h = wins[wi][1], w = wins[wi][2], n = wins[wi][3];
+      float *x = frand((size_t)n * h * w * c);
+      gk_operand A; memset(&A, 0, sizeof A);
+      A.kind = GK_OPERAND_WINDOW_T; A.data = x;
+      gk_window_s2(&A.win, h, w, c);
+      size_t rows = 16 * (size_t)c, k = (size_t)n * (h / 2) * (w / 2);
+      size_t ms[2] = {rows, rows - (rows > 7 ? 7 : 0)};
+      for (int mi = 0; mi < 2 && ok; mi++)
+        for (size_t k0 = 0; k0 < k && ok; k0 += k / 3 + 1) {
+          size_t kc = k - k0 < 37 ? k - k0 : 37;
+          for (size_t r0 = 0; r0 < ms[mi] + (size_t)mr && ok; r0 += (size_t)mr * 3) {
+            size_t np = 5, fl = np * kc * (size_t)mr;
+            float *p1 = malloc(fl * 4), *p2 = malloc(fl * 4);
+            for (size_t e = 0; e < fl; e++) { p1[e] = NAN; p2[e] = -1.0f; }
+            for (size_t q = 0; q < np; q++) gk_pack_a(&A, ms[mi], r0 + q * mr, mr, k0, kc, p1 + q * kc * mr);
+            gk_pack_a_panels(&A, ms[mi], r0, np, mr, k0, kc, p2);
+            ok = !memcmp(p1, p2, fl * 4);
+            free(p1); free(p2);
+          }
+        }
+      free(x);
+    }
+    char what[160];
+    snprintf(what, sizeof what, "%s pack_a: weight-gradient panels packed together = one by one, bitwise", name);
+    check(ok, what);
+  }
   // The last three split K (weight-gradient shapes: k far above m and n): chunk remainders and
   // partial tiles included.
   static const size_t shapes[][3] = {{300, 70, 600}, {1, 2100, 40}, {97, 3, 1000}, {16, 256, 2048},
@@ -95,12 +128,13 @@ void test_threads_and_packing(int variant) {
 
 void test_layers(int variant) {
   const char *name = gk_gemm_variant_at(variant)->name;
+  // The last: more images than the narrow weight gradient's 64 groups (two images a group).
   static const int dshapes[][5] = {{1, 1, 1, 1, 1}, {1, 1, 1, 5, 3}, {2, 2, 2, 3, 17}, {1, 4, 4, 17, 20},
-                                   {3, 5, 3, 8, 3}, {2, 4, 4, 33, 16}, {1, 8, 8, 16, 3}};
+                                   {3, 5, 3, 8, 3}, {2, 4, 4, 33, 16}, {1, 8, 8, 16, 3}, {70, 4, 2, 16, 3}};
   static const int cshapes[][5] = {{1, 2, 2, 1, 1}, {1, 2, 2, 3, 5}, {2, 4, 4, 3, 17}, {1, 8, 8, 17, 20},
                                    {3, 6, 4, 8, 3}, {2, 8, 8, 16, 33}, {1, 4, 4, 64, 1}};
   char what[200];
-  for (int s = 0; s < 7; s++) {
+  for (int s = 0; s < (int)(sizeof dshapes / sizeof dshapes[0]); s++) {
     int n = dshapes[s][0], h = dshapes[s][1], w = dshapes[s][2], ci = dshapes[s][3], co = dshapes[s][4];
     size_t xs = (size_t)n * h * w * ci, ys = (size_t)n * 4 * h * w * co, wsz = 16 * (size_t)ci * co;
     float *x = frand(xs), *wt = frand(wsz), *dy = frand(ys), *bias = frand(co);
@@ -121,6 +155,16 @@ void test_layers(int variant) {
     gk_f32_deconv4s2_backward_weights_ref(n, h, w, ci, co, x, dy, dw2, 1);
     snprintf(what, sizeof what, "%s deconv (%d,%d,%d,%d,%d) backward weights", name, n, h, w, ci, co);
     check(rel_err(dw1, dw2, wsz) <= tol((size_t)n * h * w), what);
+    if (co <= GK_NARROW_MAX_COUT) {  // the narrow weight gradient: bitwise the same at 1 and 3 threads
+      float *dw3 = calloc(wsz, 4), *dw4 = calloc(wsz, 4);
+      void *ws3 = workspace(gk_f32_deconv4s2_workspace_bytes(n, h, w, ci, co, 3));
+      gk_f32_deconv4s2_backward_weights(n, h, w, ci, co, x, dy, dw3, 0, ws3, 1);
+      gk_f32_deconv4s2_backward_weights(n, h, w, ci, co, x, dy, dw4, 0, ws3, 3);
+      snprintf(what, sizeof what, "%s deconv (%d,%d,%d,%d,%d) narrow backward weights: 1 = 3 threads", name, n, h,
+               w, ci, co);
+      check(!memcmp(dw3, dw4, wsz * 4), what);
+      free(dw3); free(dw4); free(ws3);
+    }
     // Packed weights (inference) give the same forward.
     float *packed = malloc(gk_f32_deconv4s2_packed_floats(ci, co) * 4), *y3 = calloc(ys, 4);
     gk_f32_deconv4s2_pack_weights(ci, co, wt, packed);
