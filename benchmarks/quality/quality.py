@@ -36,6 +36,7 @@ import datetime
 import json
 import os
 import shutil
+import subprocess
 import time
 
 import common
@@ -47,6 +48,19 @@ from training import torch_version, train_swift, train_torch
 def torch_python(args):
     """None: Debian's torch in this process (--torch-python debian); otherwise that Python."""
     return None if args.torch_python == "debian" else args.torch_python
+
+
+def source_commit():
+    """The checkout's commit (with "+changes" when the tree differs from it), or None outside git: the
+    gan-train that trains is this tree's release build."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=common.ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "Sources", "Kernels"],
+                               cwd=common.ROOT, capture_output=True, text=True).stdout.strip()
+        return head + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def cmd_run(args):
@@ -63,6 +77,7 @@ def cmd_run(args):
     common.save_results(res)
     os.makedirs(out)
     started = time.time()
+    commit = source_commit()
     if args.framework == "torch":
         times = train_torch(args.config, args.seed, out, torch_python=torch_python(args))
     else:
@@ -73,7 +88,7 @@ def cmd_run(args):
                    "wall_seconds": time.time() - started, "threads": common.THREADS,
                    "torch": torch_version(out) if args.framework == "torch" else None,
                    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                   "machine": common.machine()}, f, indent=1)
+                   "machine": common.machine(), "note": f"commit {commit}" if commit else None}, f, indent=1)
     common.log(f"{out}: {max(times)} iterations, {times[max(times)]:.1f} s of training")
 
 

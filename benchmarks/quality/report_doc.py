@@ -39,6 +39,10 @@ def write_doc(res):
             lines += [f"Evaluated on {n:,} generated against {n:,} real images a side (FID reads higher still at this N).", ""]
         dates = sorted({v["date"] for v in runs.values()})
         lines += [f"Runs: {', '.join(dates)} on {next(iter(runs.values()))['machine']}.", ""]
+        notes = [f"{common.LABELS[runs[n]['framework']]} seed {runs[n]['seed']}: {runs[n]['note']}" for n in sorted(runs)
+                 if runs[n].get("note")]
+        if notes:
+            lines += ["Which build trained what: " + "; ".join(notes) + ".", ""]
         spi_rec = {fw: r["timing"][fw]["seconds_per_iteration"] for fw in ("swift", "torch")} if r.get("timing") else None
         lines += ["| framework | seed | threads | iteration | training s (this run) | training s at the speed of record | FID | KID | SWD |",
                   "|---|---|---|---|---|---|---|---|---|"]
