@@ -22,9 +22,13 @@ func timed(_ name: String, flops: Double, _ body: @escaping @Sendable () -> Void
   }
 }
 
-/// Work that does not depend on the batch (weight transforms), registered at the training batch only.
-func timedOnce(_ batch: Int, _ name: String, flops: Double, _ body: @escaping @Sendable () -> Void) {
-  if batch == 64 { timed(name, flops: flops, body) }
+/// A Winograd weight transform, which training redoes after every optimizer step, fused and as the
+/// two-pass reference; it does not depend on the batch, so only at the training batch (64).
+func timedWeightPack(_ batch: Int, _ name: String, fused: @escaping @Sendable () -> Void,
+                     reference: @escaping @Sendable () -> Void) {
+  guard batch == 64 else { return }
+  timed(name + " weight-pack fused", flops: 0, fused)
+  timed(name + " weight-pack c-ref", flops: 0, reference)
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -154,16 +158,14 @@ let benchmarks: @Sendable () -> Void = {
             WinogradDeconv4s2.forward(tile: tile, s, x: x.pointer, packedWeights: winograd.pointer, y: y.pointer,
                                       epilogue: Epilogue(activation: .relu), workspace: wws.pointer, threads: threads)
           }
-          // The transform training redoes after every optimizer step: fused, and the two-pass reference.
           let scratch = FloatBuffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: l.cin, outChannels: l.cout))
-          timedOnce(batch, "\(l.name) deconv winograd\(tile) weight-pack fused", flops: 0) {
+          timedWeightPack(batch, "\(l.name) deconv winograd\(tile)", fused: {
             WinogradDeconv4s2.packWeights(tile: tile, inChannels: l.cin, outChannels: l.cout, weights: w.pointer,
                                           into: winograd.pointer, threads: threads)
-          }
-          timedOnce(batch, "\(l.name) deconv winograd\(tile) weight-pack c-ref", flops: 0) {
+          }, reference: {
             WinogradDeconv4s2.packWeightsReference(tile: tile, inChannels: l.cin, outChannels: l.cout, weights: w.pointer,
                                                    into: winograd.pointer, scratch: scratch.pointer)
-          }
+          })
         }
       }
       if l.cout <= NarrowDeconv4s2.maxOutChannels {
@@ -209,27 +211,25 @@ let benchmarks: @Sendable () -> Void = {
         }
         let scratch = FloatBuffer(WinogradDeconv4s2.scratchCount(tile: tile, inChannels: t.inChannels,
                                                                  outChannels: t.outChannels))
-        timedOnce(batch, "\(l.name) conv backward-data winograd\(tile) weight-pack fused", flops: 0) {
+        timedWeightPack(batch, "\(l.name) conv backward-data winograd\(tile)", fused: {
           WinogradDeconv4s2.packWeights(tile: tile, inChannels: t.inChannels, outChannels: t.outChannels, weights: w.pointer,
                                         transposed: true, into: winograd.pointer, threads: threads)
-        }
-        timedOnce(batch, "\(l.name) conv backward-data winograd\(tile) weight-pack c-ref", flops: 0) {
+        }, reference: {
           WinogradDeconv4s2.packWeightsReference(tile: tile, inChannels: t.inChannels, outChannels: t.outChannels,
                                                  weights: w.pointer, transposed: true, into: winograd.pointer,
                                                  scratch: scratch.pointer)
-        }
+        })
       }
       for tile in WinogradConv4s2.tiles where WinogradConv4s2.supports(tile: tile, s) && l.cout > NarrowDeconv4s2.maxOutChannels {
         let winograd = FloatBuffer(WinogradConv4s2.packedCount(tile: tile, inChannels: l.cin, outChannels: l.cout))
         let scratch = FloatBuffer(WinogradConv4s2.scratchCount(tile: tile, inChannels: l.cin, outChannels: l.cout))
-        timedOnce(batch, "\(l.name) conv forward winograd\(tile) weight-pack fused", flops: 0) {
+        timedWeightPack(batch, "\(l.name) conv forward winograd\(tile)", fused: {
           WinogradConv4s2.packWeights(tile: tile, inChannels: l.cin, outChannels: l.cout, weights: w.pointer,
                                       into: winograd.pointer, threads: threads)
-        }
-        timedOnce(batch, "\(l.name) conv forward winograd\(tile) weight-pack c-ref", flops: 0) {
+        }, reference: {
           WinogradConv4s2.packWeightsReference(tile: tile, inChannels: l.cin, outChannels: l.cout, weights: w.pointer,
                                                into: winograd.pointer, scratch: scratch.pointer)
-        }
+        })
       }
       timed("\(l.name) conv backward-weights b\(batch)", flops: flops) {
         Conv4s2.backwardWeights(s, x: x.pointer, dy: y.pointer, dw: dw.pointer, accumulate: false,
