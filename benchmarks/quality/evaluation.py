@@ -159,5 +159,7 @@ def equal_time_iterations(config, runs, timing=None):
         return {}
     total = str(c["iterations"])
     t = min(r["snapshot_train_seconds"][total] for r in best.values())
-    return {fw: max(int(i) for i, s in r["snapshot_train_seconds"].items() if s <= t * 1.0001)
-            for fw, r in best.items()}
+    reached = {fw: max((int(i) for i, s in r["snapshot_train_seconds"].items() if s <= t * 1.0001), default=None)
+               for fw, r in best.items()}
+    # A framework with no snapshot within that time (its first came later) has no equal-time row.
+    return {fw: i for fw, i in reached.items() if i is not None}
