@@ -74,7 +74,8 @@ def write_doc(res):
             lines.append("")
         elif eq:
             t = min(r["snapshot_train_seconds"][str(c["iterations"])] for r in best.values())
-        if eq and all(f"{n}@{eq[runs[n]['framework']]}" in ev for n in runs if runs[n]["framework"] in eq):
+        if len(eq) == len(common.COMPARED) and all(f"{n}@{eq[runs[n]['framework']]}" in ev for n in runs
+                                                    if runs[n]["framework"] in eq):
             lines.append(f"Rows at iteration {c['iterations']} are equal iterations. Equal time: the faster framework's "
                          f"{c['iterations']} iterations take {t:.0f} s of training; in that time "
                          + " and ".join(f"the {common.LABELS[fw]} run reached iteration {i}" for fw, i in sorted(eq.items()))
