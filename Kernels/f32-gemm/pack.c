@@ -130,53 +130,17 @@ void gk_pack_a(const gk_operand *a, size_t m, size_t r0, int mr, size_t k0, size
     }
     return;
   }
-  // WINDOW_T: rows are (tap, channel), columns are pixels. The panel's rows split into at most a
-  // few runs of one tap each; per pixel, each run is one contiguous copy (or zeros at a border).
-  size_t rows_total = (size_t)w->ntaps * w->c;
-  size_t limit = rows_total < m ? rows_total : m;
-  int run_tap[GK_NR_MAX + 1], run_start[GK_NR_MAX + 1], run_len[GK_NR_MAX + 1], runs = 0;
-  int valid_rows = r0 >= limit ? 0 : (int)(limit - r0 < (size_t)mr ? limit - r0 : (size_t)mr);
-  for (int r = 0; r < valid_rows;) {
-    int t = (int)((r0 + r) / w->c), ci = (int)((r0 + r) % w->c);
-    int len = w->c - ci;
-    if (len > valid_rows - r) len = valid_rows - r;
-    run_tap[runs] = t; run_start[runs] = r; run_len[runs] = len; runs++;
-    r += len;
-  }
-  int ch0[GK_NR_MAX + 1];
-  for (int q = 0; q < runs; q++) ch0[q] = (int)((r0 + run_start[q]) % w->c);
-  size_t img = k0 / per_img, rem = k0 % per_img;
-  int i = (int)(rem / w->ow), j = (int)(rem % w->ow);
-  const size_t img_stride = (size_t)w->h * w->w * w->c;
-  for (size_t kk = 0; kk < kc; kk++) {
-    float *d = dst + kk * mr;
-    const float *base = x + img * img_stride;
-    for (int q = 0; q < runs; q++) {
-      int t = run_tap[q];
-      int y = w->stride * i + w->dy[t], xx = w->stride * j + w->dx[t];
-      float *o = d + run_start[q];
-      if (y < 0 || y >= w->h || xx < 0 || xx >= w->w) {
-        for (int r = 0; r < run_len[q]; r++) o[r] = 0.0f;
-      } else {
-        const float *src = base + ((size_t)y * w->w + xx) * w->c + ch0[q];
-        for (int r = 0; r < run_len[q]; r++) o[r] = src[r];
-      }
-    }
-    for (int r = valid_rows; r < mr; r++) d[r] = 0.0f;
-    if (++j == w->ow) {
-      j = 0;
-      if (++i == w->oh) { i = 0; img++; }
-    }
-  }
+  // WINDOW_T (rows (tap, channel), columns pixels): the one packer of that layout, for one panel.
+  gk_pack_a_panels(a, m, r0, 1, mr, k0, kc, dst);
 }
 
 // npanels consecutive A panels (rows r0 .. r0 + npanels * mr - 1), panel q at dst + q * kc * mr:
-// the same floats as gk_pack_a per panel. For WINDOW_T (the weight gradients' im2col^T) per pixel
-// and tap one contiguous run of channels is read once and dealt to the panels, instead of one
-// border check and one short copy per panel, pixel and tap.
+// the same floats as gk_pack_a per panel. For WINDOW_T (the weight gradients' im2col^T; gk_pack_a
+// comes here for it) per pixel and tap one contiguous run of channels is read once and dealt to
+// the panels, instead of one border check and one short copy per panel, pixel and tap.
 void gk_pack_a_panels(const gk_operand *a, size_t m, size_t r0, size_t npanels, int mr, size_t k0, size_t kc,
                       float *dst) {
-  if (a->kind != GK_OPERAND_WINDOW_T || npanels < 2) {
+  if (a->kind != GK_OPERAND_WINDOW_T) {
     for (size_t q = 0; q < npanels; q++) gk_pack_a(a, m, r0 + q * (size_t)mr, mr, k0, kc, dst + q * kc * (size_t)mr);
     return;
   }
